@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Bring a fresh machine to a runnable state: uv, the locked virtual environment, and — with
+# `--test` — PostgreSQL server binaries and Debian's Chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "bootstrap: installing uv with pip" >&2
+  python3 -m pip install --quiet --disable-pip-version-check uv || python3 -m pip install --quiet --user uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+uv sync --frozen --quiet
+
+if [ "${1:-}" = "--test" ]; then
+  need_apt=()
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    need_apt+=(postgresql)
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    need_apt+=(chromium fonts-noto-cjk)
+  fi
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${need_apt[*]} with apt" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  fi
+fi

@@ -1,0 +1,61 @@
+"""create_app(): routers, error handlers, sessions, static files, console."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from puhui import __version__
+from puhui.core import problems
+from puhui.core.runtime import Runtime, build_runtime
+
+STATIC_DIR = Path(__file__).parent / "console" / "static"
+
+
+def _secret_key(runtime: Runtime) -> str:
+    if runtime.settings.secret_key:
+        return runtime.settings.secret_key
+    path = runtime.settings.resolved_var_dir() / "secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or build_runtime()
+    app = FastAPI(
+        title="Puhui 普惠 API",
+        version=__version__,
+        description="Contactless digital lending for small and micro enterprises. "
+        "Errors are RFC 9457 problem+json; send `Accept-Language: en` for English.",
+    )
+    app.state.runtime = runtime
+    app.state.clock = runtime.clock
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_secret_key(runtime),
+        session_cookie="puhui_session",
+        same_site="lax",
+        https_only=runtime.settings.cookie_secure,
+        max_age=runtime.settings.token_ttl_minutes * 60,
+    )
+    problems.install(app)
+
+    from puhui.console.router import router as console_router
+    from puhui.core.router import router as core_router
+    from puhui.parties.router import router as parties_router
+
+    for router in (core_router, parties_router, console_router):
+        app.include_router(router)
+
+    from puhui.core.health import router as health_router
+
+    app.include_router(health_router)
+    STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,177 @@
+"""The `puhui` command line (Typer)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="普惠 Puhui — contactless digital finance for small and micro enterprises.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+users_app = typer.Typer(help="Staff and borrower accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from puhui.core.runtime import build_runtime
+
+    return build_runtime()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: head) on PUHUI_DATABASE_URL."""
+    from puhui.core.config import get_settings
+    from puhui.core.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url, revision)
+    console.print(f"[green]schema at {revision}[/green] ({url.split('@')[-1]})")
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="admin, customer_manager, credit_officer, "
+            "risk_officer, service_rep, auditor, borrower"
+        ),
+    ],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    display_name: str | None = None,
+    branch: str | None = None,
+) -> None:
+    """Create a user with a role."""
+    from puhui.core import auth
+    from puhui.core.db import unit_of_work
+    from puhui.core.errors import DomainError
+    from puhui.core.models import Role
+
+    rt = _runtime()
+    try:
+        role_value = Role(role)
+    except ValueError:
+        console.print(f"[red]未知角色 unknown role: {role}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        with unit_of_work(rt.session_factory) as session:
+            auth.create_user(
+                session,
+                rt.clock,
+                username=username,
+                password=password,
+                role=role_value,
+                display_name=display_name,
+                branch=branch,
+            )
+    except DomainError as exc:
+        console.print(f"[red]{exc.message('zh')} / {exc.message('en')}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]created {username} ({role_value.value})[/green]")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain; name the first edited or deleted row. Exit 1 if broken."""
+    from puhui.core import audit
+
+    rt = _runtime()
+    with rt.session_factory() as session:
+        result = audit.verify(session)
+    if result.ok:
+        console.print(f"[green]audit chain intact[/green]: {result.rows_checked} rows")
+        return
+    console.print(
+        f"[red]audit chain broken[/red] at row id={result.bad_id} seq={result.bad_seq}: "
+        f"{result.reason}"
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Run the web server (API under /api/v1, console under /console, mobile under /m)."""
+    import uvicorn
+
+    uvicorn.run(
+        "puhui.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    enterprises: int = 300,
+    seed: int = 20261123,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="build the demo, do not serve")
+    ] = False,
+) -> None:
+    """Build a fresh demo database (SQLite) with demo staff and data, then serve it."""
+    from puhui.demo import build_demo
+
+    var = Path(os.environ.get("PUHUI_VAR_DIR", "./var"))
+    db_path = var / "demo.db"
+    os.environ["PUHUI_DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ.setdefault("PUHUI_COOKIE_SECURE", "false")
+    from puhui.core.config import get_settings
+
+    get_settings.cache_clear()
+    logins = build_demo(db_path, enterprises=enterprises, seed=seed)
+    table = Table(title="演示账号 Demo logins (password for all: see below)")
+    table.add_column("角色 role")
+    table.add_column("用户名 username")
+    table.add_column("密码 password")
+    for role, username, password in logins:
+        table.add_row(role, username, password)
+    console.print(table)
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]Open[/bold] {base}/console/  (staff console)")
+    console.print(f"[bold]API docs[/bold] {base}/docs")
+    if no_serve:
+        return
+    serve(host=host, port=port, workers=1)
+
+
+def _mount_optional() -> None:
+    """Domain sub-commands, added as their domains land."""
+    try:
+        from puhui.datahub.world.cli import world_app
+
+        app.add_typer(world_app, name="world")
+    except ImportError:
+        pass
+    try:
+        from puhui.models.cli import model_app
+
+        app.add_typer(model_app, name="model")
+    except ImportError:
+        pass
+
+
+_mount_optional()

@@ -1,0 +1,9 @@
+"""Imports every domain's models so that Base.metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+import puhui.core.models
+import puhui.parties.models  # noqa: F401
+from puhui.core.db import Base
+
+target_metadata = Base.metadata

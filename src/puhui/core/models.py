@@ -1,0 +1,137 @@
+"""Tables of the shared kernel: users and tokens, login attempts, audit trail, idempotency."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from puhui.core.db import Base, IdMixin
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CUSTOMER_MANAGER = "customer_manager"
+    CREDIT_OFFICER = "credit_officer"
+    RISK_OFFICER = "risk_officer"
+    SERVICE_REP = "service_rep"
+    AUDITOR = "auditor"
+    BORROWER = "borrower"
+
+
+STAFF_ROLES: frozenset[Role] = frozenset(Role) - {Role.BORROWER}
+
+ROLE_LABELS_ZH = {
+    Role.ADMIN: "管理员",
+    Role.CUSTOMER_MANAGER: "客户经理",
+    Role.CREDIT_OFFICER: "审批员",
+    Role.RISK_OFFICER: "风险经理",
+    Role.SERVICE_REP: "远程客服",
+    Role.AUDITOR: "审计员",
+    Role.BORROWER: "企业客户",
+}
+
+
+class User(IdMixin, Base):
+    __tablename__ = "core_user"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    branch: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    enterprises: Mapped[list[UserEnterprise]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class UserEnterprise(Base):
+    """A borrower user acts for these enterprises (by id in parties_enterprise)."""
+
+    __tablename__ = "core_user_enterprise"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), primary_key=True)
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user: Mapped[User] = relationship(back_populates="enterprises")
+
+
+class ApiToken(Base):
+    """Bearer tokens are random; only their SHA-256 is stored."""
+
+    __tablename__ = "core_api_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginAttempt(IdMixin, Base):
+    __tablename__ = "core_login_attempt"
+    __table_args__ = (Index("ix_core_login_attempt_username_at", "username", "attempted_at"),)
+
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime]
+    succeeded: Mapped[bool]
+
+
+class AuditEvent(IdMixin, Base):
+    """Append-only, hash-chained audit trail. Database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "core_audit_event"
+
+    seq: Mapped[int] = mapped_column(unique=True)
+    occurred_at: Mapped[datetime]
+    actor_id: Mapped[uuid.UUID | None]
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    source_ip: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRecord(Base):
+    """The first result of an idempotent command, replayed for the same key and payload."""
+
+    __tablename__ = "core_idempotency"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(IdMixin, Base):
+    """Side effects (SMS, WeChat, jobs) written in the same transaction, sent after commit."""
+
+    __tablename__ = "core_outbox"
+
+    channel: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(64))
+    # The recipient (a mobile number) and the body (may hold a one-time code) are encrypted.
+    recipient_masked: Mapped[str] = mapped_column(String(64))
+    recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
+    recipient_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,129 @@
+"""HTTP plumbing shared by all routers: the unit-of-work route class and common dependencies.
+
+`UnitOfWorkRoute` opens one Session per request, exposes it as `request.state.db`, commits once
+after the endpoint returned a success response, and rolls back on an error or exception — so
+the commit happens before the response leaves.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from puhui.core import audit
+from puhui.core.clock import Clock
+from puhui.core.crypto import FieldCipher
+from puhui.core.db import finish_failed
+from puhui.core.i18n import Lang, pick_language
+from puhui.core.runtime import Runtime
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            runtime: Runtime = request.app.state.runtime
+            session = runtime.session_factory()
+            audit.set_clock(session, runtime.clock)
+            audit.set_actor(
+                session,
+                audit.Actor(
+                    None, "anonymous", None, request.client.host if request.client else None
+                ),
+            )
+            request.state.db = session
+            try:
+                response = await original(request)
+                if response.status_code < 400:
+                    await run_in_threadpool(session.commit)
+                else:
+                    await run_in_threadpool(finish_failed, session)
+                return response
+            except BaseException:
+                await run_in_threadpool(finish_failed, session)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
+
+        return handler
+
+
+def get_db(request: Request) -> Session:
+    session: Session = request.state.db
+    return session
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_clock(request: Request) -> Clock:
+    return get_runtime(request).clock
+
+
+def get_cipher(request: Request) -> FieldCipher:
+    return get_runtime(request).cipher
+
+
+def get_lang(request: Request) -> Lang:
+    return request_lang(request)
+
+
+def request_lang(request: Request) -> Lang:
+    chosen = request.query_params.get("lang") or (
+        request.session.get("lang") if "session" in request.scope else None
+    )
+    if chosen in ("zh", "en"):
+        return chosen  # type: ignore[return-value]
+    return pick_language(request.headers.get("accept-language"))
+
+
+DB = Annotated[Session, Depends(get_db)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+LangDep = Annotated[Lang, Depends(get_lang)]
+
+
+def encode_cursor(value: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": str(value)}).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+    if not cursor:
+        return None
+    try:
+        return uuid.UUID(json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"])
+    except (ValueError, KeyError, TypeError) as exc:
+        from puhui.core.errors import InvalidInput
+
+        raise InvalidInput(field="cursor") from exc
+
+
+CursorQ = Annotated[str | None, Query(description="opaque cursor from next_cursor")]
+LimitQ = Annotated[int, Query(ge=1, le=200)]
+
+
+def iter_api_routes(app: Any) -> list[APIRoute]:
+    """Every APIRoute of an app, also inside included routers (FastAPI keeps them nested)."""
+    found: list[APIRoute] = []
+
+    def walk(routes: Any) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.append(route)
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+
+    walk(app.routes)
+    return found

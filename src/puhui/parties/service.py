@@ -1,0 +1,242 @@
+"""Public functions of the parties domain. They never commit; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puhui.core import audit
+from puhui.core.auth import Principal
+from puhui.core.clock import Clock
+from puhui.core.crypto import FieldCipher, mask_mobile, mask_resident_id
+from puhui.core.errors import Forbidden, InvalidInput
+from puhui.parties import codes
+from puhui.parties.errors import (
+    EnterpriseExists,
+    EnterpriseNotFound,
+    InvalidRelationship,
+    PersonExists,
+    PersonNotFound,
+)
+from puhui.parties.models import Enterprise, Person, RelationKind, Relationship
+from puhui.parties.schemas import (
+    EnterpriseCreate,
+    PersonCreate,
+    PersonOut,
+    RelationshipCreate,
+)
+
+
+def create_enterprise(session: Session, clock: Clock, data: EnterpriseCreate) -> Enterprise:
+    if session.scalar(select(Enterprise.id).where(Enterprise.uscc == data.uscc)) is not None:
+        raise EnterpriseExists(field="uscc", uscc=data.uscc)
+    enterprise = Enterprise(**data.model_dump(), created_at=clock.now())
+    session.add(enterprise)
+    session.flush()
+    audit.record(
+        session,
+        "enterprise.create",
+        "enterprise",
+        enterprise.id,
+        after=data.model_dump(mode="json"),
+    )
+    return enterprise
+
+
+def get_enterprise(session: Session, enterprise_id: uuid.UUID) -> Enterprise:
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise EnterpriseNotFound()
+    return enterprise
+
+
+def find_enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:
+    return session.scalar(select(Enterprise).where(Enterprise.uscc == codes.normalize_uscc(uscc)))
+
+
+def get_enterprise_for(
+    session: Session, principal: Principal, enterprise_id: uuid.UUID
+) -> Enterprise:
+    """An enterprise as the principal may see it: a borrower only its own (else not found)."""
+    if not principal.can_act_for(enterprise_id):
+        raise EnterpriseNotFound()
+    return get_enterprise(session, enterprise_id)
+
+
+def list_enterprises(
+    session: Session, *, after: uuid.UUID | None = None, limit: int = 50
+) -> list[Enterprise]:
+    query = select(Enterprise).order_by(Enterprise.id).limit(limit)
+    if after is not None:
+        query = query.where(Enterprise.id > after)
+    return list(session.scalars(query))
+
+
+def create_person(
+    session: Session, clock: Clock, cipher: FieldCipher, data: PersonCreate
+) -> Person:
+    id_hash = cipher.lookup_hash(data.resident_id, "resident_id")
+    if session.scalar(select(Person.id).where(Person.resident_id_hash == id_hash)) is not None:
+        raise PersonExists(field="resident_id")
+    person = Person(
+        name=data.name,
+        resident_id_enc=cipher.encrypt(data.resident_id, "resident_id"),
+        resident_id_hash=id_hash,
+        resident_id_masked=mask_resident_id(data.resident_id),
+        mobile_enc=cipher.encrypt(data.mobile, "mobile"),
+        mobile_hash=cipher.lookup_hash(data.mobile, "mobile"),
+        mobile_masked=mask_mobile(data.mobile),
+        created_at=clock.now(),
+    )
+    session.add(person)
+    session.flush()
+    audit.record(
+        session,
+        "person.create",
+        "person",
+        person.id,
+        after={
+            "name": data.name,
+            "resident_id": person.resident_id_masked,
+            "mobile": person.mobile_masked,
+        },
+    )
+    return person
+
+
+def find_person_by_resident_id(
+    session: Session, cipher: FieldCipher, resident_id: str
+) -> Person | None:
+    id_hash = cipher.lookup_hash(codes.normalize_resident_id(resident_id), "resident_id")
+    return session.scalar(select(Person).where(Person.resident_id_hash == id_hash))
+
+
+def find_people_by_mobile(session: Session, cipher: FieldCipher, mobile: str) -> list[Person]:
+    mobile_hash = cipher.lookup_hash(codes.normalize_mobile(mobile), "mobile")
+    return list(session.scalars(select(Person).where(Person.mobile_hash == mobile_hash)))
+
+
+def get_person(session: Session, person_id: uuid.UUID) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise PersonNotFound()
+    return person
+
+
+def person_masked(person: Person) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        name=person.name,
+        resident_id=person.resident_id_masked,
+        mobile=person.mobile_masked,
+        masked=True,
+    )
+
+
+def reveal_person(
+    session: Session, cipher: FieldCipher, principal: Principal, person_id: uuid.UUID, reason: str
+) -> PersonOut:
+    """Identifiers in clear, for a role that needs them; every reveal is audited with its reason."""
+    if not principal.is_staff:
+        raise Forbidden()
+    person = get_person(session, person_id)
+    audit.record(
+        session,
+        "person.reveal",
+        "person",
+        person.id,
+        after={"fields": ["resident_id", "mobile"], "reason": reason},
+    )
+    return PersonOut(
+        id=person.id,
+        name=person.name,
+        resident_id=cipher.decrypt(person.resident_id_enc, "resident_id"),
+        mobile=cipher.decrypt(person.mobile_enc, "mobile"),
+        masked=False,
+    )
+
+
+def mobile_of(cipher: FieldCipher, person: Person) -> str:
+    """The clear mobile number, for sending a message (never for display)."""
+    return cipher.decrypt(person.mobile_enc, "mobile")
+
+
+_PERSON_KINDS = {RelationKind.LEGAL_REPRESENTATIVE, RelationKind.ACTUAL_CONTROLLER}
+_ENTERPRISE_KINDS = {RelationKind.UPSTREAM, RelationKind.DOWNSTREAM}
+
+
+def add_relationship(
+    session: Session, clock: Clock, enterprise_id: uuid.UUID, data: RelationshipCreate
+) -> Relationship:
+    get_enterprise(session, enterprise_id)
+    kind = data.kind
+    if (data.person_id is None) == (data.related_enterprise_id is None):
+        raise InvalidRelationship(
+            field="person_id",
+            kind=kind.value,
+            need="人员或企业之一",
+            need_en="a person or an enterprise",
+        )
+    if kind in _PERSON_KINDS and data.person_id is None:
+        raise InvalidRelationship(
+            field="person_id", kind=kind.value, need="人员", need_en="a person"
+        )
+    if kind in _ENTERPRISE_KINDS and data.related_enterprise_id is None:
+        raise InvalidRelationship(
+            field="related_enterprise_id", kind=kind.value, need="关联企业", need_en="an enterprise"
+        )
+    share_bp: int | None = None
+    if data.share_pct is not None:
+        try:
+            share = Decimal(data.share_pct) * 100
+        except InvalidOperation as exc:
+            raise InvalidInput(field="share_pct") from exc
+        if share != share.to_integral_value() or not 0 < share <= 10000:
+            raise InvalidInput(field="share_pct")
+        share_bp = int(share)
+    if kind == RelationKind.SHAREHOLDER and share_bp is None:
+        raise InvalidRelationship(
+            field="share_pct", kind=kind.value, need="持股比例", need_en="a share percentage"
+        )
+    if data.person_id is not None:
+        get_person(session, data.person_id)
+    if data.related_enterprise_id is not None:
+        if data.related_enterprise_id == enterprise_id:
+            raise InvalidInput(field="related_enterprise_id")
+        get_enterprise(session, data.related_enterprise_id)
+    rel = Relationship(
+        enterprise_id=enterprise_id,
+        kind=kind.value,
+        person_id=data.person_id,
+        related_enterprise_id=data.related_enterprise_id,
+        share_bp=share_bp,
+        created_at=clock.now(),
+    )
+    session.add(rel)
+    session.flush()
+    audit.record(
+        session,
+        "relationship.create",
+        "enterprise",
+        enterprise_id,
+        after={
+            "kind": kind.value,
+            "person_id": data.person_id,
+            "related_enterprise_id": data.related_enterprise_id,
+            "share_bp": share_bp,
+        },
+    )
+    return rel
+
+
+def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relationship]:
+    return list(
+        session.scalars(
+            select(Relationship)
+            .where(Relationship.enterprise_id == enterprise_id)
+            .order_by(Relationship.created_at)
+        )
+    )

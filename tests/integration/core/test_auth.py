@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.conftest import PASSWORD, make_user
+
+from puhui.core.clock import FixedClock
+from puhui.core.models import Role
+from puhui.core.runtime import Runtime
+
+
+def test_login_token_and_expiry(
+    client: TestClient, session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    make_user(session, runtime, Role.RISK_OFFICER, username="risk1")
+    r = client.post("/api/v1/auth/token", json={"username": "risk1", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["role"] == "risk_officer"
+    clock.advance(timedelta(minutes=runtime.settings.token_ttl_minutes + 1))
+    expired = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert expired.status_code == 401 and expired.json()["code"] == "not_authenticated"
+
+
+def test_wrong_password_message_and_throttling(
+    client: TestClient, session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    make_user(session, runtime, Role.ADMIN, username="adm")
+    for _ in range(runtime.settings.login_max_failures):
+        r = client.post("/api/v1/auth/token", json={"username": "adm", "password": "wrong-pass1"})
+        assert r.status_code == 401
+        assert r.json()["detail"] == "用户名或密码错误。"
+    # Locked now, even with the right password.
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"username": "adm", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 429 and "Too many failed logins" in r.json()["detail"]
+    clock.advance(timedelta(minutes=runtime.settings.login_window_minutes + 1))
+    r = client.post("/api/v1/auth/token", json={"username": "adm", "password": PASSWORD})
+    assert r.status_code == 200
+
+
+def test_logout_revokes_token(client: TestClient, headers_for: Any) -> None:
+    h = headers_for(Role.AUDITOR)
+    assert client.get("/api/v1/me", headers=h).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=h).status_code == 204
+    assert client.get("/api/v1/me", headers=h).status_code == 401
+
+
+def test_weak_password_refused(client: TestClient, headers_for: Any) -> None:
+    r = client.post(
+        "/api/v1/users",
+        json={"username": "new.user", "password": "short", "role": "auditor"},
+        headers=headers_for(Role.ADMIN),
+    )
+    assert r.status_code == 422 and r.json()["code"] == "password_too_weak"
+
+
+def test_console_login_with_csrf(client: TestClient, session: Session, runtime: Runtime) -> None:
+    make_user(session, runtime, Role.CREDIT_OFFICER, username="officer1")
+    page = client.get("/console/login")
+    assert page.status_code == 200 and "登录" in page.text
+    import re
+
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    no_csrf = client.post("/console/login", data={"username": "officer1", "password": PASSWORD})
+    assert no_csrf.status_code == 403
+    ok = client.post(
+        "/console/login",
+        data={"username": "officer1", "password": PASSWORD, "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    home = client.get("/console/")
+    assert home.status_code == 200 and "审批员" in home.text
+    assert "secure" in ok.headers["set-cookie"].lower()
+    assert "httponly" in ok.headers["set-cookie"].lower()

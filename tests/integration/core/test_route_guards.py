@@ -1,0 +1,97 @@
+"""Walks every registered route: an unauthenticated call and a wrong-role call must be refused.
+
+A route that forgets its guard fails here. Public routes are listed below on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from puhui.core.auth import PublicRoute, RoleGuard
+from puhui.core.models import Role
+from puhui.core.web import iter_api_routes
+
+PUBLIC = {
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("GET", "/console/lang/{code}"),
+}
+
+
+def _markers(dependant: Dependant) -> list[Any]:
+    found = []
+    for dep in dependant.dependencies:
+        if isinstance(dep.call, RoleGuard | PublicRoute):
+            found.append(dep.call)
+        found.extend(_markers(dep))
+    return found
+
+
+def _routes(app: Any) -> list[tuple[str, APIRoute]]:
+    out = []
+    for route in iter_api_routes(app):
+        for method in sorted(route.methods or ()):
+            if method != "HEAD":
+                out.append((method, route))
+    return out
+
+
+def _fill(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+
+
+def test_every_route_declares_roles_or_is_deliberately_public(app: Any) -> None:
+    routes = _routes(app)
+    assert len(routes) > 10
+    problems = []
+    for method, route in routes:
+        marks = _markers(route.dependant)
+        guards = [m for m in marks if isinstance(m, RoleGuard)]
+        public = [m for m in marks if isinstance(m, PublicRoute)]
+        if (method, route.path) in PUBLIC:
+            if not public or guards:
+                problems.append(f"{method} {route.path}: listed public but not marked public()")
+        elif not guards:
+            problems.append(f"{method} {route.path}: no role guard")
+        elif public:
+            problems.append(f"{method} {route.path}: marked public() but not listed as public")
+    assert not problems, "\n".join(problems)
+
+
+def test_unauthenticated_and_wrong_role_calls_are_refused(
+    app: Any, client: TestClient, headers_for: Any
+) -> None:
+    checked = 0
+    for method, route in _routes(app):
+        if (method, route.path) in PUBLIC:
+            continue
+        url = _fill(route.path)
+        anon = client.request(method, url, json={}, follow_redirects=False)
+        if route.path.startswith("/console"):
+            refused = anon.status_code in (401, 403) or (
+                anon.status_code == 303 and anon.headers["location"].startswith("/console/login")
+            )
+        else:
+            refused = anon.status_code == 401
+        assert refused, f"{method} {route.path} answered {anon.status_code} without login"
+        guards = [m for m in _markers(route.dependant) if isinstance(m, RoleGuard)]
+        admitted = set().union(*(g.roles for g in guards))
+        outsiders = [r for r in Role if r not in admitted]
+        for role in outsiders:
+            resp = client.request(
+                method, url, json={}, headers=headers_for(role), follow_redirects=False
+            )
+            assert resp.status_code == 403, (
+                f"{method} {route.path} answered {resp.status_code} to role {role.value}"
+            )
+            assert resp.json()["code"] == "forbidden"
+        checked += 1
+    assert checked > 10
