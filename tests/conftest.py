@@ -99,6 +99,12 @@ def engine(db_url: str) -> Engine:
 
 
 @pytest.fixture
+def pg_engine(pg_url: str) -> Engine:
+    """PostgreSQL only, for concurrency tests that commit for real (use unique keys)."""
+    return _engine_for(pg_url)
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
 

@@ -48,9 +48,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
+    from puhui.ledger.router import router as ledger_router
     from puhui.parties.router import router as parties_router
 
-    for router in (core_router, parties_router, console_router):
+    for router in (core_router, parties_router, ledger_router, console_router):
         app.include_router(router)
 
     from puhui.core.health import router as health_router

@@ -160,6 +160,9 @@ def demo(
 
 def _mount_optional() -> None:
     """Domain sub-commands, added as their domains land."""
+    from puhui.ledger.cli import ledger_app
+
+    app.add_typer(ledger_app, name="ledger")
     try:
         from puhui.datahub.world.cli import world_app
 

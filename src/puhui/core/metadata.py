@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import puhui.core.models
+import puhui.ledger.models
 import puhui.parties.models  # noqa: F401
 from puhui.core.db import Base
 

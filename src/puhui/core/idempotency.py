@@ -1,0 +1,57 @@
+"""Idempotency keys for money-moving commands.
+
+`begin(...)` returns the stored response for a replay of the same key and payload, raises
+IdempotencyConflict for the same key with another payload, and otherwise returns None; the
+command then does its work and calls `remember(...)` in the same transaction. A concurrent
+duplicate loses on the unique (scope, key) constraint and its transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puhui.core.clock import Clock
+from puhui.core.errors import IdempotencyConflict, InvalidInput
+from puhui.core.ids import new_id
+from puhui.core.models import IdempotencyRecord
+
+
+def request_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def begin(session: Session, scope: str, key: str, payload: Any) -> dict[str, Any] | None:
+    if not key or len(key) > 128:
+        raise InvalidInput(field="idempotency_key")
+    row = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.request_hash != request_hash(payload):
+        raise IdempotencyConflict(field="idempotency_key")
+    return dict(row.response)
+
+
+def remember(
+    session: Session, clock: Clock, scope: str, key: str, payload: Any, response: dict[str, Any]
+) -> None:
+    session.add(
+        IdempotencyRecord(
+            id=new_id(),
+            scope=scope,
+            key=key,
+            request_hash=request_hash(payload),
+            response=response,
+            created_at=clock.now(),
+        )
+    )
+    session.flush()
