@@ -163,12 +163,9 @@ def _mount_optional() -> None:
     from puhui.ledger.cli import ledger_app
 
     app.add_typer(ledger_app, name="ledger")
-    try:
-        from puhui.datahub.world.cli import world_app
+    from puhui.datahub.world.cli import world_app
 
-        app.add_typer(world_app, name="world")
-    except ImportError:
-        pass
+    app.add_typer(world_app, name="world")
     try:
         from puhui.models.cli import model_app
 

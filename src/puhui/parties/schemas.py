@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from puhui.parties import codes
+from puhui.core import codes
 from puhui.parties.models import RelationKind, SizeClass
 
 GBT4754_SECTIONS: dict[str, tuple[str, str]] = {

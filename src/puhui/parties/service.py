@@ -13,7 +13,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher, mask_mobile, mask_resident_id
 from puhui.core.errors import Forbidden, InvalidInput
-from puhui.parties import codes
+from puhui.core import codes
 from puhui.parties.errors import (
     EnterpriseExists,
     EnterpriseNotFound,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from puhui.parties.codes import (
+from puhui.core.codes import (
     is_valid_mobile,
     is_valid_resident_id,
     is_valid_uscc,

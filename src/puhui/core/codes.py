@@ -2,6 +2,8 @@
 
 - Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters over the alphabet
   0-9 A-H J-N P-R T U W-Y; the 18th is a check character, mod 31 with fixed weights.
+  The embedded organization code (characters 9-17, GB 11714-1997) carries its own check
+  character: weights 3,7,9,10,5,8,4,2 mod 11, 10 written X and 11 written 0.
 - Resident identity number (公民身份号码), GB 11643-1999: 17 digits, then a check character
   (0-9 or X) by ISO 7064 MOD 11-2.
 """
@@ -26,10 +28,23 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_code_check_char(first8: str) -> str:
+    """The GB 11714-1997 check character of an organization code body."""
+    total = sum(int(ch, 36) * w for ch, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
+    value = 11 - total % 11
+    return "X" if value == 10 else "0" if value == 11 else str(value)
+
+
 def is_valid_uscc(code: str) -> bool:
-    if len(code) != 18 or any(ch not in _USCC_VALUE for ch in code):
+    """18 characters of the alphabet, a correct check character, a valid organization code."""
+    if not isinstance(code, str) or len(code) != 18 or any(ch not in _USCC_VALUE for ch in code):
         return False
-    return uscc_check_char(code[:17]) == code[17]
+    if not code[2:8].isdigit() or uscc_check_char(code[:17]) != code[17]:
+        return False
+    return org_code_check_char(code[8:16]) == code[16]
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -45,7 +60,12 @@ def resident_id_birth_date(code: str) -> date | None:
 
 
 def is_valid_resident_id(code: str) -> bool:
-    if len(code) != 18 or not code[:17].isdigit() or code[17] not in "0123456789X":
+    if (
+        not isinstance(code, str)
+        or len(code) != 18
+        or not code[:17].isdigit()
+        or code[17] not in "0123456789X"
+    ):
         return False
     if resident_id_birth_date(code) is None:
         return False
@@ -53,7 +73,7 @@ def is_valid_resident_id(code: str) -> bool:
 
 
 def is_valid_mobile(number: str) -> bool:
-    return bool(MOBILE_RE.match(number))
+    return isinstance(number, str) and bool(MOBILE_RE.match(number))
 
 
 def normalize_uscc(code: str) -> str:
