@@ -46,12 +46,21 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
 
+    from puhui.consents.router import router as consents_router
     from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
+    from puhui.datahub.router import router as datahub_router
     from puhui.ledger.router import router as ledger_router
     from puhui.parties.router import router as parties_router
 
-    for router in (core_router, parties_router, ledger_router, console_router):
+    for router in (
+        core_router,
+        parties_router,
+        consents_router,
+        datahub_router,
+        ledger_router,
+        console_router,
+    ):
         app.include_router(router)
 
     from puhui.core.health import router as health_router

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import puhui.consents.models
 import puhui.core.models
+import puhui.datahub.models
 import puhui.ledger.models
 import puhui.parties.models  # noqa: F401
 from puhui.core.db import Base
