@@ -163,15 +163,14 @@ def _mount_optional() -> None:
     from puhui.ledger.cli import ledger_app
 
     app.add_typer(ledger_app, name="ledger")
+
     from puhui.datahub.world.cli import world_app
 
     app.add_typer(world_app, name="world")
-    try:
-        from puhui.models.cli import model_app
 
-        app.add_typer(model_app, name="model")
-    except ImportError:
-        pass
+    from puhui.models.cli import model_app
+
+    app.add_typer(model_app, name="model")
 
 
 _mount_optional()
