@@ -11,18 +11,22 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 uv sync --frozen --quiet
 
+need_apt=()
+# A Chinese font for the e-contract PDFs (and the browser), in every mode.
+if ! ls /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc >/dev/null 2>&1 && [ -z "${PUHUI_CONTRACT_FONT:-}" ]; then
+  need_apt+=(fonts-noto-cjk)
+fi
 if [ "${1:-}" = "--test" ]; then
-  need_apt=()
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
     need_apt+=(postgresql)
   fi
   if ! command -v chromium >/dev/null 2>&1; then
-    need_apt+=(chromium fonts-noto-cjk)
+    need_apt+=(chromium)
   fi
-  if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "bootstrap: installing ${need_apt[*]} with apt" >&2
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  fi
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${need_apt[*]} with apt" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
