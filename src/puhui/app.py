@@ -46,11 +46,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
 
+
     from puhui.consents.router import router as consents_router
     from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
     from puhui.ledger.router import router as ledger_router
+    from puhui.lending.contract_router import router as contracts_router
+    from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
 
     for router in (
@@ -59,6 +62,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         consents_router,
         datahub_router,
         ledger_router,
+        contracts_router,
+        lending_router,
         console_router,
     ):
         app.include_router(router)

@@ -163,7 +163,9 @@ def _mount_optional() -> None:
     from puhui.ledger.cli import ledger_app
 
     app.add_typer(ledger_app, name="ledger")
+    from puhui.lending.contract_cli import contracts_app
 
+    app.add_typer(contracts_app, name="contracts")
     from puhui.datahub.world.cli import world_app
 
     app.add_typer(world_app, name="world")
@@ -171,6 +173,7 @@ def _mount_optional() -> None:
     from puhui.models.cli import model_app
 
     app.add_typer(model_app, name="model")
+
 
 
 _mount_optional()

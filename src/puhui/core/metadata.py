@@ -6,7 +6,9 @@ import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models
 import puhui.ledger.models
-import puhui.parties.models  # noqa: F401
+import puhui.lending.contract_models
+import puhui.lending.models
+import puhui.parties.models
 from puhui.core.db import Base
 
 target_metadata = Base.metadata

@@ -135,3 +135,25 @@ class OutboxMessage(IdMixin, Base):
     sent_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class OneTimeCode(IdMixin, Base):
+    """A one-time code (OTP) bound to a purpose and a subject; only a keyed hash is stored.
+
+    The code is 6 digits, valid 5 minutes, single use, and refused after 5 wrong attempts.
+    `message_id` names the outbox message that carried it to the person.
+    """
+
+    __tablename__ = "core_otp"
+    __table_args__ = (Index("ix_core_otp_purpose_subject", "purpose", "subject"),)
+
+    purpose: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int]
+    consumed_at: Mapped[datetime | None]
+    superseded_at: Mapped[datetime | None]
+    message_id: Mapped[uuid.UUID | None]

@@ -1,0 +1,164 @@
+"""Errors of the lending domain: stable codes, HTTP statuses, messages in zh-CN and English."""
+
+from __future__ import annotations
+
+from puhui.core.errors import Conflict, DomainError, NotFound
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+    message_zh = "未找到贷款产品 {product_code}。"
+    message_en = "Loan product {product_code} not found."
+
+
+class CreditLineNotFound(NotFound):
+    code = "credit_line_not_found"
+    message_zh = "未找到该授信额度。"
+    message_en = "Credit line not found."
+
+
+class LoanNotFound(NotFound):
+    code = "loan_not_found"
+    message_zh = "未找到该贷款。"
+    message_en = "Loan not found."
+
+
+class OfferOutOfBounds(DomainError):
+    code = "offer_out_of_bounds"
+    status = 422
+    title_zh = "授信条件超出产品范围"
+    title_en = "Offer outside the product's bounds"
+    message_zh = "{what}超出产品 {product_code} 允许的范围（{low}–{high}）。"
+    message_en = "{what_en} is outside the range of product {product_code} ({low}–{high})."
+
+
+class MethodNotAllowed(DomainError):
+    code = "repayment_method_not_allowed"
+    status = 422
+    title_zh = "还款方式不可用"
+    title_en = "Repayment method not allowed"
+    message_zh = "产品 {product_code} 不支持还款方式 {method}。"
+    message_en = "Product {product_code} does not allow the repayment method {method}."
+
+
+class DecisionAlreadyUsed(Conflict):
+    code = "decision_already_used"
+    message_zh = "该审批决定已生成过条件不同的授信额度。"
+    message_en = "A credit line with other terms was already created from this decision."
+
+
+class InvalidLineTransition(Conflict):
+    code = "invalid_line_transition"
+    message_zh = "授信额度当前状态为“{from_zh}”，不能变更为“{to_zh}”。"
+    message_en = "A credit line in status {from_status} cannot become {to_status}."
+
+
+class LineNotActive(Conflict):
+    code = "credit_line_not_active"
+    message_zh = "授信额度当前状态为“{status_zh}”，暂不能用款。"
+    message_en = "The credit line is {status}; no drawdown is possible."
+
+
+class LineExpired(Conflict):
+    code = "credit_line_expired"
+    message_zh = "授信额度已于 {expiry_date} 到期，不能用款。"
+    message_en = "The credit line expired on {expiry_date}; no drawdown is possible."
+
+
+class CreditLimitExceeded(Conflict):
+    code = "credit_limit_exceeded"
+    message_zh = "用款金额 {amount} 超过可用额度 {available}。"
+    message_en = "The amount {amount} exceeds the available credit of {available}."
+
+
+class LimitBelowUsed(Conflict):
+    code = "limit_below_used"
+    message_zh = "新额度 {limit} 低于已用额度 {used}，不能调减。"
+    message_en = "The new limit {limit} is below the amount already used ({used})."
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    status = 422
+    title_zh = "金额无效"
+    title_en = "Invalid amount"
+    message_zh = "金额必须是大于 0 的整数（单位：分）。"
+    message_en = "The amount must be a whole number of fen greater than 0."
+
+
+class AmountOutOfBounds(DomainError):
+    code = "amount_out_of_bounds"
+    status = 422
+    title_zh = "金额超出范围"
+    title_en = "Amount out of range"
+    message_zh = "单笔用款金额须在 {low} 至 {high} 之间。"
+    message_en = "A drawdown must be between {low} and {high}."
+
+
+class TermOutOfBounds(DomainError):
+    code = "term_out_of_bounds"
+    status = 422
+    title_zh = "期限超出范围"
+    title_en = "Term out of range"
+    message_zh = "借款期限须在 {low} 至 {high} 个月之间。"
+    message_en = "The term must be between {low} and {high} months."
+
+
+class IdempotencyKeyMissing(DomainError):
+    code = "idempotency_key_missing"
+    status = 400
+    title_zh = "缺少幂等键"
+    title_en = "Idempotency key missing"
+    message_zh = "资金类请求必须携带 Idempotency-Key 请求头（每笔业务一个唯一值）。"
+    message_en = "Money-moving requests need an Idempotency-Key header (one unique value each)."
+
+
+class DrawdownFailed(Conflict):
+    code = "drawdown_failed"
+    message_zh = "放款失败，额度占用已释放，请稍后重试。"
+    message_en = "The drawdown failed; the reserved credit was released. Please retry later."
+
+
+class LoanNotActive(Conflict):
+    code = "loan_not_active"
+    message_zh = "贷款当前状态为“{status_zh}”，不能办理该业务。"
+    message_en = "The loan is {status}; this is not possible."
+
+
+class SettlementInsufficient(Conflict):
+    code = "insufficient_funds"
+    message_zh = "结算账户余额不足：本次需扣款 {needed}，可用余额 {available}。"
+    message_en = "Insufficient settlement balance: {needed} is needed, {available} is available."
+
+
+class NothingDue(Conflict):
+    code = "nothing_due"
+    message_zh = "该贷款当前没有到期应还款项；如需提前还款，请选择“提前还款”。"
+    message_en = "Nothing is due on this loan now; choose a prepayment to repay early."
+
+
+class PrepaymentNotAllowed(Conflict):
+    code = "prepayment_not_allowed"
+    message_zh = "该产品不允许提前还款。"
+    message_en = "This product does not allow prepayment."
+
+
+class PrepaymentTooSmall(Conflict):
+    code = "prepayment_too_small"
+    message_zh = "提前还款金额须大于到期应还款项与应计利息之和，至少 {minimum}。"
+    message_en = "A prepayment must exceed what is due plus accrued interest: at least {minimum}."
+
+
+class PrepaymentOptionInvalid(DomainError):
+    code = "prepayment_option_invalid"
+    status = 422
+    title_zh = "提前还款方式无效"
+    title_en = "Invalid prepayment option"
+    message_zh = "{method_zh}贷款只能选择“期限不变，月供减少”。"
+    message_en = "A {method} loan can only keep its term (keep_term)."
+
+
+class ReliefNotAllowed(Conflict):
+    code = "relief_not_allowed"
+    message_zh = "不符合办理条件：{why_zh}"
+    message_en = "Not eligible: {why_en}"

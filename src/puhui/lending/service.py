@@ -1,0 +1,282 @@
+"""Public functions of the lending domain. Other domains call lending only through this module
+(and `puhui.lending.schemas`). Services never commit; the caller owns the unit of work.
+
+Products        ensure_default_products, get_product, list_products
+Credit lines    create_line_from_offer, get_line, get_line_for, list_lines, line_history,
+                activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines
+Drawdowns       draw
+Loans           get_loan_for, list_loans, loan_detail
+Repayments      repay, auto_debit_due, deposit, settlement_balance
+Relief          defer, renew_without_principal, auto_limit_increase
+End of day      simulate_day (a simple per-loan day; the end-of-day job replaces it)
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from puhui.core.auth import Principal
+from puhui.core.clock import Clock
+from puhui.ledger import service as ledger_service
+from puhui.ledger.service import Leg
+from puhui.lending import loans
+from puhui.lending.classification import classify, days_past_due
+from puhui.lending.credit_lines import (
+    activate_after_signing,
+    change_limit,
+    close,
+    create_line_from_offer,
+    expire_lines,
+    freeze,
+    get_line,
+    get_line_for,
+    line_history,
+    list_lines,
+    unfreeze,
+)
+from puhui.lending.drawdowns import draw
+from puhui.lending.errors import LoanNotFound
+from puhui.lending.interest import DayCountBasis, accrue
+from puhui.lending.models import (
+    Drawdown,
+    Instalment,
+    InstalmentStatus,
+    Loan,
+    LoanStatus,
+    Relief,
+    Repayment,
+)
+from puhui.lending.overdue import accrue_overdue
+from puhui.lending.products import ensure_default_products, get_product, list_products
+from puhui.lending.relief import auto_limit_increase, defer, renew_without_principal
+from puhui.lending.repayments import (
+    auto_debit_due,
+    deposit,
+    repay,
+    repayments_of,
+    settlement_balance,
+)
+from puhui.lending.schemas import InstalmentOut, LoanDetailOut, LoanOut, PostingOut
+
+__all__ = [
+    "DayResult",
+    "activate_after_signing",
+    "auto_debit_due",
+    "auto_limit_increase",
+    "change_limit",
+    "close",
+    "create_line_from_offer",
+    "defer",
+    "deposit",
+    "draw",
+    "ensure_default_products",
+    "expire_lines",
+    "freeze",
+    "get_line",
+    "get_line_for",
+    "get_loan_for",
+    "get_product",
+    "line_history",
+    "list_lines",
+    "list_loans",
+    "list_products",
+    "loan_detail",
+    "renew_without_principal",
+    "repay",
+    "repayments_of",
+    "settlement_balance",
+    "simulate_day",
+    "unfreeze",
+]
+
+
+# --- loans --------------------------------------------------------------------------------------
+
+
+def get_loan_for(session: Session, principal: Principal, loan_id: uuid.UUID) -> Loan:
+    """A loan as the principal may see it: a borrower only its own enterprise's (else 404)."""
+    loan = session.get(Loan, loan_id)
+    if loan is None or not principal.can_act_for(loan.enterprise_id):
+        raise LoanNotFound()
+    return loan
+
+
+def list_loans(
+    session: Session,
+    *,
+    line_id: uuid.UUID | None = None,
+    enterprise_id: uuid.UUID | None = None,
+    status: LoanStatus | None = None,
+) -> list[Loan]:
+    query = select(Loan).order_by(Loan.start_date, Loan.id)
+    if line_id is not None:
+        query = query.where(Loan.line_id == line_id)
+    if enterprise_id is not None:
+        query = query.where(Loan.enterprise_id == enterprise_id)
+    if status is not None:
+        query = query.where(Loan.status == status.value)
+    return list(session.scalars(query))
+
+
+def loan_detail(session: Session, loan: Loan) -> LoanDetailOut:
+    """The loan, its whole schedule (superseded lines included) and its ledger postings: every
+    leg of the entries it caused (drawdown, repayments, billing, relief) and its own legs of the
+    daily accrual entries."""
+    rows = loans.rows_of(session, loan.id, live=False)
+    sources: list[object] = [loan.id]
+    sources += session.scalars(select(Drawdown.id).where(Drawdown.loan_id == loan.id)).all()
+    sources += session.scalars(select(Repayment.id).where(Repayment.loan_id == loan.id)).all()
+    sources += session.scalars(
+        select(Relief.id).where(or_(Relief.loan_id == loan.id, Relief.new_loan_id == loan.id))
+    ).all()
+    postings = ledger_service.postings_for_source(session, [str(s) for s in sources])
+    seen = {p.entry_id for p in postings}
+    own = [
+        p
+        for p in ledger_service.postings_for_owner(session, str(loan.id))
+        if p.entry_id not in seen
+    ]
+    postings = sorted(postings + own, key=lambda p: (p.business_date, str(p.entry_id)))
+    return LoanDetailOut.model_validate(
+        {
+            **LoanOut.model_validate(loan).model_dump(),
+            "schedule": [InstalmentOut.model_validate(r) for r in rows],
+            "postings": [PostingOut(**asdict(p)) for p in postings],
+        }
+    )
+
+
+# --- a simple end of day ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    auto_debits: int
+    interest_fen: int
+    penalty_fen: int
+    compound_fen: int
+    lines_expired: int
+
+
+def simulate_day(session: Session, clock: Clock, day: date) -> DayResult:
+    """Close business day `day`, loan by loan (a stand-in for the set-based end-of-day job).
+
+    1. auto-debit what is due (billing instalments due on or before `day` first);
+    2. expire lines whose expiry date is `day` or earlier;
+    3. accrue contract interest on the normal principal for the days of the current period up
+       to and including `day` (drift-free carry), into interest_receivable;
+    4. accrue one day of penalty on overdue principal and compound interest on overdue interest
+       for loans still overdue at the end of `day`, once past the grace days;
+    5. set dpd, the five-category class by dpd, and the last date a loan was overdue.
+    Re-running a date changes nothing (each loan remembers the dates it was accrued through).
+    """
+    debits = auto_debit_due(session, clock, day)
+    expired = expire_lines(session, clock, day)
+    interest: dict[uuid.UUID, int] = defaultdict(int)
+    penalty: dict[uuid.UUID, int] = defaultdict(int)
+    totals = {"interest": 0, "penalty": 0, "compound": 0}
+    active = session.scalars(
+        select(Loan)
+        .where(Loan.status == LoanStatus.ACTIVE.value)
+        .order_by(Loan.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    rows_by_loan: dict[uuid.UUID, list[Instalment]] = defaultdict(list)
+    for row in session.scalars(
+        select(Instalment)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(
+            Loan.status == LoanStatus.ACTIVE.value,
+            Instalment.status != InstalmentStatus.SUPERSEDED.value,
+        )
+        .order_by(Instalment.loan_id, Instalment.seq)
+    ):
+        rows_by_loan[row.loan_id].append(row)
+    for loan in active:
+        loans.bill_due(session, clock, loan, rows_by_loan[loan.id], day)
+        basis = DayCountBasis(loan.day_count)
+        if loan.next_due_date is not None:
+            end = min(day + timedelta(days=1), loan.next_due_date)
+            days = (end - loan.interest_accrued_through).days
+            if days > 0:
+                normal = loan.principal_outstanding_fen - loan.overdue_principal_fen
+                step = accrue(normal, loan.rate_bp, loan.interest_carry, days=days, basis=basis)
+                loan.interest_accrued_fen += step.interest_fen
+                loan.interest_carry = int(step.carry)
+                loan.interest_accrued_through = end
+                interest[loan.id] += step.interest_fen
+                totals["interest"] += step.interest_fen
+        oldest = loan.oldest_unpaid_due_date
+        if (
+            oldest is not None
+            and oldest <= day
+            and (loan.penalty_accrued_through is None or loan.penalty_accrued_through < day)
+        ):
+            if (day - oldest).days + 1 > loan.grace_days:
+                over = accrue_overdue(
+                    loan.overdue_principal_fen,
+                    loan.overdue_interest_fen,
+                    loan.rate_bp,
+                    penalty_carry=loan.penalty_carry,
+                    compound_carry=loan.compound_carry,
+                    markup_bp=loan.penalty_markup_bp,
+                    compound=loan.compound_interest,
+                    basis=basis,
+                )
+                loan.penalty_accrued_fen += over.penalty_fen
+                loan.compound_accrued_fen += over.compound_fen
+                loan.penalty_carry = int(over.penalty_carry)
+                loan.compound_carry = int(over.compound_carry)
+                penalty[loan.id] += over.penalty_fen + over.compound_fen
+                totals["penalty"] += over.penalty_fen
+                totals["compound"] += over.compound_fen
+            loan.penalty_accrued_through = day
+        loan.dpd = days_past_due(oldest, day)
+        loan.classification = classify(loan.dpd).value
+        if loan.dpd > 0:
+            loan.last_overdue_date = day
+        loan.updated_at = clock.now()
+    _post_accruals(session, clock, day, interest, penalty)
+    session.flush()
+    return DayResult(
+        day=day,
+        auto_debits=len(debits),
+        interest_fen=totals["interest"],
+        penalty_fen=totals["penalty"],
+        compound_fen=totals["compound"],
+        lines_expired=expired,
+    )
+
+
+def _post_accruals(
+    session: Session,
+    clock: Clock,
+    day: date,
+    interest: dict[uuid.UUID, int],
+    penalty: dict[uuid.UUID, int],
+) -> None:
+    """One entry for the day: Dr each loan's interest / penalty receivable, Cr the incomes."""
+    legs = [Leg.debit(loans.interest_account(k), v) for k, v in sorted(interest.items()) if v]
+    legs += [Leg.debit(loans.penalty_account(k), v) for k, v in sorted(penalty.items()) if v]
+    if not legs:
+        return
+    legs.append(Leg.credit(loans.INTEREST_INCOME, sum(interest.values())))
+    legs.append(Leg.credit(loans.PENALTY_INCOME, sum(penalty.values())))
+    ledger_service.post(
+        session,
+        clock,
+        kind="accrual",
+        business_date=day,
+        legs=legs,
+        memo=f"利息及罚息复利计提 {day.isoformat()}",
+        source_type="eod",
+        source_id=day.isoformat(),
+    )
