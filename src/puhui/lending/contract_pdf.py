@@ -291,7 +291,7 @@ def _units(text_: str) -> list[str]:
 def wrap_cjk(text_: str, width_mm: float, measure: Any) -> list[str]:  # float-ok: layout
     """Greedy line breaking for mixed Chinese and ASCII text with the 禁则 above.
 
-    `measure(str) -> float` gives a string's width in mm in the current font.
+    `measure(str)` gives (as a float, layout only) a string's width in mm in the current font.
     """
     lines: list[list[str]] = [[]]
     used = 0.0  # float-ok: layout
