@@ -51,6 +51,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
+    from puhui.decisioning.router import router as decisioning_router
     from puhui.ledger.router import router as ledger_router
     from puhui.lending.contract_router import router as contracts_router
     from puhui.lending.router import router as lending_router
@@ -64,6 +65,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         ledger_router,
         contracts_router,
         lending_router,
+        decisioning_router,
         console_router,
     ):
         app.include_router(router)

@@ -169,10 +169,13 @@ def _mount_optional() -> None:
     from puhui.datahub.world.cli import world_app
 
     app.add_typer(world_app, name="world")
+    from puhui.decisioning.cli import decisions_app
 
+    app.add_typer(decisions_app, name="decisions")
     from puhui.models.cli import model_app
 
     app.add_typer(model_app, name="model")
+
 
 
 

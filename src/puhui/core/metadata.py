@@ -5,6 +5,7 @@ from __future__ import annotations
 import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models
+import puhui.decisioning.models
 import puhui.ledger.models
 import puhui.lending.contract_models
 import puhui.lending.models

@@ -110,8 +110,12 @@ def _read_table(path: Path) -> Any:
 
 @model_app.command("train")
 def train(
-    data: Annotated[Path, typer.Argument(help="Training data, .csv or .parquet.", exists=True)],
-    target: Annotated[str, typer.Option(help="Target column: 1 = bad, or see --bad-value.")],
+    data: Annotated[
+        Path | None, typer.Argument(help="Training data, .csv or .parquet.", exists=True)
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target column: 1 = bad, or see --bad-value.")
+    ] = None,
     registry: Annotated[Path, typer.Option(help="Registry directory.")] = Path("var/models"),
     model_id: Annotated[str, typer.Option(help="Model id in the registry.")] = "sme-pd",
     version: Annotated[str, typer.Option(help="Version to create (immutable).")] = "1",
@@ -134,10 +138,20 @@ def train(
     ] = 0.3,
     tune: Annotated[bool, typer.Option(help="Tune parameters by cross-validation.")] = False,
     champion: Annotated[bool, typer.Option(help="Promote the new version to champion.")] = False,
+    world_enterprises: Annotated[
+        int | None,
+        typer.Option(help="Train on a synthetic world of N enterprises (seed --seed) instead."),
+    ] = None,
 ) -> None:
-    """Train a scorecard on a dataset, write artifact + validation report to the registry."""
+    """Train a scorecard on a dataset (or, with --world-enterprises, on the synthetic world with
+    the decision's own features), write artifact + validation report to the registry."""
     from puhui.core.errors import DomainError
 
+    if world_enterprises is not None:
+        _train_world(world_enterprises, seed, registry, model_id, version, champion)
+        return
+    if data is None or target is None:
+        raise typer.BadParameter("give DATA and --target, or --world-enterprises")
     try:
         _train(
             data,
@@ -156,6 +170,44 @@ def train(
         )
     except (DomainError, ValueError) as exc:
         raise _fail(exc) from exc
+
+
+def _train_world(
+    n: int, seed: int, registry: Path, model_id: str, version: str, champion: bool
+) -> None:
+    """`train --world-enterprises N --seed S`: see puhui.models.world_training."""
+    from puhui.models.registry import FileModelRegistry
+    from puhui.models.report import render_report_html
+    from puhui.models.world_training import train_on_world
+
+    now = _now()
+    result = train_on_world(
+        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print
+    )
+    reg = FileModelRegistry(registry)
+    reg.save(result.artifact, report=result.report, report_html=render_report_html(result.report))
+    if champion:
+        reg.promote(model_id, version, at=now, reason=f"trained on world seed {seed}")
+    r = result.report
+    console.print(
+        f"held-out AUC {r.auc:.4f}  KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset}); "
+        f"saved to {reg.version_dir(model_id, version)}"
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "model_id": model_id,
+                "version": version,
+                "train_enterprises": result.train_rows,
+                "train_seed": seed,
+                "holdout_seed": result.holdout_seed,
+                "holdout_enterprises": result.holdout_rows,
+                "auc": round(r.auc, 4),
+                "ks": round(r.ks, 4),
+                "features": result.artifact.feature_names,
+            }
+        )
+    )
 
 
 def _train(
