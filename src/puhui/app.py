@@ -45,7 +45,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         max_age=runtime.settings.token_ttl_minutes * 60,
     )
     problems.install(app)
+    from puhui.receivables.errors import ReceivablesError
 
+    problems.install_problem_type(app, ReceivablesError)
 
     from puhui.consents.router import router as consents_router
     from puhui.console.router import router as console_router
@@ -56,6 +58,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.contract_router import router as contracts_router
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
+    from puhui.receivables.router import router as receivables_router
 
     for router in (
         core_router,
@@ -66,6 +69,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         contracts_router,
         lending_router,
         decisioning_router,
+        receivables_router,
         console_router,
     ):
         app.include_router(router)

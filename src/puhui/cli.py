@@ -175,7 +175,9 @@ def _mount_optional() -> None:
     from puhui.models.cli import model_app
 
     app.add_typer(model_app, name="model")
+    from puhui.receivables.cli import receivables_app
 
+    app.add_typer(receivables_app, name="receivables")
 
 
 

@@ -10,6 +10,7 @@ import puhui.ledger.models
 import puhui.lending.contract_models
 import puhui.lending.models
 import puhui.parties.models
+import puhui.receivables.models  # noqa: F401
 from puhui.core.db import Base
 
 target_metadata = Base.metadata

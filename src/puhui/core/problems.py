@@ -68,6 +68,23 @@ def validation_problem(errors: list[dict[str, Any]], lang: Lang) -> dict[str, An
     }
 
 
+def install_problem_type(app: Any, exc_type: type[Exception]) -> None:
+    """Render another error family shaped like DomainError (``status`` and
+    ``problem(lang, instance)``) as problem+json, e.g. the receivables errors, which stay free of
+    ``puhui.core`` so that the independent verifier can use them alone."""
+
+    async def _handler(request: Request, exc: Exception) -> Response:
+        lang = request_lang(request)
+        return JSONResponse(
+            exc.problem(lang, str(request.url.path)),  # type: ignore[attr-defined]
+            status_code=int(exc.status),  # type: ignore[attr-defined]
+            media_type=PROBLEM,
+            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
+        )
+
+    app.add_exception_handler(exc_type, _handler)
+
+
 def install(app: Any) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:

@@ -72,6 +72,13 @@ CHART: dict[str, AccountCode] = {
         ),
         AccountCode("discount_income", AccountType.INCOME, "贴现利息收入", "Discount income"),
         AccountCode(
+            "discount_unearned",
+            AccountType.LIABILITY,
+            "贴现利息调整（未实现）",
+            "Unearned discount income",
+            no_overdraft=True,
+        ),
+        AccountCode(
             "core_payable",
             AccountType.LIABILITY,
             "核心企业应付待清分",
