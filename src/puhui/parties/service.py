@@ -8,12 +8,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puhui.core import audit
+from puhui.core import audit, codes
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher, mask_mobile, mask_resident_id
 from puhui.core.errors import Forbidden, InvalidInput
-from puhui.core import codes
 from puhui.parties.errors import (
     EnterpriseExists,
     EnterpriseNotFound,
