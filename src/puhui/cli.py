@@ -180,7 +180,6 @@ def _mount_optional() -> None:
     app.add_typer(receivables_app, name="receivables")
 
 
-
 _mount_optional()
 if __name__ == "__main__":
     app()
