@@ -50,6 +50,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     problems.install_problem_type(app, ReceivablesError)
 
     from puhui.consents.router import router as consents_router
+    from puhui.console.cockpit import router as cockpit_router
+    from puhui.console.mobile import router as mobile_router
+    from puhui.console.pages_staff import router as staff_pages_router
+    from puhui.console.qr import router as qr_router
     from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
@@ -71,6 +75,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         decisioning_router,
         receivables_router,
         console_router,
+        qr_router,
+        staff_pages_router,
+        cockpit_router,
+        mobile_router,
     ):
         app.include_router(router)
 

@@ -32,6 +32,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "action": ("操作", "Action"),
     "entity": ("对象", "Entity"),
     "from_where": ("来源", "From"),
+    "portfolio": ("我的客户", "My portfolio"),
+    "qr": ("二维码", "QR codes"),
+    "reviews": ("审批队列", "Review queue"),
+    "policies": ("授信政策", "Policies"),
+    "cockpit": ("驾驶舱", "Cockpit"),
 }
 
 

@@ -76,6 +76,8 @@ def render(request: Request, name: str, principal: Principal | None = None, **ct
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public())])
 def login_page(request: Request, next: str = "/console/") -> Response:
+    if next.startswith("/m/") or next == "/m":
+        return RedirectResponse("/m/start", status_code=303)  # applicants sign in by SMS code
     return render(request, "login.html", next=next if next.startswith("/") else "/console/")
 
 

@@ -23,6 +23,13 @@ PUBLIC = {
     ("GET", "/console/login"),
     ("POST", "/console/login"),
     ("GET", "/console/lang/{code}"),
+    # the applicant's mobile web: the QR landing page and sign-in by SMS code
+    ("GET", "/m/"),
+    ("GET", "/m/start"),
+    ("GET", "/m/settings/{what}"),
+    ("POST", "/m/login/send"),
+    ("GET", "/m/login/verify"),
+    ("POST", "/m/login/verify"),
 }
 
 
@@ -75,7 +82,7 @@ def test_unauthenticated_and_wrong_role_calls_are_refused(
             continue
         url = _fill(route.path)
         anon = client.request(method, url, json={}, follow_redirects=False)
-        if route.path.startswith("/console"):
+        if route.path.startswith(("/console", "/m/")):
             refused = anon.status_code in (401, 403) or (
                 anon.status_code == 303 and anon.headers["location"].startswith("/console/login")
             )
