@@ -153,9 +153,29 @@ def demo(
     base = f"http://{host}:{port}"
     console.print(f"[bold]Open[/bold] {base}/console/  (staff console)")
     console.print(f"[bold]API docs[/bold] {base}/docs")
+    manager_ref = _demo_manager_ref()
+    if manager_ref:
+        console.print(
+            f"[bold]申请入口 Applicant journey (客户经理二维码 manager's QR)[/bold] "
+            f"{base}/m/start?ref={manager_ref}  — QR image: {base}/console/qr (log in as manager)"
+        )
     if no_serve:
         return
     serve(host=host, port=port, workers=1)
+
+
+def _demo_manager_ref() -> str | None:
+    """The attribution code of the demo customer manager's personal QR code."""
+    from sqlalchemy import select
+
+    from puhui.console.qr import personal_ref
+    from puhui.core.models import User
+
+    rt = _runtime()
+    with rt.session_factory() as session:
+        user_id = session.scalar(select(User.id).where(User.username == "manager"))
+    rt.engine.dispose()
+    return personal_ref(user_id) if user_id else None
 
 
 def _mount_optional() -> None:
