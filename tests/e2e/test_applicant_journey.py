@@ -53,6 +53,8 @@ def test_applicant_journey_from_qr_code_to_repayment(
     live_server: LiveServer, desktop, phone
 ) -> None:  # type: ignore[no-untyped-def]
     url = _manager_qr_url(live_server, desktop)
+    cockpit = f"{live_server.url}/console/cockpit/data.json"
+    before = desktop.request.get(cockpit).json()["applications"]
     firm = journey_firms()[0]
     page = phone
     _sign_in(page, url.replace("http://testserver", live_server.url), "m-journey")
@@ -112,6 +114,8 @@ def test_applicant_journey_from_qr_code_to_repayment(
             (firm.uscc,),
         ).fetchone()
     assert row is not None and row[1] == "manager"
+    # the new application shows in the manager's cockpit
+    assert desktop.request.get(cockpit).json()["applications"] == before + 1
 
     # large-type mode and the English switch
     page.get_by_role("link", name="大字模式").click()
