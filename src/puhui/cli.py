@@ -198,6 +198,9 @@ def _mount_optional() -> None:
     from puhui.receivables.cli import receivables_app
 
     app.add_typer(receivables_app, name="receivables")
+    from puhui.jobs.cli import eod_app
+
+    app.add_typer(eod_app, name="eod")
 
 
 _mount_optional()

@@ -8,7 +8,8 @@ Drawdowns       draw
 Loans           get_loan_for, list_loans, loan_detail
 Repayments      repay, auto_debit_due, deposit, settlement_balance
 Relief          defer, renew_without_principal, auto_limit_increase
-End of day      simulate_day (a simple per-loan day; the end-of-day job replaces it)
+End of day      run_eod / simulate_day (the set-based end of day of `eod.py`, in the caller's
+                transaction), simulate_day_per_loan (the loan-by-loan reference)
 """
 
 from __future__ import annotations
@@ -23,10 +24,16 @@ from sqlalchemy.orm import Session
 
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
+from puhui.jobs.runner import run_inline
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans
-from puhui.lending.classification import classify, days_past_due
+from puhui.lending import eod, loans
+from puhui.lending.classification import (
+    DEFAULT_THRESHOLDS,
+    ClassificationThresholds,
+    classify,
+    days_past_due,
+)
 from puhui.lending.credit_lines import (
     activate_after_signing,
     change_limit,
@@ -90,8 +97,10 @@ __all__ = [
     "renew_without_principal",
     "repay",
     "repayments_of",
+    "run_eod",
     "settlement_balance",
     "simulate_day",
+    "simulate_day_per_loan",
     "unfreeze",
 ]
 
@@ -165,8 +174,39 @@ class DayResult:
     lines_expired: int
 
 
+def run_eod(
+    session: Session,
+    clock: Clock,
+    day: date,
+    *,
+    batch_size: int = eod.DEFAULT_BATCH_SIZE,
+    thresholds: ClassificationThresholds = DEFAULT_THRESHOLDS,
+) -> DayResult:
+    """The set-based end of day for `day` (`lending/eod.py`) inside the caller's transaction.
+
+    No run record and no commits: the job runner (`puhui eod run`) drives the same steps with a
+    commit and a checkpoint per batch. Re-running a date changes nothing.
+    """
+    totals = run_inline(
+        session, eod.eod_steps(clock, day, batch_size=batch_size, thresholds=thresholds)
+    )
+    return DayResult(
+        day=day,
+        auto_debits=totals.get("auto_debits", 0),
+        interest_fen=totals.get("interest_fen", 0),
+        penalty_fen=totals.get("penalty_fen", 0),
+        compound_fen=totals.get("compound_fen", 0),
+        lines_expired=totals.get("lines_expired", 0),
+    )
+
+
 def simulate_day(session: Session, clock: Clock, day: date) -> DayResult:
-    """Close business day `day`, loan by loan (a stand-in for the set-based end-of-day job).
+    """Close business day `day`: the set-based end of day (:func:`run_eod`)."""
+    return run_eod(session, clock, day)
+
+
+def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResult:
+    """Close business day `day`, loan by loan: the reference the set-based job must equal.
 
     1. auto-debit what is due (billing instalments due on or before `day` first);
     2. expire lines whose expiry date is `day` or earlier;
