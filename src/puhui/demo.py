@@ -193,7 +193,7 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
         cipher=rt.cipher,
         models=store_for(rt.settings.resolved_var_dir() / "models"),
     )
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = rt.clock.now().replace(microsecond=0)
     start = now - timedelta(days=HISTORY_DAYS)
     clock = FixedClock(start)
     candidates = [

@@ -103,7 +103,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0  # float-ok: timing, not money
     backend: str = ""
     workers: int = 1
     problems_dropped: int = 0
