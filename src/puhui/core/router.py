@@ -19,8 +19,8 @@ from puhui.core.web import (
     LimitQ,
     RuntimeDep,
     UnitOfWorkRoute,
+    cursor_page,
     decode_cursor,
-    encode_cursor,
 )
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute)
@@ -177,12 +177,8 @@ def audit_events(
     if action:
         query = query.where(AuditEvent.action == action)
     rows = list(db.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AuditPage(
-        items=[AuditEventOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
-    )
+    rows, next_cursor = cursor_page(rows, limit)
+    return AuditPage(items=[AuditEventOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 class AuditVerifyOut(BaseModel):

@@ -127,3 +127,10 @@ def iter_api_routes(app: Any) -> list[APIRoute]:
 
     walk(app.routes)
     return found
+
+
+def cursor_page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    """Cut rows fetched with `limit + 1` to one page and the cursor of the next (rows by id)."""
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1].id) if more and page else None

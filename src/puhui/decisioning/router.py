@@ -17,8 +17,8 @@ from puhui.core.web import (
     LimitQ,
     RuntimeDep,
     UnitOfWorkRoute,
+    cursor_page,
     decode_cursor,
-    encode_cursor,
 )
 from puhui.datahub.router import get_connectors
 from puhui.decisioning import review, service
@@ -115,11 +115,9 @@ def list_applications(
         after=decode_cursor(cursor),
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cursor_page(rows, limit)
     return ApplicationPage(
-        items=[service.application_out(db, r) for r in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+        items=[service.application_out(db, r) for r in rows], next_cursor=next_cursor
     )
 
 

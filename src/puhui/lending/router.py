@@ -17,8 +17,8 @@ from puhui.core.web import (
     CursorQ,
     LimitQ,
     UnitOfWorkRoute,
+    cursor_page,
     decode_cursor,
-    encode_cursor,
 )
 from puhui.lending import service
 from puhui.lending.models import CreditLine, CreditLineEvent, Loan, Product, Repayment
@@ -87,11 +87,9 @@ def list_lines(
     rows = service.list_lines(
         db, principal, enterprise_id=enterprise_id, after=decode_cursor(cursor), limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cursor_page(rows, limit)
     return CreditLinePage(
-        items=[CreditLineOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+        items=[CreditLineOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )
 
 

@@ -17,8 +17,8 @@ from puhui.core.web import (
     CursorQ,
     LimitQ,
     UnitOfWorkRoute,
+    cursor_page,
     decode_cursor,
-    encode_cursor,
 )
 from puhui.parties import service
 from puhui.parties.models import Enterprise, Relationship
@@ -60,11 +60,9 @@ def list_enterprises(
     limit: LimitQ = 50,
 ) -> EnterprisePage:
     rows = service.list_enterprises(db, after=decode_cursor(cursor), limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, next_cursor = cursor_page(rows, limit)
     return EnterprisePage(
-        items=[EnterpriseOut.model_validate(r) for r in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+        items=[EnterpriseOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )
 
 
