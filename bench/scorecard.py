@@ -1,4 +1,4 @@
-"""Benchmark of artifact scoring: ``python -m puhui.models.bench`` prints its figures.
+"""Benchmark of artifact scoring: ``uv run python bench/scorecard.py`` prints its figures.
 
 A 20-feature scorecard (10 numeric with 7 bins, 10 categorical with 5 groups of 3) scores
 random applications one at a time (``score``, the decision hot path) and as a batch
@@ -7,6 +7,7 @@ random applications one at a time (``score``, the decision hot path) and as a ba
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 
@@ -110,6 +111,19 @@ def main(n: int = 20_000) -> None:
     elapsed = time.perf_counter() - start
     print(
         f"score_frame(): {n} rows in {elapsed * 1000:.1f} ms ({elapsed / n * 1e6:.2f} us per row)"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "scorecard",
+                "applications": n,
+                "features": 20,
+                "score_us_mean": round(float(us.mean()), 2),
+                "score_us_p50": round(float(np.percentile(us, 50)), 2),
+                "score_us_p99": round(float(np.percentile(us, 99)), 2),
+                "score_frame_us_per_row": round(elapsed / n * 1e6, 3),
+            }
+        )
     )
 
 
