@@ -15,7 +15,7 @@ from datetime import date
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
+USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -24,7 +24,7 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(_USCC_VALUE[ch] * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
+    total = sum(USCC_VALUE[ch] * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
@@ -40,7 +40,7 @@ def org_code_check_char(first8: str) -> str:
 
 def is_valid_uscc(code: str) -> bool:
     """18 characters of the alphabet, a correct check character, a valid organization code."""
-    if not isinstance(code, str) or len(code) != 18 or any(ch not in _USCC_VALUE for ch in code):
+    if not isinstance(code, str) or len(code) != 18 or any(ch not in USCC_VALUE for ch in code):
         return False
     if not code[2:8].isdigit() or uscc_check_char(code[:17]) != code[17]:
         return False

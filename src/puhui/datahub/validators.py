@@ -28,6 +28,7 @@ from puhui.core.codes import (
 from puhui.core.codes import (
     ORG_CODE_WEIGHTS,
     USCC_ALPHABET,
+    USCC_VALUE,
     USCC_WEIGHTS,
     is_valid_mobile,
     is_valid_resident_id,
@@ -36,8 +37,6 @@ from puhui.core.codes import (
     resident_id_check_char,
     uscc_check_char,
 )
-
-_USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 
 __all__ = [
     "MOBILE_PREFIXES",
@@ -91,8 +90,8 @@ def uscc_batch(
     n = len(region_codes)
     alphabet = np.frombuffer(USCC_ALPHABET.encode(), dtype=np.uint8)
     vals = np.empty((n, 17), dtype=np.int64)
-    vals[:, 0] = _USCC_VALUE[authority]
-    vals[:, 1] = _USCC_VALUE[entity_type]
+    vals[:, 0] = USCC_VALUE[authority]
+    vals[:, 1] = USCC_VALUE[entity_type]
     digits = np.asarray(region_codes, dtype=np.int64)
     for pos in range(6):
         vals[:, 2 + pos] = (digits // 10 ** (5 - pos)) % 10
@@ -112,7 +111,7 @@ def uscc_batch(
         org_check == 10, ord("X"), np.where(org_check == 11, ord("0"), org_check + ord("0"))
     )
     ascii_to_value = np.full(128, -1, dtype=np.int64)
-    for ch, v in _USCC_VALUE.items():
+    for ch, v in USCC_VALUE.items():
         ascii_to_value[ord(ch)] = v
     vals[:, 16] = ascii_to_value[org_check_chars]
     total = (vals * np.asarray(USCC_WEIGHTS)).sum(axis=1)
