@@ -20,7 +20,6 @@ from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.models import Role
-from puhui.decisioning import repository
 from puhui.decisioning.errors import InvalidApplicationTransition, NoActivePolicy
 from puhui.decisioning.models import (
     APPLICATION_TRANSITIONS,
@@ -32,6 +31,7 @@ from puhui.decisioning.models import (
 )
 from puhui.decisioning.policy import CompiledPolicy, PolicyDocument, compile_policy
 from puhui.lending import service as lending_service
+from puhui.parties import service as parties_service
 
 SEED_POLICY_PATH = Path(__file__).parent / "policies" / "default.json"
 LIVE_LINE_STATUSES = frozenset({"pending_signature", "active", "frozen"})
@@ -123,7 +123,7 @@ def line_exposure(session: Session, enterprise_ids: set[uuid.UUID]) -> dict[uuid
 
 
 def exposure(session: Session, enterprise_id: uuid.UUID) -> Exposure:
-    group = repository.related_group(session, enterprise_id)
+    group = parties_service.related_group(session, enterprise_id)
     by = line_exposure(session, group)
     own = by.pop(enterprise_id, 0)
     return Exposure(own, sum(by.values()), len(group))

@@ -1,9 +1,6 @@
-"""Queries of the decisioning domain, including the read-only look-ups it needs over parties.
-
-The related-party group (same legal representative, actual controller or shareholder) and the
-"enterprises of one person" count read `parties_relationship` directly: the parties service has
-no reverse look-up yet (person -> enterprises). They are plain SELECTs and never write. Each
-function is one round trip: the decision's hot path counts them.
+"""Queries of the decisioning domain. Each function is one round trip: the decision's hot path
+counts them. What concerns parties (the related-party group, the enterprises one person leads)
+comes from `puhui.parties.service`, as an expression where it is folded into a query here.
 """
 
 from __future__ import annotations
@@ -11,48 +8,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, union
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from puhui.decisioning.models import Application
-from puhui.parties.models import RelationKind, Relationship
-
-GROUP_PERSON_KINDS = (
-    RelationKind.LEGAL_REPRESENTATIVE.value,
-    RelationKind.ACTUAL_CONTROLLER.value,
-    RelationKind.SHAREHOLDER.value,
-)
-
-
-def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
-    """Enterprises sharing a legal representative, an actual controller or a shareholder (a
-    person) with `enterprise_id`, holding shares in it or held by it; itself included."""
-    people = (
-        select(Relationship.person_id)
-        .where(
-            Relationship.enterprise_id == enterprise_id,
-            Relationship.kind.in_(GROUP_PERSON_KINDS),
-            Relationship.person_id.is_not(None),
-        )
-        .scalar_subquery()
-    )
-    shareholder = RelationKind.SHAREHOLDER.value
-    query = union(
-        select(literal(enterprise_id, Relationship.enterprise_id.type).label("e")),
-        select(Relationship.enterprise_id.label("e")).where(
-            Relationship.person_id.in_(people), Relationship.kind.in_(GROUP_PERSON_KINDS)
-        ),
-        select(Relationship.related_enterprise_id.label("e")).where(
-            Relationship.enterprise_id == enterprise_id,
-            Relationship.kind == shareholder,
-            Relationship.related_enterprise_id.is_not(None),
-        ),
-        select(Relationship.enterprise_id.label("e")).where(
-            Relationship.related_enterprise_id == enterprise_id,
-            Relationship.kind == shareholder,
-        ),
-    )
-    return {e for e in session.scalars(select(query.subquery().c.e)) if e is not None}
+from puhui.parties import service as parties_service
 
 
 def anti_fraud_counts(
@@ -73,12 +33,7 @@ def anti_fraud_counts(
     * applications of this enterprise since `enterprise_since`.
     """
     rep = (
-        select(func.count(func.distinct(Relationship.enterprise_id)))
-        .where(
-            Relationship.person_id == legal_rep_person_id,
-            Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
-        )
-        .scalar_subquery()
+        parties_service.led_by_count(legal_rep_person_id)
         if legal_rep_person_id is not None
         else literal(0)
     )

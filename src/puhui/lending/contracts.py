@@ -160,6 +160,13 @@ def _credit_lines() -> CreditLinePort:
     return cast(CreditLinePort, importlib.import_module("puhui.lending.credit_lines"))
 
 
+def _offer_accepted(session: Session, clock: Clock, line_id: uuid.UUID) -> None:
+    """Tell decisioning that the offer behind this line was accepted (application approved ->
+    accepted). Imported late: decisioning calls lending to make the line, not the reverse."""
+    decisioning = importlib.import_module("puhui.decisioning.service")
+    decisioning.mark_offer_accepted(session, clock, line_id)
+
+
 def _product(session: Session, code: str) -> Any | None:
     """The line's product (name_zh, penalty_markup_bp, compound_interest, day_count), if known."""
     try:
@@ -547,6 +554,7 @@ def sign(
     contract.closed_at = now
     session.flush()
     _credit_lines().activate_after_signing(session, clock, contract.credit_line_id, contract.id)
+    _offer_accepted(session, clock, contract.credit_line_id)
     audit.record(
         session,
         "contract.sign",

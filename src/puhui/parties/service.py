@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, codes
@@ -238,4 +238,60 @@ def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relatio
             .where(Relationship.enterprise_id == enterprise_id)
             .order_by(Relationship.created_at)
         )
+    )
+
+
+# --- related parties (read-only look-ups other domains use) ------------------------------------
+
+GROUP_PERSON_KINDS = (
+    RelationKind.LEGAL_REPRESENTATIVE.value,
+    RelationKind.ACTUAL_CONTROLLER.value,
+    RelationKind.SHAREHOLDER.value,
+)
+
+
+def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
+    """Enterprises sharing a legal representative, an actual controller or a shareholder (a
+    person) with `enterprise_id`, holding shares in it or held by it; itself included.
+    One round trip (decisioning's hot path counts them)."""
+    people = (
+        select(Relationship.person_id)
+        .where(
+            Relationship.enterprise_id == enterprise_id,
+            Relationship.kind.in_(GROUP_PERSON_KINDS),
+            Relationship.person_id.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    shareholder = RelationKind.SHAREHOLDER.value
+    query = union(
+        select(literal(enterprise_id, Relationship.enterprise_id.type).label("e")),
+        select(Relationship.enterprise_id.label("e")).where(
+            Relationship.person_id.in_(people), Relationship.kind.in_(GROUP_PERSON_KINDS)
+        ),
+        select(Relationship.related_enterprise_id.label("e")).where(
+            Relationship.enterprise_id == enterprise_id,
+            Relationship.kind == shareholder,
+            Relationship.related_enterprise_id.is_not(None),
+        ),
+        select(Relationship.enterprise_id.label("e")).where(
+            Relationship.related_enterprise_id == enterprise_id,
+            Relationship.kind == shareholder,
+        ),
+    )
+    return {e for e in session.scalars(select(query.subquery().c.e)) if e is not None}
+
+
+def led_by_count(person_id: uuid.UUID) -> ScalarSelect[int]:
+    """A scalar subquery: how many enterprises name this person their legal representative.
+
+    Returned as an expression, not a number, so a caller can fold it into a query of its own
+    (decisioning's anti-fraud counts are one round trip)."""
+    return (
+        select(func.count(func.distinct(Relationship.enterprise_id)))
+        .where(
+            Relationship.person_id == person_id,
+            Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
+        )
+        .scalar_subquery()
     )

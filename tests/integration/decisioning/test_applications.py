@@ -294,3 +294,33 @@ def test_attribution_to_a_customer_manager_and_a_team_code(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "attribution.manager_user_id"
     assert _counts(session) == before
+
+
+def test_signing_the_contract_accepts_the_offer(
+    session: Session, runtime: Runtime, apply: Any, headers_for: Any, client: TestClient
+) -> None:
+    from tests.integration.contracts.conftest import code_in
+
+    from puhui.core import outbox
+    from puhui.core.models import OutboxMessage
+
+    f = register(session, runtime, clean_index())
+    body = apply(application_body(f), headers_for(Role.CUSTOMER_MANAGER)).json()
+    assert body["status"] == "approved"
+    borrower = headers_for(Role.BORROWER, [f.enterprise_id])
+    contract = client.post(
+        "/api/v1/contracts", json={"credit_line_id": body["credit_line_id"]}, headers=borrower
+    )
+    assert contract.status_code == 201, contract.text
+    cid = contract.json()["id"]
+    sent = client.post(f"/api/v1/contracts/{cid}/send-for-signature", headers=borrower)
+    row = session.get(OutboxMessage, uuid.UUID(sent.json()["message_id"]))
+    assert row is not None
+    code = code_in(outbox.read_body(runtime.cipher, row))
+    signed = client.post(f"/api/v1/contracts/{cid}/sign", json={"code": code}, headers=borrower)
+    assert signed.status_code == 200, signed.text
+    session.expire_all()
+    app = session.get(Application, uuid.UUID(body["id"]))
+    assert app is not None and app.status == "accepted"
+    shown = client.get(f"/api/v1/applications/{body['id']}", headers=borrower).json()
+    assert [h["to_status"] for h in shown["history"]] == ["submitted", "approved", "accepted"]
