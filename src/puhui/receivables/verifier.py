@@ -36,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from puhui.receivables import export as fmt
 from puhui.receivables.checkpoint import Checkpoint, open_checkpoint
 from puhui.receivables.errors import CheckpointInvalid, InvariantBroken, Lang, ReceivablesError
@@ -54,9 +56,7 @@ from puhui.receivables.statements import (
 _KID_PREFIX = b'{"kid":"'
 _SIG_PREFIX = b'","sig":"'
 _STMT_PREFIX = b'","stmt":'
-_encode = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-).encode
+_SORTED = orjson.OPT_SORT_KEYS
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_MIN_BYTES = 2 << 20
@@ -468,12 +468,7 @@ class _Replay:
         self.state = state
         self.line = 0
         self.stopped = False
-        self.decode = json.JSONDecoder(parse_float=self._float, parse_constant=self._float).decode
         self.records = {record.kid.encode("ascii"): record for record in keys}
-
-    @staticmethod
-    def _float(text: str) -> Any:
-        raise ValueError(f"number {text} is not an integer")
 
     def _fail(self, rank: int, line: int, code: str, en: str, zh: str, seq: int | None) -> None:
         self.run.add_line(rank, Problem(fmt.STATEMENTS_FILE, line, code, en, zh, seq))
@@ -494,10 +489,9 @@ class _Replay:
         first = self.line + 1
         self.line += len(lines)
         last_complete = data.endswith(b"\n")
-        decode = self.decode
         records = self.records
         apply = self.state.apply
-        encode = _encode
+        loads, dumps, sort = orjson.loads, orjson.dumps, _SORTED
         for index, line in enumerate(lines):
             number = first + index
             if not (
@@ -517,11 +511,14 @@ class _Replay:
                 continue
             raw = line[STMT_OFFSET:-1]
             try:
-                stmt = decode(raw.decode("utf-8"))
-                if encode(stmt).encode("utf-8") != raw:
+                # canonical = the bytes orjson writes back with sorted keys (the same bytes as
+                # puhui.receivables.statements.canonical_json for every valid statement)
+                stmt = loads(raw)
+                if dumps(stmt, option=sort) != raw:
                     raise ValueError("not in canonical form (key order, spacing or escapes)")
                 if type(stmt) is not dict:
                     raise ValueError("a statement is a JSON object")
+                _reject_floats(stmt)
             except (ValueError, UnicodeDecodeError) as exc:
                 self._fail(
                     _RANK_FRAME,
@@ -594,6 +591,16 @@ class _Replay:
                     "最后一行没有换行符（文件被截断）",
                 ),
             )
+
+
+def _reject_floats(value: Any) -> None:
+    """Canonical statements hold integers only (amounts in fen): any float is refused."""
+    for item in value.values() if type(value) is dict else value:
+        kind = type(item)
+        if kind is float:
+            raise ValueError(f"number {item!r} is not an integer")
+        if kind is dict or kind is list:
+            _reject_floats(item)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from receivables_helpers import (
     HAPPY_PATH,
     LOG_KEY,
@@ -293,6 +295,9 @@ TAIL = b'"op":"limit","party":"CORE-BUILD","seq":11,"v":1}'
         b'{"actor":"PLATFORM", "at":"2026-07-01T00:00:00Z","limit_fen":0,' + TAIL,  # a space
         b'{"actor":"PLATFORM","at":"2026-07-01T00:00:00Z","limit_fen":5,"limit_fen":0,' + TAIL,
         b'{"at":"2026-07-01T00:00:00Z","actor":"PLATFORM","limit_fen":0,' + TAIL,  # order
+        b'{"actor":"PLATFORM","at":"2026-07-01T00:00:00Z","limit_fen":0.0,' + TAIL,  # a float
+        b'{"actor":"PLATFORM","at":"2026-07-01T00:00:00Z","limit_fen":1e2,' + TAIL,  # exponent
+        b'{"actor":"PLATFORM","at":"2026-07-01T00:00:00Z","limit_fen":' + b"9" * 30 + b"," + TAIL,
     ],
 )
 def test_signed_but_not_canonical_statements_are_rejected(
@@ -306,3 +311,26 @@ def test_signed_but_not_canonical_statements_are_rejected(
     with happy_export.statements.open("ab") as f:
         f.write(entry + b"\n")
     assert first(happy_export) == ("statements.jsonl", N + 1, "receivables.non_canonical")
+
+
+_keys = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(_keys, _json_values, max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_the_verifiers_canonical_check_agrees_with_the_platforms(value: dict) -> None:
+    """The verifier's orjson round trip accepts exactly the platform's canonical bytes."""
+    import orjson
+
+    from puhui.receivables.statements import canonical_json
+
+    data = canonical_json(value)
+    assert orjson.dumps(orjson.loads(data), option=orjson.OPT_SORT_KEYS) == data
