@@ -52,6 +52,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.consents.router import router as consents_router
     from puhui.console.cockpit import router as cockpit_router
     from puhui.console.mobile import router as mobile_router
+    from puhui.console.pages_receivables import router as receivables_pages_router
     from puhui.console.pages_staff import router as staff_pages_router
     from puhui.console.qr import router as qr_router
     from puhui.console.router import router as console_router
@@ -77,6 +78,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         console_router,
         qr_router,
         staff_pages_router,
+        receivables_pages_router,
         cockpit_router,
         mobile_router,
     ):

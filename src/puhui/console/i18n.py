@@ -37,6 +37,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "reviews": ("审批队列", "Review queue"),
     "policies": ("授信政策", "Policies"),
     "cockpit": ("驾驶舱", "Cockpit"),
+    "receivables": ("应收款链", "Receivables"),
 }
 
 

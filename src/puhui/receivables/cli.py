@@ -1,5 +1,5 @@
 """`puhui receivables ...`: export the log, verify an export, publish a checkpoint, check the
-stored tree, run the maturity job, name the log."""
+stored tree, run the maturity job or the recorded day job, name the log."""
 
 from __future__ import annotations
 
@@ -126,8 +126,9 @@ def maturity_cmd(
         str | None, typer.Option("--date", help="business date (default: today)")
     ] = None,
 ) -> None:
-    """The daily job: auto-debit certificates due, mark the unpaid ones overdue (with an
-    early-warning signal), bring penalties and discount amortization up to date."""
+    """Maturity and amortization now, in one transaction, not recorded as a run: auto-debit
+    certificates due, mark the unpaid ones overdue (with an early-warning signal), bring
+    penalties and discount amortization up to date. The scheduled day job is `eod`."""
     from puhui.core.db import unit_of_work
     from puhui.core.errors import DomainError
     from puhui.core.runtime import build_runtime
@@ -146,6 +147,73 @@ def maturity_cmd(
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(out.model_dump(mode="json") | {"amortized_fen": recognized}))
+
+
+@receivables_app.command("eod")
+def eod_cmd(
+    day: Annotated[
+        str | None,
+        typer.Option("--date", help="营业日期 business date (Asia/Shanghai), default today"),
+    ] = None,
+) -> None:
+    """The recorded day job 应收款链日终 for --date: maturity (auto-debit, overdue, penalties) →
+    discount amortization → a signed checkpoint. A completed date is not run again; a date
+    earlier than the last completed run, or after today, is refused (exit 1)."""
+    from puhui.core.clock import business_date
+    from puhui.core.errors import DomainError
+    from puhui.core.runtime import build_runtime
+    from puhui.receivables import eod
+
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        console.print(f"[red]日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {day}[/red]")
+        raise typer.Exit(2) from None
+    rt = build_runtime()
+    when = when or business_date(rt.clock)
+    try:
+        result = eod.run_eod(rt.session_factory, rt.clock, rt.cipher, when)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    if result.already_completed:
+        console.print(f"{when} 已完成，未重复运行 / already completed: nothing changed")
+        return
+    console.print(
+        f"应收款链日终完成 receivables EOD {when} (attempt {result.attempts}): "
+        f"paid {result.total('paid')}, overdue {result.total('overdue')}, "
+        f"penalties {result.total('penalty_fen')} fen, "
+        f"amortized {result.total('amortized_fen')} fen, "
+        f"checkpoint size {result.total('checkpoint_size')}"
+    )
+
+
+@receivables_app.command("eod-status")
+def eod_status_cmd(
+    limit: Annotated[int, typer.Option(help="most recent runs to show")] = 10,
+) -> None:
+    """The recorded runs of the receivables day job, newest first, with their steps."""
+    from rich.table import Table
+
+    from puhui.core.runtime import build_runtime
+    from puhui.jobs.runner import runs, steps_of
+    from puhui.receivables import eod
+
+    rt = build_runtime()
+    table = Table(title="应收款链日终 Receivables day job runs")
+    for col in ("date", "status", "attempts", "step", "step status", "totals"):
+        table.add_column(col)
+    with rt.session_factory() as session:
+        for run in runs(session, eod.JOB_NAME, limit):
+            for i, s in enumerate(steps_of(session, run.id)):
+                table.add_row(
+                    str(run.business_date) if i == 0 else "",
+                    run.status if i == 0 else "",
+                    str(run.attempts) if i == 0 else "",
+                    s.step,
+                    s.status,
+                    json.dumps(s.totals or {}, sort_keys=True),
+                )
+    console.print(table)
 
 
 @receivables_app.command("configure")

@@ -316,7 +316,7 @@ def publish_checkpoint(
     cipher: CipherDep,
     _: Annotated[Principal, Depends(require(Role.ADMIN))],
 ) -> CheckpointOut:
-    """Sign the current tree head now (also done on a schedule)."""
+    """Sign the current tree head now (the day job `puhui receivables eod` also signs it)."""
     return service.publish_checkpoint(db, clock, cipher)
 
 

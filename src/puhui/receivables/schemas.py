@@ -199,6 +199,15 @@ class CheckpointOut(BaseModel):
     note: str
 
 
+class LogHeadOut(BaseModel):
+    origin: str
+    size: int
+    root: str
+    vkey: str | None = Field(
+        description="the log's checkpoint verifier key (C2SP vkey), once the log has signed"
+    )
+
+
 class InclusionProofOut(BaseModel):
     seq: int
     size: int
@@ -209,6 +218,20 @@ class InclusionProofOut(BaseModel):
     checkpoint: CheckpointOut | None = Field(
         description="the signed checkpoint of this size, if one was published"
     )
+
+
+class ProofCheckOut(BaseModel):
+    """What a participant checks on an inclusion proof (with the pure modules only)."""
+
+    inclusion: bool = Field(description="the audit path leads from the entry to the root")
+    checkpoint_signed: bool | None = Field(
+        description="the checkpoint of that size is signed by the log key (None: none published)"
+    )
+    checkpoint_root: bool | None = Field(description="the signed checkpoint carries that root")
+
+    @property
+    def ok(self) -> bool:
+        return self.inclusion and False not in (self.checkpoint_signed, self.checkpoint_root)
 
 
 class ConsistencyProofOut(BaseModel):

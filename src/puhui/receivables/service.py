@@ -36,7 +36,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -59,15 +59,16 @@ from puhui.ledger.service import AccountRef, Leg
 from puhui.parties import service as parties_service
 from puhui.parties.models import Enterprise
 from puhui.receivables import keys_service
-from puhui.receivables.checkpoint import Checkpoint, sign_checkpoint
+from puhui.receivables.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint, vkey
 from puhui.receivables.errors import (
+    CheckpointInvalid,
     MalformedStatement,
     NotFound,
     ReceivablesError,
 )
 from puhui.receivables.export import ExportWriter, LogInfo
 from puhui.receivables.keys import KeyRing
-from puhui.receivables.merkle import EMPTY_ROOT, MerkleLog, leaf_hash
+from puhui.receivables.merkle import EMPTY_ROOT, MerkleLog, leaf_hash, verify_inclusion
 from puhui.receivables.models import (
     HEAD_ID,
     CertificateRow,
@@ -97,6 +98,7 @@ from puhui.receivables.schemas import (
     LimitOut,
     LogCheckOut,
     LogEntryOut,
+    LogHeadOut,
     MaturityRunOut,
     OperationOut,
     PartOut,
@@ -104,6 +106,7 @@ from puhui.receivables.schemas import (
     PrepareRequest,
     PricingOut,
     PricingUpdate,
+    ProofCheckOut,
     ProvenanceNode,
     ProvenanceOp,
     ProvenanceOut,
@@ -1835,6 +1838,58 @@ def provenance(session: Session, principal: Principal | None, cert_id: str) -> P
         tree=node(root_part),
         operations=ops,
         checkpoint=_checkpoint_out(latest) if latest is not None else None,
+    )
+
+
+def log_head(session: Session) -> LogHeadOut:
+    """The log's name, current size and root, and its checkpoint verifier key (C2SP vkey)."""
+    head = _head(session)
+    public_key = keys_service.log_public_key(session, head.origin)
+    return LogHeadOut(
+        origin=head.origin,
+        size=head.size,
+        root=_hex(bytes(head.root)),
+        vkey=vkey(head.origin, public_key) if public_key is not None else None,
+    )
+
+
+def party_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Display names of parties by their code in statements (USCC, ``PLATFORM``, ``BANK``)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Party.code, Party.name).where(Party.code.in_(wanted))).all())
+
+
+def party_codes(session: Session, principal: Principal) -> set[str]:
+    """The party codes (USCC) of the principal's own enterprises on the chain."""
+    return _codes_of(session, principal)
+
+
+def check_inclusion(session: Session, proof: InclusionProofOut) -> ProofCheckOut:
+    """The checks a participant makes on an inclusion proof, with the pure modules only: the
+    audit path leads from the entry to the root, and the signed checkpoint of that size (if one
+    was published) is signed by the log key and carries that root."""
+    try:
+        path = [bytes.fromhex(h) for h in proof.proof]
+        root = bytes.fromhex(proof.root)
+    except ValueError:
+        return ProofCheckOut(inclusion=False, checkpoint_signed=None, checkpoint_root=None)
+    inclusion = verify_inclusion(proof.entry.encode("utf-8"), proof.seq, proof.size, path, root)
+    if proof.checkpoint is None:
+        return ProofCheckOut(inclusion=inclusion, checkpoint_signed=None, checkpoint_root=None)
+    head = _head(session)
+    public_key = keys_service.log_public_key(session, head.origin)
+    try:
+        if public_key is None:
+            raise CheckpointInvalid("no log key", "没有日志密钥")
+        opened = open_checkpoint(proof.checkpoint.note, origin=head.origin, public_key=public_key)
+    except CheckpointInvalid:
+        return ProofCheckOut(inclusion=inclusion, checkpoint_signed=False, checkpoint_root=None)
+    return ProofCheckOut(
+        inclusion=inclusion,
+        checkpoint_signed=True,
+        checkpoint_root=opened.size == proof.size and opened.root == root,
     )
 
 

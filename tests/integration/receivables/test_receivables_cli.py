@@ -94,3 +94,22 @@ def test_append_only_log_tables(cli_db: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             con.execute(sql)
     con.close()
+
+
+def test_the_recorded_day_job(cli_db: Path) -> None:
+    """`puhui receivables eod`: runs once per date (today by default), signs a checkpoint of
+    the whole log, refuses a date after today; `eod-status` lists the run."""
+    runner = CliRunner()
+    r = runner.invoke(app, ["receivables", "eod"])
+    assert r.exit_code == 0, r.output
+    assert "应收款链日终完成" in r.output and "checkpoint size 8" in r.output
+    r = runner.invoke(app, ["receivables", "eod"])
+    assert r.exit_code == 0 and "already completed" in r.output
+    r = runner.invoke(app, ["receivables", "eod", "--date", "2099-01-01"])
+    assert r.exit_code == 1 and "after today" in r.output
+    r = runner.invoke(app, ["receivables", "eod", "--date", "01/02/2027"])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["receivables", "eod-status"])
+    assert r.exit_code == 0 and "checkpoint" in r.output and "completed" in r.output
+    r = runner.invoke(app, ["receivables", "checkpoint"])
+    assert r.output.startswith("puhui.local/receivables/v1\n8\n")  # nothing new to sign
