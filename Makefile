@@ -16,7 +16,7 @@ test:
 	uv run pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
-	@set -e; for f in bench/*.py; do echo "== $$f"; uv run python $$f; done
+	@set -e; for f in bench/[!_]*.py; do echo "== $$f"; uv run python $$f; done
 
 lint: setup
 	uv run ruff check src tests bench

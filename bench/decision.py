@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from _support import ROOT, create_database, free_port, pct, start_server, stop_server, wait_up
+
 sys.path.insert(0, str(ROOT))  # tests.support.pgcluster
 BENCH_PASSWORD = "Bench-password-1"
 
@@ -103,14 +105,6 @@ def _serve(port: int, workers: int) -> None:
 
 
 # --------------------------------------------------------------------------- setup
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _setup(url: str, size: int, seed: int, var_dir: Path) -> tuple[str, list[str]]:
@@ -188,14 +182,6 @@ def _setup(url: str, size: int, seed: int, var_dir: Path) -> tuple[str, list[str
 # --------------------------------------------------------------------------- load
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[k]
-
-
 async def _fire(
     base: str,
     path: str,
@@ -243,25 +229,11 @@ async def _fire(
         "outcomes": outcomes,
         "wall_s": round(wall, 3),
         "per_second": round(ok / wall, 1) if wall else 0.0,
-        "p50_ms": round(_pct(latencies, 0.50) * 1000, 2),
-        "p90_ms": round(_pct(latencies, 0.90) * 1000, 2),
-        "p99_ms": round(_pct(latencies, 0.99) * 1000, 2),
+        "p50_ms": round(pct(latencies, 0.50) * 1000, 2),
+        "p90_ms": round(pct(latencies, 0.90) * 1000, 2),
+        "p99_ms": round(pct(latencies, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0.0,
     }
-
-
-def _wait_up(base: str, seconds: float = 120) -> None:
-    import httpx
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("server did not come up")
 
 
 def _server_latency(url: str) -> dict[str, float]:
@@ -272,8 +244,8 @@ def _server_latency(url: str) -> dict[str, float]:
         rows = [r[0] for r in conn.execute(text("SELECT latency_ms FROM decisioning_decision"))]
     engine.dispose()
     return {
-        "p50_ms": _pct([float(r) for r in rows], 0.5),
-        "p99_ms": _pct([float(r) for r in rows], 0.99),
+        "p50_ms": pct([float(r) for r in rows], 0.5),
+        "p99_ms": pct([float(r) for r in rows], 0.99),
         "n": len(rows),
     }
 
@@ -305,20 +277,12 @@ def main() -> None:
     server: subprocess.Popen[bytes] | None = None
     var_dir = Path(tempfile.mkdtemp(prefix="puhui-bench-"))
     try:
-        from sqlalchemy import text
-
-        from puhui.core.db import make_engine
-
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
-        with admin.connect() as conn:
-            conn.execute(text('CREATE DATABASE "puhui_bench"'))
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + "/puhui_bench"
+        url = create_database(cluster.url, "puhui_bench")
         t0 = time.perf_counter()
         token, usccs = _setup(url, args.world, 20261123, var_dir)
         print(f"setup: {len(usccs)} enterprises registered in {time.perf_counter() - t0:.1f} s")
 
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "PUHUI_DATABASE_URL": url,
@@ -327,12 +291,12 @@ def main() -> None:
             "BENCH_WORLD_SIZE": str(args.world),
             "BENCH_WORLD_SEED": "20261123",
         }
-        server = subprocess.Popen(
+        server = start_server(
             [sys.executable, __file__, "--serve", str(port), "--workers", str(args.workers)],
-            env=env,
+            env,
         )
         base = f"http://127.0.0.1:{port}"
-        _wait_up(base)
+        wait_up(base, proc=server)
 
         def bodies(n: int, offset: int) -> list[dict[str, Any] | None]:
             return [
@@ -367,13 +331,9 @@ def main() -> None:
         )
         inside = _server_latency(url)
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_server(server)
         cluster.stop()
+        shutil.rmtree(var_dir, ignore_errors=True)
 
     ratio_p50 = decision["p50_ms"] / floor["p50_ms"] if floor["p50_ms"] else float("nan")
     ratio_rate = floor["per_second"] / decision["per_second"] if decision["per_second"] else 0.0
