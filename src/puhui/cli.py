@@ -153,6 +153,13 @@ def demo(
     base = f"http://{host}:{port}"
     console.print(f"[bold]Open[/bold] {base}/console/  (staff console)")
     console.print(f"[bold]API docs[/bold] {base}/docs")
+    certificates, cores = _demo_certificates()
+    if certificates:
+        console.print(
+            f"[bold]应收款链 Supply-chain receivables[/bold] {certificates} certificates of "
+            f"{cores} core enterprises: {base}/console/receivables (log in as risk) · "
+            f"{base}/m/receivables (log in as borrower)"
+        )
     manager_ref = _demo_manager_ref()
     if manager_ref:
         console.print(
@@ -176,6 +183,17 @@ def _demo_manager_ref() -> str | None:
         user_id = session.scalar(select(User.id).where(User.username == "manager"))
     rt.engine.dispose()
     return personal_ref(user_id) if user_id else None
+
+
+def _demo_certificates() -> tuple[int, int]:
+    """How many supply-chain certificates the demo made, and of how many core enterprises."""
+    from puhui.demo_receivables import CORES, certificate_count
+
+    rt = _runtime()
+    with rt.session_factory() as session:
+        count = certificate_count(session)
+    rt.engine.dispose()
+    return count, len(CORES)
 
 
 def _mount_optional() -> None:

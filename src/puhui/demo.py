@@ -3,8 +3,9 @@
 Enterprises of the synthetic world (the sandbox answers for them) apply through customer
 managers' QR codes and are decided by the real decision service over the last weeks (on a
 fixed clock); some offers are signed (contract + SMS code from the outbox), drawn, repaid, and
-end of day runs for every business day up to yesterday. A few world firms are left untouched so
-that an applicant can start the journey at /m/start with a QR code.
+end of day runs for every business day up to yesterday. Two core enterprises issue supply-chain
+receivables to demo firms on the way (:mod:`puhui.demo_receivables`). A few world firms are left
+untouched so that an applicant can start the journey at /m/start with a QR code.
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
         LegalRepresentativeIn,
     )
     from puhui.decisioning.scoring import store_for
+    from puhui.demo_receivables import SupplyChain
     from puhui.lending import contracts
     from puhui.lending import service as lending
 
@@ -274,10 +276,13 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
         except Exception as exc:  # a demo firm the services refuse is skipped, not fatal
             print(f"demo: skipped firm {i}: {type(exc).__name__}: {exc}")
     # End of day for every business day up to yesterday; a few borrowers prepay on the way.
+    # The supply chain's operations come in the morning, its day job after the end of day.
+    chain = SupplyChain(rt, users, list(lines))
     first = business_date(FixedClock(start))
     last = business_date(FixedClock(now)) - timedelta(days=1)
     day = first
     while day <= last:
+        chain.morning(day)
         clock.set(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=10))
         with unit_of_work(rt.session_factory) as session:
             if lines and rng.random() < 0.5:
@@ -313,4 +318,5 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
                     print(f"demo: repayment skipped: {type(exc).__name__}")
             clock.set(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15))
             lending.simulate_day(session, clock, day)
+        chain.evening(day)
         day += timedelta(days=1)

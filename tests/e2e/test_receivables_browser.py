@@ -17,7 +17,7 @@ from puhui.receivables import merkle, service
 
 def _chain(live_server: LiveServer) -> str:
     """A certificate issued, accepted, split and half financed, written straight into the
-    server's database (the demo has no receivables), with a signed checkpoint."""
+    server's database (next to the demo's own certificates), with a signed checkpoint."""
     engine = make_engine(f"sqlite:///{live_server.db_path}")
     clock = SystemClock()
     cipher = FieldCipher.from_master(b"e" * 32)  # the live server's PUHUI_DATA_KEY
