@@ -1,7 +1,7 @@
 """Benchmark of the set-based end of day on PostgreSQL.
 
     uv run python bench/eod.py                    # 1,000,000 loans, a throwaway cluster
-    uv run python bench/eod.py --loans 100000 --batch-size 20000
+    uv run python bench/eod.py --loans 100000 --batch-size 20000 --workers 1
     uv run python bench/eod.py --pg-url postgresql+psycopg://...
 
 Starts a PostgreSQL cluster (tests/support/pgcluster.py), runs the migrations, inserts
@@ -9,9 +9,10 @@ Starts a PostgreSQL cluster (tests/support/pgcluster.py), runs the migrations, i
 monthly instalments, next due dates spread over 30 days so ~1/30 fall due on the business date,
 2 % overdue from 1 to 400 days so penalty, compound interest, dpd and every class are exercised)
 with their instalments and ledger receivable accounts, then times ONE end of day through the job
-runner (auto-debit, expire lines, billing, accrual; real commits and checkpoints) and, as the
-floor, one plain ``UPDATE lending_loan SET interest_accrued_fen = interest_accrued_fen + 1
-WHERE status = 'active'``. Prints loans per second and the ratio; the last line is one JSON
+runner (auto-debit, expire lines, billing, accrual; real commits and checkpoints; ``--workers``
+connections per accrual batch, default 2 for the 2 cores) and, as the floor, one plain
+``UPDATE lending_loan SET interest_accrued_fen = interest_accrued_fen + 1 WHERE status =
+'active'``. Prints loans per second and the ratio; the last line is one JSON
 object. Data shortcut: the loans due on the date carry an accrued interest equal to their
 instalment's interest (an actual-days product: the billing true-up is 0, as in production).
 """
@@ -160,6 +161,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=eod.DEFAULT_BATCH_SIZE)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="connections per accrual batch (1: one)"
+    )
     parser.add_argument("--pg-url", default=None, help="an empty database instead of a cluster")
     args = parser.parse_args()
 
@@ -197,7 +201,7 @@ def main() -> None:
             clock,
             eod.JOB_NAME,
             DAY,
-            eod.eod_steps(clock, DAY, batch_size=args.batch_size),
+            eod.eod_steps(clock, DAY, batch_size=args.batch_size, workers=args.workers),
             progress,
         )
         eod_s = time.perf_counter() - started
@@ -211,6 +215,7 @@ def main() -> None:
             "loans": args.loans,
             "active_after": int(active or 0),
             "batch_size": args.batch_size,
+            "workers": args.workers,
             "eod_s": round(eod_s, 2),
             "loans_per_s": round(args.loans / eod_s),
             "floor_update_s": round(floor_s, 2),

@@ -44,6 +44,15 @@ def run_cmd(
     pause_ms: Annotated[
         int, typer.Option("--pause-ms", min=0, help="sleep between batches (yield to traffic)")
     ] = 0,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=8,
+            help="PostgreSQL connections sharing each accrual batch (SQLite: always 1)",
+        ),
+    ] = 2,
 ) -> None:
     """Run (or resume) the end of day for --date. A completed date is not run again; a date
     earlier than the last completed run is refused (exit 1)."""
@@ -54,7 +63,7 @@ def run_cmd(
 
     day = _parse_date(day_text)
     rt = build_runtime()
-    steps = eod.eod_steps(rt.clock, day, batch_size=batch_size)
+    steps = eod.eod_steps(rt.clock, day, batch_size=batch_size, workers=min(workers, batch_size))
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
