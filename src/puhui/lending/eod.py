@@ -421,6 +421,14 @@ class Accrued:
     penalty: IntArray  # penalty posted today, fen
     compound: IntArray  # compound interest posted today, fen
 
+    def totals(self) -> dict[str, int]:
+        """The run totals of this batch (recorded on the job step)."""
+        return {
+            "interest_fen": int(self.interest.sum()),
+            "penalty_fen": int(self.penalty.sum()),
+            "compound_fen": int(self.compound.sum()),
+        }
+
 
 CLASS_ORDER = (
     LoanClass.NORMAL.value,
@@ -879,15 +887,7 @@ class AccrualStep:
             ],
             before_hot,
         )
-        return _Part(
-            n,
-            last,
-            {
-                "interest_fen": int(acc.interest.sum()),
-                "penalty_fen": int(acc.penalty.sum()),
-                "compound_fen": int(acc.compound.sum()),
-            },
-        )
+        return _Part(n, last, acc.totals())
 
     def _post_columns(
         self,
@@ -982,11 +982,7 @@ class AccrualStep:
         return Batch(
             str(ids[-1]) if more else None,
             items=len(ids),
-            totals={
-                "interest_fen": int(acc.interest.sum()),
-                "penalty_fen": int(acc.penalty.sum()),
-                "compound_fen": int(acc.compound.sum()),
-            },
+            totals=acc.totals(),
         )
 
     def _post(

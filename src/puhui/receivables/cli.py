@@ -28,6 +28,15 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _parse_day(day: str | None) -> date | None:
+    """--date as a date (None when not given); exit 2 with a message when it is not one."""
+    try:
+        return date.fromisoformat(day) if day else None
+    except ValueError:
+        console.print(f"[red]日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {day}[/red]")
+        raise typer.Exit(2) from None
+
+
 @receivables_app.command("export")
 def export_cmd(
     directory: Annotated[Path, typer.Argument(help="directory to write (created if missing)")],
@@ -134,11 +143,7 @@ def maturity_cmd(
     from puhui.core.runtime import build_runtime
     from puhui.receivables import service
 
-    try:
-        when = date.fromisoformat(day) if day else None
-    except ValueError:
-        console.print(f"[red]日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {day}[/red]")
-        raise typer.Exit(2) from None
+    when = _parse_day(day)
     rt = build_runtime()
     try:
         with unit_of_work(rt.session_factory) as session:
@@ -164,11 +169,7 @@ def eod_cmd(
     from puhui.core.runtime import build_runtime
     from puhui.receivables import eod
 
-    try:
-        when = date.fromisoformat(day) if day else None
-    except ValueError:
-        console.print(f"[red]日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {day}[/red]")
-        raise typer.Exit(2) from None
+    when = _parse_day(day)
     rt = build_runtime()
     when = when or business_date(rt.clock)
     try:
