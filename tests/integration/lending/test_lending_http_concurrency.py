@@ -9,6 +9,7 @@ and 50 concurrent drawdowns found it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,10 @@ def test_drawdowns_beyond_the_thread_pool_neither_hang_nor_fail(
             return await asyncio.gather(*calls, return_exceptions=True)
 
     try:
-        answers = asyncio.run(asyncio.wait_for(fire(), timeout=60))
+        # a loop of its own, on its own thread: another test of this worker process (the
+        # browser tests' sync Playwright) may leave an event loop set in the main thread
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(asyncio.run, asyncio.wait_for(fire(), timeout=60)).result()
         statuses = sorted(
             str(a.status_code) if isinstance(a, httpx.Response) else repr(a) for a in answers
         )
