@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -35,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from puhui.core import pgbulk
 from puhui.core.clock import Clock
 from puhui.core.ids import new_id
 from puhui.ledger.chart import CHART, Side
@@ -604,59 +604,6 @@ def _check_no_overdraft(session: Session, touched: Sequence[uuid.UUID], *, postg
 
 # --- columnar posting (end-of-day accrual) ------------------------------------------------------
 
-UUID_BYTES = np.dtype("V16")
-"""A uuid as its 16 raw bytes (big-endian, the order PostgreSQL compares and sends them in)."""
-
-_PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-_PGCOPY_TRAILER = b"\xff\xff"
-
-
-def uuid_bytes(values: Iterable[uuid.UUID]) -> npt.NDArray[np.void]:
-    """Uuids as a ``V16`` array of their raw bytes."""
-    data = b"".join(v.bytes for v in values)
-    return np.frombuffer(data, dtype=UUID_BYTES).copy()
-
-
-def as_uuids(values: npt.NDArray[np.void]) -> list[uuid.UUID]:
-    return [uuid.UUID(bytes=bytes(v)) for v in values]
-
-
-def new_ids(n: int) -> npt.NDArray[np.void]:
-    """`n` UUIDv7s in increasing order, made at once: one :func:`new_id` (its millisecond and
-    per-millisecond counter, so ids made afterwards still sort after them) and consecutive
-    values of its random low bits."""
-    base = new_id().int & ~(1 << 61)  # leave room below the variant bits for the count
-    hi = np.full(n, base >> 64, dtype=">u8")
-    lo = (base & ((1 << 64) - 1)) + np.arange(n, dtype=np.uint64)
-    out = np.empty(n, dtype=[("hi", ">u8"), ("lo", ">u8")])
-    out["hi"] = hi
-    out["lo"] = lo
-    return out.view(UUID_BYTES)
-
-
-def pgcopy_binary(columns: Sequence[tuple[str, npt.NDArray[Any]]]) -> bytes:
-    """The payload of ``COPY … FROM STDIN (FORMAT binary)`` for fixed-width, non-null columns:
-    ``("uuid", V16 array)``, ``("int8", int array)``, ``("int4", int array)``. One numpy record
-    per row (field count, then length and big-endian value per field), no Python loop."""
-    n = len(columns[0][1]) if columns else 0
-    fields: list[tuple[str, Any]] = [("n", ">i2")]
-    for k, (kind, _values) in enumerate(columns):
-        fields.append((f"l{k}", ">i4"))
-        fields.append((f"v{k}", {"uuid": UUID_BYTES, "int8": ">i8", "int4": ">i4"}[kind]))
-    rows = np.empty(n, dtype=fields)
-    rows["n"] = len(columns)
-    for k, (kind, values) in enumerate(columns):
-        rows[f"l{k}"] = {"uuid": 16, "int8": 8, "int4": 4}[kind]
-        rows[f"v{k}"] = values
-    return _PGCOPY_HEADER + rows.tobytes() + _PGCOPY_TRAILER
-
-
-def copy_in_binary(session: Session, sql: str, data: bytes) -> None:
-    """Run ``COPY … FROM STDIN (FORMAT binary)`` with `data` on the session's connection."""
-    raw: Any = session.connection().connection.driver_connection
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        copy.write(data)
-
 
 def _sorted_unique(
     ids: npt.NDArray[np.void], debit: npt.NDArray[np.int64], credit: npt.NDArray[np.int64]
@@ -670,23 +617,6 @@ def _sorted_unique(
     first[1:] = (s_h["hi"][1:] != s_h["hi"][:-1]) | (s_h["lo"][1:] != s_h["lo"][:-1])
     starts = np.flatnonzero(first)
     return s_ids[starts], np.add.reduceat(s_d, starts), np.add.reduceat(s_c, starts)
-
-
-@contextmanager
-def _index_joins(session: Session) -> Iterator[None]:
-    """Joins by index look-ups for the statements inside (PostgreSQL, this transaction only): a
-    temporary table of some thousand ids joined to a table of millions must not be hashed
-    against a scan of the whole table, which the planner picks for want of statistics."""
-    names = ("enable_hashjoin", "enable_mergejoin")
-    was = session.execute(
-        text("SELECT " + ", ".join(f"current_setting('{n}')" for n in names))
-    ).one()
-    session.execute(text("SELECT " + ", ".join(f"set_config('{n}', 'off', true)" for n in names)))
-    yield  # (on an error the transaction or its savepoint rolls back, and the settings with it)
-    session.execute(
-        text("SELECT " + ", ".join(f"set_config('{n}', :v{k}, true)" for k, n in enumerate(names))),
-        {f"v{k}": v for k, v in enumerate(was)},
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -719,16 +649,16 @@ def post_entry_columns(
     day's accrual posts one leg per loan this way.
 
     Same rules as :func:`post_bulk` (legs are integer fen, positive, on one side; zero legs are
-    dropped; the entry balances; append-only; all in a SAVEPOINT; InsufficientFunds rolls the
-    call back). On PostgreSQL the postings go in by binary COPY with ids made by
-    :func:`new_ids`, and the cached balances are updated from a temporary table, with no Python
-    object per leg: first those of the ordinary accounts, then — after ``before_hot()`` returns,
-    if given — those of the ``hot`` ones, so that their row locks are held for the shortest time
-    (a caller running two such entries side by side in two transactions waits in
-    ``before_hot`` for the other to commit: they never wait for each other). Elsewhere this is
+    dropped; the entry balances; append-only; all in a SAVEPOINT; InsufficientFunds rolls the call
+    back). On PostgreSQL the postings go in by binary COPY with ids made by
+    :func:`puhui.core.pgbulk.new_ids`, and the cached balances are updated from a temporary table,
+    with no Python object per leg: first those of the ordinary accounts, then — after
+    ``before_hot()`` returns, if given — those of the ``hot`` ones, so that their row locks are held
+    for the shortest time (a caller running two such entries side by side in two transactions waits
+    in ``before_hot`` for the other to commit: they never wait for each other). Elsewhere this is
     :func:`post_bulk`. The no-overdraft check looks at the accounts whose normal side the entry
-    lowers (credits to a debit-normal account, debits to a credit-normal one): an account it
-    only raises cannot go below zero by it. Returns the entry id, or None when every leg is 0.
+    lowers (credits to a debit-normal account, debits to a credit-normal one): an account it only
+    raises cannot go below zero by it. Returns the entry id, or None when every leg is 0.
     """
     groups: list[ColumnLegs] = []
     for g in legs:
@@ -762,7 +692,10 @@ def post_entry_columns(
             (acc, d, c)
             for g in groups
             for acc, d, c in zip(
-                as_uuids(g.account_ids), g.debit_fen.tolist(), g.credit_fen.tolist(), strict=True
+                pgbulk.as_uuids(g.account_ids),
+                g.debit_fen.tolist(),
+                g.credit_fen.tolist(),
+                strict=True,
             )
         ]
         entry = BulkEntry(kind, business_date, rows, memo, source_type, source_id)
@@ -772,7 +705,7 @@ def post_entry_columns(
         spec = CHART[g.code]
         if spec.no_overdraft:
             down = g.credit_fen > 0 if spec.normal_side == Side.DEBIT else g.debit_fen > 0
-            lowered += as_uuids(g.account_ids[down])
+            lowered += pgbulk.as_uuids(g.account_ids[down])
     ids = np.concatenate([g.account_ids for g in groups])
     debit = np.concatenate([g.debit_fen for g in groups])
     credit = np.concatenate([g.credit_fen for g in groups])
@@ -794,14 +727,14 @@ def post_entry_columns(
                 }
             ],
         )
-        entry_col = np.full(n, np.frombuffer(entry_id.bytes, dtype=UUID_BYTES)[0])
-        copy_in_binary(
+        entry_col = np.full(n, np.frombuffer(entry_id.bytes, dtype=pgbulk.UUID_BYTES)[0])
+        pgbulk.copy_in_binary(
             session,
             "COPY ledger_posting (id, entry_id, account_id, debit_fen, credit_fen) "
             "FROM STDIN (FORMAT binary)",
-            pgcopy_binary(
+            pgbulk.pgcopy_binary(
                 [
-                    ("uuid", new_ids(n)),
+                    ("uuid", pgbulk.new_ids(n)),
                     ("uuid", entry_col),
                     ("uuid", ids),
                     ("int8", debit),
@@ -826,10 +759,10 @@ def post_entry_columns(
                     np.concatenate([g.credit_fen for g in mine]),
                 )
                 parts.append((touched, d, c, np.full(len(touched), hot, dtype=np.int64)))
-        copy_in_binary(
+        pgbulk.copy_in_binary(
             session,
             "COPY ledger_tmp_balance_move (account_id, d, c, hot) FROM STDIN (FORMAT binary)",
-            pgcopy_binary(
+            pgbulk.pgcopy_binary(
                 [
                     ("uuid", np.concatenate([p[0] for p in parts])),
                     ("int8", np.concatenate([p[1] for p in parts])),
@@ -843,7 +776,7 @@ def post_entry_columns(
             "credits_fen = b.credits_fen + v.c "
             "FROM ledger_tmp_balance_move AS v WHERE b.account_id = v.account_id AND v.hot = :hot"
         )
-        with _index_joins(session):
+        with pgbulk.planner_off(session, "enable_hashjoin", "enable_mergejoin"):
             session.execute(update_balances, {"hot": 0})
             if before_hot is not None:
                 before_hot()

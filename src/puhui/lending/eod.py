@@ -37,8 +37,8 @@ import logging
 import threading
 import typing
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -64,6 +64,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from puhui.core import pgbulk
 from puhui.core.clock import Clock
 from puhui.core.db import make_session_factory
 from puhui.jobs.runner import Batch
@@ -585,7 +586,7 @@ def _read_sql(cursor: str | None, limit: int) -> str:
 
 
 def _read_dtype() -> np.dtype[Any]:
-    uid = ledger_service.UUID_BYTES
+    uid = pgbulk.UUID_BYTES
     fields: list[tuple[str, Any]] = [("n", ">i2"), ("l_id", ">i4"), ("id", uid)]
     for c in _READ_INTS:
         fields += [(f"l_{c}", ">i4"), (c, ">i8")]
@@ -628,27 +629,11 @@ def _sorted_by_id(rows: np.ndarray[Any, np.dtype[Any]]) -> np.ndarray[Any, np.dt
 _BATCH_SETTINGS = ("jit", "enable_hashjoin", "enable_mergejoin")
 
 
-@contextmanager
-def _batch_settings(session: Session) -> Iterator[None]:
-    """PostgreSQL planner settings for a batch (this transaction only): no JIT (the batch's
-    statements are costed high but run in milliseconds: compiling them took longer than running
-    them), and joins by index look-ups (a temporary table or a locked batch of some thousand
-    rows joined to a table of millions must not be hashed against a scan of the whole table,
-    which the planner picks for want of statistics on the temporary table)."""
-    was = session.execute(
-        text("SELECT " + ", ".join(f"current_setting('{n}')" for n in _BATCH_SETTINGS))
-    ).one()
-    session.execute(
-        text("SELECT " + ", ".join(f"set_config('{n}', 'off', true)" for n in _BATCH_SETTINGS))
-    )
-    yield  # (on an error the transaction or its savepoint rolls back, and the settings with it)
-    session.execute(
-        text(
-            "SELECT "
-            + ", ".join(f"set_config('{n}', :v{k}, true)" for k, n in enumerate(_BATCH_SETTINGS))
-        ),
-        {f"v{k}": v for k, v in enumerate(was)},
-    )
+def _batch_settings(session: Session) -> AbstractContextManager[None]:
+    """PostgreSQL planner settings for a batch: no JIT (the batch's statements are costed high
+    but run in milliseconds: compiling them took longer than running them), and joins by index
+    look-ups (a locked batch or a temporary table of some thousand rows joined to millions)."""
+    return pgbulk.planner_off(session, *_BATCH_SETTINGS)
 
 
 _CREATE_TMP = (
@@ -870,10 +855,10 @@ class AccrualStep:
         columns: list[tuple[str, Any]] = [("uuid", ids)]
         columns += [("int8", acc.columns[c]) for c in (*_UPDATED_INTS, *_UPDATED_DATES)]
         columns.append(("int8", acc.classes))
-        ledger_service.copy_in_binary(
+        pgbulk.copy_in_binary(
             session,
             "COPY eod_tmp_accrual FROM STDIN (FORMAT binary)",
-            ledger_service.pgcopy_binary(columns),
+            pgbulk.pgcopy_binary(columns),
         )
         session.execute(text(_UPDATE_SQL), {"now": self.clock.now()})
         charged = acc.penalty + acc.compound
@@ -897,7 +882,7 @@ class AccrualStep:
         receivables: list[tuple[str, npt.NDArray[np.void], IntArray]],
         before_hot: Callable[[], None] | None,
     ) -> None:
-        nil = np.frombuffer(bytes(16), dtype=ledger_service.UUID_BYTES)[0]
+        nil = np.frombuffer(bytes(16), dtype=pgbulk.UUID_BYTES)[0]
         legs: list[ledger_service.ColumnLegs] = []
         income: list[tuple[ledger_service.AccountRef, int]] = []
         refs: list[ledger_service.AccountRef] = []
@@ -908,11 +893,11 @@ class AccrualStep:
             accounts = accounts[moved]
             missing = np.flatnonzero(accounts == nil)
             if len(missing):  # a loan's first interest or penalty: open its receivable
-                owners = ledger_service.as_uuids(ids[moved[missing]])
+                owners = pgbulk.as_uuids(ids[moved[missing]])
                 made = ledger_service.account_ids(
                     session, self.clock, [ledger_service.owned(code, "loan", o) for o in owners]
                 )
-                accounts[missing] = ledger_service.uuid_bytes(made.values())
+                accounts[missing] = pgbulk.uuid_bytes(made.values())
             total = amounts[moved]
             legs.append(
                 ledger_service.ColumnLegs(code, accounts, total, np.zeros(len(total), np.int64))
@@ -926,7 +911,7 @@ class AccrualStep:
             return
         known = ledger_service.account_ids(session, self.clock, refs)
         for ref, fen in income:
-            one = ledger_service.uuid_bytes([known[ref]])
+            one = pgbulk.uuid_bytes([known[ref]])
             legs.append(
                 ledger_service.ColumnLegs(
                     ref.code, one, np.zeros(1, np.int64), np.array([fen], np.int64), hot=True

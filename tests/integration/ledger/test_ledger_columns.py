@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from puhui.core import pgbulk
 from puhui.core.clock import FixedClock
 from puhui.core.ids import new_id
 from puhui.ledger import service as ledger
@@ -29,7 +30,7 @@ D1 = date(2026, 11, 23)
 def _ids(session: Session, clock: FixedClock, code: str, owners: list[str]) -> np.ndarray:
     refs = [owned(code, "loan", o) for o in owners]
     found = ledger.account_ids(session, clock, refs)
-    return ledger.uuid_bytes(found[r] for r in refs)
+    return pgbulk.uuid_bytes(found[r] for r in refs)
 
 
 def _zeros(n: int) -> np.ndarray:
@@ -38,7 +39,7 @@ def _zeros(n: int) -> np.ndarray:
 
 def _income(session: Session, clock: FixedClock) -> np.ndarray:
     acc = ledger.account_ids(session, clock, [bank("interest_income")])
-    return ledger.uuid_bytes([acc[bank("interest_income")]])
+    return pgbulk.uuid_bytes([acc[bank("interest_income")]])
 
 
 def test_columns_post_one_entry_like_post_bulk(session: Session, clock: FixedClock) -> None:
@@ -162,7 +163,7 @@ def test_columns_check_overdraft_on_the_accounts_they_lower(
 
 
 def test_new_ids_are_increasing_uuid7() -> None:
-    ids = ledger.as_uuids(ledger.new_ids(1000))
+    ids = pgbulk.as_uuids(pgbulk.new_ids(1000))
     assert ids == sorted(ids) and len(set(ids)) == 1000
     assert {i.version for i in ids} == {7} and {i.variant for i in ids} == {uuid.RFC_4122}
     assert new_id() > ids[-1]  # ids made afterwards sort after them
