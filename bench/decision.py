@@ -90,12 +90,11 @@ def create_bench_app() -> Any:
 
 
 def _serve(port: int, workers: int) -> None:
-    import uvicorn
+    from puhui.core.serving import serve
 
-    uvicorn.run(
+    serve(
         "decision:create_bench_app",
         factory=True,
-        app_dir=str(Path(__file__).parent),
         host="127.0.0.1",
         port=port,
         workers=workers,

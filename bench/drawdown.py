@@ -569,9 +569,8 @@ def _run(
         }
         guard.server = start_server(
             [
-                sys.executable, "-m", "uvicorn", "puhui.app:create_app", "--factory",
+                sys.executable, "-m", "puhui.cli", "serve",
                 "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-                "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "5",
             ],
             env,
         )  # fmt: skip

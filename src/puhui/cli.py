@@ -110,9 +110,9 @@ def serve(
     workers: int = 1,
 ) -> None:
     """Run the web server (API under /api/v1, console under /console, mobile under /m)."""
-    import uvicorn
+    from puhui.core.serving import serve as run_server
 
-    uvicorn.run(
+    run_server(
         "puhui.app:create_app",
         factory=True,
         host=host,
