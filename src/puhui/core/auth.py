@@ -243,6 +243,40 @@ def user_for_token(session: Session, clock: Clock, token: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
+def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
+    """`principal_of(user_for_token(...))` in one query: the token, its user and the user's
+    enterprise links (outer join), as columns — every authenticated request runs this."""
+    rows = session.execute(
+        select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.role,
+            User.branch,
+            UserEnterprise.enterprise_id,
+        )
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(UserEnterprise, UserEnterprise.user_id == User.id)
+        .where(
+            ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest(),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > clock.now(),
+            User.is_active.is_(True),
+        )
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return Principal(
+        user_id=first.id,
+        username=first.username,
+        display_name=first.display_name,
+        role=Role(first.role),
+        enterprise_ids=frozenset(r.enterprise_id for r in rows if r.enterprise_id is not None),
+        branch=first.branch,
+    )
+
+
 def revoke_token(session: Session, clock: Clock, token: str) -> None:
     row = session.get(ApiToken, hashlib.sha256(token.encode()).hexdigest())
     if row is not None and row.revoked_at is None:
@@ -318,11 +352,10 @@ def _principal_from_request(request: Request, *, page: bool) -> Principal | None
     session: Session = request.state.db
     clock: Clock = request.app.state.clock
     header = request.headers.get("authorization", "")
-    user: User | None = None
     if header.lower().startswith("bearer "):
-        user = user_for_token(session, clock, header[7:].strip())
-    elif "session" in request.scope:
+        return principal_for_token(session, clock, header[7:].strip())
+    if "session" in request.scope:
         token = request.session.get("token")
         if isinstance(token, str):
-            user = user_for_token(session, clock, token)
-    return principal_of(user) if user is not None else None
+            return principal_for_token(session, clock, token)
+    return None

@@ -72,39 +72,58 @@ class UnitOfWorkRoute(APIRoute):
             request.state.db = session
             try:
                 response = await original(request)
-                if response.status_code < 400:
-                    await run_in_threadpool(session.commit)
-                else:
-                    await run_in_threadpool(finish_failed, session)
-                return response
             except BaseException:
-                await run_in_threadpool(finish_failed, session)
+                await run_in_threadpool(_end, session, False)
                 raise
-            finally:
-                await run_in_threadpool(session.close)
+            await run_in_threadpool(_end, session, response.status_code < 400)
+            return response
 
         return handler
 
 
-def get_db(request: Request) -> Session:
+def _end(session: Session, succeeded: bool) -> None:
+    """Commit a unit of work that succeeded, else end it as failed; close it either way (one
+    thread hop for both)."""
+    try:
+        if not succeeded:
+            finish_failed(session)
+            return
+        try:
+            session.commit()
+        except BaseException:
+            finish_failed(session)
+            raise
+    finally:
+        session.close()
+
+
+# The dependencies below are `async def` on purpose: they only read request state, and FastAPI
+# runs a plain `def` dependency on the thread pool — a thread hop per dependency per request.
+
+
+async def get_db(request: Request) -> Session:
     session: Session = request.state.db
     return session
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_clock(request: Request) -> Clock:
-    return get_runtime(request).clock
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
-def get_cipher(request: Request) -> FieldCipher:
-    return get_runtime(request).cipher
+async def get_clock(request: Request) -> Clock:
+    return runtime_of(request).clock
 
 
-def get_lang(request: Request) -> Lang:
+async def get_cipher(request: Request) -> FieldCipher:
+    return runtime_of(request).cipher
+
+
+async def get_lang(request: Request) -> Lang:
     return request_lang(request)
 
 

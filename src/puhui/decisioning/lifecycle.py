@@ -17,9 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
-from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
-from puhui.core.models import Role
 from puhui.decisioning.errors import InvalidApplicationTransition, NoActivePolicy
 from puhui.decisioning.models import (
     APPLICATION_TRANSITIONS,
@@ -34,17 +32,7 @@ from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 
 SEED_POLICY_PATH = Path(__file__).parent / "policies" / "default.json"
-LIVE_LINE_STATUSES = frozenset({"pending_signature", "active", "frozen"})
 SYSTEM_NAME = "system"
-
-# A principal with staff rights, for reading other domains' records on the system's behalf.
-_SYSTEM_READER = Principal(
-    user_id=uuid.UUID(int=0),
-    username=SYSTEM_NAME,
-    display_name=SYSTEM_NAME,
-    role=Role.RISK_OFFICER,
-    enterprise_ids=frozenset(),
-)
 
 
 # --------------------------------------------------------------------------- transitions
@@ -111,15 +99,7 @@ class Exposure:
 
 def line_exposure(session: Session, enterprise_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Sum of the limits of live credit lines (pending signature, active, frozen) per enterprise."""
-    out: dict[uuid.UUID, int] = {}
-    for enterprise_id in enterprise_ids:
-        lines = lending_service.list_lines(
-            session, _SYSTEM_READER, enterprise_id=enterprise_id, limit=1000
-        )
-        out[enterprise_id] = sum(
-            line.limit_fen for line in lines if line.status in LIVE_LINE_STATUSES
-        )
-    return out
+    return lending_service.live_limits(session, enterprise_ids)
 
 
 def exposure(session: Session, enterprise_id: uuid.UUID) -> Exposure:
@@ -146,9 +126,10 @@ def add_months(day: date, months: int) -> date:
 def create_offer_line(
     session: Session,
     clock: Clock,
-    app: Application,
-    decision_id: uuid.UUID,
     *,
+    enterprise_id: uuid.UUID,
+    product_code: str,
+    decision_id: uuid.UUID,
     limit_fen: int,
     rate_bp: int,
     term_months: int,
@@ -159,8 +140,8 @@ def create_offer_line(
     line = lending_service.create_line_from_offer(
         session,
         clock,
-        enterprise_id=app.enterprise_id,
-        product_code=app.product_code,
+        enterprise_id=enterprise_id,
+        product_code=product_code,
         limit_fen=limit_fen,
         rate_bp=rate_bp,
         term_months=term_months,
@@ -168,7 +149,6 @@ def create_offer_line(
         decision_id=decision_id,
         repayment_method=repayment_method,
     )
-    app.credit_line_id = line.id
     return line.id
 
 

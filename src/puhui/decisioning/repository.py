@@ -25,7 +25,8 @@ def anti_fraud_counts(
     channel_since: datetime,
     enterprise_since: datetime,
 ) -> dict[str, int]:
-    """The anti-fraud counts of Puhui's own records, in one query:
+    """The anti-fraud counts of Puhui's own records, in one query, counting the application
+    being decided (not yet written: the decision writes its rows last) as one of them:
 
     * enterprises naming this person their legal representative (parties);
     * enterprises that applied with this registered contact phone (keyed hash);
@@ -39,7 +40,10 @@ def anti_fraud_counts(
     )
     phone = (
         select(func.count(func.distinct(Application.enterprise_id)))
-        .where(Application.contact_mobile_hash == mobile_hash)
+        .where(
+            Application.contact_mobile_hash == mobile_hash,
+            Application.enterprise_id != enterprise_id,
+        )
         .scalar_subquery()
         if mobile_hash
         else literal(0)
@@ -59,9 +63,10 @@ def anti_fraud_counts(
         .scalar_subquery()
     )
     row = session.execute(select(rep, phone, channel, own)).one()
+    this = 1  # the application being decided
     return {
         "legal_rep_enterprise_count": int(row[0] or 0),
-        "phone_enterprise_count": int(row[1] or 0),
-        "applications_channel_3h": int(row[2] or 0),
-        "applications_enterprise_30d": int(row[3] or 0),
+        "phone_enterprise_count": int(row[1] or 0) + (this if mobile_hash else 0),
+        "applications_channel_3h": int(row[2] or 0) + this,
+        "applications_enterprise_30d": int(row[3] or 0) + this,
     }

@@ -250,11 +250,12 @@ def _finalize(
     )
     if approve and terms:
         # the decision row is append-only: it goes in once the line (and its id) exists
-        decision.credit_line_id = lifecycle.create_offer_line(
+        decision.credit_line_id = app.credit_line_id = lifecycle.create_offer_line(
             session,
             clock,
-            app,
-            decision.id,
+            enterprise_id=app.enterprise_id,
+            product_code=app.product_code,
+            decision_id=decision.id,
             limit_fen=int(terms["limit_fen"]),
             rate_bp=int(terms["rate_bp"]),
             term_months=int(terms["term_months"]),

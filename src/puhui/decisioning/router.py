@@ -52,7 +52,7 @@ POLICY_EDITORS = (Role.RISK_OFFICER,)
 POLICY_READERS = (Role.RISK_OFFICER, Role.CREDIT_OFFICER, Role.AUDITOR, Role.ADMIN)
 
 
-def get_env(request: Request, runtime: RuntimeDep) -> service.DecisionEnv:
+async def get_env(request: Request, runtime: RuntimeDep) -> service.DecisionEnv:
     """Connectors of the app, the runtime's cipher, the model store of the registry."""
     state = request.app.state
     env: service.DecisionEnv | None = getattr(state, "decisioning_env", None)

@@ -308,18 +308,21 @@ def _typed(snapshots: dict[SourceName, Snapshot], source: SourceName, model: typ
 def _context(
     session: Session,
     clock: Clock,
-    app: Application,
+    enterprise_id: uuid.UUID,
     person_id: uuid.UUID | None,
+    mobile_hash: str | None,
+    channel_key: str,
 ) -> dict[str, int]:
-    """Puhui's own records at decision time (exposures, anti-fraud counts)."""
+    """Puhui's own records at decision time (exposures, anti-fraud counts), the application
+    being decided included (it is written after)."""
     now = clock.now()
-    exp = lifecycle.exposure(session, app.enterprise_id)
+    exp = lifecycle.exposure(session, enterprise_id)
     counts = repository.anti_fraud_counts(
         session,
-        enterprise_id=app.enterprise_id,
+        enterprise_id=enterprise_id,
         legal_rep_person_id=person_id,
-        mobile_hash=app.contact_mobile_hash,
-        channel_key=app.channel_key,
+        mobile_hash=mobile_hash,
+        channel_key=channel_key,
         channel_since=now - BURST_WINDOW,
         enterprise_since=now - REPEAT_WINDOW,
     )
@@ -438,30 +441,8 @@ def apply(
     if manager_id is None and principal.role == Role.CUSTOMER_MANAGER:
         manager_id = principal.user_id
     contact = registry.contact_mobile if registry is not None else None
-    app_id = new_id()
-    app = Application(
-        id=app_id,
-        reference=_reference(app_id, clock),
-        enterprise_id=enterprise.id,
-        product_code=product.code,
-        requested_amount_fen=data.requested_amount_fen,
-        requested_term_months=data.requested_term_months,
-        declared_annual_revenue_fen=data.declared_annual_revenue_fen,
-        status=ApplicationStatus.SUBMITTED.value,
-        applicant_user_id=principal.user_id,
-        applicant_role=principal.role.value,
-        legal_rep_person_id=person_id,
-        contact_mobile_hash=env.cipher.lookup_hash(contact, "mobile") if contact else None,
-        manager_user_id=manager_id,
-        team_code=attribution.team_code if attribution else None,
-        channel_key=_channel_key(data, principal, enterprise),
-        green_channel=False,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(app)
-    lifecycle.first_event(session, clock, app, principal.user_id, actor.name)
-    session.flush()
+    mobile_hash = env.cipher.lookup_hash(contact, "mobile") if contact else None
+    channel_key = _channel_key(data, principal, enterprise)
 
     bundle = SourceBundle(
         tax=_typed(snaps, SourceName.TAX, TaxPayload),
@@ -481,7 +462,7 @@ def apply(
     facts = ApplicationFacts(
         requested_amount_fen=data.requested_amount_fen,
         declared_annual_revenue_fen=data.declared_annual_revenue_fen,
-        context=_context(session, clock, app, person_id),
+        context=_context(session, clock, enterprise.id, person_id, mobile_hash, channel_key),
     )
     features = compute_features(bundle, facts)
     model = env.models.champion()
@@ -505,8 +486,53 @@ def apply(
     if rep_snapshot is not None:
         snapshot_ids.append(str(rep_snapshot.id))
     latency_ms = int((time.perf_counter() - started) * 1000)
+
+    # The rows are written together at the end: each gets its final values before its INSERT,
+    # so nothing is updated afterwards (no foreign key ties an application to its decision or
+    # line). The offer line first: the decision and the application carry its id.
+    decision_id = new_id()
+    line_id: uuid.UUID | None = None
+    if outcome.outcome == "approve":
+        assert outcome.rate_bp is not None and outcome.term_months is not None
+        line_id = lifecycle.create_offer_line(
+            session,
+            clock,
+            enterprise_id=enterprise.id,
+            product_code=product.code,
+            decision_id=decision_id,
+            limit_fen=outcome.limit_fen,
+            rate_bp=outcome.rate_bp,
+            term_months=outcome.term_months,
+            repayment_method=outcome.repayment_method or "",
+            line_term_months=outcome.line_term_months or 12,
+        )
+    app_id = new_id()
+    app = Application(
+        id=app_id,
+        reference=_reference(app_id, clock),
+        enterprise_id=enterprise.id,
+        product_code=product.code,
+        requested_amount_fen=data.requested_amount_fen,
+        requested_term_months=data.requested_term_months,
+        declared_annual_revenue_fen=data.declared_annual_revenue_fen,
+        status=ApplicationStatus.SUBMITTED.value,
+        applicant_user_id=principal.user_id,
+        applicant_role=principal.role.value,
+        legal_rep_person_id=person_id,
+        contact_mobile_hash=mobile_hash,
+        manager_user_id=manager_id,
+        team_code=attribution.team_code if attribution else None,
+        channel_key=channel_key,
+        green_channel=False,
+        latest_decision_id=decision_id,
+        credit_line_id=line_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(app)
+    lifecycle.first_event(session, clock, app, principal.user_id, actor.name)
     decision = Decision(
-        id=new_id(),
+        id=decision_id,
         application_id=app.id,
         kind=DecisionKind.AUTOMATED.value,
         outcome=outcome.outcome,
@@ -528,29 +554,25 @@ def apply(
         rate_bp=outcome.rate_bp,
         term_months=outcome.term_months,
         repayment_method=outcome.repayment_method,
-        credit_line_id=None,
+        credit_line_id=line_id,
         decided_by_id=None,
         decided_by_name=SYSTEM_NAME,
         reason_text=None,
         latency_ms=latency_ms,
         decided_at=clock.now(),
     )
-    app.latest_decision_id = decision.id
+    session.add(decision)
     codes = ",".join(h.code for h in outcome.hits if h.action != "flag")
     review_row: Review | None = None
     if outcome.outcome == "decline":
-        session.add(decision)
         lifecycle.transition(
             session, clock, app, ApplicationStatus.DECLINED, f"自动审批拒绝 {codes}"
         )
     elif outcome.outcome == "refer":
-        session.add(decision)
         lifecycle.transition(session, clock, app, ApplicationStatus.REFERRED, f"转人工审批 {codes}")
-        session.flush()
         review_row = review.open_review(session, clock, app, decision, doc.parameters)
     else:
         lifecycle.transition(session, clock, app, ApplicationStatus.APPROVED, "自动审批通过")
-    session.flush()
     audit.record(
         session,
         "application.decide",
@@ -570,23 +592,7 @@ def apply(
             "codes": [h.code for h in outcome.hits],
         },
     )
-    if outcome.outcome == "approve":
-        # Last, because the line's reference counter is row-locked until commit; the decision
-        # row (append-only) goes in after it, with the line's id.
-        assert outcome.rate_bp is not None and outcome.term_months is not None
-        decision.credit_line_id = lifecycle.create_offer_line(
-            session,
-            clock,
-            app,
-            decision.id,
-            limit_fen=outcome.limit_fen,
-            rate_bp=outcome.rate_bp,
-            term_months=outcome.term_months,
-            repayment_method=outcome.repayment_method or "",
-            line_term_months=outcome.line_term_months or 12,
-        )
-        session.add(decision)
-        session.flush()
+    session.flush()
     history = [
         ApplicationEventOut(
             from_status=None,

@@ -9,16 +9,18 @@ leaves a `lending_credit_line_event` row and an audit event.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.errors import InvalidInput
+from puhui.core.ids import new_id
 from puhui.core.money import format_fen
 from puhui.lending import loans
 from puhui.lending.errors import (
@@ -29,6 +31,7 @@ from puhui.lending.errors import (
     LineNotActive,
     MethodNotAllowed,
     OfferOutOfBounds,
+    ProductNotFound,
 )
 from puhui.lending.models import CreditLine, CreditLineEvent, LineStatus, Product
 from puhui.lending.products import CEILING_FEN, DEFAULT_CODES, ensure_default_products, get_product
@@ -38,8 +41,13 @@ from puhui.parties import service as parties_service
 
 
 def _product_for_offer(session: Session, clock: Clock, code: str) -> Product:
-    if code in DEFAULT_CODES:
-        ensure_default_products(session, clock)
+    """The product; a default product missing from a fresh database is created first."""
+    try:
+        return get_product(session, code)
+    except ProductNotFound:
+        if code not in DEFAULT_CODES:
+            raise
+    ensure_default_products(session, clock)
     return get_product(session, code)
 
 
@@ -149,6 +157,7 @@ def create_line_from_offer(
         raise InvalidInput(field="expiry_date")
     now = clock.now()
     line = CreditLine(
+        id=new_id(),
         reference=loans.next_reference(session, "CL", today.year),
         enterprise_id=offer.enterprise_id,
         product_code=product.code,
@@ -166,8 +175,7 @@ def create_line_from_offer(
         created_at=now,
         updated_at=now,
     )
-    session.add(line)
-    session.flush()
+    session.add(line)  # written with its event at the next flush
     loans.line_event(
         session,
         clock,
@@ -217,6 +225,28 @@ def list_lines(
     if after is not None:
         query = query.where(CreditLine.id > after)
     return list(session.scalars(query))
+
+
+LIVE_LINE_STATUSES = (
+    LineStatus.PENDING_SIGNATURE.value,
+    LineStatus.ACTIVE.value,
+    LineStatus.FROZEN.value,
+)
+
+
+def live_limits(session: Session, enterprise_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The sum of the limits of each enterprise's live credit lines (pending signature, active,
+    frozen) — its exposure to the bank — in one grouped query; 0 for an enterprise without."""
+    ids = list(enterprise_ids)
+    out = dict.fromkeys(ids, 0)
+    if ids:
+        rows = session.execute(
+            select(CreditLine.enterprise_id, func.sum(CreditLine.limit_fen))
+            .where(CreditLine.enterprise_id.in_(ids), CreditLine.status.in_(LIVE_LINE_STATUSES))
+            .group_by(CreditLine.enterprise_id)
+        )
+        out.update({enterprise_id: int(total) for enterprise_id, total in rows})
+    return out
 
 
 def line_history(session: Session, line_id: uuid.UUID) -> list[CreditLineEvent]:

@@ -82,19 +82,15 @@ def _dialect(session: Session) -> str:
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:
-    """`PREFIX-YYYY-000042`: a per-prefix, per-year counter (row-locked until commit)."""
+    """`PREFIX-YYYY-000042`: a per-prefix, per-year counter (row-locked until commit), taken
+    in one statement (an upsert returning the new value)."""
     ins = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    session.execute(
-        ins(ReferenceCounter)
-        .values(prefix=prefix, year=year, last_value=0)
-        .on_conflict_do_nothing(index_elements=["prefix", "year"])
-    )
+    stmt = ins(ReferenceCounter).values(prefix=prefix, year=year, last_value=1)
     value = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .values(last_value=ReferenceCounter.last_value + 1)
-        .returning(ReferenceCounter.last_value)
-        .execution_options(synchronize_session=False)
+        stmt.on_conflict_do_update(
+            index_elements=["prefix", "year"],
+            set_={"last_value": ReferenceCounter.last_value + 1},
+        ).returning(ReferenceCounter.last_value)
     ).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
 

@@ -45,6 +45,7 @@ from puhui.lending.credit_lines import (
     get_line_for,
     line_history,
     list_lines,
+    live_limits,
     unfreeze,
 )
 from puhui.lending.drawdowns import draw
@@ -93,6 +94,7 @@ __all__ = [
     "list_lines",
     "list_loans",
     "list_products",
+    "live_limits",
     "loan_detail",
     "renew_without_principal",
     "repay",

@@ -82,3 +82,41 @@ def test_console_login_with_csrf(client: TestClient, session: Session, runtime: 
     assert home.status_code == 200 and "审批员" in home.text
     assert "secure" in ok.headers["set-cookie"].lower()
     assert "httponly" in ok.headers["set-cookie"].lower()
+
+
+def test_principal_for_token_reads_token_user_and_links_in_one_query(
+    session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    import uuid
+
+    from sqlalchemy import event
+
+    from puhui.core import auth
+
+    links = [uuid.uuid4(), uuid.uuid4()]
+    borrower = make_user(session, runtime, Role.BORROWER, enterprise_ids=links)
+    staff = make_user(session, runtime, Role.CUSTOMER_MANAGER)
+    tokens = {}
+    for user in (borrower, staff):
+        tokens[user.id], _ = auth.issue_token(session, clock, user, 60)
+    session.commit()
+    statements: list[str] = []
+    engine = session.get_bind()
+    listener = lambda *a: statements.append(a[2])  # noqa: E731 - the test session's SAVEPOINTs aside
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        found = auth.principal_for_token(session, clock, tokens[borrower.id])
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert [s for s in statements if not s.startswith("SAVEPOINT")] == statements[-1:]
+    assert "core_api_token" in statements[-1] and "core_user_enterprise" in statements[-1]
+    assert found == auth.principal_of(borrower)
+    assert found is not None and found.enterprise_ids == frozenset(links)
+    assert auth.principal_for_token(session, clock, tokens[staff.id]) == auth.principal_of(staff)
+    assert auth.principal_for_token(session, clock, "not-a-token") is None
+    staff.is_active = False
+    session.commit()
+    assert auth.principal_for_token(session, clock, tokens[staff.id]) is None
+    auth.revoke_token(session, clock, tokens[borrower.id])
+    session.commit()
+    assert auth.principal_for_token(session, clock, tokens[borrower.id]) is None
