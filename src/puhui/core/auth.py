@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -243,10 +244,9 @@ def user_for_token(session: Session, clock: Clock, token: str) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
-    """`principal_of(user_for_token(...))` in one query: the token, its user and the user's
-    enterprise links (outer join), as columns — every authenticated request runs this."""
-    rows = session.execute(
+@cache
+def _token_statement() -> Select[uuid.UUID, str, str, str, str | None, uuid.UUID | None]:
+    return (
         select(
             User.id,
             User.username,
@@ -258,12 +258,19 @@ def principal_for_token(session: Session, clock: Clock, token: str) -> Principal
         .join(ApiToken, ApiToken.user_id == User.id)
         .outerjoin(UserEnterprise, UserEnterprise.user_id == User.id)
         .where(
-            ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest(),
+            ApiToken.token_hash == bindparam("token_hash", type_=ApiToken.token_hash.type),
             ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > clock.now(),
+            ApiToken.expires_at > bindparam("now", type_=ApiToken.expires_at.type),
             User.is_active.is_(True),
         )
-    ).all()
+    )
+
+
+def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
+    """`principal_of(user_for_token(...))` in one query: the token, its user and the user's
+    enterprise links (outer join), as columns — every authenticated request runs this."""
+    params = {"token_hash": hashlib.sha256(token.encode()).hexdigest(), "now": clock.now()}
+    rows = session.execute(_token_statement(), params).all()
     if not rows:
         return None
     first = rows[0]

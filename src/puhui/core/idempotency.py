@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from puhui.core.clock import Clock
@@ -26,14 +27,18 @@ def request_hash(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@cache
+def _lookup_statement() -> Select[IdempotencyRecord]:
+    return select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == bindparam("scope", type_=IdempotencyRecord.scope.type),
+        IdempotencyRecord.key == bindparam("key", type_=IdempotencyRecord.key.type),
+    )
+
+
 def begin(session: Session, scope: str, key: str, payload: Any) -> dict[str, Any] | None:
     if not key or len(key) > 128:
         raise InvalidInput(field="idempotency_key")
-    row = session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-        )
-    )
+    row = session.scalar(_lookup_statement(), {"scope": scope, "key": key})
     if row is None:
         return None
     if row.request_hash != request_hash(payload):

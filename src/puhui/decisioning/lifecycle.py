@@ -10,10 +10,11 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -232,15 +233,20 @@ class PolicyRef:
     version: int
 
 
-def active_policy(session: Session, clock: Clock) -> tuple[PolicyRef, CompiledPolicy]:
-    """The active version and its compiled form. Only its id is read when it is compiled
-    already (versions are immutable), not its document: this runs on every decision."""
-    found = session.execute(
+@cache
+def _active_ref_statement() -> Select[uuid.UUID, str, int]:
+    return (
         select(PolicyVersion.id, PolicyVersion.name, PolicyVersion.version)
         .where(PolicyVersion.status == PolicyStatus.ACTIVE.value)
         .order_by(PolicyVersion.activated_at.desc())
         .limit(1)
-    ).first()
+    )
+
+
+def active_policy(session: Session, clock: Clock) -> tuple[PolicyRef, CompiledPolicy]:
+    """The active version and its compiled form. Only its id is read when it is compiled
+    already (versions are immutable), not its document: this runs on every decision."""
+    found = session.execute(_active_ref_statement()).first()
     if found is None:
         row = ensure_seed_policy(session, clock)
         return PolicyRef(row.id, row.name, row.version), compiled_for(row)

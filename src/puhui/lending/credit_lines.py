@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -234,17 +235,23 @@ LIVE_LINE_STATUSES = (
 )
 
 
+@cache
+def _live_limits_statement() -> Select[uuid.UUID, int]:
+    ids = bindparam("ids", expanding=True, type_=CreditLine.enterprise_id.type)
+    return (
+        select(CreditLine.enterprise_id, func.sum(CreditLine.limit_fen))
+        .where(CreditLine.enterprise_id.in_(ids), CreditLine.status.in_(LIVE_LINE_STATUSES))
+        .group_by(CreditLine.enterprise_id)
+    )
+
+
 def live_limits(session: Session, enterprise_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
     """The sum of the limits of each enterprise's live credit lines (pending signature, active,
     frozen) — its exposure to the bank — in one grouped query; 0 for an enterprise without."""
     ids = list(enterprise_ids)
     out = dict.fromkeys(ids, 0)
     if ids:
-        rows = session.execute(
-            select(CreditLine.enterprise_id, func.sum(CreditLine.limit_fen))
-            .where(CreditLine.enterprise_id.in_(ids), CreditLine.status.in_(LIVE_LINE_STATUSES))
-            .group_by(CreditLine.enterprise_id)
-        )
+        rows = session.execute(_live_limits_statement(), {"ids": ids})
         out.update({enterprise_id: int(total) for enterprise_id, total in rows})
     return out
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -168,8 +169,13 @@ def ensure_default_products(session: Session, clock: Clock) -> list[Product]:
     return list(session.scalars(select(Product).where(Product.code.in_(DEFAULT_CODES))))
 
 
+@cache
+def _product_statement() -> Select[Product]:
+    return select(Product).where(Product.code == bindparam("code", type_=Product.code.type))
+
+
 def get_product(session: Session, code: str) -> Product:
-    product = session.scalar(select(Product).where(Product.code == code))
+    product = session.scalar(_product_statement(), {"code": code})
     if product is None:
         raise ProductNotFound(field="product_code", product_code=code)
     return product

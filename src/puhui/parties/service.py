@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ScalarSelect, func, literal, select, union
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, codes
@@ -52,8 +54,15 @@ def get_enterprise(session: Session, enterprise_id: uuid.UUID) -> Enterprise:
     return enterprise
 
 
+@cache
+def _by_uscc_statement() -> Select[Enterprise]:
+    return select(Enterprise).where(
+        Enterprise.uscc == bindparam("uscc", type_=Enterprise.uscc.type)
+    )
+
+
 def find_enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:
-    return session.scalar(select(Enterprise).where(Enterprise.uscc == codes.normalize_uscc(uscc)))
+    return session.scalar(_by_uscc_statement(), {"uscc": codes.normalize_uscc(uscc)})
 
 
 def get_enterprise_for(
@@ -231,14 +240,18 @@ def add_relationship(
     return rel
 
 
-def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relationship]:
-    return list(
-        session.scalars(
-            select(Relationship)
-            .where(Relationship.enterprise_id == enterprise_id)
-            .order_by(Relationship.created_at)
-        )
+@cache
+def _relationships_statement() -> Select[Relationship]:
+    enterprise_id = bindparam("enterprise_id", type_=Relationship.enterprise_id.type)
+    return (
+        select(Relationship)
+        .where(Relationship.enterprise_id == enterprise_id)
+        .order_by(Relationship.created_at)
     )
+
+
+def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relationship]:
+    return list(session.scalars(_relationships_statement(), {"enterprise_id": enterprise_id}))
 
 
 # --- related parties (read-only look-ups other domains use) ------------------------------------
@@ -250,10 +263,10 @@ GROUP_PERSON_KINDS = (
 )
 
 
-def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
-    """Enterprises sharing a legal representative, an actual controller or a shareholder (a
-    person) with `enterprise_id`, holding shares in it or held by it; itself included.
-    One round trip (decisioning's hot path counts them)."""
+@cache
+def _related_group_statement() -> Select[Any]:
+    """Built once with a bound `enterprise_id` (building it costs more than running it)."""
+    enterprise_id = bindparam("enterprise_id", type_=Relationship.enterprise_id.type)
     people = (
         select(Relationship.person_id)
         .where(
@@ -265,7 +278,7 @@ def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
     )
     shareholder = RelationKind.SHAREHOLDER.value
     query = union(
-        select(literal(enterprise_id, Relationship.enterprise_id.type).label("e")),
+        select(enterprise_id.label("e")),
         select(Relationship.enterprise_id.label("e")).where(
             Relationship.person_id.in_(people), Relationship.kind.in_(GROUP_PERSON_KINDS)
         ),
@@ -279,10 +292,18 @@ def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
             Relationship.kind == shareholder,
         ),
     )
-    return {e for e in session.scalars(select(query.subquery().c.e)) if e is not None}
+    return select(query.subquery().c.e)
 
 
-def led_by_count(person_id: uuid.UUID) -> ScalarSelect[int]:
+def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
+    """Enterprises sharing a legal representative, an actual controller or a shareholder (a
+    person) with `enterprise_id`, holding shares in it or held by it; itself included.
+    One round trip (decisioning's hot path counts them)."""
+    rows = session.scalars(_related_group_statement(), {"enterprise_id": enterprise_id})
+    return {e for e in rows if e is not None}
+
+
+def led_by_count(person_id: uuid.UUID | ColumnElement[Any]) -> ScalarSelect[int]:
     """A scalar subquery: how many enterprises name this person their legal representative.
 
     Returned as an expression, not a number, so a caller can fold it into a query of its own
