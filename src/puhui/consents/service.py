@@ -1,17 +1,29 @@
 """Public functions of the consents domain. They never commit; the caller owns the transaction.
 
-`live_consent` / `live_consents` are what the data hub asks before every pull: a consent is live
-when it was granted, has not expired, and was neither revoked nor superseded.
+`grant_bundles` grants several bundles (one screen of consents each: sources under one scope and
+person, e.g. an application's enterprise sources and its legal representative's credit report)
+at once: every check of every bundle comes first, so a refused call writes nothing; then one
+multi-row INSERT of the new consents and one UPDATE … RETURNING that supersedes the live consents
+they replace (plus one query of the relationships when a bundle is a legal representative's),
+and one `consent.grant` audit event per bundle, on the enterprise, listing each consent with its
+source, scope, person, text and the ids it superseded. `grant_bundle` and `grant` are one bundle.
+
+`live_consent` / `live_consents` / `live_consents_many` are what the data hub asks before a pull:
+a consent is live when it was granted, has not expired, and was neither revoked nor superseded.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, and_, case, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from puhui.consents import texts
 from puhui.consents.errors import (
@@ -31,16 +43,10 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
+from puhui.core.ids import new_id
 from puhui.datahub.payloads import SourceName
 from puhui.parties import service as parties_service
 from puhui.parties.models import RelationKind
-
-
-def _check_person(session: Session, enterprise_id: uuid.UUID, person_id: uuid.UUID) -> None:
-    for rel in parties_service.relationships_of(session, enterprise_id):
-        if rel.kind == RelationKind.LEGAL_REPRESENTATIVE.value and rel.person_id == person_id:
-            return
-    raise PersonNotLegalRepresentative(field="person_id")
 
 
 def _text_to_agree(
@@ -85,6 +91,226 @@ def _live_query(
     return query.order_by(Consent.granted_at.desc(), Consent.id.desc())
 
 
+@dataclass(frozen=True)
+class Bundle:
+    """One screen of consents: several sources under one scope (and person). See `grant_bundles`."""
+
+    sources: Sequence[SourceName]
+    scope: ConsentScope = ConsentScope.ENTERPRISE
+    person_id: uuid.UUID | None = None
+    text_versions: Mapping[SourceName, str] | None = None
+    text_sha256: Mapping[SourceName, str] | None = None
+
+
+def _sources_of(bundle: Bundle) -> list[SourceName]:
+    sources = list(dict.fromkeys(SourceName(s) for s in bundle.sources))
+    if not sources:
+        raise InvalidInput(field="sources")
+    return sources
+
+
+def _check_person_shape(bundle: Bundle) -> None:
+    if ConsentScope(bundle.scope) == ConsentScope.LEGAL_REPRESENTATIVE:
+        if bundle.person_id is None:
+            raise PersonNotLegalRepresentative(field="person_id")
+    elif bundle.person_id is not None:
+        raise InvalidInput(field="person_id")
+
+
+def _texts_to_agree(
+    bundle: Bundle, sources: Sequence[SourceName], purpose: Purpose, lang: Lang
+) -> list[tuple[SourceName, texts.ConsentText]]:
+    scope = ConsentScope(bundle.scope)
+    versions = bundle.text_versions or {}
+    hashes = bundle.text_sha256 or {}
+    agreed: list[tuple[SourceName, texts.ConsentText]] = []
+    for source in sources:
+        if not texts.scope_allowed(source, scope):
+            raise ScopeNotAllowed(field="scope", source=source.value, scope=scope.value)
+        agreed.append(
+            (
+                source,
+                _text_to_agree(source, purpose, versions.get(source), lang, hashes.get(source)),
+            )
+        )
+    return agreed
+
+
+def _check_people(session: Session, enterprise_id: uuid.UUID, people: set[uuid.UUID]) -> None:
+    """Every person must be a legal representative of the enterprise (one query for all)."""
+    if not people:
+        return
+    representatives = {
+        rel.person_id
+        for rel in parties_service.relationships_of(session, enterprise_id)
+        if rel.kind == RelationKind.LEGAL_REPRESENTATIVE.value
+    }
+    if not people <= representatives:
+        raise PersonNotLegalRepresentative(field="person_id")
+
+
+def _supersede(
+    session: Session,
+    now: datetime,
+    enterprise_id: uuid.UUID,
+    purpose: Purpose,
+    granted: Sequence[Consent],
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Mark every live consent that a new one replaces (same source, purpose, scope and person)
+    as superseded by it, in one UPDATE … RETURNING. Returns new id → ids it superseded."""
+    consents = cast(Table, Consent.__table__)
+    keys = [
+        and_(
+            consents.c.source == c.source,
+            consents.c.scope == c.scope,
+            consents.c.person_id.is_(None)
+            if c.person_id is None
+            else consents.c.person_id == c.person_id,
+        )
+        for c in granted
+    ]
+    statement = (
+        update(consents)
+        .where(
+            consents.c.enterprise_id == enterprise_id,
+            consents.c.purpose == purpose.value,
+            consents.c.revoked_at.is_(None),
+            consents.c.superseded_by_id.is_(None),
+            consents.c.granted_at <= now,
+            consents.c.expires_at > now,
+            consents.c.id.not_in([c.id for c in granted]),
+            or_(*keys),
+        )
+        .values(superseded_by_id=case(*((k, c.id) for k, c in zip(keys, granted, strict=True))))
+        .returning(consents.c.id, consents.c.superseded_by_id)
+    )
+    superseded: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for old_id, by_id in session.execute(statement).all():
+        superseded.setdefault(by_id, []).append(old_id)
+        # A Core UPDATE bypasses the ORM: bring a loaded copy of the old row up to date.
+        old = session.identity_map.get(identity_key(Consent, old_id))
+        if old is not None:
+            set_committed_value(old, "superseded_by_id", by_id)
+    for ids in superseded.values():
+        ids.sort()
+    return superseded
+
+
+def grant_bundles(
+    session: Session,
+    clock: Clock,
+    enterprise_id: uuid.UUID,
+    bundles: Sequence[Bundle],
+    purpose: Purpose,
+    *,
+    channel: Channel = Channel.API,
+    granted_by: uuid.UUID | None = None,
+    text_lang: Lang = "zh",
+    valid_days: int = DEFAULT_VALID_DAYS,
+) -> list[list[Consent]]:
+    """Grant several bundles of consents for one enterprise and purpose at once (an application's
+    enterprise sources and its legal representative's own consent), in a few statements.
+
+    Every check of every bundle happens before anything is written, so a refused call changes
+    nothing. A live consent for the same source, purpose, scope and person is superseded by the
+    new one. The same source, scope and person may not appear in two bundles of one call. Writes:
+    one multi-row INSERT of the new consents, one UPDATE of the superseded ones (plus one query
+    of the enterprise's relationships when a bundle is for a legal representative), and one
+    `consent.grant` audit event per bundle listing its consents and what each superseded.
+    Returns the new consents, bundle by bundle, in the order of each bundle's sources.
+    """
+    purpose = Purpose(purpose)
+    channel = Channel(channel)
+    if not bundles:
+        raise InvalidInput(field="sources")
+    # The checks, in the order `grant_bundle` always made them; nothing is written before.
+    sources = [_sources_of(b) for b in bundles]
+    if not 1 <= valid_days <= MAX_VALID_DAYS:
+        raise InvalidInput(field="valid_days")
+    parties_service.get_enterprise(session, enterprise_id)
+    for bundle in bundles:
+        _check_person_shape(bundle)
+    _check_people(
+        session,
+        enterprise_id,
+        {
+            b.person_id
+            for b in bundles
+            if b.person_id is not None and b.scope == ConsentScope.LEGAL_REPRESENTATIVE
+        },
+    )
+    agreed = [
+        _texts_to_agree(b, s, purpose, text_lang) for b, s in zip(bundles, sources, strict=True)
+    ]
+    seen: set[tuple[SourceName, str, uuid.UUID | None]] = set()
+    for bundle, items in zip(bundles, agreed, strict=True):
+        for source, _ in items:
+            key = (source, ConsentScope(bundle.scope).value, bundle.person_id)
+            if key in seen:  # one consent would supersede the other within the same call
+                raise InvalidInput(field="sources")
+            seen.add(key)
+
+    now = clock.now()
+    expires_at = now + timedelta(days=valid_days)
+    granted = [
+        [
+            Consent(
+                id=new_id(),
+                enterprise_id=enterprise_id,
+                person_id=bundle.person_id,
+                source=source.value,
+                purpose=purpose.value,
+                scope=ConsentScope(bundle.scope).value,
+                channel=channel.value,
+                text_version=text.version,
+                text_lang=text_lang,
+                text_sha256=text.sha256(text_lang),
+                granted_at=now,
+                expires_at=expires_at,
+                granted_by_user_id=granted_by,
+            )
+            for source, text in items
+        ]
+        for bundle, items in zip(bundles, agreed, strict=True)
+    ]
+    every = [c for group in granted for c in group]
+    session.add_all(every)
+    session.flush()  # one multi-row INSERT (ids are made here, not by the database)
+    superseded = _supersede(session, now, enterprise_id, purpose, every)
+
+    for bundle, group in zip(bundles, granted, strict=True):
+        audit.record(
+            session,
+            "consent.grant",
+            "enterprise",
+            enterprise_id,
+            after={
+                "enterprise_id": enterprise_id,
+                "person_id": bundle.person_id,
+                "purpose": purpose.value,
+                "scope": ConsentScope(bundle.scope).value,
+                "channel": channel.value,
+                "text_lang": text_lang,
+                "granted_at": now,
+                "expires_at": expires_at,
+                "granted_by_user_id": granted_by,
+                "consents": [
+                    {
+                        "id": c.id,
+                        "source": c.source,
+                        "scope": c.scope,
+                        "person_id": c.person_id,
+                        "text_version": c.text_version,
+                        "text_sha256": c.text_sha256,
+                        "superseded_ids": superseded.get(c.id, []),
+                    }
+                    for c in group
+                ],
+            },
+        )
+    return granted
+
+
 def grant_bundle(
     session: Session,
     clock: Clock,
@@ -105,97 +331,20 @@ def grant_bundle(
 
     Everything is checked before anything is written, so a refused bundle changes nothing. A
     live consent for the same source, purpose, scope and person is superseded by the new one.
+    One bundle of `grant_bundles`.
     """
-    sources = list(dict.fromkeys(SourceName(s) for s in sources))
-    if not sources:
-        raise InvalidInput(field="sources")
-    if not 1 <= valid_days <= MAX_VALID_DAYS:
-        raise InvalidInput(field="valid_days")
-    parties_service.get_enterprise(session, enterprise_id)
-    if scope == ConsentScope.LEGAL_REPRESENTATIVE:
-        if person_id is None:
-            raise PersonNotLegalRepresentative(field="person_id")
-        _check_person(session, enterprise_id, person_id)
-    elif person_id is not None:
-        raise InvalidInput(field="person_id")
-    versions = text_versions or {}
-    hashes = text_sha256 or {}
-    agreed: list[tuple[SourceName, texts.ConsentText]] = []
-    for source in sources:
-        if not texts.scope_allowed(source, scope):
-            raise ScopeNotAllowed(field="scope", source=source.value, scope=scope.value)
-        agreed.append(
-            (
-                source,
-                _text_to_agree(
-                    source, purpose, versions.get(source), text_lang, hashes.get(source)
-                ),
-            )
-        )
-
-    now = clock.now()
-    previous = {
-        SourceName(c.source): c
-        for c in session.scalars(
-            _live_query(now, enterprise_id, purpose, scope, person_id).where(
-                Consent.source.in_([s.value for s in sources])
-            )
-        )
-        if c.person_id == person_id
-    }
-    granted: list[Consent] = []
-    for source, text in agreed:
-        consent = Consent(
-            enterprise_id=enterprise_id,
-            person_id=person_id,
-            source=source.value,
-            purpose=purpose.value,
-            scope=scope.value,
-            channel=Channel(channel).value,
-            text_version=text.version,
-            text_lang=text_lang,
-            text_sha256=text.sha256(text_lang),
-            granted_at=now,
-            expires_at=now + timedelta(days=valid_days),
-            granted_by_user_id=granted_by,
-        )
-        session.add(consent)
-        granted.append(consent)
-    session.flush()
-    for consent in granted:
-        old = previous.get(SourceName(consent.source))
-        if old is not None:
-            old.superseded_by_id = consent.id
-            audit.record(
-                session,
-                "consent.supersede",
-                "consent",
-                old.id,
-                before={"status": "live"},
-                after={"status": "superseded", "superseded_by_id": consent.id},
-            )
-        audit.record(
-            session,
-            "consent.grant",
-            "consent",
-            consent.id,
-            after={
-                "enterprise_id": enterprise_id,
-                "person_id": person_id,
-                "source": consent.source,
-                "purpose": consent.purpose,
-                "scope": consent.scope,
-                "channel": consent.channel,
-                "text_version": consent.text_version,
-                "text_lang": consent.text_lang,
-                "text_sha256": consent.text_sha256,
-                "granted_at": consent.granted_at,
-                "expires_at": consent.expires_at,
-                "granted_by_user_id": granted_by,
-            },
-        )
-    session.flush()
-    return granted
+    bundle = Bundle(sources, scope, person_id, text_versions, text_sha256)
+    return grant_bundles(
+        session,
+        clock,
+        enterprise_id,
+        [bundle],
+        purpose,
+        channel=channel,
+        granted_by=granted_by,
+        text_lang=text_lang,
+        valid_days=valid_days,
+    )[0]
 
 
 def grant(
@@ -312,6 +461,51 @@ def live_consents(
     found: dict[SourceName, Consent] = {}
     for consent in session.scalars(query.where(Consent.source.in_(wanted))):
         found.setdefault(SourceName(consent.source), consent)  # newest first
+    return found
+
+
+def live_consents_many(
+    session: Session,
+    now: datetime,
+    enterprise_id: uuid.UUID,
+    purpose: Purpose,
+    asks: Sequence[tuple[Iterable[SourceName], ConsentScope, uuid.UUID | None]],
+) -> list[dict[SourceName, Consent]]:
+    """`live_consents` for several (sources, scope, person) at once, in one query (none when no
+    source is asked). One dict per ask, in order; for each source the newest live consent."""
+    wanted = [
+        ([SourceName(s).value for s in sources], ConsentScope(scope), person_id)
+        for sources, scope, person_id in asks
+    ]
+    found: list[dict[SourceName, Consent]] = [{} for _ in wanted]
+    conditions = [
+        and_(
+            Consent.scope == scope.value,
+            Consent.source.in_(sources),
+            *([Consent.person_id == person_id] if person_id is not None else []),
+        )
+        for sources, scope, person_id in wanted
+        if sources
+    ]
+    if not conditions:
+        return found
+    query = select(Consent).where(
+        Consent.enterprise_id == enterprise_id,
+        Consent.purpose == Purpose(purpose).value,
+        Consent.revoked_at.is_(None),
+        Consent.superseded_by_id.is_(None),
+        Consent.granted_at <= now,
+        Consent.expires_at > now,
+        or_(*conditions),
+    )
+    for consent in session.scalars(query.order_by(Consent.granted_at.desc(), Consent.id.desc())):
+        for (sources, scope, person_id), into in zip(wanted, found, strict=True):
+            if (
+                consent.source in sources
+                and consent.scope == scope.value
+                and (person_id is None or consent.person_id == person_id)
+            ):
+                into.setdefault(SourceName(consent.source), consent)  # newest first
     return found
 
 

@@ -1,12 +1,18 @@
 """The data hub: the only way the rest of Puhui reads external data.
 
-`pull` / `pull_all` refuse any source without a live consent covering the source, the purpose and
-the scope (`ConsentMissing`, 403) — also after revocation and after expiry. A snapshot of the same
-source and subject fetched within the source's TTL by the same provider is reused; otherwise the
-connector is called, the payload validated by its pydantic model (and checked to be about the
-subject asked for) and stored as a snapshot: the SHA-256 of its canonical JSON, and that JSON
-encrypted (payloads hold personal data). Every pull, fetched or reused, writes a `datahub_pull`
-row. A failed pull stores nothing: all fetches of a call complete before any row is written.
+`pull_many` (and its one-request forms `pull_all` / `pull`) refuse any source without a live
+consent covering the source, the purpose and the scope — and the person, for the legal
+representative's own data (`ConsentMissing`, 403) — also after revocation and after expiry. The
+consents are looked up in one query for all requests; a caller that has just granted them in the
+same unit of work may hand them over (`consents=`) to save that query, and the hub takes one only
+if it is a flushed, unchanged row of this very session that matches and is live now. A snapshot
+of the same source and subject fetched within the source's TTL by the same provider is reused
+(one query for all subjects); otherwise the connector is called, the payload validated by its
+pydantic model (and checked to be about the subject asked for) and stored as a snapshot: the
+SHA-256 of its canonical JSON, and that JSON encrypted (payloads hold personal data). Every pull,
+fetched or reused, writes a `datahub_pull` row. One INSERT writes a call's new snapshots, one
+its pulls. A failed call stores nothing: all fetches complete before any row is written, and the
+consents of every request are checked before anything is fetched.
 
 Services never commit; the caller owns the unit of work.
 """
@@ -20,11 +26,12 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, and_, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
@@ -52,12 +59,14 @@ from puhui.parties import service as parties_service
 __all__ = [
     "Connectors",
     "DatahubSettings",
+    "PullRequest",
     "SandboxConnector",
     "Snapshot",
     "build_connectors",
     "canonical_json",
     "pull",
     "pull_all",
+    "pull_many",
     "pulls_for_enterprise",
     "read_snapshot",
     "snapshots",
@@ -159,15 +168,16 @@ def _fetch(connector: Connector, source: SourceName, subject_id: str) -> _Fetche
     return _Fetched(source, connector, request_id, payload, latency_ms)
 
 
-def _fetch_all(jobs: Sequence[tuple[Connector, SourceName]], subject_id: str) -> list[_Fetched]:
-    """Fetch every source; in parallel threads when a remote provider is involved.
+def _fetch_all(jobs: Sequence[tuple[Connector, SourceName, str]]) -> list[_Fetched]:
+    """Fetch every (connector, source, subject id); in parallel threads when a remote provider
+    is involved, in order otherwise.
 
     The first failure is raised after all calls ended (nothing is stored by the caller then).
     """
-    if len(jobs) <= 1 or all(c.is_sandbox for c, _ in jobs):
-        return [_fetch(c, s, subject_id) for c, s in jobs]
+    if len(jobs) <= 1 or all(c.is_sandbox for c, _, _ in jobs):
+        return [_fetch(c, s, subject_id) for c, s, subject_id in jobs]
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="datahub") as pool:
-        futures = [pool.submit(_fetch, c, s, subject_id) for c, s in jobs]
+        futures = [pool.submit(_fetch, c, s, subject_id) for c, s, subject_id in jobs]
         errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:
@@ -190,6 +200,245 @@ def _resolve_person(
     return people.pop()
 
 
+@dataclass(frozen=True)
+class PullRequest:
+    """What one request of `pull_many` asks for: sources under one scope (and person)."""
+
+    sources: Sequence[SourceName]
+    scope: ConsentScope | str = ConsentScope.ENTERPRISE
+    person_id: uuid.UUID | None = None
+
+
+def _given_consent_usable(
+    session: Session, consent: Consent, now: datetime, enterprise_id: uuid.UUID, purpose: Purpose
+) -> bool:
+    """Can a consent the caller hands over stand in for the look-up? Only a row of this session
+    as stored (flushed, no pending change), for this enterprise and purpose, live now."""
+    state = inspect(consent, raiseerr=False)
+    return (
+        state is not None
+        and state.persistent
+        and consent in session
+        and not state.modified
+        and consent.enterprise_id == enterprise_id
+        and consent.purpose == purpose.value
+        and consent.is_live(now)
+    )
+
+
+def _given_for(
+    given: Sequence[Consent],
+    sources: Sequence[SourceName],
+    scope: ConsentScope,
+    person_id: uuid.UUID | None,
+) -> dict[SourceName, Consent]:
+    """The given consents covering a request's sources (the newest per source)."""
+    if scope == ConsentScope.LEGAL_REPRESENTATIVE and person_id is None:
+        return {}  # the person is resolved from the stored consents, as `live_consents` does
+    found: dict[SourceName, Consent] = {}
+    for consent in sorted(given, key=lambda c: (c.granted_at, c.id), reverse=True):
+        source = SourceName(consent.source)
+        if source in sources and consent.scope == scope.value and consent.person_id == person_id:
+            found.setdefault(source, consent)
+    return found
+
+
+_SubjectSource = tuple[SubjectType, str, SourceName]
+
+
+def _insert(model: type[SnapshotRow] | type[PullRow]) -> Insert:
+    """A bulk INSERT that keeps rows with and without a person in one statement (the ORM would
+    otherwise group the rows by which of their values are None)."""
+    return insert(model).execution_options(render_nulls=True)
+
+
+def pull_many(
+    session: Session,
+    clock: Clock,
+    connectors: Connectors,
+    *,
+    enterprise_id: uuid.UUID,
+    requests: Sequence[PullRequest],
+    purpose: Purpose,
+    cipher: FieldCipher,
+    refresh: bool = False,
+    consents: Iterable[Consent] = (),
+) -> list[dict[SourceName, Snapshot]]:
+    """Snapshots for several requests (e.g. an enterprise's sources and its legal
+    representative's credit report) for one enterprise and purpose, in a few statements.
+
+    All or nothing across all requests: without a live consent for every source of every
+    request, `ConsentMissing` names the missing ones (of the first request lacking some) and
+    nothing is fetched; when a provider fails, its error is raised and nothing is stored.
+
+    `consents` may hand over consents the caller has just granted in this unit of work: one is
+    used only if it is a flushed, unchanged row of this session, for this enterprise, purpose,
+    source, scope and person, and live now; whatever they do not cover is looked up in one
+    query (none when they cover everything). Then one query for reusable snapshots of all
+    subjects, the fetches, one INSERT of the new snapshots and one of the pulls. A source asked
+    twice for the same subject in one call is fetched once (the later request reuses it).
+    Returns one dict per request, in order.
+    """
+    asks: list[tuple[list[SourceName], ConsentScope, uuid.UUID | None]] = [
+        (list(dict.fromkeys(SourceName(s) for s in r.sources)), ConsentScope(r.scope), r.person_id)
+        for r in requests
+    ]
+    if not any(wanted for wanted, _, _ in asks):
+        return [{} for _ in asks]
+    purpose = Purpose(purpose)
+    now = clock.now()
+
+    given = [c for c in consents if _given_consent_usable(session, c, now, enterprise_id, purpose)]
+    found = [_given_for(given, wanted, scope, person_id) for wanted, scope, person_id in asks]
+    looked_up = consents_service.live_consents_many(
+        session,
+        now,
+        enterprise_id,
+        purpose,
+        [
+            ([s for s in wanted if s not in have], scope, person_id)
+            for (wanted, scope, person_id), have in zip(asks, found, strict=True)
+        ],
+    )
+    for have, more in zip(found, looked_up, strict=True):
+        for source, consent in more.items():
+            have.setdefault(source, consent)
+    for (wanted, scope, _), have in zip(asks, found, strict=True):
+        missing = [s.value for s in wanted if s not in have]
+        if missing:
+            raise ConsentMissing(
+                field="sources",
+                sources=",".join(missing),
+                purpose=purpose.value,
+                scope=scope.value,
+            )
+    subjects = [
+        _subject(session, enterprise_id, scope, _resolve_person(scope, person_id, have), cipher)
+        if wanted
+        else None
+        for (wanted, scope, person_id), have in zip(asks, found, strict=True)
+    ]
+
+    # Each (subject, source) once: reused within its TTL from the same provider, else fetched.
+    first_ask: dict[_SubjectSource, tuple[_Subject, Consent]] = {}
+    for (wanted, _, _), subject, have in zip(asks, subjects, found, strict=True):
+        for source in wanted:
+            assert subject is not None
+            first_ask.setdefault((subject.type, subject.key, source), (subject, have[source]))
+    reusable: dict[_SubjectSource, dict[str, Any]] = {}
+    if not refresh:
+        by_subject: dict[tuple[SubjectType, str], list[str]] = {}
+        for subject_type, subject_key, source in first_ask:
+            by_subject.setdefault((subject_type, subject_key), []).append(source.value)
+        oldest = now - max(connectors.ttl_for(source) for _, _, source in first_ask)
+        candidates = session.scalars(
+            select(SnapshotRow)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            SnapshotRow.subject_type == subject_type.value,
+                            SnapshotRow.subject_key == subject_key,
+                            SnapshotRow.source.in_(sources),
+                        )
+                        for (subject_type, subject_key), sources in by_subject.items()
+                    )
+                ),
+                SnapshotRow.fetched_at > oldest,
+                SnapshotRow.fetched_at <= now,
+            )
+            .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
+        )
+        for row in candidates:
+            source = SourceName(row.source)
+            wanted_key = (SubjectType(row.subject_type), row.subject_key, source)
+            if (
+                wanted_key in first_ask
+                and wanted_key not in reusable
+                and row.provider == connectors.for_source(source).name
+                and row.fetched_at > now - connectors.ttl_for(source)
+            ):
+                reusable[wanted_key] = _values(row)
+
+    to_fetch = [k for k in first_ask if k not in reusable]
+    fetched = dict(
+        zip(
+            to_fetch,
+            _fetch_all(
+                [
+                    (
+                        connectors.for_source(source),
+                        source,
+                        first_ask[(kind, key, source)][0].provider_id,
+                    )
+                    for kind, key, source in to_fetch
+                ]
+            ),
+            strict=True,
+        )
+    )
+
+    # Bulk inserts (one statement per table): the snapshots, then the pulls pointing at them.
+    new_rows: dict[_SubjectSource, dict[str, Any]] = {}
+    for key, item in fetched.items():
+        subject, consent = first_ask[key]
+        canonical = canonical_json(item.payload.model_dump(mode="json"))
+        new_rows[key] = {
+            "id": new_id(),
+            "source": item.source.value,
+            "subject_type": subject.type.value,
+            "subject_key": subject.key,
+            "enterprise_id": enterprise_id,
+            "person_id": subject.person_id,
+            "fetched_at": now,
+            "request_id": item.request_id,
+            "provider": item.connector.name,
+            "is_sandbox": item.connector.is_sandbox,
+            "payload_hash": hashlib.sha256(canonical).hexdigest(),
+            "payload_enc": cipher.encrypt(canonical.decode(), PAYLOAD_FIELD),
+            "consent_id": consent.id,
+            "latency_ms": item.latency_ms,
+        }
+    if new_rows:
+        session.execute(_insert(SnapshotRow), list(new_rows.values()))
+
+    actor = audit.current_actor(session)
+    results: list[dict[SourceName, Snapshot]] = []
+    pull_rows: list[dict[str, Any]] = []
+    fresh: set[_SubjectSource] = set()  # fetched, and already returned once as fetched
+    for (wanted, scope, _), subject, have in zip(asks, subjects, found, strict=True):
+        result: dict[SourceName, Snapshot] = {}
+        for source in wanted:
+            assert subject is not None
+            key = (subject.type, subject.key, source)
+            reused = key not in new_rows or key in fresh
+            values = new_rows[key] if key in new_rows else reusable[key]
+            pull_id = new_id()
+            pull_rows.append(
+                {
+                    "id": pull_id,
+                    "enterprise_id": enterprise_id,
+                    "person_id": subject.person_id,
+                    "source": source.value,
+                    "purpose": purpose.value,
+                    "scope": scope.value,
+                    "consent_id": have[source].id,
+                    "snapshot_id": values["id"],
+                    "reused": reused,
+                    "pulled_at": now,
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.name,
+                }
+            )
+            payload = fetched[key].payload if key in fetched else None
+            if key in new_rows:
+                fresh.add(key)
+            result[source] = _to_snapshot(cipher, values, payload, pull_id=pull_id, reused=reused)
+        results.append(result)
+    session.execute(_insert(PullRow), pull_rows)
+    return results
+
+
 def pull_all(
     session: Session,
     clock: Clock,
@@ -209,107 +458,18 @@ def pull_all(
     ones and nothing is fetched; when a provider fails, its error is raised and nothing is stored.
     For the legal representative scope, `person_id` defaults to the person of the consents.
     `cipher` encrypts the stored payloads (they hold personal data) and decrypts a person's
-    resident ID to ask the provider.
+    resident ID to ask the provider. One request of `pull_many`.
     """
-    wanted = list(dict.fromkeys(SourceName(s) for s in sources))
-    if not wanted:
-        return {}
-    purpose = Purpose(purpose)
-    scope = ConsentScope(scope)
-    now = clock.now()
-
-    consents = consents_service.live_consents(
-        session, now, enterprise_id, wanted, purpose, scope, person_id
-    )
-    missing = [s.value for s in wanted if s not in consents]
-    if missing:
-        raise ConsentMissing(
-            field="sources", sources=",".join(missing), purpose=purpose.value, scope=scope.value
-        )
-    person_id = _resolve_person(scope, person_id, consents)
-    subject = _subject(session, enterprise_id, scope, person_id, cipher)
-
-    reusable: dict[SourceName, dict[str, Any]] = {}
-    if not refresh:
-        oldest = now - max(connectors.ttl_for(s) for s in wanted)
-        candidates = session.scalars(
-            select(SnapshotRow)
-            .where(
-                SnapshotRow.source.in_([s.value for s in wanted]),
-                SnapshotRow.subject_type == subject.type.value,
-                SnapshotRow.subject_key == subject.key,
-                SnapshotRow.fetched_at > oldest,
-                SnapshotRow.fetched_at <= now,
-            )
-            .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
-        )
-        for row in candidates:
-            source = SourceName(row.source)
-            if (
-                source not in reusable
-                and row.provider == connectors.for_source(source).name
-                and row.fetched_at > now - connectors.ttl_for(source)
-            ):
-                reusable[source] = _values(row)
-
-    fetched = {
-        f.source: f
-        for f in _fetch_all(
-            [(connectors.for_source(s), s) for s in wanted if s not in reusable],
-            subject.provider_id,
-        )
-    }
-
-    # Bulk inserts (one statement per table): the snapshots, then the pulls pointing at them.
-    new_rows: dict[SourceName, dict[str, Any]] = {}
-    for source, item in fetched.items():
-        canonical = canonical_json(item.payload.model_dump(mode="json"))
-        new_rows[source] = {
-            "id": new_id(),
-            "source": source.value,
-            "subject_type": subject.type.value,
-            "subject_key": subject.key,
-            "enterprise_id": enterprise_id,
-            "person_id": subject.person_id,
-            "fetched_at": now,
-            "request_id": item.request_id,
-            "provider": item.connector.name,
-            "is_sandbox": item.connector.is_sandbox,
-            "payload_hash": hashlib.sha256(canonical).hexdigest(),
-            "payload_enc": cipher.encrypt(canonical.decode(), PAYLOAD_FIELD),
-            "consent_id": consents[source].id,
-            "latency_ms": item.latency_ms,
-        }
-    if new_rows:
-        session.execute(insert(SnapshotRow), list(new_rows.values()))
-
-    actor = audit.current_actor(session)
-    results: dict[SourceName, Snapshot] = {}
-    pull_rows: list[dict[str, Any]] = []
-    for source in wanted:
-        reused = source not in new_rows
-        values = reusable[source] if reused else new_rows[source]
-        pull_id = new_id()
-        pull_rows.append(
-            {
-                "id": pull_id,
-                "enterprise_id": enterprise_id,
-                "person_id": subject.person_id,
-                "source": source.value,
-                "purpose": purpose.value,
-                "scope": scope.value,
-                "consent_id": consents[source].id,
-                "snapshot_id": values["id"],
-                "reused": reused,
-                "pulled_at": now,
-                "actor_id": actor.user_id,
-                "actor_name": actor.name,
-            }
-        )
-        payload = None if reused else fetched[source].payload
-        results[source] = _to_snapshot(cipher, values, payload, pull_id=pull_id, reused=reused)
-    session.execute(insert(PullRow), pull_rows)
-    return results
+    return pull_many(
+        session,
+        clock,
+        connectors,
+        enterprise_id=enterprise_id,
+        requests=[PullRequest(list(sources), scope, person_id)],
+        purpose=purpose,
+        cipher=cipher,
+        refresh=refresh,
+    )[0]
 
 
 def pull(

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
 from puhui.consents.models import Channel, ConsentScope, Purpose
+from puhui.consents.service import Bundle
 from puhui.core import audit, idempotency
 from puhui.core.auth import Principal, link_enterprise
 from puhui.core.clock import Clock, business_date
@@ -52,6 +53,7 @@ from puhui.datahub.payloads import (
     UtilitiesPayload,
 )
 from puhui.datahub.schemas import Snapshot
+from puhui.datahub.service import PullRequest
 from puhui.decisioning import lifecycle, repository, review
 from puhui.decisioning.errors import (
     ApplicationNotFound,
@@ -150,6 +152,7 @@ ENTERPRISE_SOURCES: tuple[SourceName, ...] = (
     SourceName.UTILITIES,
     SourceName.CREDIT_BUREAU,
 )
+REP_SOURCES: tuple[SourceName, ...] = (SourceName.CREDIT_BUREAU,)  # of the legal representative
 PURPOSE = Purpose.CREDIT_DECISION
 BURST_WINDOW = timedelta(hours=3)
 REPEAT_WINDOW = timedelta(days=30)
@@ -245,15 +248,13 @@ def _legal_rep_person(
     env: DecisionEnv,
     enterprise: Enterprise,
     data: ApplicationCreate,
-    registry: RegistryPayload | None,
 ) -> uuid.UUID | None:
-    """The legal representative's person id in parties (created and linked when new)."""
+    """The legal representative's person id in parties (created and linked when new). The name
+    is checked against the business registration once it is pulled (`_check_registered_name`)."""
     given = data.legal_representative
     known = _registered_legal_rep(session, enterprise.id)
     if given is None:
         return known
-    if registry is not None and registry.legal_representative != given.name:
-        raise LegalRepMismatch(field="legal_representative.name")
     person = parties_service.find_person_by_resident_id(session, env.cipher, given.resident_id)
     if person is None:
         person = parties_service.create_person(
@@ -274,6 +275,13 @@ def _legal_rep_person(
     elif known != person.id:
         raise LegalRepMismatch(field="legal_representative.resident_id")
     return person.id
+
+
+def _check_registered_name(data: ApplicationCreate, registry: RegistryPayload | None) -> None:
+    """A legal representative named in the application is the one of the registration."""
+    given = data.legal_representative
+    if registry is not None and given is not None and registry.legal_representative != given.name:
+        raise LegalRepMismatch(field="legal_representative.name")
 
 
 def _check_attribution(session: Session, data: ApplicationCreate) -> None:
@@ -367,7 +375,6 @@ def apply(
         raise ProductNotOffered(field="product_code", product_code=product.code)
 
     enterprise = parties_service.find_enterprise_by_uscc(session, data.uscc)
-    new_enterprise = enterprise is None
     if enterprise is None:
         if principal.role == Role.BORROWER and data.legal_representative is None:
             raise InvalidInput(field="legal_representative")
@@ -383,58 +390,55 @@ def apply(
     actor = audit.current_actor(session)
     granted_by = principal.user_id
     channel = Channel.API
-    consents_service.grant_bundle(
+    # The legal representative first (the person is created and linked when new), so that both
+    # consent bundles are granted in one go; the enterprise's sources are pulled, the registry's
+    # name checked, and only then the person's credit report asked for (an inquiry shows on it).
+    person_id = _legal_rep_person(session, clock, env, enterprise, data)
+    bundles = [
+        Bundle(
+            ENTERPRISE_SOURCES,
+            text_versions=dict(data.consent.text_versions),
+            text_sha256=dict(data.consent.text_sha256),
+        )
+    ]
+    if person_id is not None:
+        bundles.append(Bundle(REP_SOURCES, ConsentScope.LEGAL_REPRESENTATIVE, person_id))
+    granted = consents_service.grant_bundles(
         session,
         clock,
         enterprise.id,
-        ENTERPRISE_SOURCES,
+        bundles,
         PURPOSE,
         channel=channel,
         granted_by=granted_by,
         text_lang=data.consent.text_lang,
-        text_versions=dict(data.consent.text_versions),
-        text_sha256=dict(data.consent.text_sha256),
     )
-    snaps = datahub_service.pull_all(
+    given = [consent for bundle in granted for consent in bundle]
+    (snaps,) = datahub_service.pull_many(
         session,
         clock,
         env.connectors,
         enterprise_id=enterprise.id,
-        sources=ENTERPRISE_SOURCES,
+        requests=[PullRequest(ENTERPRISE_SOURCES)],
         purpose=PURPOSE,
         cipher=env.cipher,
+        consents=given,
     )
     registry: RegistryPayload | None = _typed(snaps, SourceName.REGISTRY, RegistryPayload)
-    if new_enterprise and principal.role == Role.BORROWER and registry is not None:
-        given = data.legal_representative
-        if given is None or given.name != registry.legal_representative:
-            raise LegalRepMismatch(field="legal_representative.name")
-    person_id = _legal_rep_person(session, clock, env, enterprise, data, registry)
+    _check_registered_name(data, registry)
     rep_snapshot: Snapshot | None = None
     if person_id is not None:
-        consents_service.grant_bundle(
-            session,
-            clock,
-            enterprise.id,
-            [SourceName.CREDIT_BUREAU],
-            PURPOSE,
-            scope=ConsentScope.LEGAL_REPRESENTATIVE,
-            person_id=person_id,
-            channel=channel,
-            granted_by=granted_by,
-            text_lang=data.consent.text_lang,
-        )
-        rep_snapshot = datahub_service.pull(
+        (rep,) = datahub_service.pull_many(
             session,
             clock,
             env.connectors,
             enterprise_id=enterprise.id,
-            source=SourceName.CREDIT_BUREAU,
+            requests=[PullRequest(REP_SOURCES, ConsentScope.LEGAL_REPRESENTATIVE, person_id)],
             purpose=PURPOSE,
-            scope=ConsentScope.LEGAL_REPRESENTATIVE,
-            person_id=person_id,
             cipher=env.cipher,
+            consents=given,
         )
+        rep_snapshot = rep[SourceName.CREDIT_BUREAU]
 
     attribution = data.attribution
     manager_id = attribution.manager_user_id if attribution else None

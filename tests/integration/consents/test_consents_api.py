@@ -105,10 +105,14 @@ def test_borrower_grants_all_sources_on_one_screen(
     me = client.get("/api/v1/me", headers=borrower).json()
     assert first["granted_by_user_id"] == me["user_id"]
 
+    # One audit event for the bundle, naming every consent it granted.
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "consent.grant")).all()
-    assert len(events) == len(SourceName)
+    assert len(events) == 1 and events[0].entity_id == str(ent_a)
     assert events[0].actor_role == "borrower" and events[0].after is not None
-    assert events[0].after["text_sha256"] == sha[events[0].after["source"]]
+    audited = events[0].after["consents"]
+    assert {c["id"] for c in audited} == {c["id"] for c in granted}
+    assert all(c["text_sha256"] == sha[c["source"]] for c in audited)
+    assert all(c["superseded_ids"] == [] for c in audited)
 
     listed = client.get(f"/api/v1/enterprises/{ent_a}/consents", headers=borrower).json()
     assert {c["id"] for c in listed} == {c["id"] for c in granted}
