@@ -1,11 +1,13 @@
 """Queries of the decisioning domain. Each function is one round trip: the decision's hot path
 counts them. What concerns parties (the related-party group, the enterprises one person leads)
-comes from `puhui.parties.service`, as an expression where it is folded into a query here.
+and lending (live credit limits) comes from `puhui.parties.service` and `puhui.lending.service`
+as expressions, folded into a query here.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -14,14 +16,17 @@ from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from puhui.decisioning.models import Application
+from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 
 
 @cache
-def _anti_fraud_statement() -> Select[Any]:
-    """Built once with bound parameters (building it costs more than running it). A NULL
-    person or phone matches nothing, so their counts are 0."""
+def _context_statement() -> Select[Any]:
+    """Built once with bound parameters (building it costs more than running it). One row per
+    member of the related-party group (the enterprise itself included) with its live limits,
+    and on every row the same anti-fraud counts. A NULL person or phone matches nothing."""
     enterprise_id = bindparam("enterprise_id", type_=Application.enterprise_id.type)
+    group = parties_service.related_group_subquery(enterprise_id)
     rep = parties_service.led_by_count(bindparam("person_id", type_=Application.enterprise_id.type))
     phone = (
         select(func.count(func.distinct(Application.enterprise_id)))
@@ -50,10 +55,21 @@ def _anti_fraud_statement() -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return select(rep, phone, channel, own)
+    limits = lending_service.live_limit_sum(group.c.e)
+    return select(group.c.e, limits, rep, phone, channel, own).select_from(group)
 
 
-def anti_fraud_counts(
+@dataclass(frozen=True)
+class DecisionContext:
+    """Puhui's own records at decision time, the application being decided counted in."""
+
+    borrower_exposure_fen: int  # live limits of the enterprise
+    group_exposure_fen: int  # live limits of the other members of its related-party group
+    group_size: int
+    counts: dict[str, int]
+
+
+def decision_context(
     session: Session,
     *,
     enterprise_id: uuid.UUID,
@@ -62,17 +78,21 @@ def anti_fraud_counts(
     channel_key: str,
     channel_since: datetime,
     enterprise_since: datetime,
-) -> dict[str, int]:
-    """The anti-fraud counts of Puhui's own records, in one query, counting the application
-    being decided (not yet written: the decision writes its rows last) as one of them:
+) -> DecisionContext:
+    """Exposures and anti-fraud counts in one query:
 
+    * the live credit limits of the enterprise and of the rest of its related-party group
+      (`puhui.parties.service.related_group`, `puhui.lending.service.live_limit_sum`);
     * enterprises naming this person their legal representative (parties);
     * enterprises that applied with this registered contact phone (keyed hash);
     * applications through the same channel since `channel_since`;
     * applications of this enterprise since `enterprise_since`.
+
+    The application being decided is not written yet (the decision writes its rows last); it
+    is counted as one of them.
     """
-    row = session.execute(
-        _anti_fraud_statement(),
+    rows = session.execute(
+        _context_statement(),
         {
             "enterprise_id": enterprise_id,
             "person_id": legal_rep_person_id,
@@ -81,11 +101,19 @@ def anti_fraud_counts(
             "channel_since": channel_since,
             "enterprise_since": enterprise_since,
         },
-    ).one()
+    ).all()
+    limits = {row[0]: int(row[1] or 0) for row in rows if row[0] is not None}
+    own = limits.pop(enterprise_id, 0)
+    first = rows[0]  # the enterprise itself is always a member
     this = 1  # the application being decided
-    return {
-        "legal_rep_enterprise_count": int(row[0] or 0),
-        "phone_enterprise_count": int(row[1] or 0) + (this if mobile_hash else 0),
-        "applications_channel_3h": int(row[2] or 0) + this,
-        "applications_enterprise_30d": int(row[3] or 0) + this,
-    }
+    return DecisionContext(
+        borrower_exposure_fen=own,
+        group_exposure_fen=sum(limits.values()),
+        group_size=len(limits) + 1,
+        counts={
+            "legal_rep_enterprise_count": int(first[2] or 0),
+            "phone_enterprise_count": int(first[3] or 0) + (this if mobile_hash else 0),
+            "applications_channel_3h": int(first[4] or 0) + this,
+            "applications_enterprise_30d": int(first[5] or 0) + this,
+        },
+    )

@@ -324,8 +324,7 @@ def _context(
     """Puhui's own records at decision time (exposures, anti-fraud counts), the application
     being decided included (it is written after)."""
     now = clock.now()
-    exp = lifecycle.exposure(session, enterprise_id)
-    counts = repository.anti_fraud_counts(
+    found = repository.decision_context(
         session,
         enterprise_id=enterprise_id,
         legal_rep_person_id=person_id,
@@ -335,10 +334,10 @@ def _context(
         enterprise_since=now - REPEAT_WINDOW,
     )
     return {
-        "borrower_exposure_fen": exp.borrower_fen,
-        "group_exposure_fen": exp.group_fen,
-        "group_size": exp.group_size,
-        **counts,
+        "borrower_exposure_fen": found.borrower_exposure_fen,
+        "group_exposure_fen": found.group_exposure_fen,
+        "group_size": found.group_size,
+        **found.counts,
     }
 
 

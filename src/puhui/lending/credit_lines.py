@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
+from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -233,6 +234,19 @@ LIVE_LINE_STATUSES = (
     LineStatus.ACTIVE.value,
     LineStatus.FROZEN.value,
 )
+
+
+def live_limit_sum(enterprise_id: ColumnElement[Any]) -> ScalarSelect[int]:
+    """A scalar subquery: the sum of the limits of the live lines of `enterprise_id` (a column
+    or a bound parameter), 0 without — for a caller folding exposures into a query of its own."""
+    return (
+        select(func.coalesce(func.sum(CreditLine.limit_fen), 0))
+        .where(
+            CreditLine.enterprise_id == enterprise_id,
+            CreditLine.status.in_(LIVE_LINE_STATUSES),
+        )
+        .scalar_subquery()
+    )
 
 
 @cache

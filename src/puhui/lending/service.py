@@ -45,6 +45,7 @@ from puhui.lending.credit_lines import (
     get_line_for,
     line_history,
     list_lines,
+    live_limit_sum,
     live_limits,
     unfreeze,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "list_lines",
     "list_loans",
     "list_products",
+    "live_limit_sum",
     "live_limits",
     "loan_detail",
     "renew_without_principal",

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select, union
+from sqlalchemy import ColumnElement, ScalarSelect, Select, Subquery, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, codes
@@ -263,10 +263,9 @@ GROUP_PERSON_KINDS = (
 )
 
 
-@cache
-def _related_group_statement() -> Select[Any]:
-    """Built once with a bound `enterprise_id` (building it costs more than running it)."""
-    enterprise_id = bindparam("enterprise_id", type_=Relationship.enterprise_id.type)
+def related_group_subquery(enterprise_id: ColumnElement[Any]) -> Subquery:
+    """The related-party group of `enterprise_id` (a bound parameter or a column) as a subquery
+    with one column `e` — for a caller folding it into a query of its own (see related_group)."""
     people = (
         select(Relationship.person_id)
         .where(
@@ -292,7 +291,16 @@ def _related_group_statement() -> Select[Any]:
             Relationship.kind == shareholder,
         ),
     )
-    return select(query.subquery().c.e)
+    return query.subquery()
+
+
+@cache
+def _related_group_statement() -> Select[Any]:
+    """Built once with a bound `enterprise_id` (building it costs more than running it)."""
+    group = related_group_subquery(
+        bindparam("enterprise_id", type_=Relationship.enterprise_id.type)
+    )
+    return select(group.c.e)
 
 
 def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:

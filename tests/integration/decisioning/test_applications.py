@@ -324,3 +324,31 @@ def test_signing_the_contract_accepts_the_offer(
     assert app is not None and app.status == "accepted"
     shown = client.get(f"/api/v1/applications/{body['id']}", headers=borrower).json()
     assert [h["to_status"] for h in shown["history"]] == ["submitted", "approved", "accepted"]
+
+
+def test_anti_fraud_counts_include_the_application_being_decided(
+    session: Session, runtime: Runtime, apply: Any, headers_for: Any, client: TestClient
+) -> None:
+    """The decision writes its rows last; its own application is counted all the same: the
+    third application of one enterprise within 30 days is the third (rule af_repeat: >= 3)."""
+    f = register(session, runtime, clean_index())
+    cm = headers_for(Role.CUSTOMER_MANAGER)
+    officer = headers_for(Role.CREDIT_OFFICER)
+    seen = []
+    for _ in range(3):
+        resp = apply(application_body(f), cm)
+        assert resp.status_code == 201, resp.text
+        decision = client.get(
+            f"/api/v1/decisions/{resp.json()['decision']['id']}", headers=officer
+        ).json()
+        features = decision["features"]
+        codes = {hit["code"] for hit in decision["rule_hits"]}
+        seen.append(
+            (
+                features["applications_enterprise_30d"],
+                features["applications_channel_3h"],
+                features["phone_enterprise_count"],
+                "AF_REPEATED_APPLICATIONS" in codes,
+            )
+        )
+    assert seen == [(1, 1, 1, False), (2, 2, 1, False), (3, 3, 1, True)]
