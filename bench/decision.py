@@ -2,7 +2,7 @@
 
     uv run python bench/decision.py                      # 3,000 decisions, 16 in flight
     uv run python bench/decision.py --quick              # 400 decisions
-    uv run python bench/decision.py --requests 5000 --concurrency 24 --workers 2
+    uv run python bench/decision.py --requests 5000 --concurrency 24 --workers 2 --units 2
 
 What runs: a throwaway PostgreSQL cluster (tests/support/pgcluster.py), the migrations, a real
 uvicorn server (`--workers` processes) on loopback with the sandbox data hub (a synthetic world of
@@ -256,6 +256,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=120.0, help="time bound of each phase")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--units",
+        type=int,
+        default=2,
+        help="PUHUI_UNITS_OF_WORK of each worker (0: the default, 4/5 of its thread pool); the "
+        "sandbox hub makes a decision CPU-bound, and more units than cores only contend",
+    )
     parser.add_argument("--world", type=int, default=2000, help="enterprises in the sandbox")
     parser.add_argument("--amount-fen", type=int, default=50_000_000)
     parser.add_argument("--quick", action="store_true", help="400 decisions")
@@ -289,6 +296,7 @@ def main() -> None:
             "PUHUI_SECRET_KEY": "bench",
             "BENCH_WORLD_SIZE": str(args.world),
             "BENCH_WORLD_SEED": "20261123",
+            "PUHUI_UNITS_OF_WORK": str(args.units),
         }
         server = start_server(
             [sys.executable, __file__, "--serve", str(port), "--workers", str(args.workers)],
@@ -350,12 +358,17 @@ def main() -> None:
         f"latency recorded in the decisions (server side): p50 {inside['p50_ms']} ms, "
         f"p99 {inside['p99_ms']} ms"
     )
-    print(f"load average before the run: {load_before:.2f}; cpus {os.cpu_count()}")
+    print(
+        f"load average before the run: {load_before:.2f}; cpus {os.cpu_count()}; "
+        f"{args.workers} workers x {args.units or 'default'} units of work, "
+        f"{args.concurrency} requests in flight"
+    )
     print(
         json.dumps(
             {
                 "bench": "decision",
                 "workers": args.workers,
+                "units_of_work": args.units,
                 "concurrency": args.concurrency,
                 "world": args.world,
                 "decision": decision,

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     default_language: str = "zh-CN"
     cookie_secure: bool = True
     environment: str = Field(default="development")
+    # Units of work (requests holding a database session) one server worker runs at once; the
+    # others wait without a thread. 0: four fifths of the thread pool. Fewer, on a small
+    # machine, keeps threads from contending for the interpreter while they hold row locks.
+    units_of_work: int = Field(default=0, ge=0)
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -40,14 +40,17 @@ _unit_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLim
 )
 
 
-def _units() -> CapacityLimiter:
-    """The units of work this event loop runs at once: four fifths of its thread pool, so that
-    threads are always left for the one holding a lock to finish and commit (40 threads: 32)."""
+def _units(configured: int) -> CapacityLimiter:
+    """The units of work this event loop runs at once: `configured` (settings.units_of_work),
+    at most four fifths of its thread pool, so that threads are always left for the one
+    holding a lock to finish and commit (40 threads: 32)."""
     loop = asyncio.get_running_loop()
     limiter = _unit_limiters.get(loop)
     if limiter is None:
         threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
-        limiter = _unit_limiters[loop] = CapacityLimiter(max(1, threads - max(1, threads // 5)))
+        most = max(1, threads - max(1, threads // 5))
+        limiter = CapacityLimiter(min(configured, most) if configured > 0 else most)
+        _unit_limiters[loop] = limiter
     return limiter
 
 
@@ -56,7 +59,8 @@ class UnitOfWorkRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            async with _units():
+            runtime: Runtime = request.app.state.runtime
+            async with _units(runtime.settings.units_of_work):
                 return await unit_of_work(request)
 
         async def unit_of_work(request: Request) -> Response:
