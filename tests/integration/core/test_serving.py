@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
@@ -56,11 +57,10 @@ def _accepted_nodelay(listener: socket.socket) -> int:
         server.close()
         await server.wait_closed()
 
-    loop = asyncio.new_event_loop()
-    try:
-        loop.run_until_complete(main())
-    finally:
-        loop.close()
+    # On a thread of its own: a browser test in the same worker may leave an event loop running.
+    thread = threading.Thread(target=asyncio.run, args=(main(),))
+    thread.start()
+    thread.join(timeout=30)
     return seen[0]
 
 
