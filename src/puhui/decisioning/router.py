@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
@@ -90,12 +90,15 @@ def create_application(
     clock: ClockDep,
     env: EnvDep,
     idempotency_key: IdempotencyKey,
-) -> ApplicationOut:
+) -> Response:
     """Apply for a product; the decision (approve / decline / refer) comes back in the answer.
 
     The consents the decision needs (purpose credit_decision) are granted in the same step.
     """
-    return service.apply(db, clock, env, principal, body, idempotency_key=idempotency_key)
+    out = service.apply(db, clock, env, principal, body, idempotency_key=idempotency_key)
+    # Serialized here, on the endpoint's thread: FastAPI would validate the returned model
+    # against `response_model` again on a thread hop of its own (the hot path of the product).
+    return Response(out.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("/applications", response_model=ApplicationPage)
