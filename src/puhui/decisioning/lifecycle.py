@@ -30,6 +30,7 @@ from puhui.decisioning.models import (
 )
 from puhui.decisioning.policy import CompiledPolicy, PolicyDocument, compile_policy
 from puhui.lending import service as lending_service
+from puhui.lending.models import Product
 from puhui.parties import service as parties_service
 
 SEED_POLICY_PATH = Path(__file__).parent / "policies" / "default.json"
@@ -136,8 +137,11 @@ def create_offer_line(
     term_months: int,
     repayment_method: str,
     line_term_months: int,
+    product: Product | None = None,
+    new_decision: bool = False,
 ) -> uuid.UUID:
-    """The credit line of an approved offer (pending signature), via the lending service."""
+    """The credit line of an approved offer (pending signature), via the lending service
+    (`product` and `new_decision`: see `lending.service.create_line_from_offer`)."""
     line = lending_service.create_line_from_offer(
         session,
         clock,
@@ -149,6 +153,8 @@ def create_offer_line(
         expiry_date=add_months(business_date(clock), line_term_months),
         decision_id=decision_id,
         repayment_method=repayment_method,
+        product=product,
+        new_decision=new_decision,
     )
     return line.id
 

@@ -117,6 +117,7 @@ from puhui.decisioning.schemas import (
 from puhui.decisioning.scoring import ModelStore
 from puhui.lending import service as lending_service
 from puhui.lending.errors import ProductNotFound
+from puhui.lending.models import Product
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
 from puhui.parties.models import Enterprise, RelationKind, SizeClass
@@ -178,7 +179,7 @@ def _reference(app_id: uuid.UUID, clock: Clock) -> str:
     return f"APP-{business_date(clock):%Y%m%d}-{tail}"
 
 
-def _product_terms(session: Session, clock: Clock, code: str) -> ProductTerms:
+def _product(session: Session, clock: Clock, code: str) -> Product:
     try:
         product = lending_service.get_product(session, code)
     except ProductNotFound:
@@ -190,6 +191,10 @@ def _product_terms(session: Session, clock: Clock, code: str) -> ProductTerms:
             raise UnknownProduct(field="product_code", product_code=code) from exc
     if not product.is_active:
         raise UnknownProduct(field="product_code", product_code=code)
+    return product
+
+
+def _terms_of(product: Product) -> ProductTerms:
     return ProductTerms(
         code=product.code,
         min_amount_fen=product.min_amount_fen,
@@ -235,24 +240,18 @@ def _register_enterprise(session: Session, clock: Clock, env: DecisionEnv, uscc:
     )
 
 
-def _registered_legal_rep(session: Session, enterprise_id: uuid.UUID) -> uuid.UUID | None:
-    for rel in parties_service.relationships_of(session, enterprise_id):
-        if rel.kind == RelationKind.LEGAL_REPRESENTATIVE.value and rel.person_id is not None:
-            return rel.person_id
-    return None
-
-
 def _legal_rep_person(
     session: Session,
     clock: Clock,
     env: DecisionEnv,
     enterprise: Enterprise,
     data: ApplicationCreate,
+    known: uuid.UUID | None,
 ) -> uuid.UUID | None:
-    """The legal representative's person id in parties (created and linked when new). The name
-    is checked against the business registration once it is pulled (`_check_registered_name`)."""
+    """The legal representative's person id in parties (created and linked when new); `known`:
+    the one related already. The name is checked against the business registration once it is
+    pulled (`_check_registered_name`)."""
     given = data.legal_representative
-    known = _registered_legal_rep(session, enterprise.id)
     if given is None:
         return known
     person = parties_service.find_person_by_resident_id(session, env.cipher, given.resident_id)
@@ -368,12 +367,13 @@ def apply(
     _check_attribution(session, data)
     policy_row, policy = active_policy(session, clock)
     doc = policy.document
-    product = _product_terms(session, clock, data.product_code)
+    product_row = _product(session, clock, data.product_code)
+    product = _terms_of(product_row)
     product_policy = doc.products.get(product.code)
     if product_policy is None or not product_policy.enabled:
         raise ProductNotOffered(field="product_code", product_code=product.code)
 
-    enterprise = parties_service.find_enterprise_by_uscc(session, data.uscc)
+    enterprise, known_rep = parties_service.find_enterprise_with_legal_rep(session, data.uscc)
     if enterprise is None:
         if principal.role == Role.BORROWER and data.legal_representative is None:
             raise InvalidInput(field="legal_representative")
@@ -392,7 +392,8 @@ def apply(
     # The legal representative first (the person is created and linked when new), so that both
     # consent bundles are granted in one go; the enterprise's sources are pulled, the registry's
     # name checked, and only then the person's credit report asked for (an inquiry shows on it).
-    person_id = _legal_rep_person(session, clock, env, enterprise, data)
+    known = known_rep.id if known_rep is not None else None
+    person_id = _legal_rep_person(session, clock, env, enterprise, data, known)
     bundles = [
         Bundle(
             ENTERPRISE_SOURCES,
@@ -508,6 +509,8 @@ def apply(
             term_months=outcome.term_months,
             repayment_method=outcome.repayment_method or "",
             line_term_months=outcome.line_term_months or 12,
+            product=product_row,
+            new_decision=True,
         )
     app_id = new_id()
     app = Application(

@@ -122,11 +122,16 @@ def create_line_from_offer(
     expiry_date: date,
     decision_id: uuid.UUID,
     repayment_method: RepaymentMethod | str,
+    product: Product | None = None,
+    new_decision: bool = False,
 ) -> CreditLine:
     """A credit line in `pending_signature` from an approved decision's offer.
 
     Idempotent per decision: the same decision and terms return the existing line; the same
     decision with other terms is refused. The default products are created on first use.
+    A caller that has the product row already may pass it (`product`, read in the same unit of
+    work), and one whose decision was made in this unit of work (`new_decision`: no line can
+    refer to it yet) skips the look-up of an existing line.
     """
     try:
         offer = Offer(
@@ -146,13 +151,15 @@ def create_line_from_offer(
         elif isinstance(exc, ValueError):
             field = "repayment_method"
         raise InvalidInput(field=field) from exc
-    existing = session.scalar(select(CreditLine).where(CreditLine.decision_id == decision_id))
-    if existing is not None:
-        if _same_terms(existing, offer):
-            return existing
-        raise DecisionAlreadyUsed(field="decision_id")
+    if not new_decision:
+        existing = session.scalar(select(CreditLine).where(CreditLine.decision_id == decision_id))
+        if existing is not None:
+            if _same_terms(existing, offer):
+                return existing
+            raise DecisionAlreadyUsed(field="decision_id")
     parties_service.get_enterprise(session, enterprise_id)
-    product = _product_for_offer(session, clock, offer.product_code)
+    if product is None or product.code != offer.product_code:
+        product = _product_for_offer(session, clock, offer.product_code)
     _check_bounds(product, offer)
     today = business_date(clock)
     if offer.expiry_date < today:

@@ -7,7 +7,17 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, Subquery, bindparam, func, select, union
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    func,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, codes
@@ -59,6 +69,32 @@ def _by_uscc_statement() -> Select[Enterprise]:
     return select(Enterprise).where(
         Enterprise.uscc == bindparam("uscc", type_=Enterprise.uscc.type)
     )
+
+
+@cache
+def _with_legal_rep_statement() -> Select[Enterprise, Person]:
+    rep = and_(
+        Relationship.enterprise_id == Enterprise.id,
+        Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
+        Relationship.person_id.is_not(None),
+    )
+    return (
+        select(Enterprise, Person)
+        .outerjoin(Relationship, rep)
+        .outerjoin(Person, Person.id == Relationship.person_id)
+        .where(Enterprise.uscc == bindparam("uscc", type_=Enterprise.uscc.type))
+        .order_by(Relationship.created_at)
+        .limit(1)
+    )
+
+
+def find_enterprise_with_legal_rep(
+    session: Session, uscc: str
+) -> tuple[Enterprise | None, Person | None]:
+    """The enterprise of a USCC and its legal representative (the first related, if several),
+    in one query; both are then in the session (a later `get_person` reads no row)."""
+    row = session.execute(_with_legal_rep_statement(), {"uscc": codes.normalize_uscc(uscc)}).first()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def find_enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:

@@ -90,6 +90,47 @@ def test_offer_creates_a_pending_line_once_per_decision(
     assert str(line.id) in audited
 
 
+def test_offer_with_the_product_row_and_a_new_decision_reads_neither(
+    session: Session, clock: FixedClock
+) -> None:
+    """`product` (the row, read by the caller) and `new_decision` (made in this unit of work)
+    spare the product and existing-line look-ups; a product row of another code is not used."""
+    from sqlalchemy import event
+
+    ent = make_enterprise(session, clock)
+    lending.ensure_default_products(session, clock)
+    weiyedai = lending.get_product(session, WEIYEDAI)
+    other = lending.get_product(session, XIANXIHOUBEN)
+    offer = Offer(
+        enterprise_id=ent.id,
+        product_code=WEIYEDAI,
+        limit_fen=30_000_000,
+        rate_bp=435,
+        term_months=12,
+        expiry_date=business_date(clock) + timedelta(days=365),
+        decision_id=uuid.uuid4(),
+        repayment_method=RepaymentMethod.INTEREST_FIRST,
+    )
+    seen: list[str] = []
+    engine = session.get_bind()
+    listener = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        line = lending.create_line_from_offer(
+            session, clock, **offer.model_dump(), product=weiyedai, new_decision=True
+        )
+        session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in selects if "lending_product" in s or "FROM lending_credit_line" in s]
+    assert line.product_code == WEIYEDAI and line.status == LineStatus.PENDING_SIGNATURE
+    # a row of another product is not used: the line is of the offer's product
+    again = offer.model_copy(update={"decision_id": uuid.uuid4()})
+    other_line = lending.create_line_from_offer(session, clock, **again.model_dump(), product=other)
+    assert other_line.product_code == WEIYEDAI
+
+
 @pytest.mark.parametrize(
     ("changes", "error", "field"),
     [
