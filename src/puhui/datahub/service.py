@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -263,6 +263,7 @@ def pull_many(
     cipher: FieldCipher,
     refresh: bool = False,
     consents: Iterable[Consent] = (),
+    gate: Callable[[int, Mapping[SourceName, BaseModel]], None] | None = None,
 ) -> list[dict[SourceName, Snapshot]]:
     """Snapshots for several requests (e.g. an enterprise's sources and its legal
     representative's credit report) for one enterprise and purpose, in a few statements.
@@ -278,6 +279,12 @@ def pull_many(
     subjects, the fetches, one INSERT of the new snapshots and one of the pulls. A source asked
     twice for the same subject in one call is fetched once (the later request reuses it).
     Returns one dict per request, in order.
+
+    `gate(i, payloads)`, when given, is called with request i's payloads (fetched or reused)
+    before the sources of request i + 1 are fetched; an exception it raises ends the call with
+    nothing stored and nothing more asked of any provider (e.g. a legal representative's name
+    checked against the registry before the person's credit report is asked for — an inquiry
+    shows on it). Without it, every fetch of the call runs at once.
     """
     asks: list[tuple[list[SourceName], ConsentScope, uuid.UUID | None]] = [
         (list(dict.fromkeys(SourceName(s) for s in r.sources)), ConsentScope(r.scope), r.person_id)
@@ -360,23 +367,33 @@ def pull_many(
             ):
                 reusable[wanted_key] = _values(row)
 
+    def fetch(keys: list[_SubjectSource]) -> dict[_SubjectSource, _Fetched]:
+        jobs = [
+            (connectors.for_source(source), source, first_ask[(kind, key, source)][0].provider_id)
+            for kind, key, source in keys
+        ]
+        return dict(zip(keys, _fetch_all(jobs), strict=True))
+
     to_fetch = [k for k in first_ask if k not in reusable]
-    fetched = dict(
-        zip(
-            to_fetch,
-            _fetch_all(
-                [
-                    (
-                        connectors.for_source(source),
-                        source,
-                        first_ask[(kind, key, source)][0].provider_id,
-                    )
-                    for kind, key, source in to_fetch
-                ]
-            ),
-            strict=True,
-        )
-    )
+    if gate is None:
+        fetched = fetch(to_fetch)
+    else:
+        fetched = {}
+        for index, ((wanted, _, _), subject) in enumerate(zip(asks, subjects, strict=True)):
+            if subject is None:
+                continue
+            keys = [(subject.type, subject.key, source) for source in wanted]
+            fetched.update(fetch([k for k in keys if k in to_fetch and k not in fetched]))
+            if index < len(asks) - 1:
+                gate(
+                    index,
+                    {
+                        k[2]: fetched[k].payload
+                        if k in fetched
+                        else _open(cipher, k[2], reusable[k]["payload_enc"])
+                        for k in keys
+                    },
+                )
 
     # Bulk inserts (one statement per table): the snapshots, then the pulls pointing at them.
     new_rows: dict[_SubjectSource, dict[str, Any]] = {}

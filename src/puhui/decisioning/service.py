@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -390,8 +390,9 @@ def apply(
     granted_by = principal.user_id
     channel = Channel.API
     # The legal representative first (the person is created and linked when new), so that both
-    # consent bundles are granted in one go; the enterprise's sources are pulled, the registry's
-    # name checked, and only then the person's credit report asked for (an inquiry shows on it).
+    # consent bundles are granted in one go and both pulled in one call: the enterprise's sources
+    # first, then (the `gate`) the registry's name of the legal representative is checked, and
+    # only then the person's credit report asked for (an inquiry shows on it).
     known = known_rep.id if known_rep is not None else None
     person_id = _legal_rep_person(session, clock, env, enterprise, data, known)
     bundles = [
@@ -413,32 +414,29 @@ def apply(
         granted_by=granted_by,
         text_lang=data.consent.text_lang,
     )
-    given = [consent for bundle in granted for consent in bundle]
-    (snaps,) = datahub_service.pull_many(
+    requests = [PullRequest(ENTERPRISE_SOURCES)]
+    if person_id is not None:
+        requests.append(PullRequest(REP_SOURCES, ConsentScope.LEGAL_REPRESENTATIVE, person_id))
+
+    def registered_name_checked(index: int, payloads: Mapping[SourceName, Any]) -> None:
+        registry = payloads.get(SourceName.REGISTRY)
+        _check_registered_name(data, registry if isinstance(registry, RegistryPayload) else None)
+
+    pulled = datahub_service.pull_many(
         session,
         clock,
         env.connectors,
         enterprise_id=enterprise.id,
-        requests=[PullRequest(ENTERPRISE_SOURCES)],
+        requests=requests,
         purpose=PURPOSE,
         cipher=env.cipher,
-        consents=given,
+        consents=[consent for bundle in granted for consent in bundle],
+        gate=registered_name_checked,
     )
+    snaps = pulled[0]
     registry: RegistryPayload | None = _typed(snaps, SourceName.REGISTRY, RegistryPayload)
     _check_registered_name(data, registry)
-    rep_snapshot: Snapshot | None = None
-    if person_id is not None:
-        (rep,) = datahub_service.pull_many(
-            session,
-            clock,
-            env.connectors,
-            enterprise_id=enterprise.id,
-            requests=[PullRequest(REP_SOURCES, ConsentScope.LEGAL_REPRESENTATIVE, person_id)],
-            purpose=PURPOSE,
-            cipher=env.cipher,
-            consents=given,
-        )
-        rep_snapshot = rep[SourceName.CREDIT_BUREAU]
+    rep_snapshot: Snapshot | None = pulled[1][SourceName.CREDIT_BUREAU] if len(pulled) > 1 else None
 
     attribution = data.attribution
     manager_id = attribution.manager_user_id if attribution else None

@@ -446,3 +446,63 @@ def test_a_consent_with_unflushed_changes_is_not_accepted(
     revoked.revoked_at = None  # says live in memory; the database says revoked
     with session.no_autoflush, pytest.raises(ConsentMissing):
         _pull_many(session, runtime, connectors, firm, [hub.PullRequest([TAX])], [revoked])
+
+
+def test_a_gate_between_requests_stops_the_later_fetches(
+    session: Session,
+    runtime: Runtime,
+    engine: Engine,
+    firm: WorldFirm,
+    held: Any,
+) -> None:
+    """`gate(i, payloads)` sees request i's payloads before request i + 1 is fetched: refusing
+    there asks no provider about the person and stores nothing; passing, one call stores all."""
+    granted = _grant_both(session, runtime, firm)
+    calls: list[tuple[SourceName, str]] = []
+
+    class Counting(SandboxConnector):
+        def fetch(self, source: SourceName, subject_id: str, *, request_id: str) -> BaseModel:
+            calls.append((source, subject_id))
+            return super().fetch(source, subject_id, request_id=request_id)
+
+    counting = Connectors(default=Counting(SandboxConnector.default().provider))
+    seen_by_gate: list[tuple[int, list[SourceName]]] = []
+
+    def refuse(index: int, payloads: Any) -> None:
+        seen_by_gate.append((index, list(payloads)))
+        raise RuntimeError("the registry names someone else")
+
+    with pytest.raises(RuntimeError):
+        hub.pull_many(
+            session,
+            runtime.clock,
+            counting,
+            enterprise_id=firm.enterprise_id,
+            requests=_requests(firm),
+            purpose=DECISION,
+            cipher=runtime.cipher,
+            consents=granted,
+            gate=refuse,
+        )
+    assert seen_by_gate == [(0, ENTERPRISE_SOURCES)]
+    assert {subject for _, subject in calls} == {firm.uscc}  # the person was never asked about
+    assert _count(session, SnapshotRow) == 0 and _count(session, PullRow) == 0
+
+    calls.clear()
+    registry_seen: list[str] = []
+    with _statements(engine) as seen:
+        ent, rep = hub.pull_many(
+            session,
+            runtime.clock,
+            counting,
+            enterprise_id=firm.enterprise_id,
+            requests=_requests(firm),
+            purpose=DECISION,
+            cipher=runtime.cipher,
+            consents=granted,
+            gate=lambda index, payloads: registry_seen.append(payloads[SourceName.REGISTRY].name),
+        )
+    assert len(registry_seen) == 1 and registry_seen[0] == ent[SourceName.REGISTRY].payload.name
+    assert calls[-1] == (BUREAU, firm.resident_id) and len(calls) == len(ENTERPRISE_SOURCES) + 1
+    assert len(seen) == 3, seen  # one snapshot query, one INSERT of snapshots, one of pulls
+    assert list(rep) == [BUREAU] and not rep[BUREAU].reused
