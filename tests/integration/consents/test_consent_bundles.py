@@ -5,14 +5,14 @@ live consents they replace; a refused bundle leaves nothing written; one audit e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.support.sql import statements
 
 from puhui.consents import service
 from puhui.consents.errors import (
@@ -86,22 +86,6 @@ def world(session: Session, runtime: Runtime) -> dict[str, Any]:
     return {"enterprise": enterprise, "rep": rep, "stranger": stranger}
 
 
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements executed meanwhile (savepoint bookkeeping of the test left out)."""
-    seen: list[str] = []
-
-    def _on(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", _on)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _on)
-
-
 def _bundles(rep_id: uuid.UUID) -> list[service.Bundle]:
     return [service.Bundle(ENTERPRISE_SOURCES), service.Bundle([BUREAU], LEGAL_REP, rep_id)]
 
@@ -127,7 +111,7 @@ def test_two_bundles_are_granted_and_supersede_the_live_consents_they_replace(
     clock.advance(timedelta(minutes=5))
     now = clock.now()
 
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         granted = service.grant_bundles(
             session, clock, enterprise.id, _bundles(rep.id), DECISION, granted_by=None
         )
@@ -196,7 +180,7 @@ def test_grant_bundle_is_one_bundle_of_grant_bundles(
 ) -> None:
     enterprise = world["enterprise"]
     session.commit()
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         granted = service.grant_bundle(
             session, runtime.clock, enterprise.id, ENTERPRISE_SOURCES, DECISION
         )
@@ -244,7 +228,7 @@ def test_a_bad_second_bundle_leaves_nothing_written(
     before = _consent_count(session)
     make, error = BAD_SECOND_BUNDLES[case]
     bad = make(world)
-    with _statements(engine) as seen, pytest.raises(error):
+    with statements(engine) as seen, pytest.raises(error):
         service.grant_bundles(
             session,
             runtime.clock,

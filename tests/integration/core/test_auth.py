@@ -6,6 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.conftest import PASSWORD, make_user
+from tests.support.sql import statements
 
 from puhui.core.clock import FixedClock
 from puhui.core.models import Role
@@ -89,8 +90,6 @@ def test_principal_for_token_reads_token_user_and_links_in_one_query(
 ) -> None:
     import uuid
 
-    from sqlalchemy import event
-
     from puhui.core import auth
 
     links = [uuid.uuid4(), uuid.uuid4()]
@@ -100,16 +99,10 @@ def test_principal_for_token_reads_token_user_and_links_in_one_query(
     for user in (borrower, staff):
         tokens[user.id], _ = auth.issue_token(session, clock, user, 60)
     session.commit()
-    statements: list[str] = []
-    engine = session.get_bind()
-    listener = lambda *a: statements.append(a[2])  # noqa: E731 - the test session's SAVEPOINTs aside
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(session.get_bind()) as seen:  # type: ignore[arg-type]
         found = auth.principal_for_token(session, clock, tokens[borrower.id])
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    assert [s for s in statements if not s.startswith("SAVEPOINT")] == statements[-1:]
-    assert "core_api_token" in statements[-1] and "core_user_enterprise" in statements[-1]
+    assert len(seen) == 1
+    assert "core_api_token" in seen[0] and "core_user_enterprise" in seen[0]
     assert found == auth.principal_of(borrower)
     assert found is not None and found.enterprise_ids == frozenset(links)
     assert auth.principal_for_token(session, clock, tokens[staff.id]) == auth.principal_of(staff)

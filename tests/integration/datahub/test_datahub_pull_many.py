@@ -5,16 +5,16 @@ consent query, but only when they are real, live, matching rows of this session.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from datahub_world import WorldFirm
 from pydantic import BaseModel
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
+from tests.support.sql import statements
 
 from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
@@ -41,22 +41,6 @@ ENTERPRISE_SOURCES = [
     SourceName.UTILITIES,
     SourceName.CREDIT_BUREAU,
 ]
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements executed meanwhile (savepoint bookkeeping of the test left out)."""
-    seen: list[str] = []
-
-    def _on(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", _on)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", _on)
 
 
 def _consent_selects(statements: list[str]) -> list[str]:
@@ -126,7 +110,7 @@ def test_given_consents_save_the_consent_query_and_give_what_pull_all_gives(
     held: Any,
 ) -> None:
     granted = _grant_both(session, runtime, firm)
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         ent, rep = _pull_many(session, runtime, connectors, firm, _requests(firm), granted)
     assert not _consent_selects(seen), seen
     # Nothing reusable: one query of snapshots, one INSERT of snapshots, one INSERT of pulls.
@@ -187,12 +171,12 @@ def test_without_given_consents_one_consent_query_serves_every_request(
 ) -> None:
     granted = _grant_both(session, runtime, firm)
     session.commit()
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         ent, rep = _pull_many(session, runtime, connectors, firm, _requests(firm))
     assert len(_consent_selects(seen)) == 1 and len(seen) == 4, seen
     assert {s.consent_id for s in [*ent.values(), *rep.values()]} == {c.id for c in granted}
     # A second call reuses every snapshot: one query of consents, one of snapshots, pulls.
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         ent2, rep2 = _pull_many(session, runtime, connectors, firm, _requests(firm), granted)
     assert len(seen) == 2 and not _consent_selects(seen), seen
     assert all(s.reused for s in [*ent2.values(), *rep2.values()])
@@ -334,7 +318,7 @@ def test_an_unusable_given_consent_falls_back_to_the_live_one_stored(
     live = consents_service.grant(
         session, runtime.clock, enterprise_id=firm.enterprise_id, source=TAX, purpose=DECISION
     )
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         (got,) = _pull_many(session, runtime, connectors, firm, [hub.PullRequest([TAX])], [given])
     assert len(_consent_selects(seen)) == 1, seen
     assert got[TAX].consent_id == live.id != given.id
@@ -490,7 +474,7 @@ def test_a_gate_between_requests_stops_the_later_fetches(
 
     calls.clear()
     registry_seen: list[str] = []
-    with _statements(engine) as seen:
+    with statements(engine) as seen:
         ent, rep = hub.pull_many(
             session,
             runtime.clock,

@@ -15,6 +15,7 @@ from tests.integration.lending.lending_factories import (
     make_enterprise,
     make_line,
 )
+from tests.support.sql import statements
 
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.errors import InvalidInput
@@ -95,8 +96,6 @@ def test_offer_with_the_product_row_and_a_new_decision_reads_neither(
 ) -> None:
     """`product` (the row, read by the caller) and `new_decision` (made in this unit of work)
     spare the product and existing-line look-ups; a product row of another code is not used."""
-    from sqlalchemy import event
-
     ent = make_enterprise(session, clock)
     lending.ensure_default_products(session, clock)
     weiyedai = lending.get_product(session, WEIYEDAI)
@@ -111,18 +110,12 @@ def test_offer_with_the_product_row_and_a_new_decision_reads_neither(
         decision_id=uuid.uuid4(),
         repayment_method=RepaymentMethod.INTEREST_FIRST,
     )
-    seen: list[str] = []
-    engine = session.get_bind()
-    listener = lambda *a: seen.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements(session.get_bind()) as seen:  # type: ignore[arg-type]
         line = lending.create_line_from_offer(
             session, clock, **offer.model_dump(), product=weiyedai, new_decision=True
         )
         session.flush()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    selects = [s for s in seen if s.startswith("SELECT")]
     assert not [s for s in selects if "lending_product" in s or "FROM lending_credit_line" in s]
     assert line.product_code == WEIYEDAI and line.status == LineStatus.PENDING_SIGNATURE
     # a row of another product is not used: the line is of the offer's product
