@@ -18,9 +18,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, case, or_, select, update
+from sqlalchemy import Select, Table, Update, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -149,6 +150,40 @@ def _check_people(session: Session, enterprise_id: uuid.UUID, people: set[uuid.U
         raise PersonNotLegalRepresentative(field="person_id")
 
 
+@cache
+def _supersede_statement(people: tuple[bool, ...]) -> Update:
+    """The UPDATE of `_supersede` for new consents with (True) or without a person, built once
+    per shape with bound parameters (building it cost more than running it)."""
+    consents = cast(Table, Consent.__table__)
+    column = consents.c
+    keys = [
+        and_(
+            column.source == bindparam(f"b_source_{i}", type_=column.source.type),
+            column.scope == bindparam(f"b_scope_{i}", type_=column.scope.type),
+            column.person_id == bindparam(f"b_person_{i}", type_=column.person_id.type)
+            if has_person
+            else column.person_id.is_(None),
+        )
+        for i, has_person in enumerate(people)
+    ]
+    new_ids = [bindparam(f"b_id_{i}", type_=column.id.type) for i in range(len(people))]
+    return (
+        update(consents)
+        .where(
+            column.enterprise_id == bindparam("b_enterprise_id", type_=column.enterprise_id.type),
+            column.purpose == bindparam("b_purpose", type_=column.purpose.type),
+            column.revoked_at.is_(None),
+            column.superseded_by_id.is_(None),
+            column.granted_at <= bindparam("b_now", type_=column.granted_at.type),
+            column.expires_at > bindparam("b_now", type_=column.expires_at.type),
+            column.id.not_in(new_ids),
+            or_(*keys),
+        )
+        .values(superseded_by_id=case(*zip(keys, new_ids, strict=True)))
+        .returning(column.id, column.superseded_by_id)
+    )
+
+
 def _supersede(
     session: Session,
     now: datetime,
@@ -158,34 +193,19 @@ def _supersede(
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Mark every live consent that a new one replaces (same source, purpose, scope and person)
     as superseded by it, in one UPDATE … RETURNING. Returns new id → ids it superseded."""
-    consents = cast(Table, Consent.__table__)
-    keys = [
-        and_(
-            consents.c.source == c.source,
-            consents.c.scope == c.scope,
-            consents.c.person_id.is_(None)
-            if c.person_id is None
-            else consents.c.person_id == c.person_id,
-        )
-        for c in granted
-    ]
-    statement = (
-        update(consents)
-        .where(
-            consents.c.enterprise_id == enterprise_id,
-            consents.c.purpose == purpose.value,
-            consents.c.revoked_at.is_(None),
-            consents.c.superseded_by_id.is_(None),
-            consents.c.granted_at <= now,
-            consents.c.expires_at > now,
-            consents.c.id.not_in([c.id for c in granted]),
-            or_(*keys),
-        )
-        .values(superseded_by_id=case(*((k, c.id) for k, c in zip(keys, granted, strict=True))))
-        .returning(consents.c.id, consents.c.superseded_by_id)
-    )
+    statement = _supersede_statement(tuple(c.person_id is not None for c in granted))
+    params: dict[str, Any] = {
+        "b_enterprise_id": enterprise_id,
+        "b_purpose": purpose.value,
+        "b_now": now,
+    }
+    for i, consent in enumerate(granted):
+        params.update({f"b_source_{i}": consent.source, f"b_scope_{i}": consent.scope})
+        params[f"b_id_{i}"] = consent.id
+        if consent.person_id is not None:
+            params[f"b_person_{i}"] = consent.person_id
     superseded: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for old_id, by_id in session.execute(statement).all():
+    for old_id, by_id in session.execute(statement, params).all():
         superseded.setdefault(by_id, []).append(old_id)
         # A Core UPDATE bypasses the ORM: bring a loaded copy of the old row up to date.
         old = session.identity_map.get(identity_key(Consent, old_id))
