@@ -27,11 +27,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Insert, and_, insert, inspect, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    insert,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
@@ -246,10 +257,35 @@ def _given_for(
 _SubjectSource = tuple[SubjectType, str, SourceName]
 
 
+@cache
 def _insert(model: type[SnapshotRow] | type[PullRow]) -> Insert:
     """A bulk INSERT that keeps rows with and without a person in one statement (the ORM would
     otherwise group the rows by which of their values are None)."""
     return insert(model).execution_options(render_nulls=True)
+
+
+@cache
+def _reusable_statement(subjects: int) -> Select[SnapshotRow]:
+    """Snapshots of `subjects` subjects (type, key, sources) fetched after `oldest`, newest
+    first; built once per number of subjects with bound parameters."""
+    column = SnapshotRow.__table__.c
+
+    def subject(i: int) -> ColumnElement[bool]:
+        return and_(
+            SnapshotRow.subject_type == bindparam(f"type_{i}", type_=column.subject_type.type),
+            SnapshotRow.subject_key == bindparam(f"key_{i}", type_=column.subject_key.type),
+            SnapshotRow.source.in_(bindparam(f"sources_{i}", expanding=True)),
+        )
+
+    return (
+        select(SnapshotRow)
+        .where(
+            or_(*(subject(i) for i in range(subjects))),
+            SnapshotRow.fetched_at > bindparam("oldest", type_=column.fetched_at.type),
+            SnapshotRow.fetched_at <= bindparam("now", type_=column.fetched_at.type),
+        )
+        .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
+    )
 
 
 def pull_many(
@@ -338,24 +374,11 @@ def pull_many(
         for subject_type, subject_key, source in first_ask:
             by_subject.setdefault((subject_type, subject_key), []).append(source.value)
         oldest = now - max(connectors.ttl_for(source) for _, _, source in first_ask)
-        candidates = session.scalars(
-            select(SnapshotRow)
-            .where(
-                or_(
-                    *(
-                        and_(
-                            SnapshotRow.subject_type == subject_type.value,
-                            SnapshotRow.subject_key == subject_key,
-                            SnapshotRow.source.in_(sources),
-                        )
-                        for (subject_type, subject_key), sources in by_subject.items()
-                    )
-                ),
-                SnapshotRow.fetched_at > oldest,
-                SnapshotRow.fetched_at <= now,
-            )
-            .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
-        )
+        params: dict[str, Any] = {"oldest": oldest, "now": now}
+        for i, ((subject_type, subject_key), sources) in enumerate(by_subject.items()):
+            params.update({f"type_{i}": subject_type.value, f"key_{i}": subject_key})
+            params[f"sources_{i}"] = sources
+        candidates = session.scalars(_reusable_statement(len(by_subject)), params)
         for row in candidates:
             source = SourceName(row.source)
             wanted_key = (SubjectType(row.subject_type), row.subject_key, source)
