@@ -128,16 +128,19 @@ def chain_hash(prev_hash: str, row: AuditEvent) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_content(row)).hexdigest()
 
 
+# Built once: every commit with audit events runs them.
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
+
+
 def _flush_pending(session: Session) -> None:
     pending: list[_Pending] = session.info.pop("audit_pending", [])
     if not pending:
         return
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_ID})
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.row_hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+        session.execute(_LOCK, {"k": _ADVISORY_LOCK_ID})
+    last = session.execute(_LAST).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
     for item in pending:
         seq += 1

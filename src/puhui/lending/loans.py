@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -81,16 +82,25 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+@cache
+def _next_reference_statement(dialect: str) -> Any:
+    ins = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = ins(ReferenceCounter).values(
+        prefix=bindparam("b_prefix", type_=ReferenceCounter.prefix.type),
+        year=bindparam("b_year", type_=ReferenceCounter.year.type),
+        last_value=1,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["prefix", "year"],
+        set_={"last_value": ReferenceCounter.last_value + 1},
+    ).returning(ReferenceCounter.last_value)
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """`PREFIX-YYYY-000042`: a per-prefix, per-year counter (row-locked until commit), taken
-    in one statement (an upsert returning the new value)."""
-    ins = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    stmt = ins(ReferenceCounter).values(prefix=prefix, year=year, last_value=1)
+    in one statement (an upsert returning the new value, built once per dialect)."""
     value = session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["prefix", "year"],
-            set_={"last_value": ReferenceCounter.last_value + 1},
-        ).returning(ReferenceCounter.last_value)
+        _next_reference_statement(_dialect(session)), {"b_prefix": prefix, "b_year": year}
     ).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
 
