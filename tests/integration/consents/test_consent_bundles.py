@@ -33,15 +33,7 @@ from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCr
 DECISION = Purpose.CREDIT_DECISION
 BUREAU = SourceName.CREDIT_BUREAU
 LEGAL_REP = ConsentScope.LEGAL_REPRESENTATIVE
-ENTERPRISE_SOURCES = [
-    SourceName.TAX,
-    SourceName.SOCIAL_SECURITY,
-    SourceName.HOUSING_FUND,
-    SourceName.REGISTRY,
-    SourceName.JUDICIAL,
-    SourceName.UTILITIES,
-    SourceName.CREDIT_BUREAU,
-]
+ENTERPRISE_SOURCES = list(SourceName)  # all seven, as an application asks for them
 
 
 def _enterprise(session: Session, runtime: Runtime, uscc: str = "91330100799655058B") -> Enterprise:

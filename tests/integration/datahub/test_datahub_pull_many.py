@@ -32,15 +32,7 @@ DECISION = Purpose.CREDIT_DECISION
 TAX = SourceName.TAX
 BUREAU = SourceName.CREDIT_BUREAU
 LEGAL_REP = ConsentScope.LEGAL_REPRESENTATIVE
-ENTERPRISE_SOURCES = [
-    SourceName.TAX,
-    SourceName.SOCIAL_SECURITY,
-    SourceName.HOUSING_FUND,
-    SourceName.REGISTRY,
-    SourceName.JUDICIAL,
-    SourceName.UTILITIES,
-    SourceName.CREDIT_BUREAU,
-]
+ENTERPRISE_SOURCES = list(SourceName)  # all seven, as an application asks for them
 
 
 def _consent_selects(statements: list[str]) -> list[str]:
