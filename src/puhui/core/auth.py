@@ -236,14 +236,6 @@ def issue_token(
     return token, expires
 
 
-def user_for_token(session: Session, clock: Clock, token: str) -> User | None:
-    row = session.get(ApiToken, hashlib.sha256(token.encode()).hexdigest())
-    if row is None or row.revoked_at is not None or row.expires_at <= clock.now():
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.is_active else None
-
-
 @cache
 def _token_statement() -> Select[uuid.UUID, str, str, str, str | None, uuid.UUID | None]:
     return (
@@ -267,8 +259,8 @@ def _token_statement() -> Select[uuid.UUID, str, str, str, str | None, uuid.UUID
 
 
 def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
-    """`principal_of(user_for_token(...))` in one query: the token, its user and the user's
-    enterprise links (outer join), as columns — every authenticated request runs this."""
+    """The principal of a live token of an active user, in one query: the token, its user and
+    the user's enterprise links (outer join), as columns — every authenticated request runs it."""
     params = {"token_hash": hashlib.sha256(token.encode()).hexdigest(), "now": clock.now()}
     rows = session.execute(_token_statement(), params).all()
     if not rows:

@@ -31,7 +31,6 @@ from puhui.decisioning.models import (
 from puhui.decisioning.policy import CompiledPolicy, PolicyDocument, compile_policy
 from puhui.lending import service as lending_service
 from puhui.lending.models import Product
-from puhui.parties import service as parties_service
 
 SEED_POLICY_PATH = Path(__file__).parent / "policies" / "default.json"
 SYSTEM_NAME = "system"
@@ -90,25 +89,6 @@ def first_event(
 
 
 # --------------------------------------------------------------------------- exposures
-
-
-@dataclass(frozen=True)
-class Exposure:
-    borrower_fen: int
-    group_fen: int  # the other members of the group
-    group_size: int
-
-
-def line_exposure(session: Session, enterprise_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Sum of the limits of live credit lines (pending signature, active, frozen) per enterprise."""
-    return lending_service.live_limits(session, enterprise_ids)
-
-
-def exposure(session: Session, enterprise_id: uuid.UUID) -> Exposure:
-    group = parties_service.related_group(session, enterprise_id)
-    by = line_exposure(session, group)
-    own = by.pop(enterprise_id, 0)
-    return Exposure(own, sum(by.values()), len(group))
 
 
 # --------------------------------------------------------------------------- offers

@@ -7,12 +7,22 @@ as expressions, folded into a query here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from puhui.decisioning.models import Application
@@ -20,13 +30,30 @@ from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 
 
+def _enterprise_id() -> BindParameter[Any]:
+    return bindparam("enterprise_id", type_=Application.enterprise_id.type)
+
+
+def _group_limits(enterprise_id: BindParameter[Any]) -> tuple[Subquery, ColumnElement[Any]]:
+    """The related-party group of `enterprise_id` (itself included) and, per member, the sum of
+    its live credit limits."""
+    group = parties_service.related_group_subquery(enterprise_id)
+    return group, lending_service.live_limit_sum(group.c.e)
+
+
+@cache
+def _exposure_statement() -> Select[Any]:
+    group, limits = _group_limits(_enterprise_id())
+    return select(group.c.e, limits).select_from(group)
+
+
 @cache
 def _context_statement() -> Select[Any]:
     """Built once with bound parameters (building it costs more than running it). One row per
     member of the related-party group (the enterprise itself included) with its live limits,
     and on every row the same anti-fraud counts. A NULL person or phone matches nothing."""
-    enterprise_id = bindparam("enterprise_id", type_=Application.enterprise_id.type)
-    group = parties_service.related_group_subquery(enterprise_id)
+    enterprise_id = _enterprise_id()
+    group, limits = _group_limits(enterprise_id)
     rep = parties_service.led_by_count(bindparam("person_id", type_=Application.enterprise_id.type))
     phone = (
         select(func.count(func.distinct(Application.enterprise_id)))
@@ -55,17 +82,37 @@ def _context_statement() -> Select[Any]:
         )
         .scalar_subquery()
     )
-    limits = lending_service.live_limit_sum(group.c.e)
     return select(group.c.e, limits, rep, phone, channel, own).select_from(group)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The bank's exposure to an enterprise and its related-party group (live credit limits)."""
+
+    borrower_fen: int
+    group_fen: int  # the other members of the group
+    group_size: int
+
+
+def _exposure_of(rows: Sequence[Any], enterprise_id: uuid.UUID) -> Exposure:
+    """From rows (member, live limits, ...) of the group of `enterprise_id`."""
+    limits = {row[0]: int(row[1] or 0) for row in rows if row[0] is not None}
+    own = limits.pop(enterprise_id, 0)
+    return Exposure(own, sum(limits.values()), len(limits) + 1)
+
+
+def exposure(session: Session, enterprise_id: uuid.UUID) -> Exposure:
+    """The live credit limits of the enterprise and of the rest of its related-party group, in
+    one query (`puhui.parties.service.related_group_subquery`, `lending.live_limit_sum`)."""
+    rows = session.execute(_exposure_statement(), {"enterprise_id": enterprise_id}).all()
+    return _exposure_of(rows, enterprise_id)
 
 
 @dataclass(frozen=True)
 class DecisionContext:
     """Puhui's own records at decision time, the application being decided counted in."""
 
-    borrower_exposure_fen: int  # live limits of the enterprise
-    group_exposure_fen: int  # live limits of the other members of its related-party group
-    group_size: int
+    exposure: Exposure
     counts: dict[str, int]
 
 
@@ -82,7 +129,7 @@ def decision_context(
     """Exposures and anti-fraud counts in one query:
 
     * the live credit limits of the enterprise and of the rest of its related-party group
-      (`puhui.parties.service.related_group`, `puhui.lending.service.live_limit_sum`);
+      (as `exposure`);
     * enterprises naming this person their legal representative (parties);
     * enterprises that applied with this registered contact phone (keyed hash);
     * applications through the same channel since `channel_since`;
@@ -102,14 +149,10 @@ def decision_context(
             "enterprise_since": enterprise_since,
         },
     ).all()
-    limits = {row[0]: int(row[1] or 0) for row in rows if row[0] is not None}
-    own = limits.pop(enterprise_id, 0)
     first = rows[0]  # the enterprise itself is always a member
     this = 1  # the application being decided
     return DecisionContext(
-        borrower_exposure_fen=own,
-        group_exposure_fen=sum(limits.values()),
-        group_size=len(limits) + 1,
+        exposure=_exposure_of(rows, enterprise_id),
         counts={
             "legal_rep_enterprise_count": int(first[2] or 0),
             "phone_enterprise_count": int(first[3] or 0) + (this if mobile_hash else 0),

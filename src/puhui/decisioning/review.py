@@ -22,7 +22,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.ids import new_id
 from puhui.core.money import format_fen
-from puhui.decisioning import lifecycle
+from puhui.decisioning import lifecycle, repository
 from puhui.decisioning.errors import (
     OfferAboveCaps,
     ReviewAwaitingConfirmation,
@@ -162,7 +162,7 @@ def _check_caps(session: Session, app: Application, decision: Decision, limit_fe
     if product.get("max_limit_fen"):
         caps.append((int(product["max_limit_fen"]), "产品上限", "product cap"))
     if doc is not None:
-        exp = lifecycle.exposure(session, app.enterprise_id)
+        exp = repository.exposure(session, app.enterprise_id)
         p = doc.parameters
         policy_product = doc.products.get(app.product_code)
         if policy_product is not None:

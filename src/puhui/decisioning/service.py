@@ -333,9 +333,9 @@ def _context(
         enterprise_since=now - REPEAT_WINDOW,
     )
     return {
-        "borrower_exposure_fen": found.borrower_exposure_fen,
-        "group_exposure_fen": found.group_exposure_fen,
-        "group_size": found.group_size,
+        "borrower_exposure_fen": found.exposure.borrower_fen,
+        "group_exposure_fen": found.exposure.group_fen,
+        "group_size": found.exposure.group_size,
         **found.counts,
     }
 

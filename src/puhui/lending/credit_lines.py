@@ -9,13 +9,11 @@ leaves a `lending_credit_line_event` row and an audit event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import date
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -254,27 +252,6 @@ def live_limit_sum(enterprise_id: ColumnElement[Any]) -> ScalarSelect[int]:
         )
         .scalar_subquery()
     )
-
-
-@cache
-def _live_limits_statement() -> Select[uuid.UUID, int]:
-    ids = bindparam("ids", expanding=True, type_=CreditLine.enterprise_id.type)
-    return (
-        select(CreditLine.enterprise_id, func.sum(CreditLine.limit_fen))
-        .where(CreditLine.enterprise_id.in_(ids), CreditLine.status.in_(LIVE_LINE_STATUSES))
-        .group_by(CreditLine.enterprise_id)
-    )
-
-
-def live_limits(session: Session, enterprise_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """The sum of the limits of each enterprise's live credit lines (pending signature, active,
-    frozen) — its exposure to the bank — in one grouped query; 0 for an enterprise without."""
-    ids = list(enterprise_ids)
-    out = dict.fromkeys(ids, 0)
-    if ids:
-        rows = session.execute(_live_limits_statement(), {"ids": ids})
-        out.update({enterprise_id: int(total) for enterprise_id, total in rows})
-    return out
 
 
 def line_history(session: Session, line_id: uuid.UUID) -> list[CreditLineEvent]:

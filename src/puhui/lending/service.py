@@ -46,7 +46,6 @@ from puhui.lending.credit_lines import (
     line_history,
     list_lines,
     live_limit_sum,
-    live_limits,
     unfreeze,
 )
 from puhui.lending.drawdowns import draw
@@ -96,7 +95,6 @@ __all__ = [
     "list_loans",
     "list_products",
     "live_limit_sum",
-    "live_limits",
     "loan_detail",
     "renew_without_principal",
     "repay",

@@ -65,13 +65,6 @@ def get_enterprise(session: Session, enterprise_id: uuid.UUID) -> Enterprise:
 
 
 @cache
-def _by_uscc_statement() -> Select[Enterprise]:
-    return select(Enterprise).where(
-        Enterprise.uscc == bindparam("uscc", type_=Enterprise.uscc.type)
-    )
-
-
-@cache
 def _with_legal_rep_statement() -> Select[Enterprise, Person]:
     rep = and_(
         Relationship.enterprise_id == Enterprise.id,
@@ -95,10 +88,6 @@ def find_enterprise_with_legal_rep(
     in one query; both are then in the session (a later `get_person` reads no row)."""
     row = session.execute(_with_legal_rep_statement(), {"uscc": codes.normalize_uscc(uscc)}).first()
     return (None, None) if row is None else (row[0], row[1])
-
-
-def find_enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:
-    return session.scalar(_by_uscc_statement(), {"uscc": codes.normalize_uscc(uscc)})
 
 
 def get_enterprise_for(
@@ -301,7 +290,7 @@ GROUP_PERSON_KINDS = (
 
 def related_group_subquery(enterprise_id: ColumnElement[Any]) -> Subquery:
     """The related-party group of `enterprise_id` (a bound parameter or a column) as a subquery
-    with one column `e` — for a caller folding it into a query of its own (see related_group)."""
+    with one column `e` — for a caller folding it into a query of its own (decisioning)."""
     people = (
         select(Relationship.person_id)
         .where(
@@ -328,23 +317,6 @@ def related_group_subquery(enterprise_id: ColumnElement[Any]) -> Subquery:
         ),
     )
     return query.subquery()
-
-
-@cache
-def _related_group_statement() -> Select[Any]:
-    """Built once with a bound `enterprise_id` (building it costs more than running it)."""
-    group = related_group_subquery(
-        bindparam("enterprise_id", type_=Relationship.enterprise_id.type)
-    )
-    return select(group.c.e)
-
-
-def related_group(session: Session, enterprise_id: uuid.UUID) -> set[uuid.UUID]:
-    """Enterprises sharing a legal representative, an actual controller or a shareholder (a
-    person) with `enterprise_id`, holding shares in it or held by it; itself included.
-    One round trip (decisioning's hot path counts them)."""
-    rows = session.scalars(_related_group_statement(), {"enterprise_id": enterprise_id})
-    return {e for e in rows if e is not None}
 
 
 def led_by_count(person_id: uuid.UUID | ColumnElement[Any]) -> ScalarSelect[int]:
