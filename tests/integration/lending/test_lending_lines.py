@@ -58,12 +58,10 @@ def test_default_products_are_seeded_once_with_the_banks_conventions(
         lending.get_product(session, "nope")
 
 
-def test_offer_creates_a_pending_line_once_per_decision(
-    session: Session, clock: FixedClock
-) -> None:
-    ent = make_enterprise(session, clock)
-    offer = Offer(
-        enterprise_id=ent.id,
+def _offer(enterprise_id: uuid.UUID, clock: FixedClock) -> Offer:
+    """A weiyedai offer within the product's bounds, of a decision of its own."""
+    return Offer(
+        enterprise_id=enterprise_id,
         product_code=WEIYEDAI,
         limit_fen=30_000_000,
         rate_bp=435,
@@ -72,6 +70,13 @@ def test_offer_creates_a_pending_line_once_per_decision(
         decision_id=uuid.uuid4(),
         repayment_method=RepaymentMethod.INTEREST_FIRST,
     )
+
+
+def test_offer_creates_a_pending_line_once_per_decision(
+    session: Session, clock: FixedClock
+) -> None:
+    ent = make_enterprise(session, clock)
+    offer = _offer(ent.id, clock)
     line = lending.create_line_from_offer(session, clock, **offer.model_dump())
     assert line.status == LineStatus.PENDING_SIGNATURE
     assert line.reference.startswith(f"CL-{business_date(clock).year}-")
@@ -100,16 +105,7 @@ def test_offer_with_the_product_row_and_a_new_decision_reads_neither(
     lending.ensure_default_products(session, clock)
     weiyedai = lending.get_product(session, WEIYEDAI)
     other = lending.get_product(session, XIANXIHOUBEN)
-    offer = Offer(
-        enterprise_id=ent.id,
-        product_code=WEIYEDAI,
-        limit_fen=30_000_000,
-        rate_bp=435,
-        term_months=12,
-        expiry_date=business_date(clock) + timedelta(days=365),
-        decision_id=uuid.uuid4(),
-        repayment_method=RepaymentMethod.INTEREST_FIRST,
-    )
+    offer = _offer(ent.id, clock)
     with statements(session.get_bind()) as seen:  # type: ignore[arg-type]
         line = lending.create_line_from_offer(
             session, clock, **offer.model_dump(), product=weiyedai, new_decision=True
