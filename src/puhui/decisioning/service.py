@@ -435,7 +435,8 @@ def apply(
     )
     snaps = pulled[0]
     registry: RegistryPayload | None = _typed(snaps, SourceName.REGISTRY, RegistryPayload)
-    _check_registered_name(data, registry)
+    if person_id is None:  # with a second request, the gate has checked the name already
+        _check_registered_name(data, registry)
     rep_snapshot: Snapshot | None = pulled[1][SourceName.CREDIT_BUREAU] if len(pulled) > 1 else None
 
     attribution = data.attribution

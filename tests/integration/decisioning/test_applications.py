@@ -8,11 +8,13 @@ from typing import Any
 
 from decisioning_world import (
     REQUEST_FEN,
+    PatchingConnector,
     application_body,
     clean_index,
     firm,
     patched,
     register,
+    use_connectors,
 )
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -352,3 +354,43 @@ def test_anti_fraud_counts_include_the_application_being_decided(
             )
         )
     assert seen == [(1, 1, 1, False), (2, 2, 1, False), (3, 3, 1, True)]
+
+
+def test_a_legal_representative_not_in_the_registry_is_refused_before_the_bureau_is_asked(
+    session: Session, runtime: Runtime, apply: Any, headers_for: Any, app: Any
+) -> None:
+    """The registry's name is checked between the enterprise's pulls and the person's: a person
+    the registry does not name gets no credit-bureau inquiry, and nothing is written."""
+    from puhui.datahub.connectors import Connectors
+    from puhui.datahub.sandbox import default_provider
+
+    world = default_provider().world
+    g, other = firm(clean_index()), firm(clean_index(1))
+    rep_ids = world.enterprises["legal_rep_person_id"]
+    assert rep_ids[g.index] != rep_ids[other.index]
+    stranger = world.people.row(rep_ids[other.index], named=True)  # not g's representative
+    asked: list[tuple[SourceName, str]] = []
+
+    class Recording(PatchingConnector):
+        def fetch(self, source: SourceName, subject_id: str, *, request_id: str) -> Any:
+            asked.append((source, subject_id))
+            return super().fetch(source, subject_id, request_id=request_id)
+
+    use_connectors(app, Connectors(default=Recording({})))
+    before = _counts(session)
+    resp = apply(
+        application_body(
+            g,
+            legal_representative={
+                "name": stranger["name"],
+                "resident_id": stranger["resident_id"],
+                "mobile": stranger["mobile"],
+            },
+        ),
+        headers_for(Role.BORROWER, []),
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["code"] == "legal_rep_mismatch"
+    assert (SourceName.REGISTRY, g.uscc) in asked
+    assert all(subject == g.uscc for _, subject in asked)  # never about the person
+    assert _counts(session) == before
