@@ -20,6 +20,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from puhui.core.clock import Clock, SystemClock
+from puhui.core.db import table_insert
 from puhui.core.ids import new_id
 from puhui.core.models import AuditEvent
 
@@ -106,26 +107,40 @@ def record(
     )
 
 
-def canonical_content(row: AuditEvent) -> bytes:
-    content = {
-        "id": str(row.id),
-        "seq": row.seq,
-        "occurred_at": row.occurred_at.isoformat(),
-        "actor_id": str(row.actor_id) if row.actor_id else None,
-        "actor_name": row.actor_name,
-        "actor_role": row.actor_role,
-        "source_ip": row.source_ip,
-        "action": row.action,
-        "entity_type": row.entity_type,
-        "entity_id": row.entity_id,
-        "before": row.before,
-        "after": row.after,
-    }
+_CONTENT = (
+    "id",
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "source_ip",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+)
+
+
+def _canonical(values: Mapping[str, Any]) -> bytes:
+    content = {name: values[name] for name in _CONTENT}
+    content["id"] = str(values["id"])
+    content["occurred_at"] = values["occurred_at"].isoformat()
+    content["actor_id"] = str(values["actor_id"]) if values["actor_id"] else None
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def canonical_content(row: AuditEvent) -> bytes:
+    return _canonical({name: getattr(row, name) for name in _CONTENT})
+
+
+def _chain(prev_hash: str, content: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
+
+
 def chain_hash(prev_hash: str, row: AuditEvent) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_content(row)).hexdigest()
+    return _chain(prev_hash, canonical_content(row))
 
 
 # Built once: every commit with audit events runs them.
@@ -142,28 +157,27 @@ def _flush_pending(session: Session) -> None:
         session.execute(_LOCK, {"k": _ADVISORY_LOCK_ID})
     last = session.execute(_LAST).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    rows: list[dict[str, Any]] = []
     for item in pending:
         seq += 1
-        row = AuditEvent(
-            id=new_id(),
-            seq=seq,
-            occurred_at=item.occurred_at,
-            actor_id=item.actor.user_id,
-            actor_name=item.actor.name,
-            actor_role=item.actor.role,
-            source_ip=item.actor.ip,
-            action=item.action,
-            entity_type=item.entity_type,
-            entity_id=item.entity_id,
-            before=item.before,
-            after=item.after,
-            prev_hash=prev,
-            row_hash="",
-        )
-        row.row_hash = chain_hash(prev, row)
-        prev = row.row_hash
-        session.add(row)
-    session.flush()
+        values: dict[str, Any] = {
+            "id": new_id(),
+            "seq": seq,
+            "occurred_at": item.occurred_at,
+            "actor_id": item.actor.user_id,
+            "actor_name": item.actor.name,
+            "actor_role": item.actor.role,
+            "source_ip": item.actor.ip,
+            "action": item.action,
+            "entity_type": item.entity_type,
+            "entity_id": item.entity_id,
+            "before": item.before,
+            "after": item.after,
+            "prev_hash": prev,
+        }
+        prev = values["row_hash"] = _chain(prev, _canonical(values))
+        rows.append(values)
+    session.execute(table_insert(AuditEvent), rows)  # the commit then flushes pending objects
 
 
 @event.listens_for(Session, "before_commit")

@@ -17,6 +17,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from puhui.core.clock import Clock
+from puhui.core.db import table_insert
 from puhui.core.errors import IdempotencyConflict, InvalidInput
 from puhui.core.ids import new_id
 from puhui.core.models import IdempotencyRecord
@@ -49,14 +50,15 @@ def begin(session: Session, scope: str, key: str, payload: Any) -> dict[str, Any
 def remember(
     session: Session, clock: Clock, scope: str, key: str, payload: Any, response: dict[str, Any]
 ) -> None:
-    session.add(
-        IdempotencyRecord(
-            id=new_id(),
-            scope=scope,
-            key=key,
-            request_hash=request_hash(payload),
-            response=response,
-            created_at=clock.now(),
-        )
+    """Store the response; a concurrent duplicate fails here on the unique (scope, key)."""
+    session.execute(
+        table_insert(IdempotencyRecord),
+        {
+            "id": new_id(),
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash(payload),
+            "response": response,
+            "created_at": clock.now(),
+        },
     )
-    session.flush()
