@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock, business_date
+from puhui.core.ids import new_id
 from puhui.decisioning.errors import InvalidApplicationTransition, NoActivePolicy
 from puhui.decisioning.models import (
     APPLICATION_TRANSITIONS,
@@ -60,32 +61,30 @@ def transition(
     if to in (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED, ApplicationStatus.REFERRED):
         app.decided_at = now
     session.add(
-        ApplicationEvent(
-            application_id=app.id,
-            from_status=current.value,
-            to_status=to.value,
-            reason=reason[:500],
-            actor_id=actor_id,
-            actor_name=actor_name,
-            occurred_at=now,
-        )
+        ApplicationEvent(**event_values(app.id, current, to, reason, actor_id, actor_name, now))
     )
 
 
-def first_event(
-    session: Session, clock: Clock, app: Application, actor_id: uuid.UUID | None, actor_name: str
-) -> None:
-    session.add(
-        ApplicationEvent(
-            application_id=app.id,
-            from_status=None,
-            to_status=app.status,
-            reason="提交申请",
-            actor_id=actor_id,
-            actor_name=actor_name,
-            occurred_at=clock.now(),
-        )
-    )
+def event_values(
+    application_id: uuid.UUID,
+    from_status: ApplicationStatus | None,
+    to_status: ApplicationStatus,
+    reason: str,
+    actor_id: uuid.UUID | None,
+    actor_name: str,
+    occurred_at: datetime,
+) -> dict[str, Any]:
+    """The column values of one history row (`ApplicationEvent`)."""
+    return {
+        "id": new_id(),
+        "application_id": application_id,
+        "from_status": from_status.value if from_status is not None else None,
+        "to_status": to_status.value,
+        "reason": reason[:500],
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "occurred_at": occurred_at,
+    }
 
 
 # --------------------------------------------------------------------------- exposures

@@ -46,26 +46,26 @@ from puhui.decisioning.schemas import ReasonOut, ReviewConfirm, ReviewDecide, Re
 OPEN_STATUSES = (ReviewStatus.OPEN.value, ReviewStatus.AWAITING_CONFIRMATION.value)
 
 
-def open_review(
-    session: Session,
+def review_values(
     clock: Clock,
-    app: Application,
-    decision: Decision,
+    application_id: uuid.UUID,
+    decision_id: uuid.UUID,
+    *,
+    green_channel: bool,
     params: PolicyParameters,
-) -> Review:
+) -> dict[str, Any]:
+    """The column values of a new open review of a referred application (`Review`)."""
     now = clock.now()
-    row = Review(
-        id=new_id(),
-        application_id=app.id,
-        decision_id=decision.id,
-        status=ReviewStatus.OPEN.value,
-        green_channel=app.green_channel,
-        due_at=now + timedelta(hours=params.review_sla_hours),
-        dual_control_above_fen=params.dual_control_above_fen,
-        created_at=now,
-    )
-    session.add(row)
-    return row
+    return {
+        "id": new_id(),
+        "application_id": application_id,
+        "decision_id": decision_id,
+        "status": ReviewStatus.OPEN.value,
+        "green_channel": green_channel,
+        "due_at": now + timedelta(hours=params.review_sla_hours),
+        "dual_control_above_fen": params.dual_control_above_fen,
+        "created_at": now,
+    }
 
 
 def get_review(session: Session, review_id: uuid.UUID) -> Review:

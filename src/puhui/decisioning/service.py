@@ -36,6 +36,7 @@ from puhui.core import audit, idempotency
 from puhui.core.auth import Principal, link_enterprise
 from puhui.core.clock import Clock, business_date
 from puhui.core.crypto import FieldCipher
+from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id
 from puhui.core.models import Role, User
@@ -170,6 +171,13 @@ class DecisionEnv:
 
 
 # =========================================================================== applications
+
+
+_OUTCOME_STATUS = {
+    "approve": ApplicationStatus.APPROVED,
+    "decline": ApplicationStatus.DECLINED,
+    "refer": ApplicationStatus.REFERRED,
+}
 
 
 def _reference(app_id: uuid.UUID, clock: Clock) -> str:
@@ -511,84 +519,97 @@ def apply(
             product=product_row,
             new_decision=True,
         )
+    status = _OUTCOME_STATUS[outcome.outcome]
+    decided_at = clock.now()
     app_id = new_id()
-    app = Application(
-        id=app_id,
-        reference=_reference(app_id, clock),
-        enterprise_id=enterprise.id,
-        product_code=product.code,
-        requested_amount_fen=data.requested_amount_fen,
-        requested_term_months=data.requested_term_months,
-        declared_annual_revenue_fen=data.declared_annual_revenue_fen,
-        status=ApplicationStatus.SUBMITTED.value,
-        applicant_user_id=principal.user_id,
-        applicant_role=principal.role.value,
-        legal_rep_person_id=person_id,
-        contact_mobile_hash=mobile_hash,
-        manager_user_id=manager_id,
-        team_code=attribution.team_code if attribution else None,
-        channel_key=channel_key,
-        green_channel=False,
-        latest_decision_id=decision_id,
-        credit_line_id=line_id,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(app)
-    lifecycle.first_event(session, clock, app, principal.user_id, actor.name)
-    decision = Decision(
-        id=decision_id,
-        application_id=app.id,
-        kind=DecisionKind.AUTOMATED.value,
-        outcome=outcome.outcome,
-        feature_set_version=FEATURE_SET_VERSION,
-        features=features,
-        snapshot_ids=snapshot_ids,
-        inputs=inputs.model_dump(mode="json"),
-        policy_version_id=policy_row.id,
-        policy_version=policy_row.version,
-        model_id=model.model_id,
-        model_version=model.version,
-        score_points=scored.points,
-        pd_ppm=round(scored.pd * 1_000_000),
-        grade=outcome.grade,
-        rule_hits=[h.to_dict() for h in outcome.hits],
-        reasons=[r.to_dict() for r in outcome.reasons],
-        result=outcome.to_dict(),
-        limit_fen=outcome.limit_fen,
-        rate_bp=outcome.rate_bp,
-        term_months=outcome.term_months,
-        repayment_method=outcome.repayment_method,
-        credit_line_id=line_id,
-        decided_by_id=None,
-        decided_by_name=SYSTEM_NAME,
-        reason_text=None,
-        latency_ms=latency_ms,
-        decided_at=clock.now(),
-    )
-    session.add(decision)
+    app_values: dict[str, Any] = {
+        "id": app_id,
+        "reference": _reference(app_id, clock),
+        "enterprise_id": enterprise.id,
+        "product_code": product.code,
+        "requested_amount_fen": data.requested_amount_fen,
+        "requested_term_months": data.requested_term_months,
+        "declared_annual_revenue_fen": data.declared_annual_revenue_fen,
+        "status": status.value,
+        "applicant_user_id": principal.user_id,
+        "applicant_role": principal.role.value,
+        "legal_rep_person_id": person_id,
+        "contact_mobile_hash": mobile_hash,
+        "manager_user_id": manager_id,
+        "team_code": attribution.team_code if attribution else None,
+        "channel_key": channel_key,
+        "green_channel": False,
+        "latest_decision_id": decision_id,
+        "credit_line_id": line_id,
+        "created_at": now,
+        "updated_at": decided_at,
+        "decided_at": decided_at,
+    }
     codes = ",".join(h.code for h in outcome.hits if h.action != "flag")
-    review_row: Review | None = None
-    if outcome.outcome == "decline":
-        lifecycle.transition(
-            session, clock, app, ApplicationStatus.DECLINED, f"自动审批拒绝 {codes}"
+    reason = {
+        ApplicationStatus.DECLINED: f"自动审批拒绝 {codes}",
+        ApplicationStatus.REFERRED: f"转人工审批 {codes}",
+    }.get(status, "自动审批通过")
+    submitted = ApplicationStatus.SUBMITTED
+    events = [
+        lifecycle.event_values(app_id, None, submitted, "提交申请", principal.user_id, actor.name,
+                               now),
+        lifecycle.event_values(app_id, submitted, status, reason, None, SYSTEM_NAME, decided_at),
+    ]  # fmt: skip
+    decision_values: dict[str, Any] = {
+        "id": decision_id,
+        "application_id": app_id,
+        "kind": DecisionKind.AUTOMATED.value,
+        "outcome": outcome.outcome,
+        "feature_set_version": FEATURE_SET_VERSION,
+        "features": features,
+        "snapshot_ids": snapshot_ids,
+        "inputs": inputs.model_dump(mode="json"),
+        "policy_version_id": policy_row.id,
+        "policy_version": policy_row.version,
+        "model_id": model.model_id,
+        "model_version": model.version,
+        "score_points": scored.points,
+        "pd_ppm": round(scored.pd * 1_000_000),
+        "grade": outcome.grade,
+        "rule_hits": [h.to_dict() for h in outcome.hits],
+        "reasons": [r.to_dict() for r in outcome.reasons],
+        "result": outcome.to_dict(),
+        "limit_fen": outcome.limit_fen,
+        "rate_bp": outcome.rate_bp,
+        "term_months": outcome.term_months,
+        "repayment_method": outcome.repayment_method,
+        "credit_line_id": line_id,
+        "decided_by_id": None,
+        "decided_by_name": SYSTEM_NAME,
+        "reason_text": None,
+        "latency_ms": latency_ms,
+        "decided_at": decided_at,
+    }
+    # Core INSERTs: the rows are complete and not needed as session objects (the ORM's unit of
+    # work cost more than the statements). The offer line (ORM) is flushed at commit; no
+    # foreign key ties these rows to it.
+    session.execute(table_insert(Application), app_values)
+    session.execute(table_insert(ApplicationEvent), events)
+    session.execute(table_insert(Decision), decision_values)
+    review_id: uuid.UUID | None = None
+    if status == ApplicationStatus.REFERRED:
+        review_row = review.review_values(
+            clock, app_id, decision_id, green_channel=False, params=doc.parameters
         )
-    elif outcome.outcome == "refer":
-        lifecycle.transition(session, clock, app, ApplicationStatus.REFERRED, f"转人工审批 {codes}")
-        review_row = review.open_review(session, clock, app, decision, doc.parameters)
-    else:
-        lifecycle.transition(session, clock, app, ApplicationStatus.APPROVED, "自动审批通过")
+        session.execute(table_insert(Review), review_row)
+        review_id = review_row["id"]
     audit.record(
         session,
         "application.decide",
         "application",
-        app.id,
+        app_id,
         after={
-            "reference": app.reference,
+            "reference": app_values["reference"],
             "enterprise_id": enterprise.id,
             "product_code": product.code,
             "requested_amount_fen": data.requested_amount_fen,
-            "decision_id": decision.id,
+            "decision_id": decision_id,
             "outcome": outcome.outcome,
             "limit_fen": outcome.limit_fen,
             "rate_bp": outcome.rate_bp,
@@ -597,24 +618,9 @@ def apply(
             "codes": [h.code for h in outcome.hits],
         },
     )
-    session.flush()
-    history = [
-        ApplicationEventOut(
-            from_status=None,
-            to_status=ApplicationStatus.SUBMITTED.value,
-            reason="提交申请",
-            actor_name=actor.name,
-            occurred_at=now,
-        ),
-        ApplicationEventOut(
-            from_status=ApplicationStatus.SUBMITTED.value,
-            to_status=app.status,
-            reason=f"自动审批 {outcome.outcome}",
-            actor_name=SYSTEM_NAME,
-            occurred_at=app.decided_at or now,
-        ),
-    ]
-    out = _application_out(app, decision, history, review_row.id if review_row else None)
+    history = [ApplicationEventOut.model_validate(e) for e in events]
+    out = _application_out(Application(**app_values), Decision(**decision_values), history,
+                           review_id)  # fmt: skip
     idempotency.remember(
         session, clock, scope, idempotency_key, payload, out.model_dump(mode="json")
     )

@@ -62,8 +62,16 @@ def test_clean_enterprise_is_approved_within_every_cap(
     assert line.status == "pending_signature"
     assert line.limit_fen == decision["limit_fen"] and line.rate_bp == decision["rate_bp"]
     assert str(line.decision_id) == decision["id"]
-    # the status history is visible to the applicant's side
+    # the status history is visible to the applicant's side, as stored (the answer to the
+    # application and a later read show the same history)
     assert [h["to_status"] for h in body["history"]] == ["submitted", "approved"]
+    shown = client.get(
+        f"/api/v1/applications/{body['id']}", headers=headers_for(Role.CUSTOMER_MANAGER)
+    ).json()
+    assert shown["history"] == body["history"]
+    assert {k: shown[k] for k in body if k != "decision"} == {
+        k: v for k, v in body.items() if k != "decision"
+    }
     # lineage: features, snapshots, policy and model versions (staff)
     lineage = client.get(
         f"/api/v1/decisions/{decision['id']}", headers=headers_for(Role.CREDIT_OFFICER)
