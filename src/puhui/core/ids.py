@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
 import uuid
+from datetime import date
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -33,3 +35,12 @@ def new_id() -> uuid.UUID:
     rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62) | rand
     return uuid.UUID(int=value)
+
+
+def reference_from_id(prefix: str, row_id: uuid.UUID, day: date) -> str:
+    """`PREFIX-20261123-XXXXXXXXXXX`: a business reference from the row's id (its business
+    date and 55 random bits in base32), with no shared counter: concurrent transactions never
+    wait on each other for a number (a per-year counter row is locked until commit). Unique
+    in practice; the column's unique constraint refuses a collision."""
+    tail = base64.b32encode(row_id.bytes[9:16]).decode()[:11]
+    return f"{prefix}-{day:%Y%m%d}-{tail}"

@@ -17,7 +17,6 @@ A refusal anywhere raises and the caller rolls everything back.
 
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,7 @@ from puhui.core.clock import Clock, business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
-from puhui.core.ids import new_id
+from puhui.core.ids import new_id, reference_from_id
 from puhui.core.models import Role, User
 from puhui.datahub import service as datahub_service
 from puhui.datahub.connectors import Connectors
@@ -178,13 +177,6 @@ _OUTCOME_STATUS = {
     "decline": ApplicationStatus.DECLINED,
     "refer": ApplicationStatus.REFERRED,
 }
-
-
-def _reference(app_id: uuid.UUID, clock: Clock) -> str:
-    """`APP-20261123-XXXXXXXXXXX`: the business date and 55 random bits of the id (base32); no
-    shared counter, so concurrent applications never wait on each other for a number."""
-    tail = base64.b32encode(app_id.bytes[9:16]).decode()[:11]
-    return f"APP-{business_date(clock):%Y%m%d}-{tail}"
 
 
 def _product(session: Session, clock: Clock, code: str) -> Product:
@@ -524,7 +516,7 @@ def apply(
     app_id = new_id()
     app_values: dict[str, Any] = {
         "id": app_id,
-        "reference": _reference(app_id, clock),
+        "reference": reference_from_id("APP", app_id, business_date(clock)),
         "enterprise_id": enterprise.id,
         "product_code": product.code,
         "requested_amount_fen": data.requested_amount_fen,

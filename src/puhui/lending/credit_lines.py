@@ -20,7 +20,7 @@ from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.errors import InvalidInput
-from puhui.core.ids import new_id
+from puhui.core.ids import new_id, reference_from_id
 from puhui.core.money import format_fen
 from puhui.lending import loans
 from puhui.lending.errors import (
@@ -163,9 +163,10 @@ def create_line_from_offer(
     if offer.expiry_date < today:
         raise InvalidInput(field="expiry_date")
     now = clock.now()
+    line_id = new_id()
     line = CreditLine(
-        id=new_id(),
-        reference=loans.next_reference(session, "CL", today.year),
+        id=line_id,
+        reference=reference_from_id("CL", line_id, today),  # no counter: offers never wait
         enterprise_id=offer.enterprise_id,
         product_code=product.code,
         status=LineStatus.PENDING_SIGNATURE.value,

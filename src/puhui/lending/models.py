@@ -169,7 +169,7 @@ class CreditLine(IdMixin, Base):
         Index("ix_lending_credit_line_status_expiry", "status", "expiry_date"),
     )
 
-    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
     enterprise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("parties_enterprise.id"), index=True
     )

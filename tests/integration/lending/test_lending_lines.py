@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -79,7 +80,8 @@ def test_offer_creates_a_pending_line_once_per_decision(
     offer = _offer(ent.id, clock)
     line = lending.create_line_from_offer(session, clock, **offer.model_dump())
     assert line.status == LineStatus.PENDING_SIGNATURE
-    assert line.reference.startswith(f"CL-{business_date(clock).year}-")
+    # from the id, no counter: CL-<business date>-<11 base32 characters>
+    assert re.fullmatch(f"CL-{business_date(clock):%Y%m%d}-[A-Z2-7]{{11}}", line.reference)
     assert (line.limit_fen, line.used_fen, line.available_fen) == (30_000_000, 0, 30_000_000)
     same = lending.create_line_from_offer(session, clock, **offer.model_dump())
     assert same.id == line.id
