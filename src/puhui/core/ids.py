@@ -12,6 +12,30 @@ from datetime import date
 _lock = threading.Lock()
 _last_ms = 0
 _seq = 0
+# Random bytes from the OS taken 4 KiB at a time: os.urandom per id was two system calls, each
+# letting go of the GIL and waiting to get it back behind the other threads of a busy worker.
+_POOL_SIZE = 4096
+_pool = b""
+_pool_at = 0
+
+
+def _random_bytes(n: int) -> bytes:
+    """`n` bytes from the OS's random source (buffered; call with `_lock` held)."""
+    global _pool, _pool_at
+    if _pool_at + n > len(_pool):
+        _pool, _pool_at = os.urandom(_POOL_SIZE), 0
+    out = _pool[_pool_at : _pool_at + n]
+    _pool_at += n
+    return out
+
+
+def _after_fork() -> None:
+    """In a forked child: not the parent's remaining bytes, and a lock no parent thread holds."""
+    global _pool, _pool_at, _lock
+    _pool, _pool_at, _lock = b"", 0, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def new_id() -> uuid.UUID:
@@ -29,10 +53,10 @@ def new_id() -> uuid.UUID:
                 ms += 1
                 _seq = 0
         else:
-            _seq = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _seq = int.from_bytes(_random_bytes(2), "big") & 0x3FF
         _last_ms = ms
         seq = _seq
-    rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        rand = int.from_bytes(_random_bytes(8), "big") & ((1 << 62) - 1)
     value = (ms << 80) | (0x7 << 76) | (seq << 64) | (0b10 << 62) | rand
     return uuid.UUID(int=value)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -38,6 +39,20 @@ def test_ids_are_time_sortable_and_unique() -> None:
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert all(i.version == 7 for i in ids[:10])
+
+
+def test_ids_after_fork_do_not_repeat_the_parent() -> None:
+    """The random bytes are buffered: a forked child must not hand out the parent's rest."""
+    new_id()  # the buffer is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id's random bits to the parent
+        os.write(write, new_id().bytes[8:])
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 8)
+    os.waitpid(pid, 0)
+    assert len(child) == 8 and child != new_id().bytes[8:]
 
 
 def test_business_date_is_shanghai() -> None:
