@@ -34,11 +34,9 @@ from cryptography.exceptions import InvalidTag
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Select,
     and_,
     bindparam,
-    insert,
     inspect,
     or_,
     select,
@@ -51,6 +49,7 @@ from puhui.consents.models import Consent, ConsentScope, Purpose
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
+from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id
 from puhui.datahub.connectors import (
@@ -258,33 +257,30 @@ _SubjectSource = tuple[SubjectType, str, SourceName]
 
 
 @cache
-def _insert(model: type[SnapshotRow] | type[PullRow]) -> Insert:
-    """A bulk INSERT that keeps rows with and without a person in one statement (the ORM would
-    otherwise group the rows by which of their values are None)."""
-    return insert(model).execution_options(render_nulls=True)
-
-
-@cache
-def _reusable_statement(subjects: int) -> Select[SnapshotRow]:
-    """Snapshots of `subjects` subjects (type, key, sources) fetched after `oldest`, newest
-    first; built once per number of subjects with bound parameters."""
+def _reusable_statement(shape: tuple[int, ...]) -> Select[Any]:
+    """Snapshot rows (Core: column values, no ORM objects) of len(shape) subjects (type_i,
+    key_i) and shape[i] sources each (source_i_j), fetched after `oldest`, newest first; built
+    once per shape with plain bound parameters (an expanding IN is rendered again on every
+    run)."""
     column = SnapshotRow.__table__.c
 
-    def subject(i: int) -> ColumnElement[bool]:
+    def subject(i: int, sources: int) -> ColumnElement[bool]:
         return and_(
-            SnapshotRow.subject_type == bindparam(f"type_{i}", type_=column.subject_type.type),
-            SnapshotRow.subject_key == bindparam(f"key_{i}", type_=column.subject_key.type),
-            SnapshotRow.source.in_(bindparam(f"sources_{i}", expanding=True)),
+            column.subject_type == bindparam(f"type_{i}", type_=column.subject_type.type),
+            column.subject_key == bindparam(f"key_{i}", type_=column.subject_key.type),
+            column.source.in_(
+                [bindparam(f"source_{i}_{j}", type_=column.source.type) for j in range(sources)]
+            ),
         )
 
     return (
-        select(SnapshotRow)
+        select(*column)
         .where(
-            or_(*(subject(i) for i in range(subjects))),
-            SnapshotRow.fetched_at > bindparam("oldest", type_=column.fetched_at.type),
-            SnapshotRow.fetched_at <= bindparam("now", type_=column.fetched_at.type),
+            or_(*(subject(i, n) for i, n in enumerate(shape))),
+            column.fetched_at > bindparam("oldest", type_=column.fetched_at.type),
+            column.fetched_at <= bindparam("now", type_=column.fetched_at.type),
         )
-        .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
+        .order_by(column.fetched_at.desc(), column.id.desc())
     )
 
 
@@ -377,18 +373,18 @@ def pull_many(
         params: dict[str, Any] = {"oldest": oldest, "now": now}
         for i, ((subject_type, subject_key), sources) in enumerate(by_subject.items()):
             params.update({f"type_{i}": subject_type.value, f"key_{i}": subject_key})
-            params[f"sources_{i}"] = sources
-        candidates = session.scalars(_reusable_statement(len(by_subject)), params)
-        for row in candidates:
-            source = SourceName(row.source)
-            wanted_key = (SubjectType(row.subject_type), row.subject_key, source)
+            params.update({f"source_{i}_{j}": source for j, source in enumerate(sources)})
+        shape = tuple(len(sources) for sources in by_subject.values())
+        for mapping in session.execute(_reusable_statement(shape), params).mappings():
+            source = SourceName(mapping["source"])
+            wanted_key = (SubjectType(mapping["subject_type"]), mapping["subject_key"], source)
             if (
                 wanted_key in first_ask
                 and wanted_key not in reusable
-                and row.provider == connectors.for_source(source).name
-                and row.fetched_at > now - connectors.ttl_for(source)
+                and mapping["provider"] == connectors.for_source(source).name
+                and mapping["fetched_at"] > now - connectors.ttl_for(source)
             ):
-                reusable[wanted_key] = _values(row)
+                reusable[wanted_key] = dict(mapping)
 
     def fetch(keys: list[_SubjectSource]) -> dict[_SubjectSource, _Fetched]:
         jobs = [
@@ -440,7 +436,7 @@ def pull_many(
             "latency_ms": item.latency_ms,
         }
     if new_rows:
-        session.execute(_insert(SnapshotRow), list(new_rows.values()))
+        session.execute(table_insert(SnapshotRow), list(new_rows.values()))
 
     actor = audit.current_actor(session)
     results: list[dict[SourceName, Snapshot]] = []
@@ -475,7 +471,7 @@ def pull_many(
                 fresh.add(key)
             result[source] = _to_snapshot(cipher, values, payload, pull_id=pull_id, reused=reused)
         results.append(result)
-    session.execute(_insert(PullRow), pull_rows)
+    session.execute(table_insert(PullRow), pull_rows)
     return results
 
 
