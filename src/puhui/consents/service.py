@@ -42,6 +42,7 @@ from puhui.consents.schemas import DEFAULT_VALID_DAYS, MAX_VALID_DAYS, ConsentOu
 from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
+from puhui.core.db import add_persistent
 from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
 from puhui.core.ids import new_id
@@ -272,30 +273,36 @@ def grant_bundles(
 
     now = clock.now()
     expires_at = now + timedelta(days=valid_days)
-    granted = [
+    rows = [
         [
-            Consent(
-                id=new_id(),
-                enterprise_id=enterprise_id,
-                person_id=bundle.person_id,
-                source=source.value,
-                purpose=purpose.value,
-                scope=ConsentScope(bundle.scope).value,
-                channel=channel.value,
-                text_version=text.version,
-                text_lang=text_lang,
-                text_sha256=text.sha256(text_lang),
-                granted_at=now,
-                expires_at=expires_at,
-                granted_by_user_id=granted_by,
-            )
+            {
+                "id": new_id(),
+                "enterprise_id": enterprise_id,
+                "person_id": bundle.person_id,
+                "source": source.value,
+                "purpose": purpose.value,
+                "scope": ConsentScope(bundle.scope).value,
+                "channel": channel.value,
+                "text_version": text.version,
+                "text_lang": text_lang,
+                "text_sha256": text.sha256(text_lang),
+                "granted_at": now,
+                "expires_at": expires_at,
+                "granted_by_user_id": granted_by,
+                "revoked_at": None,
+                "revoked_by_user_id": None,
+                "revoke_reason": None,
+                "superseded_by_id": None,
+            }
             for source, text in items
         ]
         for bundle, items in zip(bundles, agreed, strict=True)
     ]
-    every = [c for group in granted for c in group]
-    session.add_all(every)
-    session.flush()  # one multi-row INSERT (ids are made here, not by the database)
+    # One multi-row INSERT; the consents are then persistent rows of the session, as after a
+    # flush (ids are made here, not by the database).
+    every = add_persistent(session, Consent, [row for group in rows for row in group])
+    sizes = [len(group) for group in rows]
+    granted = [every[sum(sizes[:i]) : sum(sizes[: i + 1])] for i in range(len(sizes))]
     superseded = _supersede(session, now, enterprise_id, purpose, every)
 
     for bundle, group in zip(bundles, granted, strict=True):

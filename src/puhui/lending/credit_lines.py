@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
+from puhui.core.db import add_persistent
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id, reference_from_id
 from puhui.core.money import format_fen
@@ -164,26 +165,33 @@ def create_line_from_offer(
         raise InvalidInput(field="expiry_date")
     now = clock.now()
     line_id = new_id()
-    line = CreditLine(
-        id=line_id,
-        reference=reference_from_id("CL", line_id, today),  # no counter: offers never wait
-        enterprise_id=offer.enterprise_id,
-        product_code=product.code,
-        status=LineStatus.PENDING_SIGNATURE.value,
-        limit_fen=offer.limit_fen,
-        used_fen=0,
-        rate_bp=offer.rate_bp,
-        term_months=offer.term_months,
-        repayment_method=offer.repayment_method.value,
-        expiry_date=offer.expiry_date,
-        decision_id=offer.decision_id,
-        contract_id=None,
-        activated_at=None,
-        last_limit_change_date=None,
-        created_at=now,
-        updated_at=now,
+    # Written at once with one Core INSERT and kept in the session as a persistent row (its
+    # event follows and refers to it).
+    [line] = add_persistent(
+        session,
+        CreditLine,
+        [
+            {
+                "id": line_id,
+                "reference": reference_from_id("CL", line_id, today),  # no counter to wait on
+                "enterprise_id": offer.enterprise_id,
+                "product_code": product.code,
+                "status": LineStatus.PENDING_SIGNATURE.value,
+                "limit_fen": offer.limit_fen,
+                "used_fen": 0,
+                "rate_bp": offer.rate_bp,
+                "term_months": offer.term_months,
+                "repayment_method": offer.repayment_method.value,
+                "expiry_date": offer.expiry_date,
+                "decision_id": offer.decision_id,
+                "contract_id": None,
+                "activated_at": None,
+                "last_limit_change_date": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
     )
-    session.add(line)  # written with its event at the next flush
     loans.line_event(
         session,
         clock,

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock
+from puhui.core.db import table_insert
+from puhui.core.ids import new_id
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
 from puhui.lending import schedules
@@ -177,20 +179,22 @@ def line_event(
     reason: str = "",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(
-        CreditLineEvent(
-            line_id=line.id,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            old_limit_fen=old_limit_fen,
-            new_limit_fen=new_limit_fen,
-            reason=reason,
-            detail=detail,
-            actor=actor_name(session),
-            business_date=business_date,
-            occurred_at=clock.now(),
-        )
+    session.execute(  # Core: an append-only history row, not needed as an object
+        table_insert(CreditLineEvent),
+        {
+            "id": new_id(),
+            "line_id": line.id,
+            "kind": kind,
+            "from_status": from_status,
+            "to_status": to_status,
+            "old_limit_fen": old_limit_fen,
+            "new_limit_fen": new_limit_fen,
+            "reason": reason,
+            "detail": detail,
+            "actor": actor_name(session),
+            "business_date": business_date,
+            "occurred_at": clock.now(),
+        },
     )
 
 
