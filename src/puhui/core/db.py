@@ -25,12 +25,14 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    configure_mappers,
     make_transient_to_detached,
     mapped_column,
     sessionmaker,
@@ -91,7 +93,8 @@ _M = TypeVar("_M", bound=Base)
 def table_insert(model: type[Base]) -> Insert:
     """A Core INSERT into the model's table, built once: for rows written complete and not
     needed as session objects afterwards (no unit-of-work bookkeeping; on a hot path that cost
-    more than the statement). Not autoflushed: pending objects are flushed at commit."""
+    more than the statement). Run through the session, it autoflushes pending objects first
+    like any statement."""
     return insert(cast(Table, model.__table__))
 
 
@@ -109,9 +112,16 @@ def add_persistent(session: Session, model: type[_M], rows: Sequence[dict[str, A
     if not rows:
         return []
     session.execute(table_insert(model), list(rows))
-    objects = [model(**row) for row in rows]
-    for obj in objects:
+    # Built as the ORM builds a loaded row (values straight into the instance's dict, no
+    # attribute events: the constructor's were most of the cost), then given its identity.
+    configure_mappers()  # as a constructor would (a no-op once done)
+    manager = inspect(model).class_manager
+    objects: list[_M] = []
+    for row in rows:
+        obj = cast(_M, manager.new_instance())
+        obj.__dict__.update(row)
         make_transient_to_detached(obj)
+        objects.append(obj)
     session.add_all(objects)
     return objects
 
