@@ -114,8 +114,10 @@ def add_persistent(session: Session, model: type[_M], rows: Sequence[dict[str, A
     session.execute(table_insert(model), list(rows))
     # Built as the ORM builds a loaded row (values straight into the instance's dict, no
     # attribute events: the constructor's were most of the cost), then given its identity.
-    configure_mappers()  # as a constructor would (a no-op once done)
-    manager = inspect(model).class_manager
+    mapper = inspect(model)
+    if not mapper.configured:
+        configure_mappers()  # as a constructor would
+    manager = mapper.class_manager
     objects: list[_M] = []
     for row in rows:
         obj = cast(_M, manager.new_instance())
