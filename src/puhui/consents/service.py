@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import islice
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, Update, and_, bindparam, case, or_, select, update
@@ -301,8 +302,8 @@ def grant_bundles(
     # One multi-row INSERT; the consents are then persistent rows of the session, as after a
     # flush (ids are made here, not by the database).
     every = add_persistent(session, Consent, [row for group in rows for row in group])
-    sizes = [len(group) for group in rows]
-    granted = [every[sum(sizes[:i]) : sum(sizes[: i + 1])] for i in range(len(sizes))]
+    in_order = iter(every)
+    granted = [list(islice(in_order, len(group))) for group in rows]
     superseded = _supersede(session, now, enterprise_id, purpose, every)
 
     for bundle, group in zip(bundles, granted, strict=True):

@@ -579,8 +579,7 @@ def apply(
         "decided_at": decided_at,
     }
     # Core INSERTs: the rows are complete and not needed as session objects (the ORM's unit of
-    # work cost more than the statements). The offer line (ORM) is flushed at commit; no
-    # foreign key ties these rows to it.
+    # work cost more than the statements). No foreign key ties them to the offer line.
     session.execute(table_insert(Application), app_values)
     session.execute(table_insert(ApplicationEvent), events)
     session.execute(table_insert(Decision), decision_values)
