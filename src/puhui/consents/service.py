@@ -49,7 +49,6 @@ from puhui.core.i18n import Lang
 from puhui.core.ids import new_id
 from puhui.datahub.payloads import SourceName
 from puhui.parties import service as parties_service
-from puhui.parties.models import RelationKind
 
 
 def _text_to_agree(
@@ -143,12 +142,7 @@ def _check_people(session: Session, enterprise_id: uuid.UUID, people: set[uuid.U
     """Every person must be a legal representative of the enterprise (one query for all)."""
     if not people:
         return
-    representatives = {
-        rel.person_id
-        for rel in parties_service.relationships_of(session, enterprise_id)
-        if rel.kind == RelationKind.LEGAL_REPRESENTATIVE.value
-    }
-    if not people <= representatives:
+    if not people <= set(parties_service.legal_representatives_of(session, enterprise_id)):
         raise PersonNotLegalRepresentative(field="person_id")
 
 

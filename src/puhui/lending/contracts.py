@@ -62,7 +62,6 @@ from puhui.lending.contract_pdf import (
 )
 from puhui.lending.contract_words import format_yuan, mask_name
 from puhui.parties import service as parties_service
-from puhui.parties.models import RelationKind
 
 __all__ = [
     "ContractFontMissing",
@@ -191,16 +190,10 @@ def _next_reference(session: Session, clock: Clock) -> str:
 
 
 def _legal_representative(session: Session, enterprise_id: uuid.UUID) -> uuid.UUID:
-    reps = [
-        r
-        for r in parties_service.relationships_of(session, enterprise_id)
-        if r.kind == RelationKind.LEGAL_REPRESENTATIVE.value and r.person_id is not None
-    ]
+    reps = parties_service.legal_representatives_of(session, enterprise_id)
     if not reps:
         raise LegalRepresentativeMissing()
-    person_id = reps[-1].person_id  # the most recently recorded one
-    assert person_id is not None
-    return person_id
+    return reps[-1]  # the most recently recorded one
 
 
 def _status(contract: Contract) -> ContractStatus:

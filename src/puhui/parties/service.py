@@ -279,6 +279,27 @@ def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relatio
     return list(session.scalars(_relationships_statement(), {"enterprise_id": enterprise_id}))
 
 
+@cache
+def _legal_representatives_statement() -> Select[uuid.UUID | None]:
+    return (
+        select(Relationship.person_id)
+        .where(
+            Relationship.enterprise_id
+            == bindparam("enterprise_id", type_=Relationship.enterprise_id.type),
+            Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
+            Relationship.person_id.is_not(None),
+        )
+        .order_by(Relationship.created_at)
+    )
+
+
+def legal_representatives_of(session: Session, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
+    """The people recorded as the enterprise's legal representative, oldest record first (ids
+    only: what a consent or a contract checks, on the decision's hot path)."""
+    ids = session.scalars(_legal_representatives_statement(), {"enterprise_id": enterprise_id})
+    return [i for i in ids if i is not None]
+
+
 # --- related parties (read-only look-ups other domains use) ------------------------------------
 
 GROUP_PERSON_KINDS = (

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puhui.core.models import AuditEvent, Role
+from puhui.parties import service
 from puhui.parties.models import Enterprise, Person
 
 ENTERPRISE: dict[str, Any] = {
@@ -135,6 +137,31 @@ def test_relationships(client: TestClient, headers_for: Any) -> None:
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_relationship"
     rels = client.get(f"/api/v1/enterprises/{ent['id']}/relationships", headers=cm).json()
     assert {r["kind"] for r in rels} == {"shareholder", "upstream"}
+
+
+def test_legal_representatives_of_lists_only_them_oldest_first(
+    client: TestClient, headers_for: Any, session: Session
+) -> None:
+    cm = headers_for(Role.CUSTOMER_MANAGER)
+    ent = client.post("/api/v1/enterprises", json=ENTERPRISE, headers=cm).json()
+    first = client.post("/api/v1/people", json=PERSON, headers=cm).json()
+    second = client.post(
+        "/api/v1/people",
+        json={**PERSON, "resident_id": "110105198001010032", "mobile": "13800138001"},
+        headers=cm,
+    ).json()
+    for kind, person in (("shareholder", first), ("legal_representative", first),
+                         ("legal_representative", second)):  # fmt: skip
+        share = {"share_pct": "40"} if kind == "shareholder" else {}
+        r = client.post(
+            f"/api/v1/enterprises/{ent['id']}/relationships",
+            json={"kind": kind, "person_id": person["id"], **share},
+            headers=cm,
+        )
+        assert r.status_code == 201, r.text
+    reps = service.legal_representatives_of(session, uuid.UUID(ent["id"]))
+    assert reps == [uuid.UUID(first["id"]), uuid.UUID(second["id"])]
+    assert service.legal_representatives_of(session, uuid.uuid4()) == []
 
 
 def test_borrower_sees_only_its_own_enterprise(client: TestClient, headers_for: Any) -> None:
