@@ -1,12 +1,13 @@
 """Public functions of the consents domain. They never commit; the caller owns the transaction.
 
 `grant_bundles` grants several bundles (one screen of consents each: sources under one scope and
-person, e.g. an application's enterprise sources and its legal representative's credit report)
-at once: every check of every bundle comes first, so a refused call writes nothing; then one
-multi-row INSERT of the new consents and one UPDATE … RETURNING that supersedes the live consents
-they replace (plus one query of the relationships when a bundle is a legal representative's),
-and one `consent.grant` audit event per bundle, on the enterprise, listing each consent with its
-source, scope, person, text and the ids it superseded. `grant_bundle` and `grant` are one bundle.
+person, e.g. an application's enterprise sources and its legal representative's credit report) at
+once: every check of every bundle comes first, so a refused call writes nothing; then one multi-row
+INSERT of the new consents and one UPDATE … RETURNING that supersedes the live consents they
+replace (plus one query of the legal representatives' ids when a bundle is a legal
+representative's), and one `consent.grant` audit event per bundle, on the enterprise, listing each
+consent with its source, scope, person, text and the ids it superseded. `grant_bundle` and `grant`
+are one bundle.
 
 `live_consent` / `live_consents` / `live_consents_many` are what the data hub asks before a pull:
 a consent is live when it was granted, has not expired, and was neither revoked nor superseded.
@@ -231,7 +232,7 @@ def grant_bundles(
     nothing. A live consent for the same source, purpose, scope and person is superseded by the
     new one. The same source, scope and person may not appear in two bundles of one call. Writes:
     one multi-row INSERT of the new consents, one UPDATE of the superseded ones (plus one query
-    of the enterprise's relationships when a bundle is for a legal representative), and one
+    of the enterprise's legal representatives when a bundle is for one of them), and one
     `consent.grant` audit event per bundle listing its consents and what each superseded.
     Returns the new consents, bundle by bundle, in the order of each bundle's sources.
     """

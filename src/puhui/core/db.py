@@ -98,12 +98,17 @@ def table_insert(model: type[Base]) -> Insert:
     return insert(cast(Table, model.__table__))
 
 
+@cache
+def _column_names(model: type[Base]) -> frozenset[str]:
+    return frozenset(model.__table__.columns.keys())
+
+
 def add_persistent(session: Session, model: type[_M], rows: Sequence[dict[str, Any]]) -> list[_M]:
     """INSERT complete rows (every column given) with one Core statement and put the matching
     objects in the session as persistent, loaded and unmodified, as a flush would have left
     them — without the unit of work's bookkeeping (on a hot path the flush of a few objects
     cost more than their INSERT)."""
-    columns = set(model.__table__.columns.keys())
+    columns = _column_names(model)
     for row in rows:
         if row.keys() != columns:
             raise ValueError(
@@ -192,15 +197,29 @@ def finish_failed(session: Session) -> None:
         session.rollback()
 
 
+def end_unit_of_work(session: Session, succeeded: bool) -> None:
+    """Commit a unit of work that succeeded (a failing commit ends it as failed and raises),
+    else end it as failed; close the session either way."""
+    try:
+        if not succeeded:
+            finish_failed(session)
+            return
+        try:
+            session.commit()
+        except BaseException:
+            finish_failed(session)
+            raise
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit once at the end, or roll back on any exception."""
     session = factory()
     try:
         yield session
-        session.commit()
     except BaseException:
-        finish_failed(session)
+        end_unit_of_work(session, succeeded=False)
         raise
-    finally:
-        session.close()
+    end_unit_of_work(session, succeeded=True)

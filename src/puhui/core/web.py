@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
-from puhui.core.db import finish_failed
+from puhui.core.db import end_unit_of_work
 from puhui.core.i18n import Lang, pick_language
 from puhui.core.runtime import Runtime
 
@@ -74,31 +74,16 @@ class UnitOfWorkRoute(APIRoute):
                 ),
             )
             request.state.db = session
+            # Commit (or roll back) and close in one thread hop.
             try:
                 response = await original(request)
             except BaseException:
-                await run_in_threadpool(_end, session, False)
+                await run_in_threadpool(end_unit_of_work, session, False)
                 raise
-            await run_in_threadpool(_end, session, response.status_code < 400)
+            await run_in_threadpool(end_unit_of_work, session, response.status_code < 400)
             return response
 
         return handler
-
-
-def _end(session: Session, succeeded: bool) -> None:
-    """Commit a unit of work that succeeded, else end it as failed; close it either way (one
-    thread hop for both)."""
-    try:
-        if not succeeded:
-            finish_failed(session)
-            return
-        try:
-            session.commit()
-        except BaseException:
-            finish_failed(session)
-            raise
-    finally:
-        session.close()
 
 
 # The dependencies below are `async def` on purpose: they only read request state, and FastAPI

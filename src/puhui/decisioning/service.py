@@ -180,15 +180,10 @@ _OUTCOME_STATUS = {
 
 
 def _product(session: Session, clock: Clock, code: str) -> Product:
-    try:
-        product = lending_service.get_product(session, code)
-    except ProductNotFound:
-        # a fresh database: the default catalogue is created on first use
-        lending_service.ensure_default_products(session, clock)
-        try:
-            product = lending_service.get_product(session, code)
-        except ProductNotFound as exc:
-            raise UnknownProduct(field="product_code", product_code=code) from exc
+    try:  # on a fresh database the default catalogue is created on first use
+        product = lending_service.get_product_or_default(session, clock, code)
+    except ProductNotFound as exc:
+        raise UnknownProduct(field="product_code", product_code=code) from exc
     if not product.is_active:
         raise UnknownProduct(field="product_code", product_code=code)
     return product

@@ -32,24 +32,12 @@ from puhui.lending.errors import (
     LineNotActive,
     MethodNotAllowed,
     OfferOutOfBounds,
-    ProductNotFound,
 )
 from puhui.lending.models import CreditLine, CreditLineEvent, LineStatus, Product
-from puhui.lending.products import CEILING_FEN, DEFAULT_CODES, ensure_default_products, get_product
+from puhui.lending.products import CEILING_FEN, get_product, get_product_or_default
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.schemas import Offer
 from puhui.parties import service as parties_service
-
-
-def _product_for_offer(session: Session, clock: Clock, code: str) -> Product:
-    """The product; a default product missing from a fresh database is created first."""
-    try:
-        return get_product(session, code)
-    except ProductNotFound:
-        if code not in DEFAULT_CODES:
-            raise
-    ensure_default_products(session, clock)
-    return get_product(session, code)
 
 
 def _check_bounds(product: Product, offer: Offer) -> None:
@@ -158,7 +146,7 @@ def create_line_from_offer(
             raise DecisionAlreadyUsed(field="decision_id")
     parties_service.get_enterprise(session, enterprise_id)
     if product is None or product.code != offer.product_code:
-        product = _product_for_offer(session, clock, offer.product_code)
+        product = get_product_or_default(session, clock, offer.product_code)
     _check_bounds(product, offer)
     today = business_date(clock)
     if offer.expiry_date < today:

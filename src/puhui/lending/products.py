@@ -181,6 +181,18 @@ def get_product(session: Session, code: str) -> Product:
     return product
 
 
+def get_product_or_default(session: Session, clock: Clock, code: str) -> Product:
+    """The product; a default product missing from a fresh database is created first (one
+    query when the product exists)."""
+    try:
+        return get_product(session, code)
+    except ProductNotFound:
+        if code not in DEFAULT_CODES:
+            raise
+    ensure_default_products(session, clock)
+    return get_product(session, code)
+
+
 def list_products(session: Session) -> list[Product]:
     return list(session.scalars(select(Product).where(Product.is_active).order_by(Product.code)))
 

@@ -1,7 +1,7 @@
 """Public functions of the lending domain. Other domains call lending only through this module
 (and `puhui.lending.schemas`). Services never commit; the caller owns the unit of work.
 
-Products        ensure_default_products, get_product, list_products
+Products        ensure_default_products, get_product, get_product_or_default, list_products
 Credit lines    create_line_from_offer, get_line, get_line_for, list_lines, line_history,
                 activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines
 Drawdowns       draw
@@ -61,7 +61,12 @@ from puhui.lending.models import (
     Repayment,
 )
 from puhui.lending.overdue import accrue_overdue
-from puhui.lending.products import ensure_default_products, get_product, list_products
+from puhui.lending.products import (
+    ensure_default_products,
+    get_product,
+    get_product_or_default,
+    list_products,
+)
 from puhui.lending.relief import auto_limit_increase, defer, renew_without_principal
 from puhui.lending.repayments import (
     auto_debit_due,
@@ -90,6 +95,7 @@ __all__ = [
     "get_line_for",
     "get_loan_for",
     "get_product",
+    "get_product_or_default",
     "line_history",
     "list_lines",
     "list_loans",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -280,9 +280,10 @@ def relationships_of(session: Session, enterprise_id: uuid.UUID) -> list[Relatio
 
 
 @cache
-def _legal_representatives_statement() -> Select[uuid.UUID | None]:
+def _legal_representatives_statement() -> Select[uuid.UUID]:
+    person_id = cast("ColumnElement[uuid.UUID]", Relationship.person_id)  # not NULL: see below
     return (
-        select(Relationship.person_id)
+        select(person_id)
         .where(
             Relationship.enterprise_id
             == bindparam("enterprise_id", type_=Relationship.enterprise_id.type),
@@ -296,8 +297,9 @@ def _legal_representatives_statement() -> Select[uuid.UUID | None]:
 def legal_representatives_of(session: Session, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
     """The people recorded as the enterprise's legal representative, oldest record first (ids
     only: what a consent or a contract checks, on the decision's hot path)."""
-    ids = session.scalars(_legal_representatives_statement(), {"enterprise_id": enterprise_id})
-    return [i for i in ids if i is not None]
+    return list(
+        session.scalars(_legal_representatives_statement(), {"enterprise_id": enterprise_id})
+    )
 
 
 # --- related parties (read-only look-ups other domains use) ------------------------------------
