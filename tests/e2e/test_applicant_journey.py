@@ -9,6 +9,7 @@ import re
 import sqlite3
 
 import httpx
+from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
 from puhui.demo import DEMO_PASSWORD, journey_firms
@@ -118,10 +119,12 @@ def test_applicant_journey_from_qr_code_to_repayment(
     assert desktop.request.get(cockpit).json()["applications"] == before + 1
 
     # large-type mode and the English switch
+    # each link loads a new page: expect() waits for it (reading at once races the navigation)
     page.get_by_role("link", name="大字模式").click()
-    assert "simple" in (page.locator("body").get_attribute("class") or "")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bsimple\b"))
     page.get_by_role("link", name="English").click()
-    assert "Every step" in page.content()
+    expect(page.locator("body")).to_contain_text("Every step")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bsimple\b"))  # the mode is kept
     shot(page, "m-journey-9-timeline-en-large")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
 from puhui.demo import DEMO_PASSWORD
@@ -12,13 +13,12 @@ def test_staff_logs_in_and_switches_language(live_server: LiveServer, desktop) -
     page.get_by_label("用户名").fill("officer")
     page.get_by_label("密码").fill("wrong-password-1")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").inner_text() == "用户名或密码错误。"
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误。")
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server.url}/console/")
     assert "欢迎" in page.content()
     shot(page, "console-home-zh")
     page.get_by_role("link", name="English").click()
-    page.wait_for_load_state()
-    assert "Welcome" in page.content()
+    expect(page.locator("body")).to_contain_text("Welcome")  # waits for the new page
     shot(page, "console-home-en")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
 from puhui.demo import DEMO_PASSWORD
@@ -34,20 +35,19 @@ def test_review_approved_by_two_officers(live_server: LiveServer, desktop) -> No
     page.get_by_label("结论").select_option("approve")
     page.get_by_label("理由（必填）").fill("经营稳定，开票连续，同意授信")
     page.get_by_role("button", name="提交").click()
-    assert page.get_by_test_id("review-status").inner_text() == "awaiting_confirmation"
+    expect(page.get_by_test_id("review-status")).to_have_text("awaiting_confirmation")
     shot(page, "console-review-maker")
     # the same officer cannot confirm their own decision
     page.get_by_label("理由（必填）").fill("自己复核")
     page.get_by_role("button", name="确认").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
 
     _login(page, live_server, "officer2")
     page.goto(review_url)
     page.get_by_label("复核意见").select_option("yes")
     page.get_by_label("理由（必填）").fill("复核同意")
     page.get_by_role("button", name="确认").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("review-status").inner_text() in ("approved", "closed")
+    expect(page.get_by_test_id("review-status")).to_have_text(re.compile(r"^(approved|closed)$"))
     shot(page, "console-review-checker")
 
 
@@ -72,7 +72,7 @@ def test_policy_change_needs_a_second_risk_officer(
     # the submitter cannot approve their own version
     page.get_by_label("审批意见").fill("自批")
     page.get_by_role("button", name="批准生效（第二人）").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_test_id("policy-status-2").inner_text() == "pending_approval"
 
     # a second risk officer (the demo has two) approves
@@ -80,8 +80,8 @@ def test_policy_change_needs_a_second_risk_officer(
     page.goto(f"{live_server.url}/console/policies")
     page.get_by_label("审批意见").fill("同意，风险委员会已审议")
     page.get_by_role("button", name="批准生效（第二人）").click()
-    page.wait_for_url(f"{live_server.url}/console/policies")
-    assert page.get_by_test_id("policy-status-2").inner_text() == "active"
+    # the form posts back to the page it is on: wait for the new status, not for the URL
+    expect(page.get_by_test_id("policy-status-2")).to_have_text("active")
     shot(page, "console-policy-approved")
 
 
@@ -91,7 +91,7 @@ def test_cockpit_draws_charts_from_the_json(live_server: LiveServer, desktop) ->
     page.get_by_role("link", name="驾驶舱").click()
     page.wait_for_function("window.puhuiCockpit !== undefined")
     for chart in ("c-days", "c-mix", "c-vintage", "c-reasons"):
-        assert page.locator(f"#{chart} canvas").count() >= 1
+        expect(page.locator(f"#{chart} canvas").first).to_be_attached()
     data = page.evaluate("window.puhuiCockpit")
     assert data["applications"] > 0 and isinstance(data["applications"], int)
     assert 0 < sum(data["applications_per_day"]) <= data["applications"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 from tests.integration.receivables.receivables_world import FACE, make_world
 
@@ -42,7 +43,7 @@ def test_a_proof_expands_and_verifies(live_server: LiveServer, desktop) -> None:
     page.wait_for_url(f"{live_server.url}/console/")
     page.get_by_role("link", name="应收款链").click()
     page.wait_for_url(f"{live_server.url}/console/receivables")
-    assert page.get_by_test_id("latest-checkpoint").is_visible()
+    expect(page.get_by_test_id("latest-checkpoint")).to_be_visible()
     shot(page, "console-receivables-list")
     page.get_by_role("link", name=cert, exact=True).click()
     page.wait_for_url(re.compile(rf"/console/receivables/certificates/{cert}$"))
