@@ -76,7 +76,7 @@ def _with_legal_rep_statement() -> Select[Enterprise, Person]:
         .outerjoin(Relationship, rep)
         .outerjoin(Person, Person.id == Relationship.person_id)
         .where(Enterprise.uscc == bindparam("uscc", type_=Enterprise.uscc.type))
-        .order_by(Relationship.created_at)
+        .order_by(Relationship.created_at.desc(), Relationship.id.desc())  # the current one
         .limit(1)
     )
 
@@ -84,8 +84,11 @@ def _with_legal_rep_statement() -> Select[Enterprise, Person]:
 def find_enterprise_with_legal_rep(
     session: Session, uscc: str
 ) -> tuple[Enterprise | None, Person | None]:
-    """The enterprise of a USCC and its legal representative (the first related, if several),
-    in one query; both are then in the session (a later `get_person` reads no row)."""
+    """The enterprise of a USCC and its current legal representative, in one query; both are
+    then in the session (a later `get_person` reads no row).
+
+    With several recorded, the most recently recorded is the current one — the same one
+    :func:`legal_representatives_of` lists last and a contract names as signer."""
     row = session.execute(_with_legal_rep_statement(), {"uscc": codes.normalize_uscc(uscc)}).first()
     return (None, None) if row is None else (row[0], row[1])
 
@@ -290,13 +293,14 @@ def _legal_representatives_statement() -> Select[uuid.UUID]:
             Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
             Relationship.person_id.is_not(None),
         )
-        .order_by(Relationship.created_at)
+        .order_by(Relationship.created_at, Relationship.id)  # ids are UUIDv7: record order
     )
 
 
 def legal_representatives_of(session: Session, enterprise_id: uuid.UUID) -> list[uuid.UUID]:
-    """The people recorded as the enterprise's legal representative, oldest record first (ids
-    only: what a consent or a contract checks, on the decision's hot path)."""
+    """The people recorded as the enterprise's legal representative, oldest record first, so
+    the last is the current one (ids only: what a consent or a contract checks, on the
+    decision's hot path)."""
     return list(
         session.scalars(_legal_representatives_statement(), {"enterprise_id": enterprise_id})
     )

@@ -139,7 +139,7 @@ def test_relationships(client: TestClient, headers_for: Any) -> None:
     assert {r["kind"] for r in rels} == {"shareholder", "upstream"}
 
 
-def test_legal_representatives_of_lists_only_them_oldest_first(
+def test_legal_representatives_oldest_first_and_the_last_is_current(
     client: TestClient, headers_for: Any, session: Session
 ) -> None:
     cm = headers_for(Role.CUSTOMER_MANAGER)
@@ -161,6 +161,9 @@ def test_legal_representatives_of_lists_only_them_oldest_first(
         assert r.status_code == 201, r.text
     reps = service.legal_representatives_of(session, uuid.UUID(ent["id"]))
     assert reps == [uuid.UUID(first["id"]), uuid.UUID(second["id"])]
+    # the current one — what a decision takes and a contract names as signer — is the last
+    found, current = service.find_enterprise_with_legal_rep(session, ENTERPRISE["uscc"])
+    assert found is not None and current is not None and current.id == reps[-1]
     assert service.legal_representatives_of(session, uuid.uuid4()) == []
 
 
