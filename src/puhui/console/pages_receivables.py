@@ -144,8 +144,9 @@ def certificates_page(
     certs = receivables_service.list_certificates(
         db, principal, status=status, after=after, limit=page_size
     )
+    limits = receivables_service.list_limits(db)
     names = receivables_service.party_names(
-        db, {c.issuer for c in certs} | {c.supplier for c in certs}
+        db, {c.issuer for c in certs} | {c.supplier for c in certs} | {x.party for x in limits}
     )
     return _render(
         request,
@@ -158,6 +159,7 @@ def certificates_page(
         next_after=certs[-1].id if len(certs) == page_size else None,
         head=receivables_service.log_head(db),
         checkpoints=receivables_service.list_checkpoints(db, limit=10),
+        limits=limits,
         can_publish=principal.role in PUBLISHERS,
     )
 

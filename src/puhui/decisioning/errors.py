@@ -146,6 +146,18 @@ class ReviewAwaitingConfirmation(Conflict):
     message_en = "This review was decided by {maker} and waits for a confirmation."
 
 
+class ApprovalNotUsable(DomainError):
+    """An application's approval cannot back a supply-chain limit (see
+    `decisioning.service.take_approval_for_supply_chain`)."""
+
+    code = "approval_not_usable"
+    status = 422
+    title_zh = "审批结果不可用"
+    title_en = "Approval not usable"
+    message_zh = "申请 {reference} 不能用于核定供应链额度：{why_zh}"
+    message_en = "Application {reference} cannot back a supply-chain limit: {why_en}"
+
+
 class OfferAboveCaps(DomainError):
     code = "offer_above_caps"
     status = 422

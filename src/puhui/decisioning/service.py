@@ -1,7 +1,7 @@
 """Public functions of the decisioning domain (闪电贷). They never commit.
 
 Applications  apply, get_application_for, list_applications, application_out, withdraw,
-              mark_offer_accepted
+              mark_offer_accepted, take_approval_for_supply_chain
 Decisions     get_decision, decision_out, replay
 Policies      ensure_seed_policy, active_policy, submit_policy, approve_policy, reject_policy,
               list_policies, get_policy, policy_out
@@ -57,6 +57,7 @@ from puhui.datahub.service import PullRequest
 from puhui.decisioning import lifecycle, repository, review
 from puhui.decisioning.errors import (
     ApplicationNotFound,
+    ApprovalNotUsable,
     DecisionNotFound,
     EnterpriseNotInRegistry,
     LegalRepMismatch,
@@ -89,6 +90,7 @@ from puhui.decisioning.models import (
     ApplicationStatus,
     Decision,
     DecisionKind,
+    DecisionOutcome,
     PolicyStatus,
     PolicyVersion,
     Review,
@@ -141,6 +143,7 @@ __all__ = [
     "reject_policy",
     "replay",
     "submit_policy",
+    "take_approval_for_supply_chain",
     "withdraw",
 ]
 
@@ -741,6 +744,75 @@ def mark_offer_accepted(
         return app
     lifecycle.transition(session, clock, app, ApplicationStatus.ACCEPTED, reason)
     return app
+
+
+def take_approval_for_supply_chain(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    reference: str,
+    limit_fen: int,
+) -> Decision:
+    """An approved application's decision backs a core enterprise's supply-chain limit (the
+    receivables domain calls this when a risk officer grants one "from a decision").
+
+    The application must be the enterprise's and approved with its offer not yet taken; the
+    limit must not exceed the decision's. The approved exposure then goes to the supply chain
+    instead of a revolving line: the offer's line (pending signature) is closed and the
+    application becomes ``accepted`` — one approval is never used twice. Raises and changes
+    nothing otherwise.
+    """
+    app = session.scalar(
+        select(Application).where(Application.reference == reference.strip()).with_for_update()
+    )
+    if app is None:
+        raise ApplicationNotFound(field="application_reference")
+
+    def refuse(why_zh: str, why_en: str) -> ApprovalNotUsable:
+        return ApprovalNotUsable(
+            field="application_reference",
+            reference=app.reference,
+            why_zh=why_zh,
+            why_en=why_en,
+        )
+
+    if app.enterprise_id != enterprise_id:
+        raise refuse("该申请不属于此企业。", "it is another enterprise's application.")
+    if app.status != ApplicationStatus.APPROVED.value:
+        status = ApplicationStatus(app.status)
+        raise refuse(
+            f"申请状态为“{status.zh}”，只有已批准且未签约的申请可以使用。",
+            f"it is {status.value}; only an approved application whose offer is not taken can.",
+        )
+    decision = session.get(Decision, app.latest_decision_id) if app.latest_decision_id else None
+    if decision is None or decision.outcome != DecisionOutcome.APPROVE.value:
+        raise refuse("该申请没有批准决定。", "it has no approving decision.")
+    if limit_fen > decision.limit_fen:
+        raise refuse(
+            f"额度 {limit_fen} 分超过审批额度 {decision.limit_fen} 分。",
+            f"the limit {limit_fen} fen exceeds the approved {decision.limit_fen} fen.",
+        )
+    reason = "审批额度用于供应链核心企业额度"
+    if app.credit_line_id is not None:
+        lending_service.close(session, clock, app.credit_line_id, reason)
+    lifecycle.transition(
+        session,
+        clock,
+        app,
+        ApplicationStatus.ACCEPTED,
+        reason,
+        actor_id=principal.user_id,
+        actor_name=principal.username,
+    )
+    audit.record(
+        session,
+        "application.used_for_supply_chain",
+        "application",
+        app.id,
+        after={"limit_fen": limit_fen, "decision_id": str(decision.id)},
+    )
+    return decision
 
 
 # =========================================================================== decisions

@@ -46,6 +46,13 @@ router = APIRouter(prefix="/api/v1/receivables", route_class=UnitOfWorkRoute, ta
 ACTORS = (Role.BORROWER, Role.CUSTOMER_MANAGER, Role.SERVICE_REP, Role.ADMIN)
 RISK = (Role.RISK_OFFICER, Role.ADMIN)
 SIGNAL_READERS = (Role.RISK_OFFICER, Role.ADMIN, Role.AUDITOR)
+STAFF_READERS = (
+    Role.CUSTOMER_MANAGER,
+    Role.CREDIT_OFFICER,
+    Role.RISK_OFFICER,
+    Role.AUDITOR,
+    Role.ADMIN,
+)
 
 Actor = Annotated[Principal, Depends(require(*ACTORS))]
 Anyone = Annotated[Principal, Depends(require(*EVERYONE))]
@@ -78,6 +85,14 @@ def grant_limit(
 ) -> LimitOut:
     """Grant a core enterprise a supply-chain limit (manual approval with a reason; 0 revokes)."""
     return service.grant_limit(db, clock, cipher, principal, body)
+
+
+@router.get("/limits", response_model=list[LimitOut])
+def list_limits(
+    db: DB, _: Annotated[Principal, Depends(require(*STAFF_READERS))]
+) -> list[LimitOut]:
+    """Every core enterprise's supply-chain limit: used, available, and what approved it."""
+    return service.list_limits(db)
 
 
 @router.get("/limits/{enterprise_id}", response_model=LimitOut)

@@ -21,6 +21,15 @@ class LimitGrant(_In):
     limit_fen: int = Field(ge=0, le=2**53 - 1, description="0 revokes the limit")
     grade: str = Field(min_length=1, max_length=8, description="the core enterprise's grade")
     reason: str = Field(min_length=2, max_length=500)
+    application_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=24,
+        description=(
+            "an approved application of this enterprise whose decision backs the limit "
+            "(its offer is then taken: the pending line closes); without it, a manual approval"
+        ),
+    )
 
 
 class IssueRequest(_In):
@@ -168,7 +177,8 @@ class LimitOut(BaseModel):
     available_fen: int
     grade: str
     reason: str
-    source: str
+    source: str  # manual | decision
+    decision_ref: str | None  # the application whose approval backs it (source decision)
     seq: int
     updated_at: datetime
 

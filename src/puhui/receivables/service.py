@@ -54,6 +54,7 @@ from puhui.core.clock import business_date as clock_business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from puhui.core.money import round_fen
+from puhui.decisioning import service as decisioning_service
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
 from puhui.parties import service as parties_service
@@ -1052,16 +1053,23 @@ def _audit_op(session: Session, log: _Log, cert_id: str | None) -> None:
 # --- limits and pricing -------------------------------------------------------------------------
 
 
-def _limit_out(session: Session, limit: Limit) -> LimitOut:
-    party = session.get(Party, limit.party)
-    outstanding = int(
-        session.scalar(
-            select(func.coalesce(func.sum(CertificateRow.face_fen), 0)).where(
-                CertificateRow.issuer == limit.party, CertificateRow.status.in_(_OUTSTANDING)
-            )
-        )
-        or 0
+def _outstanding_by_issuer(session: Session, parties: Iterable[str]) -> dict[str, int]:
+    """The face of each issuer's outstanding certificates (what its limit carries now)."""
+    rows = session.execute(
+        select(CertificateRow.issuer, func.sum(CertificateRow.face_fen))
+        .where(CertificateRow.issuer.in_(list(parties)), CertificateRow.status.in_(_OUTSTANDING))
+        .group_by(CertificateRow.issuer)
     )
+    return {issuer: int(total or 0) for issuer, total in rows}
+
+
+def _limit_out(
+    session: Session, limit: Limit, party: Party | None = None, outstanding: int | None = None
+) -> LimitOut:
+    if party is None:
+        party = session.get(Party, limit.party)
+    if outstanding is None:
+        outstanding = _outstanding_by_issuer(session, [limit.party]).get(limit.party, 0)
     return LimitOut(
         enterprise_id=party.enterprise_id if party else None,
         party=limit.party,
@@ -1071,6 +1079,7 @@ def _limit_out(session: Session, limit: Limit) -> LimitOut:
         grade=limit.grade,
         reason=limit.reason,
         source=limit.source,
+        decision_ref=limit.decision_ref,
         seq=limit.seq,
         updated_at=limit.updated_at,
     )
@@ -1082,17 +1091,32 @@ def grant_limit(
     cipher: FieldCipher,
     principal: Principal | None,
     data: LimitGrant,
-    *,
-    source: str = "manual",
-    decision_ref: str | None = None,
 ) -> LimitOut:
     """Grant (or change, or with 0 revoke) a core enterprise's supply-chain limit.
 
-    The manual path: a risk officer approves with a reason. A credit decision calls this with
-    ``source="decision"`` and its reference. The platform signs the ``limit`` statement.
+    A risk officer approves with a reason, either manually or from a credit decision: with
+    ``application_reference``, an approved application of the enterprise whose decision's
+    limit covers this one (decisioning takes the approval: its pending offer line closes, it
+    is used once). The platform signs the ``limit`` statement.
     """
     if session.get(Pricing, data.grade) is None:
         raise InvalidInput(field="grade")
+    source, decision_ref = "manual", None
+    if data.application_reference is not None:
+        if data.limit_fen == 0:  # a revocation needs no approval behind it
+            raise InvalidInput(field="limit_fen")
+        if principal is None:
+            raise InvalidInput(field="application_reference")
+        parties_service.get_enterprise(session, data.enterprise_id)
+        decisioning_service.take_approval_for_supply_chain(
+            session,
+            clock,
+            principal,
+            data.enterprise_id,
+            data.application_reference,
+            data.limit_fen,
+        )
+        source, decision_ref = "decision", data.application_reference.strip()
     with _locked_log(session, clock, cipher) as log:
         enterprise = parties_service.get_enterprise(session, data.enterprise_id)
         party = party_for_enterprise(session, clock, enterprise)
@@ -1139,6 +1163,16 @@ def get_limit(session: Session, principal: Principal, enterprise_id: uuid.UUID) 
     if limit is None:
         raise NotFound(None, kind="supply-chain limit", kind_zh="供应链额度", id=str(enterprise_id))
     return _limit_out(session, limit)
+
+
+def list_limits(session: Session) -> list[LimitOut]:
+    """Every core enterprise's supply-chain limit, revoked ones (0) included (staff)."""
+    pairs = list(session.execute(select(Limit, Party).join(Party, Party.code == Limit.party)))
+    outstanding = _outstanding_by_issuer(session, [limit.party for limit, _ in pairs])
+    out = [
+        _limit_out(session, limit, party, outstanding.get(limit.party, 0)) for limit, party in pairs
+    ]
+    return sorted(out, key=lambda limit: (-limit.limit_fen, limit.party))
 
 
 def list_pricing(session: Session) -> list[PricingOut]:

@@ -17,6 +17,7 @@ from tests.integration.receivables.receivables_world import FACE, World, make_wo
 
 from puhui.core.clock import FixedClock
 from puhui.core.models import Role
+from puhui.core.money import format_fen
 from puhui.core.runtime import Runtime
 from puhui.receivables import keys_service, merkle, service
 from puhui.receivables.checkpoint import open_checkpoint
@@ -99,8 +100,22 @@ def test_the_list_shows_certificates_and_signed_checkpoints(
     assert latest is not None and latest.size == chain.checkpoint_size
     assert latest.root in text and latest.note.splitlines()[0] in text
     assert "条操作待下次签名" in text  # the split after the checkpoint is not signed yet
+    # the core enterprise's limit: what the live certificate uses and what approved it
+    code = party_code(session, chain.world.core)
+    limit = re.search(rf'<tr data-party="{code}">(.*?)</tr>', text, re.S)
+    assert limit is not None
+    expected = service.list_limits(session)
+    mine = next(x for x in expected if x.party == code)
+    assert mine.outstanding_fen == FACE and mine.available_fen == mine.limit_fen - FACE
+    cells = limit.group(1)
+    assert chain.world.core.name in cells and "人工审批" in cells and "年度供应链授信审批" in cells
+    assert format_fen(FACE) in cells and format_fen(mine.available_fen) in cells
+    api = client.get(f"{API}/limits", headers=headers_for(Role.CREDIT_OFFICER)).json()
+    assert [x["party"] for x in api] == [x.party for x in expected]
+    assert client.get(f"{API}/limits", headers=headers_for(Role.BORROWER)).status_code == 403
     en = client.get(PAGES, params={"lang": "en"}, headers=headers_for(Role.CREDIT_OFFICER))
     assert "Receivable certificates" in en.text and "Live parts" in en.text
+    assert "supply-chain limits" in en.text and "manual" in en.text
     only_overdue = client.get(
         PAGES, params={"status": "overdue"}, headers=headers_for(Role.CREDIT_OFFICER)
     )
