@@ -61,6 +61,9 @@ CHART: dict[str, AccountCode] = {
         ),
         AccountCode("interest_income", AccountType.INCOME, "利息收入", "Interest income"),
         AccountCode("penalty_income", AccountType.INCOME, "罚息收入", "Penalty income"),
+        AccountCode(
+            "fee_income", AccountType.INCOME, "手续费及佣金收入", "Fee and commission income"
+        ),
         AccountCode("bank_clearing", AccountType.ASSET, "银行清算账户", "Bank clearing"),
         AccountCode("suspense", AccountType.LIABILITY, "暂收暂付", "Suspense"),
         AccountCode(

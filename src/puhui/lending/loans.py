@@ -74,6 +74,7 @@ def settlement_account(enterprise_id: uuid.UUID) -> AccountRef:
 
 INTEREST_INCOME = ledger_service.bank("interest_income")
 PENALTY_INCOME = ledger_service.bank("penalty_income")
+FEE_INCOME = ledger_service.bank("fee_income")  # the prepayment fee (a fee, not interest)
 BANK_CLEARING = ledger_service.bank("bank_clearing")
 
 

@@ -414,7 +414,7 @@ def _post_repayment(
         (principal, repayment.current_principal_fen),
         (interest, repayment.accrued_interest_fen),
         (principal, repayment.prepaid_principal_fen),
-        (loans.INTEREST_INCOME, repayment.fee_fen),
+        (loans.FEE_INCOME, repayment.fee_fen),
     ]
     legs = [Leg.debit(loans.settlement_account(loan.enterprise_id), repayment.amount_applied_fen)]
     legs += [Leg.credit(account, fen) for account, fen in credits if fen]

@@ -229,15 +229,18 @@ def test_prepayment_fee_is_income(session: Session, clock: FixedClock) -> None:
     ent = make_enterprise(session, clock)
     line = make_line(session, clock, ent.id, product_code="xxhb-fee", term_months=6)
     loan = draw(session, clock, line.id, 2_000_000)
-    income_before = ledger_service.balance_fen(session, ledger_service.bank("interest_income"))
+    fees, interest = ledger_service.bank("fee_income"), ledger_service.bank("interest_income")
+    fees_before = ledger_service.balance_fen(session, fees)
+    interest_before = ledger_service.balance_fen(session, interest)
     out = _repay(session, clock, loan, 1_010_000, kind="prepayment")  # on the value date
     assert (out.accrued_interest_fen, out.prepaid_principal_fen, out.fee_fen) == (
         0,
         1_000_000,
         10_000,
     )
-    income = ledger_service.balance_fen(session, ledger_service.bank("interest_income"))
-    assert income - income_before == 10_000
+    # the fee is fee income, not interest (nothing accrued on the value date)
+    assert ledger_service.balance_fen(session, fees) - fees_before == 10_000
+    assert ledger_service.balance_fen(session, interest) == interest_before
     assert_books(session)
 
 
