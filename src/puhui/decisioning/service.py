@@ -1,7 +1,7 @@
 """Public functions of the decisioning domain (闪电贷). They never commit.
 
 Applications  apply, get_application_for, list_applications, application_out, withdraw,
-              mark_offer_accepted, take_approval_for_supply_chain
+              mark_offer_accepted, mark_offer_expired, take_approval_for_supply_chain
 Decisions     get_decision, decision_out, replay
 Policies      ensure_seed_policy, active_policy, submit_policy, approve_policy, reject_policy,
               list_policies, get_policy, policy_out
@@ -139,6 +139,7 @@ __all__ = [
     "list_applications",
     "list_policies",
     "mark_offer_accepted",
+    "mark_offer_expired",
     "policy_out",
     "reject_policy",
     "replay",
@@ -743,6 +744,17 @@ def mark_offer_accepted(
     if app is None or app.status == ApplicationStatus.ACCEPTED.value:
         return app
     lifecycle.transition(session, clock, app, ApplicationStatus.ACCEPTED, reason)
+    return app
+
+
+def mark_offer_expired(
+    session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str
+) -> Application | None:
+    """approved -> expired, for lending's end of day once the offer's line lapsed unsigned."""
+    app = session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
+    if app is None or app.status != ApplicationStatus.APPROVED.value:
+        return app
+    lifecycle.transition(session, clock, app, ApplicationStatus.EXPIRED, reason)
     return app
 
 

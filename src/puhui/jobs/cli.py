@@ -102,7 +102,9 @@ def run_cmd(
         f"interest {result.total('interest_fen')} fen, penalty {result.total('penalty_fen')} fen, "
         f"compound {result.total('compound_fen')} fen, "
         f"billed {result.total('instalments_billed')}, auto-debits {result.total('auto_debits')}, "
-        f"lines expired {result.total('lines_expired')}"
+        f"lines expired {result.total('lines_expired')}, "
+        f"offers lapsed {result.total('offers_expired')}, "
+        f"contracts expired {result.total('contracts_expired')}"
     )
 
 

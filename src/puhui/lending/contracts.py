@@ -600,15 +600,19 @@ def cancel(
     return contract
 
 
-def expire_overdue(session: Session, clock: Clock) -> list[uuid.UUID]:
-    """Expire every unsigned contract past its signing deadline (a job step); return their ids."""
+def expire_overdue(
+    session: Session, clock: Clock, *, as_of: datetime | None = None
+) -> list[uuid.UUID]:
+    """Expire every unsigned contract whose signing deadline is `as_of` (default: now) or
+    earlier — the end of day's step; return their ids."""
+    cutoff = clock.now() if as_of is None else min(as_of, clock.now())
     rows = session.scalars(
         select(Contract)
         .where(
             Contract.status.in_(
                 [ContractStatus.DRAFT.value, ContractStatus.SENT_FOR_SIGNATURE.value]
             ),
-            Contract.signing_deadline_at <= clock.now(),
+            Contract.signing_deadline_at <= cutoff,
         )
         .order_by(Contract.id)
         .with_for_update(skip_locked=True)

@@ -8,6 +8,7 @@ leaves a `lending_credit_line_event` row and an audit event.
 
 from __future__ import annotations
 
+import importlib
 import uuid
 from datetime import date
 from typing import Any
@@ -359,6 +360,30 @@ def change_limit(
         after={"limit_fen": limit_fen, "reason": reason},
     )
     return line
+
+
+OFFER_LAPSED = "授信要约到期未签约"
+
+
+def expire_offers(session: Session, clock: Clock, day: date) -> int:
+    """Offers never signed: lines still pending signature whose expiry date is `day` or earlier
+    are closed (a signature could no longer activate them) and decisioning marks their
+    applications expired (end of day `day`)."""
+    ids = list(
+        session.scalars(
+            select(CreditLine.id).where(
+                CreditLine.status == LineStatus.PENDING_SIGNATURE.value,
+                CreditLine.expiry_date <= day,
+            )
+        )
+    )
+    # imported late: decisioning calls lending to make the offer, not the reverse
+    decisioning = importlib.import_module("puhui.decisioning.service")
+    for line_id in ids:
+        line = _locked(session, line_id)
+        loans.transition_line(session, clock, line, LineStatus.CLOSED, day, OFFER_LAPSED)
+        decisioning.mark_offer_expired(session, clock, line_id, OFFER_LAPSED)
+    return len(ids)
 
 
 def expire_lines(session: Session, clock: Clock, day: date) -> int:

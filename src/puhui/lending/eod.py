@@ -5,6 +5,8 @@ Steps, in order (each a :class:`puhui.jobs.runner.Step` working in batches with 
 1. ``auto_debit``   take what is due from the settlement accounts (enterprises with money only,
                     batched by enterprise; reuses ``repayments.auto_debit_due``);
 2. ``expire_lines`` lines whose expiry date is the business date or earlier become expired;
+                    offers never signed lapse the same way (pending lines closed, their
+                    applications expired) and contracts past their signing deadline expire;
 3. ``billing``      bill the instalments falling due (only loans with ``next_due_date ≤ D``,
                     about 1/30 of the book). On PostgreSQL set-based for the loans with nothing
                     deferred (three statements per batch: ``loans.bill_due`` and
@@ -65,15 +67,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from puhui.core import pgbulk
-from puhui.core.clock import Clock
+from puhui.core.clock import Clock, shanghai_midnight_utc
 from puhui.core.db import make_session_factory
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
 from puhui.ledger.models import Account
-from puhui.lending import loans
+from puhui.lending import contracts, loans
 from puhui.lending.batch import IntArray, accrue_batch, accrue_overdue_batch
 from puhui.lending.classification import DEFAULT_THRESHOLDS, ClassificationThresholds, LoanClass
-from puhui.lending.credit_lines import expire_lines
+from puhui.lending.credit_lines import expire_lines, expire_offers
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
 from puhui.lending.repayments import auto_debit_due
@@ -183,9 +185,20 @@ class ExpireLinesStep:
         return 1
 
     def run_batch(self, session: Session, cursor: str | None) -> Batch:
-        n = expire_lines(session, self.clock, self.day)
+        totals = expire_day(session, self.clock, self.day)
         session.flush()
-        return Batch(None, items=n, totals={"lines_expired": n})
+        return Batch(None, items=sum(totals.values()), totals=totals)
+
+
+def expire_day(session: Session, clock: Clock, day: date) -> dict[str, int]:
+    """What lapses at the end of `day`: lines past their expiry date, offers never signed, and
+    contracts past their signing deadline (up to the end of `day`, never beyond now)."""
+    end_of_day = shanghai_midnight_utc(day + timedelta(days=1))
+    return {
+        "lines_expired": expire_lines(session, clock, day),
+        "offers_expired": expire_offers(session, clock, day),
+        "contracts_expired": len(contracts.expire_overdue(session, clock, as_of=end_of_day)),
+    }
 
 
 # --- step 3: billing ------------------------------------------------------------------------

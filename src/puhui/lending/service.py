@@ -180,6 +180,8 @@ class DayResult:
     penalty_fen: int
     compound_fen: int
     lines_expired: int
+    offers_expired: int = 0
+    contracts_expired: int = 0
 
 
 def run_eod(
@@ -205,6 +207,8 @@ def run_eod(
         penalty_fen=totals.get("penalty_fen", 0),
         compound_fen=totals.get("compound_fen", 0),
         lines_expired=totals.get("lines_expired", 0),
+        offers_expired=totals.get("offers_expired", 0),
+        contracts_expired=totals.get("contracts_expired", 0),
     )
 
 
@@ -226,7 +230,7 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
     Re-running a date changes nothing (each loan remembers the dates it was accrued through).
     """
     debits = auto_debit_due(session, clock, day)
-    expired = expire_lines(session, clock, day)
+    expired = eod.expire_day(session, clock, day)
     interest: dict[uuid.UUID, int] = defaultdict(int)
     penalty: dict[uuid.UUID, int] = defaultdict(int)
     totals = {"interest": 0, "penalty": 0, "compound": 0}
@@ -300,7 +304,9 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
         interest_fen=totals["interest"],
         penalty_fen=totals["penalty"],
         compound_fen=totals["compound"],
-        lines_expired=expired,
+        lines_expired=expired["lines_expired"],
+        offers_expired=expired["offers_expired"],
+        contracts_expired=expired["contracts_expired"],
     )
 
 
