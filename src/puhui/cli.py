@@ -18,9 +18,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 users_app = typer.Typer(help="Staff and borrower accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="Outgoing messages (SMS): send what is due, retry, show the queue.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(outbox_app, name="outbox")
 
 console = Console()
 
@@ -101,6 +105,50 @@ def audit_verify() -> None:
         f"{result.reason}"
     )
     raise typer.Exit(1)
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="messages per run")] = 500,
+) -> None:
+    """Send the pending messages that are due (run it every minute from a scheduler): retries
+    after a gateway's temporary error, gives up after the last attempt, never sends an expired
+    one-time code. Channels: the sandbox's (no real SMS is sent) unless a gateway is set up."""
+    from puhui.core import outbox
+
+    rt = _runtime()
+    channels = outbox.sandbox_registry(rt.cipher, rt.clock)
+    report = outbox.dispatch_pending(
+        rt.session_factory, channels, cipher=rt.cipher, clock=rt.clock, limit=limit
+    )
+    console.print(
+        f"已发送 sent {report.sent} · 待重试 retry {report.retry} · 失败 failed {report.failed}"
+        f" · 已过期 expired {report.expired}  [dim]({outbox.SANDBOX_NOTE})[/dim]"
+    )
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """Messages by status, and how many pending ones are due now."""
+    from sqlalchemy import func, select
+
+    from puhui.core import outbox
+    from puhui.core.models import OutboxMessage
+
+    rt = _runtime()
+    now = rt.clock.now()
+    with rt.session_factory() as session:
+        counts = dict(
+            session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
+        due = session.scalar(select(func.count()).where(outbox.due(now)))
+    table = Table("状态 status", "条数 messages")
+    for status in (outbox.PENDING, outbox.SENT, outbox.FAILED):
+        table.add_row(status, str(counts.get(status, 0)))
+    console.print(table)
+    console.print(f"现在可发送 due now: {due or 0}")
 
 
 @app.command()

@@ -297,7 +297,9 @@ def m_send_code(
             if lang == "zh"
             else f"[Puhui] Your sign-in code is {issued.code}, valid for 5 minutes."
         )
-        message = outbox.enqueue_sms(db, rt.clock, rt.cipher, mobile, LOGIN_TOPIC, body)
+        message = outbox.enqueue_sms(
+            db, rt.clock, rt.cipher, mobile, LOGIN_TOPIC, body, expires_at=issued.expires_at
+        )
         otp.attach_message(issued.row, message.id)
     except DomainError as exc:
         attribution = qr.resolve_ref(db, request.session.get("ref"))

@@ -122,6 +122,7 @@ class OutboxMessage(IdMixin, Base):
     """Side effects (SMS, WeChat, jobs) written in the same transaction, sent after commit."""
 
     __tablename__ = "core_outbox"
+    __table_args__ = (Index("ix_core_outbox_status_created", "status", "created_at"),)
 
     channel: Mapped[str] = mapped_column(String(32))
     topic: Mapped[str] = mapped_column(String(64))
@@ -135,6 +136,11 @@ class OutboxMessage(IdMixin, Base):
     sent_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     note: Mapped[str | None] = mapped_column(Text)
+    # retries: sends tried so far, when the next may be tried (None: at once), and when the
+    # message is no use any more (a one-time code's expiry: never sent after it)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class OneTimeCode(IdMixin, Base):

@@ -5,11 +5,16 @@ mobile number) and the body (it may hold a one-time code) are encrypted with the
 recipient is also kept masked and as the same keyed lookup hash as `parties_person.mobile_hash`.
 The payload is plain JSON for routing and must never hold a secret.
 
-`dispatch_pending(...)` runs after the commit (a response background task, a job or a CLI
-command): it opens its own unit of work, takes pending messages (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL), hands each to its channel and records the outcome. Delivery is at least once: a
-crash between a send and the commit sends again, so a gateway adapter passes the message id as
-its de-duplication key.
+`dispatch_pending(...)` runs after the commit (a response background task, and
+`puhui outbox dispatch` from a scheduler every minute): it opens its own unit of work, takes
+pending messages that are due (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), hands each to its
+channel and records the outcome. Delivery is at least once: a crash between a send and the
+commit sends again, so a gateway adapter passes the message id as its de-duplication key.
+
+Retries: a channel's retryable error (gateway busy, timeout) leaves the message pending with its
+next attempt after a growing pause (`RETRY_AFTER`: 30 s, 2 min, 10 min, 30 min, 2 h); after
+`MAX_ATTEMPTS` it is failed. A message with an expiry (a one-time code's) is never sent after it:
+it is failed as expired instead, since the code in it no longer works.
 
 A channel is anything with a `name` and a `send(message)` method (`Channel`); the default
 registry holds `SandboxSmsChannel`, which sends nothing to a phone: it keeps the messages it
@@ -23,10 +28,10 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.core.clock import Clock
@@ -44,6 +49,15 @@ RECIPIENT_FIELD = "outbox_recipient"
 BODY_FIELD = "outbox_body"
 # The recipient's lookup hash uses the people's mobile field, so messages to a person are found.
 RECIPIENT_HASH_FIELD = "mobile"
+
+RETRY_AFTER: tuple[timedelta, ...] = (
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
 
 SANDBOX_LABEL = "沙箱 sandbox"
 SANDBOX_NOTE = "沙箱 sandbox：未发送真实短信 / no real SMS was sent"
@@ -188,8 +202,13 @@ def enqueue_sms(
     topic: str,
     body: str,
     payload: Mapping[str, Any] | None = None,
+    *,
+    expires_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Write an SMS to the outbox in the caller's transaction; it is sent after the commit."""
+    """Write an SMS to the outbox in the caller's transaction; it is sent after the commit.
+
+    `expires_at`: when the message is no use any more (a one-time code's expiry); it is never
+    sent after that."""
     if not mobile or not body:
         raise ValueError("an SMS needs a recipient and a body")
     row = OutboxMessage(
@@ -202,6 +221,8 @@ def enqueue_sms(
         payload=dict(payload or {}),
         created_at=clock.now(),
         status=PENDING,
+        attempts=0,
+        expires_at=expires_at,
     )
     session.add(row)
     session.flush()
@@ -226,7 +247,16 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     retry: int = 0
+    expired: int = 0
     message_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """The messages a dispatch at `now` takes: pending, and past their pause after a retry."""
+    return and_(
+        OutboxMessage.status == PENDING,
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
 
 
 def _mark_failed(row: OutboxMessage, note: str) -> None:
@@ -243,12 +273,14 @@ def dispatch_pending(
     limit: int = 100,
     message_ids: list[uuid.UUID] | None = None,
 ) -> DispatchReport:
-    """Send up to `limit` pending messages (optionally only `message_ids`) in one unit of work."""
+    """Send up to `limit` pending messages that are due (optionally only `message_ids`) in one
+    unit of work; see the module's docstring for retries and expiry."""
     report = DispatchReport()
+    now = clock.now()
     with unit_of_work(session_factory) as session:
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING)
+            .where(due(now))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -259,6 +291,10 @@ def dispatch_pending(
             query = query.where(OutboxMessage.id.in_(message_ids))
         for row in session.scalars(query).all():
             report.message_ids.append(row.id)
+            if row.expires_at is not None and row.expires_at <= now:
+                _mark_failed(row, f"expired at {row.expires_at.isoformat()} before it was sent")
+                report.expired += 1
+                continue
             channel = channel_registry.get(row.channel)
             if channel is None:
                 _mark_failed(row, f"no channel named {row.channel!r} is configured")
@@ -274,11 +310,16 @@ def dispatch_pending(
                     body=read_body(cipher, row),
                     payload=dict(row.payload),
                 )
+                row.attempts += 1
                 delivery = channel.send(message)
             except ChannelError as exc:
-                if exc.retryable:
-                    row.note = f"retry: {exc}"[:500]
+                if exc.retryable and row.attempts < MAX_ATTEMPTS:
+                    row.next_attempt_at = now + RETRY_AFTER[row.attempts - 1]
+                    row.note = f"retry {row.attempts}/{MAX_ATTEMPTS}: {exc}"[:500]
                     report.retry += 1
+                elif exc.retryable:
+                    _mark_failed(row, f"gave up after {row.attempts} attempts: {exc}")
+                    report.failed += 1
                 else:
                     _mark_failed(row, str(exc))
                     report.failed += 1

@@ -463,6 +463,7 @@ def send_for_signature(
         SMS_TOPIC,
         _sms_body(settings, contract, issued.code),
         {"contract_id": str(contract.id), "otp_id": str(issued.otp_id)},
+        expires_at=issued.expires_at,  # a code that no longer works is not sent
     )
     otp.attach_message(issued.row, message.id)
     if status == ContractStatus.DRAFT:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from puhui.core import outbox
+from puhui.core.clock import FixedClock
 from puhui.core.models import OutboxMessage
 from puhui.core.runtime import Runtime
 
@@ -95,7 +98,7 @@ def test_dispatch_through_the_sandbox(session: Session, runtime: Runtime) -> Non
 
 
 def test_retryable_failure_stays_pending_permanent_failure_is_recorded(
-    session: Session, runtime: Runtime
+    session: Session, runtime: Runtime, clock: FixedClock
 ) -> None:
     first = _enqueue(session, runtime)
     flaky = FlakyChannel(failures=1, retryable=True)
@@ -112,6 +115,8 @@ def test_retryable_failure_stays_pending_permanent_failure_is_recorded(
     assert row is not None and row.status == "pending" and "gateway busy" in (row.note or "")
     assert flaky.seen[0].recipient == MOBILE and flaky.seen[0].body == BODY
     assert MOBILE not in repr(flaky.seen[0])
+    assert row.attempts == 1 and row.next_attempt_at == runtime.clock.now() + timedelta(seconds=30)
+    clock.advance(timedelta(seconds=30))
     report = outbox.dispatch_pending(
         runtime.session_factory,
         {"sms": flaky},
@@ -150,3 +155,80 @@ def test_retryable_failure_stays_pending_permanent_failure_is_recorded(
 def test_the_sandbox_is_a_channel(runtime: Runtime) -> None:
     sandbox = outbox.SandboxSmsChannel(cipher=runtime.cipher, clock=runtime.clock)
     assert isinstance(sandbox, outbox.Channel) and sandbox.name == outbox.SMS
+
+
+def _dispatch(runtime: Runtime, channel: FlakyChannel) -> outbox.DispatchReport:
+    return outbox.dispatch_pending(
+        runtime.session_factory, {"sms": channel}, cipher=runtime.cipher, clock=runtime.clock
+    )
+
+
+def _row(session: Session, message_id: uuid.UUID) -> OutboxMessage:
+    session.expire_all()
+    row = session.get(OutboxMessage, message_id)
+    assert row is not None
+    return row
+
+
+def test_retries_wait_longer_each_time_then_give_up(
+    session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    message_id = _enqueue(session, runtime)
+    busy = FlakyChannel(failures=100, retryable=True)
+    for attempt, pause in enumerate(outbox.RETRY_AFTER, start=1):
+        assert _dispatch(runtime, busy).retry == 1
+        row = _row(session, message_id)
+        assert (row.status, row.attempts) == ("pending", attempt)
+        assert row.next_attempt_at == clock.now() + pause
+        # not due yet: a run before the pause is over does not try again
+        clock.advance(pause - timedelta(seconds=1))
+        assert _dispatch(runtime, busy) == outbox.DispatchReport()
+        assert len(busy.seen) == attempt
+        clock.advance(timedelta(seconds=1))
+    report = _dispatch(runtime, busy)  # the last attempt
+    assert report.failed == 1 and len(busy.seen) == outbox.MAX_ATTEMPTS
+    row = _row(session, message_id)
+    assert row.status == "failed" and row.attempts == outbox.MAX_ATTEMPTS
+    assert f"gave up after {outbox.MAX_ATTEMPTS} attempts" in (row.note or "")
+    assert _dispatch(runtime, busy) == outbox.DispatchReport()  # failed stays failed
+
+
+def test_an_expired_code_is_never_sent(
+    session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    row = outbox.enqueue_sms(
+        session,
+        clock,
+        runtime.cipher,
+        MOBILE,
+        "test.otp",
+        BODY,
+        expires_at=clock.now() + timedelta(minutes=5),
+    )
+    session.commit()
+    busy = FlakyChannel(failures=1, retryable=True)
+    assert _dispatch(runtime, busy).retry == 1  # the gateway is busy when it is first sent
+    clock.advance(timedelta(minutes=5))  # the code has expired
+    report = _dispatch(runtime, busy)
+    assert (report.expired, report.sent) == (1, 0) and len(busy.seen) == 1
+    failed = _row(session, row.id)
+    assert failed.status == "failed" and "expired" in (failed.note or "")
+
+
+def test_the_dispatch_command_sends_what_is_due(
+    session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from puhui import cli
+
+    first, second = _enqueue(session, runtime), _enqueue(session, runtime)
+    _row(session, second).next_attempt_at = runtime.clock.now() + timedelta(minutes=1)
+    session.commit()
+    monkeypatch.setattr(cli, "_runtime", lambda: runtime)
+    status = CliRunner().invoke(cli.app, ["outbox", "status"])
+    assert status.exit_code == 0 and "due now: 1" in status.output
+    result = CliRunner().invoke(cli.app, ["outbox", "dispatch"])
+    assert result.exit_code == 0, result.output
+    assert "sent 1" in result.output and "沙箱" in result.output
+    assert (_row(session, first).status, _row(session, second).status) == ("sent", "pending")
