@@ -1,7 +1,8 @@
 """Queries of the decisioning domain. Each function is one round trip: the decision's hot path
-counts them. What concerns parties (the related-party group, the enterprises one person leads)
-and lending (live credit limits) comes from `puhui.parties.service` and `puhui.lending.service`
-as expressions, folded into a query here.
+counts them. What concerns parties (the related-party group, the enterprises one person leads),
+lending (live credit limits) and receivables (supply-chain limits) comes from
+`puhui.parties.service`, `puhui.lending.service` and `puhui.receivables.exposure` as
+expressions, folded into a query here.
 """
 
 from __future__ import annotations
@@ -28,23 +29,27 @@ from sqlalchemy.orm import Session
 from puhui.decisioning.models import Application
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
+from puhui.receivables import exposure as receivables_exposure
 
 
 def _enterprise_id() -> BindParameter[Any]:
     return bindparam("enterprise_id", type_=Application.enterprise_id.type)
 
 
-def _group_limits(enterprise_id: BindParameter[Any]) -> tuple[Subquery, ColumnElement[Any]]:
+def _group_limits(
+    enterprise_id: BindParameter[Any],
+) -> tuple[Subquery, ColumnElement[Any], ColumnElement[Any]]:
     """The related-party group of `enterprise_id` (itself included) and, per member, the sum of
-    its live credit limits."""
+    its live credit limits and its supply-chain limit as a core enterprise."""
     group = parties_service.related_group_subquery(enterprise_id)
-    return group, lending_service.live_limit_sum(group.c.e)
+    member = group.c.e
+    return group, lending_service.live_limit_sum(member), receivables_exposure.limit_sum(member)
 
 
 @cache
 def _exposure_statement() -> Select[Any]:
-    group, limits = _group_limits(_enterprise_id())
-    return select(group.c.e, limits).select_from(group)
+    group, lines, chain = _group_limits(_enterprise_id())
+    return select(group.c.e, lines, chain).select_from(group)
 
 
 @cache
@@ -53,7 +58,7 @@ def _context_statement() -> Select[Any]:
     member of the related-party group (the enterprise itself included) with its live limits,
     and on every row the same anti-fraud counts. A NULL person or phone matches nothing."""
     enterprise_id = _enterprise_id()
-    group, limits = _group_limits(enterprise_id)
+    group, lines, chain = _group_limits(enterprise_id)
     rep = parties_service.led_by_count(bindparam("person_id", type_=Application.enterprise_id.type))
     phone = (
         select(func.count(func.distinct(Application.enterprise_id)))
@@ -82,28 +87,36 @@ def _context_statement() -> Select[Any]:
         )
         .scalar_subquery()
     )
-    return select(group.c.e, limits, rep, phone, channel, own).select_from(group)
+    return select(group.c.e, lines, chain, rep, phone, channel, own).select_from(group)
 
 
 @dataclass(frozen=True)
 class Exposure:
-    """The bank's exposure to an enterprise and its related-party group (live credit limits)."""
+    """The bank's exposure to an enterprise and its related-party group: live credit limits,
+    and supply-chain limits of core enterprises.
+
+    ``borrower_fen`` (the 普惠 per-borrower ceiling's) counts the enterprise's own credit lines
+    only; ``group_fen`` (the group cap's, with ``borrower_fen``) counts the other members'
+    credit lines and every member's supply-chain limit, the enterprise's own included."""
 
     borrower_fen: int
-    group_fen: int  # the other members of the group
+    group_fen: int
     group_size: int
 
 
 def _exposure_of(rows: Sequence[Any], enterprise_id: uuid.UUID) -> Exposure:
-    """From rows (member, live limits, ...) of the group of `enterprise_id`."""
-    limits = {row[0]: int(row[1] or 0) for row in rows if row[0] is not None}
-    own = limits.pop(enterprise_id, 0)
-    return Exposure(own, sum(limits.values()), len(limits) + 1)
+    """From rows (member, live credit limits, supply-chain limit, ...) of the group of
+    `enterprise_id`."""
+    lines = {row[0]: int(row[1] or 0) for row in rows if row[0] is not None}
+    chain = sum(int(row[2] or 0) for row in rows if row[0] is not None)
+    own = lines.pop(enterprise_id, 0)
+    return Exposure(own, sum(lines.values()) + chain, len(lines) + 1)
 
 
 def exposure(session: Session, enterprise_id: uuid.UUID) -> Exposure:
-    """The live credit limits of the enterprise and of the rest of its related-party group, in
-    one query (`puhui.parties.service.related_group_subquery`, `lending.live_limit_sum`)."""
+    """The exposure to the enterprise and to the rest of its related-party group, in one query
+    (`parties.service.related_group_subquery`, `lending.live_limit_sum`,
+    `receivables.exposure.limit_sum`)."""
     rows = session.execute(_exposure_statement(), {"enterprise_id": enterprise_id}).all()
     return _exposure_of(rows, enterprise_id)
 
@@ -154,9 +167,9 @@ def decision_context(
     return DecisionContext(
         exposure=_exposure_of(rows, enterprise_id),
         counts={
-            "legal_rep_enterprise_count": int(first[2] or 0),
-            "phone_enterprise_count": int(first[3] or 0) + (this if mobile_hash else 0),
-            "applications_channel_3h": int(first[4] or 0) + this,
-            "applications_enterprise_30d": int(first[5] or 0) + this,
+            "legal_rep_enterprise_count": int(first[3] or 0),
+            "phone_enterprise_count": int(first[4] or 0) + (this if mobile_hash else 0),
+            "applications_channel_3h": int(first[5] or 0) + this,
+            "applications_enterprise_30d": int(first[6] or 0) + this,
         },
     )

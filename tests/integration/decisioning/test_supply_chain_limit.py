@@ -14,7 +14,9 @@ from tests.integration.receivables.receivables_world import log_size
 
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime
+from puhui.decisioning import repository
 from puhui.decisioning.models import Application
+from puhui.decisioning.repository import Exposure
 from puhui.lending import service as lending_service
 
 LIMITS = "/api/v1/receivables/limits"
@@ -52,6 +54,9 @@ def test_supply_chain_limit_from_an_approved_decision_is_used_once(
 
     before = _state(session, app["id"], app["credit_line_id"])
     assert before[:2] == ("approved", "pending_signature")
+    assert core.enterprise_id is not None
+    # the offer's pending line counts toward the 普惠 ceiling and the group cap
+    assert repository.exposure(session, core.enterprise_id) == Exposure(approved_fen, 0, 1)
 
     # refused, each with its reason, and nothing changes
     refusals = [
@@ -79,6 +84,10 @@ def test_supply_chain_limit_from_an_approved_decision_is_used_once(
     assert limit["limit_fen"] == approved_fen and limit["grade"] == "AA"
     status, line_status, size = _state(session, app["id"], app["credit_line_id"])
     assert (status, line_status, size) == ("accepted", "closed", before[2] + 1)
+    # the exposure moved from the line to the supply chain: the group cap still sees it, the
+    # per-borrower 普惠 ceiling (credit lines) no longer does
+    session.expire_all()
+    assert repository.exposure(session, core.enterprise_id) == Exposure(0, approved_fen, 1)
     history = client.get(
         f"/api/v1/applications/{app['id']}", headers=headers_for(Role.CUSTOMER_MANAGER)
     ).json()["history"]
