@@ -25,16 +25,21 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from puhui.console.mobile import yuan_to_fen
 from puhui.console.router import check_csrf, render, templates
 from puhui.core.auth import Principal, require_page
+from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.parties import service as parties_service
+from puhui.parties.errors import EnterpriseNotFound
 from puhui.receivables import service as receivables_service
-from puhui.receivables.schemas import CertificateOut, PartOut, ProvenanceNode
+from puhui.receivables.errors import ReceivablesError
+from puhui.receivables.schemas import CertificateOut, LimitGrant, PartOut, ProvenanceNode
 
 router = APIRouter(route_class=UnitOfWorkRoute, include_in_schema=False)
 STAFF = "/console/receivables"
@@ -48,6 +53,7 @@ READERS = (
     Role.ADMIN,
 )
 PUBLISHERS = (Role.ADMIN,)  # as POST /api/v1/receivables/checkpoints
+GRANTERS = (Role.RISK_OFFICER, Role.ADMIN)  # as POST /api/v1/receivables/limits
 
 LIVE = ("pending_accept", "held", "pending_transfer", "financed")
 
@@ -139,6 +145,18 @@ def certificates_page(
     status: Annotated[str | None, Query(max_length=16)] = None,
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    return _list_page(request, db, principal, status=status, after=after)
+
+
+def _list_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    after: str | None = None,
+    **ctx: Any,
+) -> Response:
     page_size = 50
     status = status if status in LABELS["cert"] else None
     certs = receivables_service.list_certificates(
@@ -161,7 +179,55 @@ def certificates_page(
         checkpoints=receivables_service.list_checkpoints(db, limit=10),
         limits=limits,
         can_publish=principal.role in PUBLISHERS,
+        can_grant=principal.role in GRANTERS,
+        pricing=receivables_service.list_pricing(db),
+        **ctx,
     )
+
+
+@router.post(f"{STAFF}/limits", dependencies=[Depends(check_csrf)])
+def grant_limit(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*GRANTERS))],
+    uscc: Annotated[str, Form(max_length=32)] = "",
+    limit_yuan: Annotated[str, Form(max_length=32)] = "",
+    grade: Annotated[str, Form(max_length=8)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+    application_reference: Annotated[str, Form(max_length=24)] = "",
+) -> Response:
+    """Grant, change or (0) revoke a core enterprise's supply-chain limit, manually or from an
+    approved application (as POST /api/v1/receivables/limits)."""
+    form = {
+        "uscc": uscc,
+        "limit_yuan": limit_yuan,
+        "grade": grade,
+        "reason": reason,
+        "application_reference": application_reference,
+    }
+    try:
+        enterprise = parties_service.find_enterprise(db, uscc) if uscc.strip() else None
+        if enterprise is None:
+            raise EnterpriseNotFound(field="uscc")
+        limit_fen = 0 if limit_yuan.strip() == "0" else yuan_to_fen(limit_yuan, "limit_yuan")
+        if len(reason.strip()) < 2:
+            raise InvalidInput(field="reason")
+        data = LimitGrant(
+            enterprise_id=enterprise.id,
+            limit_fen=limit_fen,
+            grade=grade.strip().upper() or "-",
+            reason=reason.strip(),
+            application_reference=application_reference.strip() or None,
+        )
+        receivables_service.grant_limit(db, rt.clock, rt.cipher, principal, data)
+    except (DomainError, ReceivablesError) as exc:
+        db.rollback()
+        lang = request_lang(request)
+        page = _list_page(request, db, principal, grant_error=exc.message(lang), form=form)
+        page.status_code = exc.status
+        return page
+    return RedirectResponse(f"{STAFF}#limits", status_code=303)
 
 
 @router.post(f"{STAFF}/checkpoints", dependencies=[Depends(check_csrf)])

@@ -93,6 +93,11 @@ def find_enterprise_with_legal_rep(
     return (None, None) if row is None else (row[0], row[1])
 
 
+def find_enterprise(session: Session, uscc: str) -> Enterprise | None:
+    """The enterprise of a USCC, if recorded (what a staff form names an enterprise by)."""
+    return session.scalar(select(Enterprise).where(Enterprise.uscc == codes.normalize_uscc(uscc)))
+
+
 def get_enterprise_for(
     session: Session, principal: Principal, enterprise_id: uuid.UUID
 ) -> Enterprise:

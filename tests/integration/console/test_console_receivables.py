@@ -259,6 +259,52 @@ def test_an_admin_signs_the_tree_head_from_the_console(
     assert client.post(f"{PAGES}/checkpoints", headers=auditor).status_code == 403
 
 
+def test_a_risk_officer_grants_a_limit_from_the_console(
+    client: TestClient, chain: Chain, session: Session, headers_for: Any
+) -> None:
+    risk = headers_for(Role.RISK_OFFICER)
+    assert 'action="/console/receivables/limits"' in client.get(PAGES, headers=risk).text
+    officer = headers_for(Role.CREDIT_OFFICER)
+    assert 'action="/console/receivables/limits"' not in client.get(PAGES, headers=officer).text
+    code = party_code(session, chain.world.core)
+    form = {
+        "uscc": chain.world.core.uscc.lower(),
+        "limit_yuan": "8,000,000",
+        "grade": "aa",
+        "reason": "年度复审调整",
+        "application_reference": "",
+    }
+    assert client.post(f"{PAGES}/limits", data=form, headers=officer).status_code == 403
+    before = service.log_head(session).size
+
+    # refused with the reason on the page, the form kept, nothing changed
+    for bad, status, words in (
+        ({"uscc": "91330100MA00000000"}, 404, "未找到该企业"),
+        ({"limit_yuan": "12.345"}, 422, "limit_yuan"),
+        ({"reason": " "}, 422, "reason"),
+        ({"grade": "ZZZ"}, 422, "grade"),
+        ({"application_reference": "APP-20261123-NONE"}, 404, "未找到该申请"),
+    ):
+        page = client.post(f"{PAGES}/limits", data=form | bad, headers=risk)
+        assert page.status_code == status, (bad, page.text[:300])
+        alert = re.search(r'<p class="error" role="alert">(.*?)</p>', page.text, re.S)
+        assert alert is not None and words in html.unescape(alert.group(1)), bad
+        kept = (form | bad)["uscc"]
+        assert f'name="uscc" required maxlength="32" value="{kept}"' in page.text  # form kept
+        assert service.log_head(session).size == before
+
+    done = client.post(f"{PAGES}/limits", data=form, headers=risk, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("#limits")
+    session.expire_all()
+    mine = next(x for x in service.list_limits(session) if x.party == code)
+    assert (mine.limit_fen, mine.grade, mine.source) == (800_000_000, "AA", "manual")
+    assert service.log_head(session).size == before + 1
+    row = re.search(
+        rf'<tr data-party="{code}">(.*?)</tr>', client.get(PAGES, headers=risk).text, re.S
+    )
+    assert row is not None and format_fen(800_000_000) in row.group(1)
+
+
 def test_guards_send_visitors_to_login_and_refuse_borrowers(
     client: TestClient, chain: Chain, headers_for: Any
 ) -> None:
