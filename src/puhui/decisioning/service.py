@@ -39,6 +39,7 @@ from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id, reference_from_id
 from puhui.core.models import Role, User
+from puhui.core.money import format_fen
 from puhui.datahub import service as datahub_service
 from puhui.datahub.connectors import Connectors
 from puhui.datahub.errors import SubjectUnknown
@@ -776,7 +777,9 @@ def take_approval_for_supply_chain(
     nothing otherwise.
     """
     app = session.scalar(
-        select(Application).where(Application.reference == reference.strip()).with_for_update()
+        select(Application)
+        .where(Application.reference == reference.strip().upper())
+        .with_for_update()
     )
     if app is None:
         raise ApplicationNotFound(field="application_reference")
@@ -801,9 +804,10 @@ def take_approval_for_supply_chain(
     if decision is None or decision.outcome != DecisionOutcome.APPROVE.value:
         raise refuse("该申请没有批准决定。", "it has no approving decision.")
     if limit_fen > decision.limit_fen:
+        asked, approved = format_fen(limit_fen), format_fen(decision.limit_fen)
         raise refuse(
-            f"额度 {limit_fen} 分超过审批额度 {decision.limit_fen} 分。",
-            f"the limit {limit_fen} fen exceeds the approved {decision.limit_fen} fen.",
+            f"额度 {asked} 超过审批额度 {approved}。",
+            f"the limit {asked} exceeds the approved {approved}.",
         )
     reason = "审批额度用于供应链核心企业额度"
     if app.credit_line_id is not None:

@@ -1116,7 +1116,7 @@ def grant_limit(
             data.application_reference,
             data.limit_fen,
         )
-        source, decision_ref = "decision", data.application_reference.strip()
+        source, decision_ref = "decision", data.application_reference.strip().upper()
     with _locked_log(session, clock, cipher) as log:
         enterprise = parties_service.get_enterprise(session, data.enterprise_id)
         party = party_for_enterprise(session, clock, enterprise)
