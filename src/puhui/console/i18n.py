@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -39,6 +42,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cockpit": ("驾驶舱", "Cockpit"),
     "receivables": ("应收款链", "Receivables"),
 }
+
+
+# What a form's field is called on the screen, for a refusal of its value (the API keeps the
+# field's name: a machine reads it; a person reads the label).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "amount_yuan": ("金额（元）", "the amount (yuan)"),
+    "requested_amount_fen": ("申请金额", "the amount requested"),
+    "limit_yuan": ("额度（元）", "the limit (yuan)"),
+    "mobile": ("手机号", "the mobile number"),
+    "uscc": ("统一社会信用代码", "the unified social credit code"),
+    "legal_representative": ("法定代表人信息", "the legal representative's details"),
+    "resident_id": ("身份证号", "the resident ID number"),
+    "reason": ("理由（至少 2 个字）", "the reason (2 characters at least)"),
+    "note": ("说明（至少 2 个字）", "the note (2 characters at least)"),
+    "outcome": ("结论", "the outcome"),
+    "grade": ("评级", "the grade"),
+    "document": ("政策文件（JSON）", "the policy document (JSON)"),
+    "application_reference": ("授信申请编号", "the application reference"),
+    "limit_fen": ("额度", "the limit"),
+}
+
+
+class _Refusal(Protocol):
+    field: str | None
+
+    def message(self, lang: Lang) -> str: ...
+
+
+def error_text(exc: _Refusal, lang: Lang) -> str:
+    """The text a page shows for a refusal: for a plain invalid value of a known field, the
+    field's label ("“金额（元）”填写有误"), not its name; otherwise the error's own message."""
+    label = FIELD_LABELS.get(exc.field or "") if type(exc) is InvalidInput else None
+    if label is None:
+        return exc.message(lang)
+    if lang == "zh":
+        return f"“{label[0]}”填写有误，请检查后重新提交。"
+    return f"Please check {label[1]}: the value is not valid."
 
 
 def translate(lang: Lang, key: str, **params: object) -> str:

@@ -31,6 +31,7 @@ from puhui.consents import texts as consent_texts
 from puhui.consents.models import Purpose
 from puhui.consents.schemas import DEFAULT_VALID_DAYS
 from puhui.console import qr
+from puhui.console.i18n import error_text
 from puhui.console.router import check_csrf, render
 from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
@@ -140,7 +141,9 @@ def _mrender(
 def _error(
     request: Request, name: str, exc: DomainError, principal: Principal | None, **ctx: Any
 ) -> Response:
-    response = _mrender(request, name, principal, error=exc.message(request_lang(request)), **ctx)
+    response = _mrender(
+        request, name, principal, error=error_text(exc, request_lang(request)), **ctx
+    )
     response.status_code = exc.status
     return response
 
@@ -486,11 +489,13 @@ def m_apply_submit(
         field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "form"
         bad = InvalidInput(field=field)
         return _apply_form(
-            request, db, principal, 422, error=bad.message(lang), typed=typed, bad_field=field
+            request, db, principal, 422, error=error_text(bad, lang), typed=typed, bad_field=field
         )
     except DomainError as exc:
         db.rollback()  # nothing of a refused application stays (the route rolls back too)
-        return _apply_form(request, db, principal, exc.status, error=exc.message(lang), typed=typed)
+        return _apply_form(
+            request, db, principal, exc.status, error=error_text(exc, lang), typed=typed
+        )
     return RedirectResponse(f"/m/applications/{out.id}", status_code=303)
 
 
@@ -663,7 +668,12 @@ def m_draw(
         )
     except DomainError as exc:
         return _line_page(
-            request, db, principal, line_id, exc.status, error=exc.message(request_lang(request))
+            request,
+            db,
+            principal,
+            line_id,
+            exc.status,
+            error=error_text(exc, request_lang(request)),
         )
     return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
 
@@ -724,7 +734,12 @@ def m_repay(
         )
     except DomainError as exc:
         return _loan_page(
-            request, db, principal, loan_id, exc.status, error=exc.message(request_lang(request))
+            request,
+            db,
+            principal,
+            loan_id,
+            exc.status,
+            error=error_text(exc, request_lang(request)),
         )
     return RedirectResponse(f"/m/loans/{loan_id}?repaid=1", status_code=303)
 

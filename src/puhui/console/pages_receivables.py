@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from puhui.console.i18n import error_text
 from puhui.console.mobile import yuan_to_fen
 from puhui.console.router import check_csrf, render, templates
 from puhui.core.auth import Principal, require_page
@@ -224,7 +225,7 @@ def grant_limit(
     except (DomainError, ReceivablesError) as exc:
         db.rollback()
         lang = request_lang(request)
-        page = _list_page(request, db, principal, grant_error=exc.message(lang), form=form)
+        page = _list_page(request, db, principal, grant_error=error_text(exc, lang), form=form)
         page.status_code = exc.status
         return page
     return RedirectResponse(f"{STAFF}#limits", status_code=303)

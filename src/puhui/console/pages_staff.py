@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from puhui.console.i18n import error_text
 from puhui.console.router import check_csrf, render
 from puhui.core.auth import ALL_STAFF, Principal, require_page
 from puhui.core.errors import DomainError, InvalidInput
@@ -133,7 +134,7 @@ def review_decide(
     except DomainError as exc:
         db.rollback()
         page = _review_page(
-            request, db, rt, principal, review_id, error=exc.message(request_lang(request))
+            request, db, rt, principal, review_id, error=error_text(exc, request_lang(request))
         )
         return _page_error(page, exc)
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
@@ -157,7 +158,7 @@ def review_confirm(
     except DomainError as exc:
         db.rollback()
         page = _review_page(
-            request, db, rt, principal, review_id, error=exc.message(request_lang(request))
+            request, db, rt, principal, review_id, error=error_text(exc, request_lang(request))
         )
         return _page_error(page, exc)
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
@@ -266,7 +267,7 @@ def policy_submit(
     except DomainError as exc:
         db.rollback()
         page = _policies_page(
-            request, db, rt, principal, error=exc.message(request_lang(request)), draft=document
+            request, db, rt, principal, error=error_text(exc, request_lang(request)), draft=document
         )
         return _page_error(page, exc)
     return RedirectResponse("/console/policies", status_code=303)
@@ -291,6 +292,8 @@ def policy_decide(
             decisioning_service.reject_policy(db, rt.clock, principal, version_id, note.strip())
     except DomainError as exc:
         db.rollback()
-        page = _policies_page(request, db, rt, principal, error=exc.message(request_lang(request)))
+        page = _policies_page(
+            request, db, rt, principal, error=error_text(exc, request_lang(request))
+        )
         return _page_error(page, exc)
     return RedirectResponse("/console/policies", status_code=303)

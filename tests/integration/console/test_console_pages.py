@@ -202,3 +202,5 @@ def test_application_without_consent_is_refused_and_changes_nothing(
         headers=headers,
     )
     assert bad.status_code == 422
+    assert "“金额（元）”填写有误，请检查后重新提交。" in bad.text  # the label, not the field name
+    assert "amount_yuan 的值" not in bad.text
