@@ -10,14 +10,14 @@ the accrual of the next period starts from a zero carry.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -86,9 +86,9 @@ def _dialect(session: Session) -> str:
 
 
 @cache
-def _next_reference_statement(dialect: str) -> Any:
-    ins = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = ins(ReferenceCounter).values(
+def _counter_upsert() -> Any:
+    """SQLite's numbering: the counter row's upsert returning the new value (built once)."""
+    stmt = sqlite_insert(ReferenceCounter).values(
         prefix=bindparam("b_prefix", type_=ReferenceCounter.prefix.type),
         year=bindparam("b_year", type_=ReferenceCounter.year.type),
         last_value=1,
@@ -99,13 +99,43 @@ def _next_reference_statement(dialect: str) -> Any:
     ).returning(ReferenceCounter.last_value)
 
 
+_PREFIX = re.compile(r"[A-Z]{1,8}")
+_SEQUENCE_LOCK_ID = 0x5055_4855_5345_51  # pg_advisory_xact_lock key: creating a year's sequence
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
-    """`PREFIX-YYYY-000042`: a per-prefix, per-year counter (row-locked until commit), taken
-    in one statement (an upsert returning the new value, built once per dialect)."""
-    value = session.execute(
-        _next_reference_statement(_dialect(session)), {"b_prefix": prefix, "b_year": year}
-    ).scalar_one()
+    """`PREFIX-YYYY-000042`: numbered per prefix and year, increasing.
+
+    PostgreSQL: a sequence per prefix and year (`lending_ref_drw_2026`, made on the year's first
+    use, continuing from the counter table if that already numbered the year), so concurrent
+    drawdowns or repayments on different lines never wait on each other for a number; a
+    transaction that rolls back leaves a gap. SQLite (one writer at a time): a counter row,
+    gap-free, taken in one upsert."""
+    if not _PREFIX.fullmatch(prefix) or not 2000 <= year <= 9999:
+        raise ValueError(f"not a reference prefix and year: {prefix!r} {year!r}")
+    if _dialect(session) == "postgresql":
+        value = _next_from_sequence(session, prefix, year)
+    else:
+        value = session.execute(
+            _counter_upsert(), {"b_prefix": prefix, "b_year": year}
+        ).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
+
+
+def _next_from_sequence(session: Session, prefix: str, year: int) -> int:
+    name = f"lending_ref_{prefix.lower()}_{year}"  # only [a-z0-9_]: checked by the caller
+    if not session.execute(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar_one():
+        # the year's first number: one creator at a time (the lock is held until commit, so a
+        # second creator finds the sequence made and committed)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEQUENCE_LOCK_ID})
+        counted = session.scalar(
+            select(ReferenceCounter.last_value).where(
+                ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
+            )
+        )
+        start = int(counted or 0) + 1
+        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start}"))
+    return int(session.execute(text("SELECT nextval(:n)"), {"n": name}).scalar_one())
 
 
 def _write_lock_sqlite(session: Session, model: Any, row_id: uuid.UUID) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.lending.lending_factories import make_enterprise, make_line
 
@@ -15,6 +15,7 @@ from puhui.core.clock import FixedClock
 from puhui.core.db import make_session_factory, unit_of_work
 from puhui.core.errors import DomainError
 from puhui.ledger import service as ledger_service
+from puhui.lending import loans
 from puhui.lending import service as lending
 from puhui.lending.models import Drawdown, Loan
 from puhui.lending.schemas import DrawdownOut
@@ -108,3 +109,40 @@ def test_concurrent_duplicates_of_one_key_make_one_loan(pg_engine: Engine) -> No
         assert s.scalar(select(func.count()).where(Drawdown.line_id == line_id)) == 1
         assert s.scalar(select(func.count()).where(Loan.line_id == line_id)) == 1
         assert lending.get_line(s, line_id).used_fen == AMOUNT
+
+
+def test_references_do_not_make_drawdowns_on_different_lines_wait(pg_engine: Engine) -> None:
+    """A transaction holding a new number (drawdown, loan, repayment) open does not make
+    another wait for the next one: numbers come from a sequence per prefix and year, not from a
+    counter row locked until commit. The year's first number creates the sequence."""
+    factory = make_session_factory(pg_engine)
+    year = 2000 + uuid.uuid4().int % 7000  # a year no other test numbers
+    name = f"lending_ref_tst_{year}"
+    try:
+        with unit_of_work(factory) as s:  # an earlier counter numbered the year up to 41
+            s.execute(
+                text("INSERT INTO lending_reference_counter VALUES ('TST', :y, 41)"), {"y": year}
+            )
+        with unit_of_work(factory) as s:
+            assert loans.next_reference(s, "TST", year) == f"TST-{year}-000042"
+        holder = factory()
+        other = factory()
+        try:
+            first = loans.next_reference(holder, "TST", year)  # held, not committed
+            other.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            second = loans.next_reference(other, "TST", year)  # would time out on a row lock
+            assert (first, second) == (f"TST-{year}-000043", f"TST-{year}-000044")
+            other.commit()
+            holder.rollback()  # a gap: 43 is not given again
+        finally:
+            holder.close()
+            other.close()
+        with unit_of_work(factory) as s:
+            assert loans.next_reference(s, "TST", year) == f"TST-{year}-000045"
+    finally:
+        with unit_of_work(factory) as s:
+            s.execute(text(f"DROP SEQUENCE IF EXISTS {name}"))
+            s.execute(
+                text("DELETE FROM lending_reference_counter WHERE prefix = 'TST' AND year = :y"),
+                {"y": year},
+            )
