@@ -3,6 +3,7 @@
     uv run python bench/drawdown.py                          # 5 rounds of 50 concurrent drawdowns
     uv run python bench/drawdown.py --rounds 10 --requests 100 --concurrency 50 --workers 2
     uv run python bench/drawdown.py --lost 0 --replays 0     # no lost responses, no replays
+    uv run python bench/drawdown.py --lines 5                # 5 rounds at once, 5 lines
 
 What runs: a throwaway PostgreSQL cluster (tests/support/pgcluster.py), the migrations, then per
 round (plus a warm-up) an enterprise with a settlement account (an opening deposit) and an ACTIVE
@@ -11,16 +12,17 @@ service, as the integration tests do), one borrower login for all of them, and a
 server (`--workers` processes) on loopback.
 
 Each round fires `--requests` drawdowns, `--concurrency` in flight, all released at once at one
-line through `POST /api/v1/credit-lines/{id}/drawdowns`, each with its own Idempotency-Key. The
-amounts add up to `--oversubscribe` times the line's limit, so some must be refused
-(409 credit_limit_exceeded). The client retries the SAME request with the SAME key (backoff with
-jitter, up to `--attempts` attempts) on a timeout, a connection error, a 5xx or a retryable 409
-(drawdown_failed, conflict). A `--lost` fraction of first attempts lose their response (a read
-timeout of `--lost-after-ms`: the request reaches the server, the answer is dropped), so the retry
-races the original or finds it committed. A `--replays` fraction of accepted drawdowns is sent
-again at once with the same key (while the round still runs) and must return the first result
-(`Idempotent-Replayed: true`, the same drawdown); each round ends with the same key sent with
-another amount, which must be a 409 idempotency_key_reused.
+line (with `--lines K`, K rounds run at once, each at its own line: the bank-wide load, where the
+lines must not wait on each other) through `POST /api/v1/credit-lines/{id}/drawdowns`, each with
+its own Idempotency-Key. The amounts add up to `--oversubscribe` times the line's limit, so some
+must be refused (409 credit_limit_exceeded). The client retries the SAME request with the SAME key
+(backoff with jitter, up to `--attempts` attempts) on a timeout, a connection error, a 5xx or a
+retryable 409 (drawdown_failed, conflict). A `--lost` fraction of first attempts lose their
+response (a read timeout of `--lost-after-ms`: the request reaches the server, the answer is
+dropped), so the retry races the original or finds it committed. A `--replays` fraction of accepted
+drawdowns is sent again at once with the same key (while the round still runs) and must return the
+first result (`Idempotent-Replayed: true`, the same drawdown); each round ends with the same key
+sent with another amount, which must be a 409 idempotency_key_reused.
 
 Then the books are checked from the database and the API. A violation is: used > limit; the
 posted drawdowns add up to more than the limit or to other than used; used + available != limit
@@ -252,6 +254,8 @@ class RoundResult:
     replay_failures: list[str] = field(default_factory=list)
     probe: str = "not run"
     api_line: dict[str, Any] = field(default_factory=dict)
+    group: int = 0  # rounds of one group run at once, each on its own line (`--lines`)
+    group_wall_s: float = 0.0  # the group's wall time
 
 
 def _problem_code(resp: Any) -> str | None:
@@ -410,9 +414,19 @@ async def _drive(
         base_url=base, headers=headers, limits=limits, timeout=args.timeout
     ) as http:
         client = Client(http, args, guard, args.seed + 1)
-        for plan in plans:
-            guard.phase = f"round {plan.label}"
-            results.append(await _round(client, plan, args))
+        # the warm-up alone, then the measured rounds `--lines` at a time, each on its own line
+        warm = [p for p in plans if p.label == "warm-up"]
+        rest = [p for p in plans if p.label != "warm-up"]
+        groups = [[p] for p in warm] + [
+            rest[i : i + args.lines] for i in range(0, len(rest), args.lines)
+        ]
+        for number, group in enumerate(groups):
+            guard.phase = "round " + ", ".join(p.label for p in group)
+            started = time.perf_counter()
+            done = await asyncio.gather(*(_round(client, p, args) for p in group))
+            for result in done:
+                result.group, result.group_wall_s = number, time.perf_counter() - started
+            results.extend(done)
     return results
 
 
@@ -600,6 +614,9 @@ def _run(
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds, a line each")
+    parser.add_argument(
+        "--lines", type=int, default=1, help="rounds run at once, each at its own line"
+    )
     parser.add_argument("--requests", type=int, default=50, help="drawdowns per round")
     parser.add_argument("--concurrency", type=int, default=50, help="drawdowns in flight")
     parser.add_argument("--warmup", type=int, default=10, help="drawdowns of the warm-up round")
@@ -614,8 +631,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--deadline", type=float, default=180.0, help="whole run, seconds")
     args = parser.parse_args()
-    if args.requests < 1 or args.concurrency < 1 or args.rounds < 1 or args.oversubscribe <= 1:
-        parser.error("--requests, --concurrency, --rounds >= 1 and --oversubscribe > 1")
+    if min(args.requests, args.concurrency, args.rounds, args.lines) < 1 or args.oversubscribe <= 1:
+        parser.error("--requests, --concurrency, --rounds, --lines >= 1 and --oversubscribe > 1")
 
     guard = Guard(args.deadline)
     # every database connection of this process and of the server: bounded connect and waits
@@ -658,6 +675,11 @@ def main() -> int:
     }
     unresolved = sum(f["unresolved"] + f["errors"] for f in figures)
     wall = sum(f["wall_s"] for f in measured)
+    # with --lines > 1 the rounds of a group overlap: all their decisions over the groups' time
+    groups_wall = sum(
+        {r.group: r.group_wall_s for r in results if r.plan.label != "warm-up"}.values()
+    )
+    decided = total["accepted"] + total["refused"]
     summary = {
         "bench": "drawdown",
         "violations": len(violations),
@@ -676,7 +698,9 @@ def main() -> int:
         "decisions_per_s_median": round(
             statistics.median(f["decisions_per_s"] for f in measured), 1
         ),
-        "decisions_per_s": round((total["accepted"] + total["refused"]) / wall, 1) if wall else 0,
+        "decisions_per_s": round(decided / wall, 1) if wall else 0,
+        "lines_at_once": args.lines,
+        "decisions_per_s_all_lines": round(decided / groups_wall, 1) if groups_wall else 0,
         "accepted_per_s_median": round(statistics.median(f["accepted_per_s"] for f in measured), 1),
         "accepted_per_s": round(total["accepted"] / wall, 1) if wall else 0,
         "p50_ms": round(pct(latencies, 0.5) * 1000, 1),
@@ -698,6 +722,11 @@ def main() -> int:
         f"{summary['accepted_per_s_median']} accepted/s (median; {summary['accepted_per_s']} "
         f"overall); p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
     )
+    if args.lines > 1:
+        print(
+            f"{args.lines} lines at once: {summary['decisions_per_s_all_lines']} drawdown "
+            f"decisions/s over all lines ({decided} in {groups_wall:.2f} s)"
+        )
     server_errors = sum(
         n for reason, n in summary["retries_all_rounds"].items() if reason.startswith("http_5")
     )
