@@ -3,7 +3,8 @@
 
 Products        ensure_default_products, get_product, get_product_or_default, list_products
 Credit lines    create_line_from_offer, get_line, get_line_for, list_lines, line_history,
-                activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines
+                activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines,
+                expire_offers
 Drawdowns       draw
 Loans           get_loan_for, list_loans, loan_detail
 Repayments      repay, auto_debit_due, deposit, settlement_balance
@@ -40,6 +41,7 @@ from puhui.lending.credit_lines import (
     close,
     create_line_from_offer,
     expire_lines,
+    expire_offers,
     freeze,
     get_line,
     get_line_for,
@@ -90,6 +92,7 @@ __all__ = [
     "draw",
     "ensure_default_products",
     "expire_lines",
+    "expire_offers",
     "freeze",
     "get_line",
     "get_line_for",

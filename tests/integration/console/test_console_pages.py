@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime
 from puhui.demo import journey_firms
+from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 from puhui.parties.schemas import EnterpriseCreate
 
@@ -204,3 +205,30 @@ def test_application_without_consent_is_refused_and_changes_nothing(
     assert bad.status_code == 422
     assert "“金额（元）”填写有误，请检查后重新提交。" in bad.text  # the label, not the field name
     assert "amount_yuan 的值" not in bad.text
+
+
+def test_a_lapsed_offer_says_so_and_offers_no_drawdown(
+    client: TestClient, session: Session, runtime: Runtime, headers_for: Any
+) -> None:
+    firm = journey_firms()[0]  # approved (the browser journey's firm)
+    resp = client.post(
+        "/api/v1/applications",
+        json={
+            "uscc": firm.uscc,
+            "product_code": "weiyedai",
+            "requested_amount_fen": 20_000_000,
+            "consent": {"agree": True},
+        },
+        headers={**headers_for(Role.CUSTOMER_MANAGER), "Idempotency-Key": "console-lapse-1"},
+    )
+    app = resp.json()
+    assert resp.status_code == 201 and app["status"] == "approved", resp.text
+    owner = headers_for(Role.BORROWER, [uuid.UUID(app["enterprise_id"])])
+    page = client.get(f"/m/applications/{app['id']}", headers=owner).text
+    assert "查看并签署合同" in page and 'data-testid="offer-note"' not in page
+    line = lending_service.get_line(session, uuid.UUID(app["credit_line_id"]))
+    assert lending_service.expire_offers(session, runtime.clock, line.expiry_date) == 1
+    session.commit()
+    page = client.get(f"/m/applications/{app['id']}", headers=owner).text
+    assert "授信要约已过有效期，未签约" in page
+    assert "查看并签署合同" not in page and "去用款" not in page
