@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, otp, outbox
@@ -39,6 +39,7 @@ from puhui.core.clock import SHANGHAI, Clock, business_date
 from puhui.core.crypto import FieldCipher, sha256_hex
 from puhui.core.db import COMMIT_ON_ERROR
 from puhui.core.errors import Conflict, DomainError, NotFound
+from puhui.lending import loans
 from puhui.lending.allocation import DEFAULT_ORDER
 from puhui.lending.contract_models import (
     TRANSITIONS,
@@ -86,7 +87,6 @@ OTP_PURPOSE = "contract.sign"
 SMS_TOPIC = "contract.sign_otp"
 LINE_PENDING_SIGNATURE = "pending_signature"
 REFERENCE_PREFIX = "HT"
-_REFERENCE_LOCK_ID = 0x68742D72  # "ht-r": serializes reference numbering on PostgreSQL
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -179,14 +179,16 @@ def _product(session: Session, code: str) -> Any | None:
 
 
 def _next_reference(session: Session, clock: Clock) -> str:
+    """`HT-2026-000042` from the lending numbering (a sequence per year on PostgreSQL: contract
+    creations — PDF rendering included — no longer wait on each other); contracts numbered
+    before by counting them are continued after."""
     year = business_date(clock).year
-    prefix = f"{REFERENCE_PREFIX}-{year}-"
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFERENCE_LOCK_ID})
-    count = session.scalar(
-        select(func.count()).select_from(Contract).where(Contract.reference.like(prefix + "%"))
-    )
-    return f"{prefix}{int(count or 0) + 1:06d}"
+
+    def numbered() -> int:
+        like = Contract.reference.like(f"{REFERENCE_PREFIX}-{year}-%")
+        return int(session.scalar(select(func.count()).select_from(Contract).where(like)) or 0)
+
+    return loans.next_reference(session, REFERENCE_PREFIX, year, numbered=numbered)
 
 
 def _legal_representative(session: Session, enterprise_id: uuid.UUID) -> uuid.UUID:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -103,38 +103,50 @@ _PREFIX = re.compile(r"[A-Z]{1,8}")
 _SEQUENCE_LOCK_ID = 0x5055_4855_5345_51  # pg_advisory_xact_lock key: creating a year's sequence
 
 
-def next_reference(session: Session, prefix: str, year: int) -> str:
+def next_reference(
+    session: Session, prefix: str, year: int, *, numbered: Callable[[], int] | None = None
+) -> str:
     """`PREFIX-YYYY-000042`: numbered per prefix and year, increasing.
 
     PostgreSQL: a sequence per prefix and year (`lending_ref_drw_2026`, made on the year's first
     use, continuing from the counter table if that already numbered the year), so concurrent
     drawdowns or repayments on different lines never wait on each other for a number; a
     transaction that rolls back leaves a gap. SQLite (one writer at a time): a counter row,
-    gap-free, taken in one upsert."""
+    gap-free, taken in one upsert.
+
+    `numbered`: for a prefix once numbered another way, how many numbers the year already has;
+    read once, when the year's sequence or counter row is made, to continue after them."""
     if not _PREFIX.fullmatch(prefix) or not 2000 <= year <= 9999:
         raise ValueError(f"not a reference prefix and year: {prefix!r} {year!r}")
     if _dialect(session) == "postgresql":
-        value = _next_from_sequence(session, prefix, year)
+        value = _next_from_sequence(session, prefix, year, numbered)
     else:
-        value = session.execute(
-            _counter_upsert(), {"b_prefix": prefix, "b_year": year}
-        ).scalar_one()
+        if numbered is not None and _counted(session, prefix, year) is None:
+            session.add(ReferenceCounter(prefix=prefix, year=year, last_value=numbered()))
+            session.flush()
+        params = {"b_prefix": prefix, "b_year": year}
+        value = session.execute(_counter_upsert(), params).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
 
 
-def _next_from_sequence(session: Session, prefix: str, year: int) -> int:
+def _counted(session: Session, prefix: str, year: int) -> int | None:
+    return session.scalar(
+        select(ReferenceCounter.last_value).where(
+            ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
+        )
+    )
+
+
+def _next_from_sequence(
+    session: Session, prefix: str, year: int, numbered: Callable[[], int] | None
+) -> int:
     name = f"lending_ref_{prefix.lower()}_{year}"  # only [a-z0-9_]: checked by the caller
     if not session.execute(text("SELECT to_regclass(:n) IS NOT NULL"), {"n": name}).scalar_one():
         # the year's first number: one creator at a time (the lock is held until commit, so a
         # second creator finds the sequence made and committed)
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEQUENCE_LOCK_ID})
-        counted = session.scalar(
-            select(ReferenceCounter.last_value).where(
-                ReferenceCounter.prefix == prefix, ReferenceCounter.year == year
-            )
-        )
-        start = int(counted or 0) + 1
-        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start}"))
+        before = max(_counted(session, prefix, year) or 0, numbered() if numbered else 0)
+        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {before + 1}"))
     return int(session.execute(text("SELECT nextval(:n)"), {"n": name}).scalar_one())
 
 
