@@ -405,6 +405,10 @@ def render_pdf(terms: ContractTerms, font: FontChoice | None = None) -> bytes:
     pdf.add_font(_FAMILY, "", str(font.path), collection_font_number=font.index)
     # One face only: subsetting a CJK CFF font is the slow part of a render, so headings are
     # emphasised by stroking the glyph outlines rather than by embedding a bold face.
+    # The subset keeps the whole font's bounding boxes instead of recomputing them from every
+    # glyph outline when it is saved: half the render time (≈ 1.2 s → 0.6 s here), the same
+    # glyphs, and a box that still encloses them all (the PDF's FontBBox is the font's anyway).
+    pdf.fonts[_FAMILY].ttfont.recalcBBoxes = False
     cmap: dict[int, str] = pdf.fonts[_FAMILY].cmap
     _check_glyphs(cmap, content + pdf.footer_text + "第页共/0123456789", font.name)
 
