@@ -113,7 +113,7 @@ def outbox_dispatch(
 ) -> None:
     """Send the pending messages that are due (run it every minute from a scheduler): retries
     after a gateway's temporary error, gives up after the last attempt, never sends an expired
-    one-time code. Channels: the sandbox's (no real SMS is sent) unless a gateway is set up."""
+    one-time code. Sends through the sandbox channel: no real SMS leaves this command."""
     from puhui.core import outbox
 
     rt = _runtime()

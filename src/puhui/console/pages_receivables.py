@@ -27,14 +27,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from puhui.console.i18n import error_text
-from puhui.console.mobile import yuan_to_fen
 from puhui.console.router import check_csrf, render, templates
 from puhui.core.auth import Principal, require_page
 from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
+from puhui.core.money import MoneyFormatError, yuan_to_fen
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
@@ -181,7 +182,7 @@ def _list_page(
         limits=limits,
         can_publish=principal.role in PUBLISHERS,
         can_grant=principal.role in GRANTERS,
-        pricing=receivables_service.list_pricing(db),
+        pricing=receivables_service.list_pricing(db) if principal.role in GRANTERS else [],
         **ctx,
     )
 
@@ -211,16 +212,19 @@ def grant_limit(
         enterprise = parties_service.find_enterprise(db, uscc) if uscc.strip() else None
         if enterprise is None:
             raise EnterpriseNotFound(field="uscc")
-        limit_fen = 0 if limit_yuan.strip() == "0" else yuan_to_fen(limit_yuan, "limit_yuan")
-        if len(reason.strip()) < 2:
-            raise InvalidInput(field="reason")
-        data = LimitGrant(
-            enterprise_id=enterprise.id,
-            limit_fen=limit_fen,
-            grade=grade.strip().upper() or "-",
-            reason=reason.strip(),
-            application_reference=application_reference.strip() or None,
-        )
+        try:
+            data = LimitGrant(
+                enterprise_id=enterprise.id,
+                limit_fen=yuan_to_fen(limit_yuan),  # 0 revokes
+                grade=grade.strip().upper(),
+                reason=reason.strip(),
+                application_reference=application_reference.strip() or None,
+            )
+        except MoneyFormatError as exc:
+            raise InvalidInput(field="limit_yuan") from exc
+        except ValidationError as exc:  # the field the schema refused, by the form's name
+            field = str(exc.errors()[0]["loc"][0])
+            raise InvalidInput(field={"limit_fen": "limit_yuan"}.get(field, field)) from exc
         receivables_service.grant_limit(db, rt.clock, rt.cipher, principal, data)
     except (DomainError, ReceivablesError) as exc:
         db.rollback()

@@ -737,11 +737,16 @@ def withdraw(
     return app
 
 
+def _application_of_line(session: Session, credit_line_id: uuid.UUID) -> Application | None:
+    """The application whose offer made this credit line, if any."""
+    return session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
+
+
 def mark_offer_accepted(
     session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str = "合同已签署"
 ) -> Application | None:
     """approved -> accepted, for the contracts domain once the line's contract is signed."""
-    app = session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
+    app = _application_of_line(session, credit_line_id)
     if app is None or app.status == ApplicationStatus.ACCEPTED.value:
         return app
     lifecycle.transition(session, clock, app, ApplicationStatus.ACCEPTED, reason)
@@ -752,7 +757,7 @@ def mark_offer_expired(
     session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str
 ) -> Application | None:
     """approved -> expired, for lending's end of day once the offer's line lapsed unsigned."""
-    app = session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
+    app = _application_of_line(session, credit_line_id)
     if app is None or app.status != ApplicationStatus.APPROVED.value:
         return app
     lifecycle.transition(session, clock, app, ApplicationStatus.EXPIRED, reason)
@@ -766,9 +771,10 @@ def take_approval_for_supply_chain(
     enterprise_id: uuid.UUID,
     reference: str,
     limit_fen: int,
-) -> Decision:
+) -> str:
     """An approved application's decision backs a core enterprise's supply-chain limit (the
-    receivables domain calls this when a risk officer grants one "from a decision").
+    receivables domain calls this when a risk officer grants one "from a decision"); returns
+    the application's reference as stored.
 
     The application must be the enterprise's and approved with its offer not yet taken; the
     limit must not exceed the decision's. The approved exposure then goes to the supply chain
@@ -828,7 +834,7 @@ def take_approval_for_supply_chain(
         app.id,
         after={"limit_fen": limit_fen, "decision_id": str(decision.id)},
     )
-    return decision
+    return app.reference
 
 
 # =========================================================================== decisions

@@ -183,8 +183,8 @@ class DayResult:
     penalty_fen: int
     compound_fen: int
     lines_expired: int
-    offers_expired: int = 0
-    contracts_expired: int = 0
+    offers_expired: int
+    contracts_expired: int
 
 
 def run_eod(

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from puhui.core.auth import EVERYONE, Principal, require
+from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
 from puhui.core.models import Role
 from puhui.core.web import DB, CipherDep, ClockDep, UnitOfWorkRoute
 from puhui.receivables import service
@@ -46,13 +46,6 @@ router = APIRouter(prefix="/api/v1/receivables", route_class=UnitOfWorkRoute, ta
 ACTORS = (Role.BORROWER, Role.CUSTOMER_MANAGER, Role.SERVICE_REP, Role.ADMIN)
 RISK = (Role.RISK_OFFICER, Role.ADMIN)
 SIGNAL_READERS = (Role.RISK_OFFICER, Role.ADMIN, Role.AUDITOR)
-STAFF_READERS = (
-    Role.CUSTOMER_MANAGER,
-    Role.CREDIT_OFFICER,
-    Role.RISK_OFFICER,
-    Role.AUDITOR,
-    Role.ADMIN,
-)
 
 Actor = Annotated[Principal, Depends(require(*ACTORS))]
 Anyone = Annotated[Principal, Depends(require(*EVERYONE))]
@@ -88,9 +81,7 @@ def grant_limit(
 
 
 @router.get("/limits", response_model=list[LimitOut])
-def list_limits(
-    db: DB, _: Annotated[Principal, Depends(require(*STAFF_READERS))]
-) -> list[LimitOut]:
+def list_limits(db: DB, _: Annotated[Principal, Depends(require(*ALL_STAFF))]) -> list[LimitOut]:
     """Every core enterprise's supply-chain limit: used, available, and what approved it."""
     return service.list_limits(db)
 

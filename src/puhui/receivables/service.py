@@ -1101,24 +1101,23 @@ def grant_limit(
     """
     if session.get(Pricing, data.grade) is None:
         raise InvalidInput(field="grade")
+    enterprise = parties_service.get_enterprise(session, data.enterprise_id)
     source, decision_ref = "manual", None
     if data.application_reference is not None:
         if data.limit_fen == 0:  # a revocation needs no approval behind it
             raise InvalidInput(field="limit_fen")
         if principal is None:
             raise InvalidInput(field="application_reference")
-        parties_service.get_enterprise(session, data.enterprise_id)
-        decisioning_service.take_approval_for_supply_chain(
+        decision_ref = decisioning_service.take_approval_for_supply_chain(
             session,
             clock,
             principal,
-            data.enterprise_id,
+            enterprise.id,
             data.application_reference,
             data.limit_fen,
         )
-        source, decision_ref = "decision", data.application_reference.strip().upper()
+        source = "decision"
     with _locked_log(session, clock, cipher) as log:
-        enterprise = parties_service.get_enterprise(session, data.enterprise_id)
         party = party_for_enterprise(session, clock, enterprise)
         stmt, _ = log.run("limit", log.platform, {"party": party.code, "limit_fen": data.limit_fen})
         limit = session.get(Limit, party.code)

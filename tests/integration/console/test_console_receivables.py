@@ -281,6 +281,7 @@ def test_a_risk_officer_grants_a_limit_from_the_console(
     for bad, status, words in (
         ({"uscc": "91330100MA00000000"}, 404, "未找到该企业"),
         ({"limit_yuan": "12.345"}, 422, "“额度（元）”填写有误"),
+        ({"limit_yuan": "1" + "0" * 20}, 422, "“额度（元）”填写有误"),  # above any limit
         ({"reason": " "}, 422, "“理由（至少 2 个字）”填写有误"),
         ({"grade": "ZZZ"}, 422, "“评级”填写有误"),
         ({"application_reference": "APP-20261123-NONE"}, 404, "未找到该申请"),
