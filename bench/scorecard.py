@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from puhui.models.artifact import (
+from puhui.scorecards.artifact import (
     Calibration,
     FeatureScorecard,
     ScorecardArtifact,
@@ -21,7 +21,7 @@ from puhui.models.artifact import (
     numeric_bin_label,
     numeric_bins_from_splits,
 )
-from puhui.models.scaling import PointsScaling
+from puhui.scorecards.scaling import PointsScaling
 
 
 def demo_artifact(n_numeric: int = 10, n_categorical: int = 10) -> ScorecardArtifact:

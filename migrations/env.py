@@ -6,7 +6,7 @@ from alembic import context
 
 from puhui.core.config import get_settings
 from puhui.core.db import make_engine
-from puhui.core.metadata import target_metadata
+from puhui.metadata import target_metadata
 
 config = context.config
 

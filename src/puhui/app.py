@@ -13,7 +13,7 @@ from puhui import __version__
 from puhui.core import problems
 from puhui.core.runtime import Runtime, build_runtime
 
-STATIC_DIR = Path(__file__).parent / "console" / "static"
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def _secret_key(runtime: Runtime) -> str:
@@ -50,20 +50,20 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     problems.install_problem_type(app, ReceivablesError)
 
     from puhui.consents.router import router as consents_router
-    from puhui.console.cockpit import router as cockpit_router
-    from puhui.console.mobile import router as mobile_router
-    from puhui.console.pages_receivables import router as receivables_pages_router
-    from puhui.console.pages_staff import router as staff_pages_router
-    from puhui.console.qr import router as qr_router
-    from puhui.console.router import router as console_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
     from puhui.decisioning.router import router as decisioning_router
     from puhui.ledger.router import router as ledger_router
-    from puhui.lending.contract_router import router as contracts_router
+    from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.web.borrower.pages import router as mobile_router
+    from puhui.web.qr import router as qr_router
+    from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.pages import router as staff_pages_router
+    from puhui.web.staff.receivables import router as receivables_pages_router
+    from puhui.web.staff.router import router as console_router
 
     for router in (
         core_router,

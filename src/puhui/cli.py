@@ -181,7 +181,7 @@ def demo(
     ] = False,
 ) -> None:
     """Build a fresh demo database (SQLite) with demo staff and data, then serve it."""
-    from puhui.demo import build_demo
+    from puhui.demo.world import build_demo
 
     var = Path(os.environ.get("PUHUI_VAR_DIR", "./var"))
     db_path = var / "demo.db"
@@ -223,8 +223,8 @@ def _demo_manager_ref() -> str | None:
     """The attribution code of the demo customer manager's personal QR code."""
     from sqlalchemy import select
 
-    from puhui.console.qr import personal_ref
     from puhui.core.models import User
+    from puhui.web.qr import personal_ref
 
     rt = _runtime()
     with rt.session_factory() as session:
@@ -235,7 +235,7 @@ def _demo_manager_ref() -> str | None:
 
 def _demo_certificates() -> tuple[int, int]:
     """How many supply-chain certificates the demo made, and of how many core enterprises."""
-    from puhui.demo_receivables import CORES, certificate_count
+    from puhui.demo.receivables import CORES, certificate_count
 
     rt = _runtime()
     with rt.session_factory() as session:
@@ -249,7 +249,7 @@ def _mount_optional() -> None:
     from puhui.ledger.cli import ledger_app
 
     app.add_typer(ledger_app, name="ledger")
-    from puhui.lending.contract_cli import contracts_app
+    from puhui.lending.contracts.cli import contracts_app
 
     app.add_typer(contracts_app, name="contracts")
     from puhui.datahub.world.cli import world_app
@@ -258,13 +258,13 @@ def _mount_optional() -> None:
     from puhui.decisioning.cli import decisions_app
 
     app.add_typer(decisions_app, name="decisions")
-    from puhui.models.cli import model_app
+    from puhui.scorecards.cli import model_app
 
     app.add_typer(model_app, name="model")
     from puhui.receivables.cli import receivables_app
 
     app.add_typer(receivables_app, name="receivables")
-    from puhui.jobs.cli import eod_app
+    from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
 

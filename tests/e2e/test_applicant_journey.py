@@ -12,7 +12,7 @@ import httpx
 from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
-from puhui.demo import DEMO_PASSWORD, journey_firms
+from puhui.demo.world import DEMO_PASSWORD, journey_firms
 
 MOBILE = "13700001234"
 

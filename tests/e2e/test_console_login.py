@@ -3,7 +3,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
-from puhui.demo import DEMO_PASSWORD
+from puhui.demo.world import DEMO_PASSWORD
 
 
 def test_staff_logs_in_and_switches_language(live_server: LiveServer, desktop) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
 
-from puhui.demo import DEMO_PASSWORD
+from puhui.demo.world import DEMO_PASSWORD
 
 
 def _login(page, live_server: LiveServer, username: str) -> None:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from tests.integration.receivables.receivables_world import FACE, make_world
 from puhui.core.clock import SystemClock
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import make_engine, make_session_factory, unit_of_work
-from puhui.demo import DEMO_PASSWORD
+from puhui.demo.world import DEMO_PASSWORD
 from puhui.receivables import merkle, service
 
 

@@ -1,7 +1,7 @@
 """The champion scorecard, loaded once per process and scored in pure Python.
 
 The champion of model `sme-pd` in the model registry (`<var_dir>/models`, see
-`puhui.models.registry`) is used when there is one; otherwise the baseline artifact shipped with
+`puhui.scorecards.registry`) is used when there is one; otherwise the baseline artifact shipped with
 the package (`baseline/sme-pd.json`, trained with `puhui model train --world-enterprises 20000
 --seed 1`) so that a fresh install and the demo decide out of the box. The artifact is cached
 per process and reloaded only when the registry's champion pointer changes. An artifact trained
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from puhui.decisioning.errors import ModelUnavailable
 from puhui.decisioning.features import FEATURE_SET_VERSION
-from puhui.models.artifact import ScorecardArtifact
-from puhui.models.errors import InvalidArtifact, ModelNotFound
-from puhui.models.registry import FileModelRegistry
+from puhui.scorecards.artifact import ScorecardArtifact
+from puhui.scorecards.errors import InvalidArtifact, ModelNotFound
+from puhui.scorecards.registry import FileModelRegistry
 
 MODEL_ID = "sme-pd"
 BASELINE_PATH = Path(__file__).parent / "baseline" / "sme-pd.json"

@@ -72,9 +72,10 @@ from puhui.core.db import make_session_factory
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
 from puhui.ledger.models import Account
-from puhui.lending import contracts, loans
+from puhui.lending import loans
 from puhui.lending.batch import IntArray, accrue_batch, accrue_overdue_batch
 from puhui.lending.classification import DEFAULT_THRESHOLDS, ClassificationThresholds, LoanClass
+from puhui.lending.contracts import service as contracts
 from puhui.lending.credit_lines import expire_lines, expire_offers
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus

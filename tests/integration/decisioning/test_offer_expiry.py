@@ -16,8 +16,8 @@ from puhui.core.clock import FixedClock, business_date
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime
 from puhui.decisioning.models import Application
-from puhui.lending import contracts
 from puhui.lending import service as lending
+from puhui.lending.contracts import service as contracts
 
 
 def test_an_unsigned_offer_lapses_at_the_end_of_its_days(

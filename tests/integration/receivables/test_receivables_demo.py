@@ -18,7 +18,7 @@ from puhui.core import auth
 from puhui.core.config import get_settings
 from puhui.core.models import User
 from puhui.core.runtime import build_runtime
-from puhui.demo_receivables import CORES, PLAN, core_uscc
+from puhui.demo.receivables import CORES, PLAN, core_uscc
 from puhui.receivables import service, verifier
 from puhui.receivables.checkpoint import open_checkpoint
 from puhui.receivables.keys_service import log_public_key

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from puhui.cli import app
 from puhui.decisioning.features import MODEL_FEATURES
 from puhui.decisioning.scoring import ModelStore
-from puhui.models.registry import FileModelRegistry
+from puhui.scorecards.registry import FileModelRegistry
 
 
 def test_world_scorecard_reaches_auc_080_on_an_unseen_world(tmp_path: Path) -> None:

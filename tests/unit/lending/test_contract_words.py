@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from puhui.lending.contract_words import (
+from puhui.lending.contracts.words import (
     amount_in_capitals,
     date_zh,
     format_yuan,

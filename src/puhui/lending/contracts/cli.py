@@ -1,0 +1,55 @@
+"""`puhui contracts ...`: check that a PDF is, byte for byte, a signed contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from puhui.core.clock import SHANGHAI
+
+contracts_app = typer.Typer(help="E-contracts (电子合同).", no_args_is_help=True)
+console = Console()
+
+
+@contracts_app.command("verify")
+def verify_cmd(
+    file: Annotated[Path, typer.Argument(help="the contract PDF to check")],
+) -> None:
+    """Does FILE's SHA-256 match a signed contract? Exit 0 if it does, 1 if not, 2 if unreadable."""
+    from puhui.core.runtime import build_runtime
+    from puhui.lending.contracts import service as contracts
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        console.print(f"[red]无法读取文件 cannot read {file}: {exc.strerror or exc}[/red]")
+        raise typer.Exit(2) from None
+    rt = build_runtime()
+    with rt.session_factory() as session:
+        outcome = contracts.verify_document(session, data)
+    console.print(f"SHA-256 {outcome.sha256}  ({outcome.size} bytes)")
+    if outcome.matched:
+        for m in outcome.signed:
+            signed_at = m.signed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+            console.print(
+                f"[green]匹配 MATCH[/green]: 已签署合同 signed contract {m.reference} "
+                f"(id {m.contract_id})\n"
+                f"  借款人 borrower: {m.enterprise_name} ({m.enterprise_uscc})\n"
+                f"  签署时间 signed at: {signed_at} (Asia/Shanghai)\n"
+                f"  签署人 signed by: {m.signer_name_masked}, 手机 mobile "
+                f"{m.signer_mobile_masked}, user {m.signer_user_id}"
+            )
+        return
+    console.print(
+        "[red]不匹配 NO MATCH[/red]: 该文件与任何已签署合同均不一致 / "
+        "the file matches no signed contract"
+    )
+    for u in outcome.unsigned:
+        console.print(
+            f"  (与未签署合同 {u.reference} 一致，状态 {u.status} / "
+            f"matches unsigned contract {u.reference}, status {u.status})"
+        )
+    raise typer.Exit(1)

@@ -1,0 +1,17 @@
+"""Imports every domain's models so that Base.metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+import puhui.consents.models
+import puhui.core.models
+import puhui.datahub.models
+import puhui.decisioning.models
+import puhui.jobs.models
+import puhui.ledger.models
+import puhui.lending.contracts.models
+import puhui.lending.models
+import puhui.parties.models
+import puhui.receivables.models  # noqa: F401
+from puhui.core.db import Base
+
+target_metadata = Base.metadata

@@ -1,0 +1,11 @@
+"""Models: scorecard training, the scorecard artifact, validation, reports and a registry.
+
+* :mod:`puhui.scorecards.scorecard` trains (optbinning + scikit-learn; training time only);
+* :mod:`puhui.scorecards.artifact` is the self-contained JSON scorecard and its pure-Python
+  scorer, the only module the decision path needs;
+* :mod:`puhui.scorecards.validation` (metrics, pure numpy) and :mod:`puhui.scorecards.report`
+  (HTML with ECharts);
+* :mod:`puhui.scorecards.registry` keeps versions and the champion on disk;
+* :mod:`puhui.scorecards.german` benchmarks against scorecardpy; :mod:`puhui.scorecards.cli` is
+  ``puhui model ...``.
+"""

@@ -1,0 +1,354 @@
+"""`puhui model ...`: train, evaluate and promote scorecards (mounted on the root CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+model_app = typer.Typer(
+    help="Scorecard models: train on a dataset, benchmark, validation reports, registry.",
+    no_args_is_help=True,
+)
+console = Console(stderr=False)
+
+
+def _now() -> Any:
+    from puhui.core.clock import SystemClock
+
+    return SystemClock().now()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from puhui.core.errors import DomainError
+
+    text = (
+        exc.message("zh") + " / " + exc.message("en") if isinstance(exc, DomainError) else str(exc)
+    )
+    console.print(f"[red]{text}[/red]")
+    return typer.Exit(code=1)
+
+
+def _split_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@model_app.command("evaluate")
+def evaluate(
+    dataset: Annotated[str, typer.Option(help="Benchmark dataset: german.")] = "german",
+    seed: Annotated[int, typer.Option(help="random_state of the 70/30 split and of CV.")] = 42,
+    tune: Annotated[
+        bool,
+        typer.Option(help="Also grid-search binning and IV threshold by CV on the train part."),
+    ] = False,
+    registry: Annotated[
+        Path | None, typer.Option(help="Also save the artifact and report to this registry.")
+    ] = None,
+) -> None:
+    """Our scorecard against scorecardpy on a held-out 30%; the last line is JSON."""
+    from puhui.scorecards.german import SPLIT, evaluate_german
+    from puhui.scorecards.registry import FileModelRegistry
+    from puhui.scorecards.report import render_report_html
+    from puhui.scorecards.validation import build_validation_report
+
+    if dataset != "german":
+        raise typer.BadParameter("only 'german' is available", param_hint="--dataset")
+    with console.status("German Credit: fitting on the training part..."):
+        result = evaluate_german(seed, tune=tune)
+    table = Table(title=f"German Credit, {SPLIT} split, seed {seed}: held-out AUC")
+    table.add_column("pipeline")
+    table.add_column("features", justify="right")
+    table.add_column("AUC (test 30%)", justify="right")
+    table.add_row(
+        "puhui scorecard (integer points)",
+        str(len(result.ours_features)),
+        f"{result.ours_auc:.4f}",
+    )
+    table.add_row(
+        "scorecardpy README pipeline",
+        str(len(result.scorecardpy_features)),
+        f"{result.scorecardpy_auc:.4f}",
+    )
+    console.print(table)
+    how = "whole pipeline refitted per fold" if tune else "C selection on train WOE"
+    console.print(f"train 5-fold CV AUC ({how}): {result.ours_cv_auc:.4f}")
+    if registry is not None:
+        from puhui.scorecards.german import TARGET
+
+        report = build_validation_report(
+            result.artifact,
+            result.test,
+            result.test[TARGET].to_numpy(),
+            dataset=f"German Credit test 30% (seed {seed})",
+            created_at=_now(),
+            extra={"scorecardpy_auc": result.scorecardpy_auc},
+        )
+        reg = FileModelRegistry(registry)
+        reg.save(result.artifact, report=report, report_html=render_report_html(report))
+        console.print(
+            f"saved to {reg.version_dir(result.artifact.model_id, result.artifact.version)}"
+        )
+    typer.echo(json.dumps(result.summary(), ensure_ascii=False))
+
+
+def _read_table(path: Path) -> Any:
+    import polars as pl
+
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pl.read_parquet(path)
+    if suffix in {".csv", ".txt"}:
+        return pl.read_csv(path, infer_schema_length=10_000)
+    raise typer.BadParameter("use a .csv or .parquet file", param_hint="DATA")
+
+
+@model_app.command("train")
+def train(
+    data: Annotated[
+        Path | None, typer.Argument(help="Training data, .csv or .parquet.", exists=True)
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target column: 1 = bad, or see --bad-value.")
+    ] = None,
+    registry: Annotated[Path, typer.Option(help="Registry directory.")] = Path("var/models"),
+    model_id: Annotated[str, typer.Option(help="Model id in the registry.")] = "sme-pd",
+    version: Annotated[str, typer.Option(help="Version to create (immutable).")] = "1",
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated feature columns (default: all others).")
+    ] = None,
+    categorical: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated categorical columns (default: non-numeric ones)."),
+    ] = None,
+    exclude: Annotated[
+        str | None, typer.Option(help="Comma-separated columns to leave out (ids, dates).")
+    ] = None,
+    bad_value: Annotated[
+        str | None, typer.Option(help="Target value meaning bad when the target is a label.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for splits and cross-validation.")] = 42,
+    holdout: Annotated[
+        float, typer.Option(help="Share held out for the validation report (0: in-sample).")
+    ] = 0.3,
+    tune: Annotated[bool, typer.Option(help="Tune parameters by cross-validation.")] = False,
+    champion: Annotated[bool, typer.Option(help="Promote the new version to champion.")] = False,
+    world_enterprises: Annotated[
+        int | None,
+        typer.Option(help="Train on a synthetic world of N enterprises (seed --seed) instead."),
+    ] = None,
+) -> None:
+    """Train a scorecard on a dataset (or, with --world-enterprises, on the synthetic world with
+    the decision's own features), write artifact + validation report to the registry."""
+    from puhui.core.errors import DomainError
+
+    if world_enterprises is not None:
+        _train_world(world_enterprises, seed, registry, model_id, version, champion)
+        return
+    if data is None or target is None:
+        raise typer.BadParameter("give DATA and --target, or --world-enterprises")
+    try:
+        _train(
+            data,
+            target,
+            registry,
+            model_id,
+            version,
+            features,
+            categorical,
+            exclude,
+            bad_value,
+            seed,
+            holdout,
+            tune,
+            champion,
+        )
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from exc
+
+
+def _train_world(
+    n: int, seed: int, registry: Path, model_id: str, version: str, champion: bool
+) -> None:
+    """`train --world-enterprises N --seed S`: see puhui.scorecards.world_training."""
+    from puhui.scorecards.registry import FileModelRegistry
+    from puhui.scorecards.report import render_report_html
+    from puhui.scorecards.world_training import train_on_world
+
+    now = _now()
+    result = train_on_world(
+        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print
+    )
+    reg = FileModelRegistry(registry)
+    reg.save(result.artifact, report=result.report, report_html=render_report_html(result.report))
+    if champion:
+        reg.promote(model_id, version, at=now, reason=f"trained on world seed {seed}")
+    r = result.report
+    console.print(
+        f"held-out AUC {r.auc:.4f}  KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset}); "
+        f"saved to {reg.version_dir(model_id, version)}"
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "model_id": model_id,
+                "version": version,
+                "train_enterprises": result.train_rows,
+                "train_seed": seed,
+                "holdout_seed": result.holdout_seed,
+                "holdout_enterprises": result.holdout_rows,
+                "auc": round(r.auc, 4),
+                "ks": round(r.ks, 4),
+                "features": result.artifact.feature_names,
+            }
+        )
+    )
+
+
+def _train(
+    data: Path,
+    target: str,
+    registry: Path,
+    model_id: str,
+    version: str,
+    features: str | None,
+    categorical: str | None,
+    exclude: str | None,
+    bad_value: str | None,
+    seed: int,
+    holdout: float,
+    tune: bool,
+    champion: bool,
+) -> None:
+    import numpy as np
+    import polars as pl
+
+    from puhui.scorecards.errors import ModelVersionExists
+    from puhui.scorecards.registry import FileModelRegistry
+    from puhui.scorecards.report import render_report_html
+    from puhui.scorecards.scorecard import fit_scorecard, target_vector, tune_scorecard
+    from puhui.scorecards.validation import build_validation_report
+
+    df = _read_table(data)
+    if target not in df.columns:
+        raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
+    excluded = set(_split_list(exclude) or [])
+    feats = _split_list(features) or [c for c in df.columns if c != target and c not in excluded]
+    cats = _split_list(categorical)
+    if cats is None:
+        cats = [c for c in feats if not df.schema[c].is_numeric()]
+    reg = FileModelRegistry(registry)
+    if (reg.version_dir(model_id, version) / "artifact.json").exists():
+        raise ModelVersionExists(model_id=model_id, version=version)
+    if bad_value is not None:  # compare as text: the option is text whatever the column type
+        y = target_vector(df.with_columns(pl.col(target).cast(pl.Utf8)), target, bad_value)
+    else:
+        y = target_vector(df, target)
+    df = df.with_columns(pl.Series(target, y))
+
+    if holdout > 0:
+        from sklearn.model_selection import train_test_split
+
+        idx_train, idx_test = train_test_split(
+            np.arange(len(df)), test_size=holdout, stratify=y, random_state=seed
+        )
+        train_df, test_df = df[np.sort(idx_train)], df[np.sort(idx_test)]
+    else:
+        train_df, test_df = df, df
+    now = _now()
+    params = None
+    with console.status("training..."):
+        if tune:
+            params = tune_scorecard(train_df, target, feats, categorical=cats, seed=seed).best
+        fitted = fit_scorecard(
+            train_df,
+            target,
+            feats,
+            categorical=cats,
+            seed=seed,
+            created_at=now,
+            model_id=model_id,
+            version=version,
+            params=params,
+            description=f"trained on {data.name}",
+        )
+    artifact = fitted.artifact
+    sample = f"holdout {holdout:.0%}" if holdout > 0 else "in-sample"
+    report = build_validation_report(
+        artifact,
+        test_df,
+        test_df[target].to_numpy(),
+        dataset=f"{data.name} ({sample})",
+        created_at=now,
+        reference_data=train_df if holdout > 0 else None,
+        reference_name="training sample" if holdout > 0 else None,
+    )
+    reg.save(artifact, report=report, report_html=render_report_html(report))
+    if champion:
+        reg.promote(model_id, version, at=now, reason="trained with --champion")
+
+    table = Table(title=f"{model_id} {version}")
+    table.add_column("feature")
+    table.add_column("IV", justify="right")
+    table.add_column("bins", justify="right")
+    table.add_column("points", justify="right")
+    for f in artifact.features:
+        table.add_row(f.name, f"{f.iv:.3f}", str(len(f.bins)), f"{f.min_points}..{f.max_points}")
+    console.print(table)
+    console.print(
+        f"AUC {report.auc:.4f}  KS {report.ks:.4f}  Gini {report.gini:.4f}  "
+        f"({report.dataset}); saved to {reg.version_dir(model_id, version)}"
+    )
+    typer.echo(
+        json.dumps(
+            {
+                "model_id": model_id,
+                "version": version,
+                "auc": round(report.auc, 4),
+                "ks": round(report.ks, 4),
+                "features": artifact.feature_names,
+            }
+        )
+    )
+
+
+@model_app.command("promote")
+def promote(
+    model_id: str,
+    version: str,
+    registry: Annotated[Path, typer.Option(help="Registry directory.")] = Path("var/models"),
+    reason: Annotated[str, typer.Option(help="Why (kept in the champion history).")] = "",
+) -> None:
+    """Make VERSION the champion of MODEL_ID."""
+    from puhui.core.errors import DomainError
+    from puhui.scorecards.registry import FileModelRegistry
+
+    try:
+        FileModelRegistry(registry).promote(model_id, version, at=_now(), reason=reason)
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from exc
+    console.print(f"[green]{model_id} {version} is champion[/green]")
+
+
+@model_app.command("list")
+def list_models(
+    registry: Annotated[Path, typer.Option(help="Registry directory.")] = Path("var/models"),
+) -> None:
+    """Models and versions in the registry; * marks the champion."""
+    from puhui.scorecards.registry import FileModelRegistry
+
+    reg = FileModelRegistry(registry)
+    table = Table()
+    table.add_column("model")
+    table.add_column("versions")
+    for m in reg.models():
+        champ = reg.champion(m)
+        table.add_row(
+            m, ", ".join(f"{v}*" if champ and champ.version == v else v for v in reg.versions(m))
+        )
+    console.print(table)

@@ -1,0 +1,251 @@
+"""Training the SME scorecard on the synthetic world, with the decision's own feature function.
+
+`world_feature_frame(world)` asks the sandbox provider for every enterprise's seven payloads
+(the legal representative's personal bureau report included) and runs
+`puhui.decisioning.features.compute_features` on them - the very function a live decision runs on
+the payloads it pulled - so training and decision time cannot drift apart. The target is the
+world's 12-month default (`outcomes.default_12m`); core enterprises (size `large`) are left out,
+as Puhui's products are for small and micro firms.
+
+`train_world_scorecard(...)` fits `puhui.scorecards.scorecard.fit_scorecard` on those rows;
+`evaluate_on_world(artifact, world)` scores another world (a seed not used for training) for the
+out-of-sample AUC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from puhui.datahub.payloads import (
+    CreditBureauPayload,
+    HousingFundPayload,
+    JudicialPayload,
+    RegistryPayload,
+    SocialSecurityPayload,
+    SourceName,
+    TaxPayload,
+    UtilitiesPayload,
+)
+from puhui.datahub.sandbox import SandboxProvider
+from puhui.datahub.world import World
+from puhui.decisioning.features import (
+    CATEGORICAL_MODEL_FEATURES,
+    FEATURE_SET_VERSION,
+    MODEL_FEATURES,
+    ApplicationFacts,
+    Features,
+    SourceBundle,
+    compute_features,
+)
+from puhui.scorecards.artifact import ScorecardArtifact
+from puhui.scorecards.scorecard import TrainingParams, fit_scorecard
+from puhui.scorecards.validation import auc as auc_score
+
+TARGET = "default_12m"
+DEFAULT_MODEL_ID = "sme-pd"
+
+
+def world_bundle(provider: SandboxProvider, index: int) -> tuple[SourceBundle, ApplicationFacts]:
+    """The payloads of the world's enterprise `index`, as the hub would hand them over."""
+    world = provider.world
+    uscc = str(world.enterprises["uscc"][index])
+    rep = int(world.enterprises["legal_rep_person_id"][index])
+    resident_id = str(world.people["resident_id"][rep])
+    declared = world.enterprises["declared_annual_revenue_fen"][index]
+    fetch = provider.fetch
+    bundle = SourceBundle(
+        tax=_as(TaxPayload, fetch(SourceName.TAX, uscc)),
+        social_security=_as(SocialSecurityPayload, fetch(SourceName.SOCIAL_SECURITY, uscc)),
+        housing_fund=_as(HousingFundPayload, fetch(SourceName.HOUSING_FUND, uscc)),
+        registry=_as(RegistryPayload, fetch(SourceName.REGISTRY, uscc)),
+        judicial=_as(JudicialPayload, fetch(SourceName.JUDICIAL, uscc)),
+        utilities=_as(UtilitiesPayload, fetch(SourceName.UTILITIES, uscc)),
+        bureau_enterprise=_as(CreditBureauPayload, fetch(SourceName.CREDIT_BUREAU, uscc)),
+        bureau_legal_rep=_as(CreditBureauPayload, fetch(SourceName.CREDIT_BUREAU, resident_id)),
+    )
+    facts = ApplicationFacts(
+        declared_annual_revenue_fen=None if declared is None else int(declared)
+    )
+    return bundle, facts
+
+
+def _as(model: type[Any], payload: Any) -> Any:
+    if not isinstance(payload, model):
+        raise TypeError(f"expected {model.__name__}, got {type(payload).__name__}")
+    return payload
+
+
+def world_features(
+    world: World,
+    indices: list[int] | None = None,
+    *,
+    provider: SandboxProvider | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Features]:
+    """Features of the given enterprises (default: all), one dict per enterprise."""
+    provider = provider or SandboxProvider(world)
+    chosen = list(range(world.n_enterprises)) if indices is None else indices
+    rows: list[Features] = []
+    for k, i in enumerate(chosen):
+        bundle, facts = world_bundle(provider, i)
+        rows.append(compute_features(bundle, facts))
+        if progress is not None and (k + 1) % 500 == 0:
+            progress(k + 1, len(chosen))
+    return rows
+
+
+def lending_population(world: World) -> list[int]:
+    """Indices of the enterprises Puhui lends to: every one but the core enterprises."""
+    sizes = world.enterprises["size_class"].to_list()
+    return [i for i, s in enumerate(sizes) if s != "large"]
+
+
+def world_feature_frame(
+    world: World,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> pl.DataFrame:
+    """One row per lending-population enterprise: the model features, `enterprise_index`, target."""
+    indices = lending_population(world)
+    rows = world_features(world, indices, progress=progress)
+    target = world.outcomes[TARGET].to_numpy()[indices].astype(np.int64)
+    data: dict[str, Any] = {"enterprise_index": indices}
+    for name in MODEL_FEATURES:
+        values = [r[name] for r in rows]
+        if name in CATEGORICAL_MODEL_FEATURES:
+            data[name] = pl.Series(name, [None if v is None else str(v) for v in values])
+        else:
+            data[name] = pl.Series(
+                name, [None if v is None else float(v) for v in values], dtype=pl.Float64
+            )
+    data[TARGET] = target
+    return pl.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class WorldTraining:
+    artifact: ScorecardArtifact
+    frame: pl.DataFrame
+    train_auc: float
+
+
+def train_world_scorecard(
+    frame: pl.DataFrame,
+    *,
+    seed: int,
+    created_at: datetime,
+    model_id: str = DEFAULT_MODEL_ID,
+    version: str = "1",
+    params: TrainingParams | None = None,
+    description: str = "",
+) -> ScorecardArtifact:
+    """Fit the scorecard on a world feature frame (see `world_feature_frame`)."""
+    fitted = fit_scorecard(
+        frame,
+        TARGET,
+        list(MODEL_FEATURES),
+        categorical=list(CATEGORICAL_MODEL_FEATURES),
+        seed=seed,
+        created_at=created_at,
+        model_id=model_id,
+        version=version,
+        params=params,
+        description=description or f"synthetic world, feature set {FEATURE_SET_VERSION}",
+    )
+    artifact = fitted.artifact
+    training = dict(artifact.training)
+    training["feature_set_version"] = FEATURE_SET_VERSION
+    return ScorecardArtifact(
+        model_id=artifact.model_id,
+        version=artifact.version,
+        created_at=artifact.created_at,
+        target=artifact.target,
+        scaling=artifact.scaling,
+        intercept=artifact.intercept,
+        base_points=artifact.base_points,
+        calibration=artifact.calibration,
+        features=artifact.features,
+        training=training,
+        description=artifact.description,
+    )
+
+
+def frame_auc(artifact: ScorecardArtifact, frame: pl.DataFrame) -> float:
+    """AUC of the artifact's PD on a feature frame (higher PD = riskier)."""
+    scores = artifact.score_frame(frame)
+    return auc_score(frame[TARGET].to_numpy(), scores.pd)
+
+
+def evaluate_on_world(artifact: ScorecardArtifact, world: World) -> tuple[float, pl.DataFrame]:
+    frame = world_feature_frame(world)
+    return frame_auc(artifact, frame), frame
+
+
+@dataclass(frozen=True)
+class WorldTrainingResult:
+    artifact: ScorecardArtifact
+    report: Any  # puhui.scorecards.validation.ValidationReport on the held-out world
+    train_rows: int
+    holdout_rows: int
+    holdout_seed: int
+
+
+def train_on_world(
+    n_enterprises: int,
+    seed: int,
+    *,
+    created_at: datetime,
+    holdout_enterprises: int | None = None,
+    holdout_seed: int | None = None,
+    model_id: str = DEFAULT_MODEL_ID,
+    version: str = "1",
+    params: TrainingParams | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> WorldTrainingResult:
+    """Train on the world `seed` and validate on another world (a seed not used for training):
+    the out-of-sample figures of the validation report are honest."""
+    from puhui.datahub.world import generate_world
+    from puhui.scorecards.validation import build_validation_report
+
+    say = progress or (lambda _msg: None)
+    holdout_seed = seed + 1 if holdout_seed is None else holdout_seed
+    if holdout_seed == seed:
+        raise ValueError("the holdout world needs a seed not used for training")
+    say(f"generating the training world ({n_enterprises} enterprises, seed {seed})")
+    train = world_feature_frame(generate_world(n_enterprises, seed))
+    say(f"fitting on {train.height} enterprises")
+    artifact = train_world_scorecard(
+        train,
+        seed=seed,
+        created_at=created_at,
+        model_id=model_id,
+        version=version,
+        params=params,
+        description=(
+            f"synthetic world: {n_enterprises} enterprises, seed {seed}; "
+            f"feature set {FEATURE_SET_VERSION}"
+        ),
+    )
+    n_holdout = holdout_enterprises or max(n_enterprises // 2, 2_000)
+    say(f"validating on another world ({n_holdout} enterprises, seed {holdout_seed})")
+    holdout = world_feature_frame(generate_world(n_holdout, holdout_seed))
+    report = build_validation_report(
+        artifact,
+        holdout,
+        holdout[TARGET].to_numpy(),
+        dataset=(
+            f"synthetic world seed {holdout_seed}, {holdout.height} enterprises "
+            "(not used for training)"
+        ),
+        created_at=created_at,
+        reference_data=train,
+        reference_name=f"training world seed {seed}",
+        extra={"train_seed": seed, "holdout_seed": holdout_seed},
+    )
+    return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed)

@@ -1,0 +1,752 @@
+"""Applicant mobile web (/m): phone-first, zh-CN by default, English switch, large-type mode.
+
+The journey: QR code → /m/start?ref=… (the manager or team is remembered) → mobile number and
+one-time code (sandbox SMS outbox; the sandbox code is shown on screen, labelled 沙箱, only
+when the SMS channel is the sandbox) → the enterprise (USCC), the legal representative and the
+consents on one screen → the decision → contract preview and signing by code → drawdown →
+repayment, with the schedule and a timeline of every step. A returning enterprise goes from the
+QR code to the decision in three steps and three typed fields (mobile, code, amount).
+
+Borrowers see only their own enterprises: every object is loaded through the domain services'
+`*_for(principal, …)` functions or checked against `principal.enterprise_ids`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from puhui.consents import texts as consent_texts
+from puhui.consents.models import Purpose
+from puhui.consents.schemas import DEFAULT_VALID_DAYS
+from puhui.core import audit, auth, otp, outbox
+from puhui.core.auth import Principal, public, require_page
+from puhui.core.errors import DomainError, InvalidInput
+from puhui.core.models import Role, User
+from puhui.core.money import format_fen
+from puhui.core.runtime import Runtime
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.datahub.router import get_connectors
+from puhui.decisioning import service as decisioning_service
+from puhui.decisioning.scoring import store_for
+from puhui.decisioning.service import ENTERPRISE_SOURCES
+from puhui.lending import service as lending_service
+from puhui.lending.contracts import service as contracts
+from puhui.parties import service as parties_service
+from puhui.web import qr
+from puhui.web.i18n import error_text
+from puhui.web.pages import check_csrf, render
+
+router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
+
+BORROWER = require_page(Role.BORROWER)
+LOGIN_PURPOSE = "mobile.login"
+LOGIN_TOPIC = "mobile.login_otp"
+PRODUCT = "weiyedai"
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+SOURCE_LABELS: dict[str, tuple[str, str]] = {
+    "tax": ("税务", "Tax"),
+    "social_security": ("社保", "Social security"),
+    "housing_fund": ("公积金", "Housing fund"),
+    "utilities": ("水电", "Utilities"),
+    "registry": ("工商登记", "Business registry"),
+    "judicial": ("司法", "Judicial records"),
+    "credit_bureau": ("征信", "Credit bureau"),
+}
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def yuan_to_fen(text: str, field: str = "amount") -> int:
+    """'12,345.67' yuan → 1234567 fen (Decimal, no floats); bad input raises InvalidInput."""
+    try:
+        value = Decimal(text.replace(",", "").replace("，", "").strip())
+    except InvalidOperation as exc:
+        raise InvalidInput(field=field) from exc
+    fen = value * 100
+    if value <= 0 or fen != fen.to_integral_value():
+        raise InvalidInput(field=field)
+    return int(fen)
+
+
+def rate_percent(rate_bp: int | None) -> str:
+    if rate_bp is None:
+        return "—"
+    return f"{(Decimal(rate_bp) / 100).quantize(Decimal('0.01'))}%"
+
+
+def _channels(request: Request, rt: Runtime) -> outbox.ChannelRegistry:
+    return outbox.app_channels(request.app, rt.cipher, rt.clock)
+
+
+def _sandbox(request: Request, rt: Runtime) -> outbox.SandboxSmsChannel | None:
+    channel = _channels(request, rt).get(outbox.SMS)
+    return channel if isinstance(channel, outbox.SandboxSmsChannel) else None
+
+
+def _dispatch(request: Request, rt: Runtime, message_id: str | None) -> None:
+    """Send a committed outbox message now (idempotent: only pending messages are sent)."""
+    if not message_id:
+        return
+    outbox.dispatch_pending(
+        rt.session_factory,
+        _channels(request, rt),
+        cipher=rt.cipher,
+        clock=rt.clock,
+        message_ids=[uuid.UUID(message_id)],
+    )
+
+
+def _sandbox_code(request: Request, rt: Runtime, mobile: str, topic: str) -> str | None:
+    """The last code the sandbox 'sent' to this mobile, for showing on screen (sandbox only)."""
+    channel = _sandbox(request, rt)
+    if channel is None:
+        return None
+    inbox = channel.inbox(mobile, topic)
+    if not inbox:
+        return None
+    match = re.search(r"验证码\s*(\d{6})|(\d{6})", inbox[-1].body)
+    return next((g for g in match.groups() if g), None) if match else None
+
+
+def _mrender(
+    request: Request, name: str, principal: Principal | None = None, **ctx: Any
+) -> Response:
+    lang = request_lang(request)
+    return render(
+        request,
+        name,
+        principal,
+        large=bool(request.session.get("large")),
+        src_label=lambda s: SOURCE_LABELS.get(s, (s, s))[0 if lang == "zh" else 1],
+        rate_percent=rate_percent,
+        L=lambda zh, en: zh if lang == "zh" else en,
+        **ctx,
+    )
+
+
+def _error(
+    request: Request, name: str, exc: DomainError, principal: Principal | None, **ctx: Any
+) -> Response:
+    response = _mrender(
+        request, name, principal, error=error_text(exc, request_lang(request)), **ctx
+    )
+    response.status_code = exc.status
+    return response
+
+
+def _mobile_of(request: Request, principal: Principal) -> str:
+    """The signed-in mobile number (SMS sign-in), else the one in an `m<mobile>` username."""
+    mobile = request.session.get("mobile")
+    if isinstance(mobile, str):
+        return mobile
+    name = principal.username
+    return name[1:] if name.startswith("m") and MOBILE_RE.match(name[1:]) else ""
+
+
+def _decision_env(request: Request, rt: Runtime) -> decisioning_service.DecisionEnv:
+    state = request.app.state
+    env: decisioning_service.DecisionEnv | None = getattr(state, "decisioning_env", None)
+    if env is None:
+        env = decisioning_service.DecisionEnv(
+            connectors=get_connectors(request),
+            cipher=rt.cipher,
+            models=store_for(rt.settings.resolved_var_dir() / "models"),
+        )
+        state.decisioning_env = env
+    return env
+
+
+def _own_applications(session: Session, principal: Principal) -> list[Any]:
+    from puhui.decisioning.models import Application
+
+    if not principal.enterprise_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.enterprise_id.in_(list(principal.enterprise_ids)))
+            .order_by(Application.created_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    title: str
+    detail: str
+
+
+def _timeline(session: Session, principal: Principal, lang: str) -> list[Step]:
+    """Every step of the borrower's journey, oldest first (流程可视化)."""
+    steps: list[Step] = []
+    zh = lang == "zh"
+    for app in _own_applications(session, principal):
+        out = decisioning_service.application_out(session, app)
+        for ev in out.history:
+            steps.append(
+                Step(
+                    ev.occurred_at, f"{'申请' if zh else 'Application'} {out.reference}", ev.reason
+                )
+            )
+        if out.credit_line_id:
+            for contract in contracts.contracts_of_line(session, out.credit_line_id):
+                if contract.sent_at:
+                    steps.append(
+                        Step(
+                            contract.sent_at,
+                            f"{'合同' if zh else 'Contract'} {contract.reference}",
+                            "签署验证码已发送" if zh else "signing code sent",
+                        )
+                    )
+                if contract.signed_at:
+                    steps.append(
+                        Step(
+                            contract.signed_at,
+                            f"{'合同' if zh else 'Contract'} {contract.reference}",
+                            "已签署，额度生效" if zh else "signed, the line is active",
+                        )
+                    )
+            for loan in lending_service.list_loans(session, line_id=out.credit_line_id):
+                steps.append(
+                    Step(
+                        loan.created_at,
+                        f"{'借款' if zh else 'Loan'} {loan.reference}",
+                        f"{'放款' if zh else 'drawn'} {format_fen(loan.principal_fen)}",
+                    )
+                )
+                for rep in lending_service.repayments_of(session, loan.id):
+                    steps.append(
+                        Step(
+                            rep.created_at,
+                            f"{'还款' if zh else 'Repayment'} {rep.reference}",
+                            format_fen(rep.amount_applied_fen),
+                        )
+                    )
+    shanghai = ZoneInfo("Asia/Shanghai")
+    return [
+        Step(s.at.astimezone(shanghai) if s.at.tzinfo else s.at, s.title, s.detail)
+        for s in sorted(steps, key=lambda s: s.at)
+    ]
+
+
+def _consent_items(lang: str) -> list[dict[str, Any]]:
+    items = []
+    for source in ENTERPRISE_SOURCES:
+        text = consent_texts.current_text(source, Purpose.CREDIT_DECISION)
+        items.append(
+            {
+                "source": source.value,
+                "text": text.text("zh" if lang == "zh" else "en") if text else "",
+                "version": text.version if text else "",
+                "sha256": text.sha256("zh" if lang == "zh" else "en") if text else "",
+            }
+        )
+    return items
+
+
+# ------------------------------------------------------------------------ public: sign-in
+
+
+@router.get("/", dependencies=[Depends(public())])
+def m_root(request: Request) -> Response:
+    target = "/m/home" if request.session.get("token") else "/m/start"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/start", response_class=HTMLResponse, dependencies=[Depends(public())])
+def m_start(request: Request, db: DB, ref: str | None = None) -> Response:
+    if ref:
+        request.session["ref"] = ref[:64]
+    attribution = qr.resolve_ref(db, request.session.get("ref"))
+    return _mrender(request, "m_start.html", attribution=attribution)
+
+
+@router.get("/settings/{what}", dependencies=[Depends(public())])
+def m_settings(request: Request, what: str, back: str = "/m/start") -> Response:
+    if what == "large":
+        request.session["large"] = not request.session.get("large")
+    elif what in ("zh", "en"):
+        request.session["lang"] = what
+    return RedirectResponse(back if back.startswith("/m") else "/m/start", status_code=303)
+
+
+@router.post("/login/send", dependencies=[Depends(public()), Depends(check_csrf)])
+def m_send_code(
+    request: Request, db: DB, rt: RuntimeDep, mobile: Annotated[str, Form()]
+) -> Response:
+    mobile = mobile.strip().replace(" ", "")
+    try:
+        if not MOBILE_RE.match(mobile):
+            raise InvalidInput(field="mobile")
+        issued = otp.issue(db, rt.clock, rt.cipher, purpose=LOGIN_PURPOSE, subject=mobile)
+        lang = request_lang(request)
+        body = (
+            f"【普惠】验证码 {issued.code}，用于登录普惠小微金融，5 分钟内有效。请勿告诉他人。"
+            if lang == "zh"
+            else f"[Puhui] Your sign-in code is {issued.code}, valid for 5 minutes."
+        )
+        message = outbox.enqueue_sms(
+            db, rt.clock, rt.cipher, mobile, LOGIN_TOPIC, body, expires_at=issued.expires_at
+        )
+        otp.attach_message(issued.row, message.id)
+    except DomainError as exc:
+        attribution = qr.resolve_ref(db, request.session.get("ref"))
+        return _error(request, "m_start.html", exc, None, mobile=mobile, attribution=attribution)
+    request.session["login_mobile"] = mobile
+    request.session["login_message"] = str(message.id)
+    return RedirectResponse("/m/login/verify", status_code=303)
+
+
+@router.get("/login/verify", response_class=HTMLResponse, dependencies=[Depends(public())])
+def m_verify_page(request: Request, rt: RuntimeDep) -> Response:
+    mobile = request.session.get("login_mobile")
+    if not isinstance(mobile, str):
+        return RedirectResponse("/m/start", status_code=303)
+    _dispatch(request, rt, request.session.get("login_message"))
+    return _mrender(
+        request,
+        "m_verify.html",
+        mobile=mobile,
+        sandbox_code=_sandbox_code(request, rt, mobile, LOGIN_TOPIC),
+    )
+
+
+@router.post("/login/verify", dependencies=[Depends(public()), Depends(check_csrf)])
+def m_verify_submit(
+    request: Request, db: DB, rt: RuntimeDep, code: Annotated[str, Form()]
+) -> Response:
+    mobile = request.session.get("login_mobile")
+    if not isinstance(mobile, str):
+        return RedirectResponse("/m/start", status_code=303)
+    try:
+        otp.verify(db, rt.clock, rt.cipher, purpose=LOGIN_PURPOSE, subject=mobile, code=code)
+    except DomainError as exc:
+        return _error(
+            request,
+            "m_verify.html",
+            exc,
+            None,
+            mobile=mobile,
+            sandbox_code=_sandbox_code(request, rt, mobile, LOGIN_TOPIC),
+        )
+    username = f"m{mobile}"
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = auth.create_user(
+            db,
+            rt.clock,
+            username=username,
+            password=secrets.token_urlsafe(24) + "a1",
+            role=Role.BORROWER,
+            display_name=f"{mobile[:3]}****{mobile[-4:]}",
+        )
+    elif user.role != Role.BORROWER.value or not user.is_active:
+        refused = InvalidInput(field="mobile")
+        return _error(request, "m_verify.html", refused, None, mobile=mobile, sandbox_code=None)
+    audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
+    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
+    keep = {k: request.session.get(k) for k in ("ref", "lang", "large", "csrf")}
+    request.session.clear()
+    request.session.update({k: v for k, v in keep.items() if v is not None})
+    request.session["token"] = token
+    request.session["mobile"] = mobile
+    # From a QR code (or with no enterprise yet) straight to the application: step 3 of 3.
+    target = "/m/apply" if request.session.get("ref") or not user.enterprises else "/m/home"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def m_logout(
+    request: Request, db: DB, rt: RuntimeDep, _: Annotated[Principal, Depends(BORROWER)]
+) -> Response:
+    token = request.session.get("token")
+    if isinstance(token, str):
+        auth.revoke_token(db, rt.clock, token)
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    return RedirectResponse("/m/start", status_code=303)
+
+
+# -------------------------------------------------------------------- the borrower's pages
+
+
+@router.get("/home", response_class=HTMLResponse)
+def m_home(
+    request: Request, db: DB, principal: Annotated[Principal, Depends(BORROWER)]
+) -> Response:
+    apps = [decisioning_service.application_out(db, a) for a in _own_applications(db, principal)]
+    lines = lending_service.list_lines(db, principal, limit=50)
+    enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
+    return _mrender(
+        request, "m_home.html", principal, apps=apps, lines=lines, enterprises=enterprises
+    )
+
+
+@router.get("/apply", response_class=HTMLResponse)
+def m_apply_page(
+    request: Request, db: DB, principal: Annotated[Principal, Depends(BORROWER)]
+) -> Response:
+    return _apply_form(request, db, principal)
+
+
+def _apply_form(
+    request: Request, db: Session, principal: Principal, status: int = 200, **ctx: Any
+) -> Response:
+    enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
+    attribution = qr.resolve_ref(db, request.session.get("ref"))
+    previous = _own_applications(db, principal)
+    if previous and "typed" not in ctx:  # a returning enterprise: last amount, nothing to type
+        ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
+    response = _mrender(
+        request,
+        "m_apply.html",
+        principal,
+        enterprises=enterprises,
+        consents=_consent_items(request_lang(request)),
+        valid_days=DEFAULT_VALID_DAYS,
+        attribution=attribution,
+        key=secrets.token_urlsafe(12),
+        **ctx,
+    )
+    response.status_code = status
+    return response
+
+
+@router.post("/apply", dependencies=[Depends(check_csrf)])
+def m_apply_submit(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+    key: Annotated[str, Form()],
+    amount_yuan: Annotated[str, Form()],
+    uscc: Annotated[str, Form()] = "",
+    rep_name: Annotated[str, Form()] = "",
+    rep_resident_id: Annotated[str, Form()] = "",
+    agree: Annotated[str | None, Form()] = None,
+) -> Response:
+    from pydantic import ValidationError
+
+    from puhui.decisioning.schemas import (
+        ApplicationCreate,
+        AttributionIn,
+        ConsentIn,
+        LegalRepresentativeIn,
+    )
+
+    lang = request_lang(request)
+    typed = {"uscc": uscc, "rep_name": rep_name, "amount_yuan": amount_yuan}
+    try:
+        amount_fen = yuan_to_fen(amount_yuan, "amount_yuan")
+        attribution = qr.resolve_ref(db, request.session.get("ref"))
+        rep = None
+        if rep_name.strip() or rep_resident_id.strip():
+            rep = LegalRepresentativeIn(
+                name=rep_name.strip(),
+                resident_id=rep_resident_id.strip().upper(),
+                mobile=_mobile_of(request, principal),
+            )
+        consents = _consent_items(lang)
+        data = ApplicationCreate(
+            uscc=uscc.strip().upper(),
+            product_code=PRODUCT,
+            requested_amount_fen=amount_fen,
+            legal_representative=rep,
+            attribution=AttributionIn(
+                manager_user_id=attribution.manager_user_id, team_code=attribution.team_code
+            )
+            if attribution
+            else None,
+            consent=ConsentIn(
+                agree=agree == "yes",
+                text_lang=lang,
+                text_versions={c["source"]: c["version"] for c in consents if c["version"]},
+                text_sha256={c["source"]: c["sha256"] for c in consents if c["sha256"]},
+            ),
+        )
+        out = decisioning_service.apply(
+            db, rt.clock, _decision_env(request, rt), principal, data, idempotency_key=key
+        )
+    except ValidationError as exc:
+        db.rollback()
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "form"
+        bad = InvalidInput(field=field)
+        return _apply_form(
+            request, db, principal, 422, error=error_text(bad, lang), typed=typed, bad_field=field
+        )
+    except DomainError as exc:
+        db.rollback()  # nothing of a refused application stays (the route rolls back too)
+        return _apply_form(
+            request, db, principal, exc.status, error=error_text(exc, lang), typed=typed
+        )
+    return RedirectResponse(f"/m/applications/{out.id}", status_code=303)
+
+
+@router.get("/applications/{application_id}", response_class=HTMLResponse)
+def m_application(
+    request: Request,
+    application_id: uuid.UUID,
+    db: DB,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    app = decisioning_service.get_application_for(db, principal, application_id)
+    out = decisioning_service.application_out(db, app)
+    line = lending_service.get_line(db, out.credit_line_id) if out.credit_line_id else None
+    return _mrender(request, "m_application.html", principal, app=out, line=line)
+
+
+@router.post("/lines/{line_id}/contract", dependencies=[Depends(check_csrf)])
+def m_contract_create(
+    line_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    lending_service.get_line_for(db, principal, line_id)
+    contract, _ = contracts.create_contract(db, rt.clock, principal, line_id)
+    return RedirectResponse(f"/m/contracts/{contract.id}", status_code=303)
+
+
+@router.get("/contracts/{contract_id}", response_class=HTMLResponse)
+def m_contract(
+    request: Request,
+    contract_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    contract = contracts.get_contract_for(db, principal, contract_id)
+    sandbox_code = None
+    message_id = request.session.get(f"contract_msg:{contract_id}")
+    if message_id and contract.status != "signed":
+        _dispatch(request, rt, message_id)
+        person = parties_service.get_person(db, contract.legal_rep_person_id)
+        mobile = parties_service.mobile_of(rt.cipher, person)
+        sandbox_code = _sandbox_code(request, rt, mobile, contracts.SMS_TOPIC)
+    return _mrender(
+        request,
+        "m_contract.html",
+        principal,
+        contract=contract,
+        terms=contracts.terms_of(contract),
+        sent=bool(message_id),
+        sandbox_code=sandbox_code,
+    )
+
+
+@router.get("/contracts/{contract_id}/document")
+def m_contract_pdf(
+    contract_id: uuid.UUID, db: DB, principal: Annotated[Principal, Depends(BORROWER)]
+) -> Response:
+    contract = contracts.get_contract_for(db, principal, contract_id)
+    contracts.record_download(db, contract)
+    return Response(
+        content=contract.document,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{contract.reference}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/contracts/{contract_id}/send", dependencies=[Depends(check_csrf)])
+def m_contract_send(
+    request: Request,
+    contract_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    sent = contracts.send_for_signature(db, rt.clock, rt.cipher, principal, contract_id)
+    request.session[f"contract_msg:{contract_id}"] = str(sent.message_id)
+    return RedirectResponse(f"/m/contracts/{contract_id}", status_code=303)
+
+
+@router.post("/contracts/{contract_id}/sign", dependencies=[Depends(check_csrf)])
+def m_contract_sign(
+    request: Request,
+    contract_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+    code: Annotated[str, Form()],
+) -> Response:
+    try:
+        contracts.sign(
+            db,
+            rt.clock,
+            rt.cipher,
+            principal,
+            contract_id,
+            code.strip(),
+            ip=auth.client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+    except DomainError as exc:
+        contract = contracts.get_contract_for(db, principal, contract_id)
+        return _error(
+            request,
+            "m_contract.html",
+            exc,
+            principal,
+            contract=contract,
+            terms=contracts.terms_of(contract),
+            sent=True,
+            sandbox_code=None,
+        )
+    contract = contracts.get_contract(db, contract_id)
+    request.session.pop(f"contract_msg:{contract_id}", None)
+    return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
+
+
+@router.get("/lines/{line_id}", response_class=HTMLResponse)
+def m_line(
+    request: Request,
+    line_id: uuid.UUID,
+    db: DB,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    return _line_page(request, db, principal, line_id)
+
+
+def _line_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    line_id: uuid.UUID,
+    status: int = 200,
+    **ctx: Any,
+) -> Response:
+    line = lending_service.get_line_for(db, principal, line_id)
+    loans = lending_service.list_loans(db, line_id=line_id)
+    response = _mrender(
+        request,
+        "m_line.html",
+        principal,
+        line=line,
+        loans=loans,
+        available_fen=line.limit_fen - line.used_fen,
+        key=secrets.token_urlsafe(12),
+        **ctx,
+    )
+    response.status_code = status
+    return response
+
+
+@router.post("/lines/{line_id}/drawdowns", dependencies=[Depends(check_csrf)])
+def m_draw(
+    request: Request,
+    line_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+    key: Annotated[str, Form()],
+    amount_yuan: Annotated[str, Form()],
+) -> Response:
+    lending_service.get_line_for(db, principal, line_id)
+    try:
+        out = lending_service.draw(
+            db, rt.clock, line_id, yuan_to_fen(amount_yuan, "amount_yuan"), idempotency_key=key
+        )
+    except DomainError as exc:
+        return _line_page(
+            request,
+            db,
+            principal,
+            line_id,
+            exc.status,
+            error=error_text(exc, request_lang(request)),
+        )
+    return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
+
+
+@router.get("/loans/{loan_id}", response_class=HTMLResponse)
+def m_loan(
+    request: Request,
+    loan_id: uuid.UUID,
+    db: DB,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    return _loan_page(request, db, principal, loan_id)
+
+
+def _loan_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    loan_id: uuid.UUID,
+    status: int = 200,
+    **ctx: Any,
+) -> Response:
+    loan = lending_service.get_loan_for(db, principal, loan_id)
+    detail = lending_service.loan_detail(db, loan)
+    response = _mrender(
+        request,
+        "m_loan.html",
+        principal,
+        loan=detail,
+        repayments=lending_service.repayments_of(db, loan_id),
+        balance_fen=lending_service.settlement_balance(db, loan.enterprise_id),
+        key=secrets.token_urlsafe(12),
+        **ctx,
+    )
+    response.status_code = status
+    return response
+
+
+@router.post("/loans/{loan_id}/repayments", dependencies=[Depends(check_csrf)])
+def m_repay(
+    request: Request,
+    loan_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+    key: Annotated[str, Form()],
+    amount_yuan: Annotated[str, Form()],
+) -> Response:
+    lending_service.get_loan_for(db, principal, loan_id)
+    try:
+        lending_service.repay(
+            db,
+            rt.clock,
+            loan_id,
+            yuan_to_fen(amount_yuan, "amount_yuan"),
+            idempotency_key=key,
+            kind="prepayment",
+        )
+    except DomainError as exc:
+        return _loan_page(
+            request,
+            db,
+            principal,
+            loan_id,
+            exc.status,
+            error=error_text(exc, request_lang(request)),
+        )
+    return RedirectResponse(f"/m/loans/{loan_id}?repaid=1", status_code=303)
+
+
+@router.get("/timeline", response_class=HTMLResponse)
+def m_timeline(
+    request: Request, db: DB, principal: Annotated[Principal, Depends(BORROWER)]
+) -> Response:
+    steps = _timeline(db, principal, request_lang(request))
+    return _mrender(request, "m_timeline.html", principal, steps=steps)

@@ -1,0 +1,114 @@
+"""Staff console (/console): server-rendered pages with Jinja2 + htmx, calling the same services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from puhui.core import audit, auth
+from puhui.core.auth import ALL_STAFF, Principal, public, require_page
+from puhui.core.errors import DomainError
+from puhui.core.models import AuditEvent, Role
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.parties import service as parties_service
+from puhui.web.pages import check_csrf, render
+
+router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public())])
+def login_page(request: Request, next: str = "/console/") -> Response:
+    if next.startswith("/m/") or next == "/m":
+        return RedirectResponse("/m/start", status_code=303)  # applicants sign in by SMS code
+    return render(request, "login.html", next=next if next.startswith("/") else "/console/")
+
+
+@router.post("/login", dependencies=[Depends(public()), Depends(check_csrf)])
+def login_submit(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/console/",
+) -> Response:
+    try:
+        user = auth.authenticate(
+            db,
+            rt.clock,
+            username=username,
+            password=password,
+            ip=auth.client_ip(request),
+            max_failures=rt.settings.login_max_failures,
+            window_minutes=rt.settings.login_window_minutes,
+        )
+    except DomainError as exc:
+        response = render(
+            request,
+            "login.html",
+            next=next,
+            error=exc.message(request_lang(request)),
+            username=username,
+        )
+        response.status_code = exc.status
+        return response
+    audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
+    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
+    request.session.clear()
+    request.session["token"] = token
+    target = next if next.startswith("/") and not next.startswith("//") else "/console/"
+    if user.role == Role.BORROWER.value and target.startswith("/console"):
+        target = "/m/"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    _: Annotated[Principal, Depends(require_page(*Role))],
+) -> Response:
+    token = request.session.get("token")
+    if isinstance(token, str):
+        auth.revoke_token(db, rt.clock, token)
+    request.session.clear()
+    return RedirectResponse("/console/login", status_code=303)
+
+
+@router.get("/lang/{code}", dependencies=[Depends(public())])
+def switch_language(request: Request, code: str, back: str = "/console/") -> Response:
+    if code in ("zh", "en"):
+        request.session["lang"] = code
+    return RedirectResponse(back if back.startswith("/") else "/console/", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request, principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))]
+) -> Response:
+    return render(request, "home.html", principal)
+
+
+@router.get("/enterprises", response_class=HTMLResponse)
+def enterprises(
+    request: Request,
+    db: DB,
+    principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))],
+) -> Response:
+    rows = parties_service.list_enterprises(db, limit=200)
+    return render(request, "enterprises.html", principal, rows=rows)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    db: DB,
+    principal: Annotated[Principal, Depends(require_page(Role.AUDITOR, Role.ADMIN))],
+) -> Response:
+    rows = list(db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))
+    result = audit.verify(db) if principal.role == Role.AUDITOR else None
+    return render(request, "audit.html", principal, rows=rows, chain=result)
