@@ -53,6 +53,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
     from puhui.decisioning.router import router as decisioning_router
+    from puhui.flows.supply_chain import router as supply_chain_router
     from puhui.ledger.router import router as ledger_router
     from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
@@ -75,6 +76,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lending_router,
         decisioning_router,
         receivables_router,
+        supply_chain_router,
         console_router,
         qr_router,
         staff_pages_router,

@@ -148,7 +148,7 @@ def maturity_cmd(
     try:
         with unit_of_work(rt.session_factory) as session:
             out = service.run_maturity(session, rt.clock, rt.cipher, when)
-            recognized = service.amortize_discounts(session, rt.clock, out.business_date, rt.cipher)
+            recognized = service.amortize_discounts(session, rt.clock, out.business_date)
     except DomainError as exc:
         raise _fail(exc) from None
     typer.echo(json.dumps(out.model_dump(mode="json") | {"amortized_fen": recognized}))

@@ -3,7 +3,9 @@
 These classes live here, free of ``puhui.core``, because the pure modules (state machine,
 statements, verifier) must run on an export alone, on an auditor's machine. They have the same
 shape as ``puhui.core.errors.DomainError`` (``code``, ``status``, ``title_*``, ``message(lang)``,
-``problem(lang)``), so the API's problem+json handler can render them unchanged.
+``problem(lang)``), so the API's problem+json handler can render them unchanged. The database
+side's own errors (stale submissions, financing, settlement, proof ranges) are
+``DomainError`` subclasses in ``service_errors.py``.
 """
 
 from __future__ import annotations

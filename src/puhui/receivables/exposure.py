@@ -1,8 +1,8 @@
 """What the receivables chain adds to the bank's exposure to an enterprise, as an expression
 another domain folds into a query of its own (decisioning's related-party group cap).
 
-Imports only the receivables tables: decisioning reads it on the decision's hot path, and the
-receivables service itself calls decisioning (a limit granted from a decision).
+Imports only the receivables tables: decisioning reads it on the decision's hot path. (A limit
+granted from a decision goes the other way, through the flow `puhui.flows.supply_chain`.)
 """
 
 from __future__ import annotations

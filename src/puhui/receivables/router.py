@@ -25,7 +25,6 @@ from puhui.receivables.schemas import (
     IssueRequest,
     KeyOut,
     KeyRegister,
-    LimitGrant,
     LimitOut,
     LogEntryOut,
     OperationOut,
@@ -66,18 +65,8 @@ def _replayed(response: Response, out: OperationOut) -> OperationOut:
 
 
 # --- limits and pricing ----------------------------------------------------------------------
-
-
-@router.post("/limits", response_model=LimitOut, status_code=201)
-def grant_limit(
-    body: LimitGrant,
-    db: DB,
-    clock: ClockDep,
-    cipher: CipherDep,
-    principal: Annotated[Principal, Depends(require(*RISK))],
-) -> LimitOut:
-    """Grant a core enterprise a supply-chain limit (manual approval with a reason; 0 revokes)."""
-    return service.grant_limit(db, clock, cipher, principal, body)
+# POST /limits (grant, manually or from an approved decision) spans two domains: it is the
+# endpoint of puhui.flows.supply_chain.
 
 
 @router.get("/limits", response_model=list[LimitOut])

@@ -71,6 +71,34 @@ def test_limit_needs_a_known_grade_and_is_signed_by_the_platform(
     assert op.statement["limit_fen"] == 5_000 and op.statement["party"] == ent.uscc
 
 
+def test_a_limit_backed_by_an_application_needs_the_approval_taken_first(
+    session: Session, clock: FixedClock, runtime: Runtime
+) -> None:
+    """Only the flow (puhui.flows.supply_chain) takes an approval from decisioning; the domain
+    alone refuses an application reference without the reference decisioning gave back."""
+    ent = make_enterprise(session, clock, "待审批核心企业")
+    data = LimitGrant(
+        enterprise_id=ent.id,
+        limit_fen=5_000,
+        grade="A",
+        reason="依审批结果",
+        application_reference="APP-20261123-0001",
+    )
+    before = log_size(session)
+    with pytest.raises(ValueError, match=r"flows\.supply_chain"):
+        service.grant_limit(session, clock, runtime.cipher, staff(Role.RISK_OFFICER), data)
+    assert log_size(session) == before
+    out = service.grant_limit(
+        session,
+        clock,
+        runtime.cipher,
+        staff(Role.RISK_OFFICER),
+        data,
+        decision_ref="APP-20261123-0001",
+    )
+    assert out.source == "decision" and out.decision_ref == "APP-20261123-0001"
+
+
 def test_issue_needs_a_limit_and_stays_within_it(world: World) -> None:
     s, clock, cipher = world.session, world.clock, world.cipher
     other = make_world(s, clock, cipher, limit=0, core_cash=0)

@@ -35,6 +35,7 @@ from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
 from puhui.core.money import MoneyFormatError, yuan_to_fen
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.flows import supply_chain
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
 from puhui.receivables import service as receivables_service
@@ -225,7 +226,7 @@ def grant_limit(
         except ValidationError as exc:  # the field the schema refused, by the form's name
             field = str(exc.errors()[0]["loc"][0])
             raise InvalidInput(field={"limit_fen": "limit_yuan"}.get(field, field)) from exc
-        receivables_service.grant_limit(db, rt.clock, rt.cipher, principal, data)
+        supply_chain.grant_supply_chain_limit(db, rt.clock, rt.cipher, principal, data)
     except (DomainError, ReceivablesError) as exc:
         db.rollback()
         lang = request_lang(request)

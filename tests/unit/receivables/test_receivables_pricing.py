@@ -1,4 +1,5 @@
-"""The service's money arithmetic (pure functions): penalty, penalty shares, amortization."""
+"""The chain's money arithmetic (pure `pricing`): discount price, penalty, penalty shares,
+amortization."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from puhui.receivables.service import _amortized, allocate, penalty_fen
-from puhui.receivables.state import discount_price
+from puhui.receivables.pricing import allocate, amortized_fen, discount_price, penalty_fen
 
 
 def test_penalty_is_face_times_daily_rate_times_days_half_up() -> None:
@@ -43,7 +43,7 @@ def test_allocate_is_exact_and_proportional(total: int, weights: list[int]) -> N
 
 def test_amortization_is_cumulative_straight_line() -> None:
     start = date(2026, 11, 23)
-    assert _amortized(240_000, 90, start, start) == 0
-    assert _amortized(240_000, 90, start, date(2026, 12, 23)) == 80_000
-    assert _amortized(240_000, 90, start, date(2027, 6, 1)) == 240_000  # never beyond
-    assert _amortized(240_000, 90, start, date(2026, 1, 1)) == 0
+    assert amortized_fen(240_000, 90, start, start) == 0
+    assert amortized_fen(240_000, 90, start, date(2026, 12, 23)) == 80_000
+    assert amortized_fen(240_000, 90, start, date(2027, 6, 1)) == 240_000  # never beyond
+    assert amortized_fen(240_000, 90, start, date(2026, 1, 1)) == 0
