@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock
-from puhui.core.db import COMMIT_ON_ERROR
+from puhui.core.db import record_despite_failure
 from puhui.core.errors import (
     DomainError,
     Forbidden,
@@ -194,8 +194,9 @@ def authenticate(
 ) -> User:
     """Check a password with throttling per username and per address.
 
-    Both outcomes are recorded in the caller's unit of work; a failure marks the session
-    `commit_on_error` so that the refusal which follows does not roll the record back.
+    A success is recorded in the caller's unit of work; a failure is recorded by a side unit of
+    work (`record_despite_failure`), so that the refusal which follows, rolling the request
+    back, still leaves the attempt for the throttle to count.
     """
     now = clock.now()
     since = now - timedelta(minutes=window_minutes)
@@ -211,8 +212,8 @@ def authenticate(
         else (verify_password(_DUMMY_HASH, password) and False)
     )
     if not ok or user is None or not user.is_active:
-        session.add(LoginAttempt(username=username, ip=ip, attempted_at=now, succeeded=False))
-        session.info[COMMIT_ON_ERROR] = True
+        failed = {"username": username, "ip": ip, "attempted_at": now, "succeeded": False}
+        record_despite_failure(session, lambda side: side.add(LoginAttempt(**failed)))
         raise InvalidCredentials()
     session.add(LoginAttempt(username=username, ip=ip, attempted_at=now, succeeded=True))
     return user

@@ -1,15 +1,21 @@
 """Database kernel: declarative Base with a naming convention, column types, engines, unit of work.
 
 Services receive a Session and never commit. The request (UnitOfWorkRoute), the job runner or the
-CLI command owns one unit of work that commits once or rolls back (see `unit_of_work`).
+CLI command owns one unit of work and ends it with an explicit `Outcome`: commit once when the
+work was done (the endpoint or the block returned), roll back when it failed or was refused (it
+raised) — see `end_unit_of_work` and `unit_of_work`. Nothing else commits a request's work.
+A record that must outlive a refusal (a failed login, a wrong one-time code, a voided drawdown)
+is written by a side unit of work of its own: `record_despite_failure`.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import cache
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -184,31 +190,84 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-# A service that must keep a record of a refused request (a failed login) sets this flag on the
-# session; the owner of the unit of work then commits even though an error follows.
-COMMIT_ON_ERROR = "commit_on_error"
+class Outcome(StrEnum):
+    """How a unit of work ends, said by its owner — never guessed from an HTTP status."""
+
+    COMMIT = "commit"  # the work is done: keep it
+    ROLL_BACK = "roll_back"  # the work failed or was refused: keep none of it
 
 
-def finish_failed(session: Session) -> None:
-    """End a unit of work that failed: roll back, unless a service asked to keep its record."""
-    if session.info.pop(COMMIT_ON_ERROR, False):
-        session.commit()
-    else:
-        session.rollback()
+# --- records that survive a refusal -------------------------------------------------------
+#
+# A refused request keeps nothing, except a few records that exist precisely because of the
+# refusal: a failed login (throttling counts them), a wrong one-time code (five lock the code),
+# a voided drawdown, a contract that expired when someone tried to sign it. The service
+# registers such a record with `record_despite_failure`; whoever ends the unit of work writes it
+# in a transaction of its own once the request's transaction has ended, committed or rolled
+# back, so it is kept whatever the request's outcome and the request's half-done work is not.
+#
+# After, not beside: a second connection writing while the request's transaction is open fails
+# on SQLite as soon as the request has written (one writer: "database is locked" after the
+# busy timeout, measured 2.0 s with a 2 s timeout; the app waits 10 s), and on PostgreSQL it
+# waits for ever on a row the request locked (the line of a drawdown, the contract being
+# signed): the request waits for its side write, which waits for the request (measured: the
+# side UPDATE stopped by a 2 s lock_timeout). Written after the request's transaction on the
+# same session, the record needs no second connection; in the tests (one connection, commits
+# as savepoints) it is a savepoint after the request's, which the test sees.
+
+_SIDE_RECORDS = "side_records"
+
+logger = logging.getLogger(__name__)
 
 
-def end_unit_of_work(session: Session, succeeded: bool) -> None:
-    """Commit a unit of work that succeeded (a failing commit ends it as failed and raises),
-    else end it as failed; close the session either way."""
+def record_despite_failure(session: Session, write: Callable[[Session], object]) -> None:
+    """Keep a record whatever becomes of this unit of work: `write(session)` adds it in a
+    transaction of its own, run by `end_unit_of_work` (or `roll_back`) after the unit of work's
+    own transaction ended. The record is not in the unit of work itself: nothing the request
+    does later sees it, and a rolled-back request does not take it along."""
+    session.info.setdefault(_SIDE_RECORDS, []).append(write)
+
+
+def _write_side_records(session: Session) -> None:
+    """The side unit of work: the registered records, in one transaction, committed. A failure
+    is logged, not raised: the request's own outcome (its response or its error) stands."""
+    writes: list[Callable[[Session], object]] = session.info.pop(_SIDE_RECORDS, [])
+    if not writes:
+        return
     try:
-        if not succeeded:
-            finish_failed(session)
+        for write in writes:
+            write(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        logger.exception("records kept despite a failure could not be written")
+
+
+def roll_back(session: Session) -> None:
+    """Undo the unit of work, then write its records that survive a failure (see
+    `record_despite_failure`). The session stays usable: the next statement begins a new
+    transaction (a refused page is rendered in it)."""
+    session.rollback()
+    _write_side_records(session)
+
+
+def end_unit_of_work(session: Session, outcome: Outcome) -> None:
+    """End a unit of work as its owner decided: commit it (a failing commit rolls back and
+    raises) or roll it back; then write the records kept despite a failure; close the session.
+
+    The owner decides from what happened, not from what a response says: a request commits when
+    its endpoint returned and rolls back when it raised or refused (`puhui.core.web`); a CLI
+    command or job commits when its block ended normally (`unit_of_work`)."""
+    try:
+        if outcome is Outcome.ROLL_BACK:
+            roll_back(session)
             return
         try:
             session.commit()
         except BaseException:
-            finish_failed(session)
+            roll_back(session)
             raise
+        _write_side_records(session)
     finally:
         session.close()
 
@@ -220,6 +279,6 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield session
     except BaseException:
-        end_unit_of_work(session, succeeded=False)
+        end_unit_of_work(session, Outcome.ROLL_BACK)
         raise
-    end_unit_of_work(session, succeeded=True)
+    end_unit_of_work(session, Outcome.COMMIT)

@@ -92,6 +92,17 @@ class IdempotencyConflict(DomainError):
     message_en = "This idempotency key was already used with a different payload."
 
 
+class IdempotencyKeyMissing(DomainError):
+    """A money-moving command without its key (`core.idempotency.require_idempotency_key`)."""
+
+    code = "idempotency_key_missing"
+    status = 400
+    title_zh = "缺少幂等键"
+    title_en = "Idempotency key missing"
+    message_zh = "资金类请求必须携带 Idempotency-Key 请求头（每笔业务一个唯一值）。"
+    message_en = "Money-moving requests need an Idempotency-Key header (one unique value each)."
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
     status = 401

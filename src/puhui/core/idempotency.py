@@ -1,5 +1,7 @@
 """Idempotency keys for money-moving commands.
 
+`require_idempotency_key(...)` is the one check that a command was given a key (400
+`idempotency_key_missing` otherwise).
 `begin(...)` returns the stored response for a replay of the same key and payload, raises
 IdempotencyConflict for the same key with another payload, and otherwise returns None; the
 command then does its work and calls `remember(...)` in the same transaction. A concurrent
@@ -18,9 +20,16 @@ from sqlalchemy.orm import Session
 
 from puhui.core.clock import Clock
 from puhui.core.db import table_insert
-from puhui.core.errors import IdempotencyConflict, InvalidInput
+from puhui.core.errors import IdempotencyConflict, IdempotencyKeyMissing, InvalidInput
 from puhui.core.ids import new_id
 from puhui.core.models import IdempotencyRecord
+
+
+def require_idempotency_key(idempotency_key: str | None) -> str:
+    """The command's key without surrounding blanks; IdempotencyKeyMissing when none was given."""
+    if not idempotency_key or not idempotency_key.strip():
+        raise IdempotencyKeyMissing(field="Idempotency-Key")
+    return idempotency_key.strip()
 
 
 def request_hash(payload: Any) -> str:

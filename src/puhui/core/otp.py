@@ -5,8 +5,9 @@ verifies only for that pair. Issuing a new code for the same pair supersedes the
 Only an HMAC-SHA256 of the code, keyed with the data key's lookup sub-key and salted with the
 row id, purpose and subject, is stored — a 6-digit code is too small a space for a plain hash.
 
-A wrong code counts an attempt and marks the unit of work ``commit_on_error`` so that the
-refusal which follows keeps the count (and its audit event). Nothing here commits.
+A wrong code counts an attempt through a side unit of work (``record_despite_failure``): the
+refusal which follows rolls the request back and the count (and its audit event) stays.
+Nothing here commits.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
-from puhui.core.db import COMMIT_ON_ERROR
+from puhui.core.db import record_despite_failure
 from puhui.core.errors import DomainError
 from puhui.core.i18n import Lang
 from puhui.core.ids import new_id
@@ -236,18 +237,12 @@ def verify(
     if not (candidate.isdigit() and len(candidate) == CODE_DIGITS) or not hmac.compare_digest(
         expected, given
     ):
-        row.attempts += 1
-        remaining = row.max_attempts - row.attempts
-        session.flush()
-        audit.record(
-            session,
-            "otp.verify_failed",
-            "otp",
-            row.id,
-            after={"purpose": purpose, "subject": subject, "attempts": row.attempts},
+        remaining = row.max_attempts - (row.attempts + 1)
+        # Counted beside the request, which the refusal below rolls back (see core.db).
+        otp_id = row.id
+        record_despite_failure(
+            session, lambda side: _count_wrong_attempt(side, otp_id, purpose, subject)
         )
-        # Keep the attempt count although the request fails.
-        session.info[COMMIT_ON_ERROR] = True
         if remaining <= 0:
             raise OtpLocked(field="code")
         raise OtpWrong(field="code", remaining=remaining)
@@ -261,6 +256,24 @@ def verify(
         after={"purpose": purpose, "subject": subject, "attempts": row.attempts + 1},
     )
     return row
+
+
+def _count_wrong_attempt(session: Session, otp_id: uuid.UUID, purpose: str, subject: str) -> None:
+    """One more wrong attempt on the code, counted in the database (concurrent wrong attempts
+    all count), with its audit event."""
+    attempts = session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.id == otp_id)
+        .values(attempts=OneTimeCode.attempts + 1)
+        .returning(OneTimeCode.attempts)
+    ).scalar_one()
+    audit.record(
+        session,
+        "otp.verify_failed",
+        "otp",
+        otp_id,
+        after={"purpose": purpose, "subject": subject, "attempts": attempts},
+    )
 
 
 def invalidate(session: Session, clock: Clock, *, purpose: str, subject: str) -> int:

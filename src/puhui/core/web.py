@@ -1,8 +1,16 @@
 """HTTP plumbing shared by all routers: the unit-of-work route class and common dependencies.
 
-`UnitOfWorkRoute` opens one Session per request, exposes it as `request.state.db`, commits once
-after the endpoint returned a success response, and rolls back on an error or exception — so
-the commit happens before the response leaves.
+`UnitOfWorkRoute` opens one Session per request, exposes it as `request.state.db` and owns its
+one transaction. The outcome is what the endpoint did, never the response's status:
+
+- it returned: commit, once, before the response leaves;
+- it raised (a DomainError rendered as problem+json, anything else): roll back;
+- it raised a `RefusedPage` (a form refused, see `puhui.web.pages.page_error`): roll back, then
+  render the page the refusal carries — the form again with the message — in a fresh
+  transaction that only reads, so the page shows nothing of the refused work either.
+
+Either way the records kept despite a failure (`core.db.record_despite_failure`) are written
+after, in a transaction of their own. Endpoints and pages never commit or roll back themselves.
 
 Units of work running at once are fewer than the threads of the pool the endpoints, their
 dependencies, the response validation and the commit run on (see `_units`); the others wait
@@ -31,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
-from puhui.core.db import end_unit_of_work
+from puhui.core.db import Outcome, end_unit_of_work, roll_back
 from puhui.core.i18n import Lang, pick_language
 from puhui.core.runtime import Runtime
 
@@ -52,6 +60,25 @@ def _units(configured: int) -> CapacityLimiter:
         limiter = CapacityLimiter(min(configured, most) if configured > 0 else most)
         _unit_limiters[loop] = limiter
     return limiter
+
+
+class RefusedPage(Exception):
+    """Raised by a page whose command was refused: `render()` builds the page to answer with
+    (the form again, with the message). The route rolls back first, then calls it."""
+
+    def __init__(self, render: Callable[[], Response]) -> None:
+        super().__init__("refused page")
+        self.render = render
+
+
+def _answer_refusal(session: Session, refused: RefusedPage) -> Response:
+    """Roll the refused work back, render the page in a new transaction, keep nothing of it."""
+    try:
+        roll_back(session)
+        response = refused.render()
+    finally:
+        end_unit_of_work(session, Outcome.ROLL_BACK)
+    return response
 
 
 class UnitOfWorkRoute(APIRoute):
@@ -77,10 +104,12 @@ class UnitOfWorkRoute(APIRoute):
             # Commit (or roll back) and close in one thread hop.
             try:
                 response = await original(request)
+            except RefusedPage as refused:
+                return await run_in_threadpool(_answer_refusal, session, refused)
             except BaseException:
-                await run_in_threadpool(end_unit_of_work, session, False)
+                await run_in_threadpool(end_unit_of_work, session, Outcome.ROLL_BACK)
                 raise
-            await run_in_threadpool(end_unit_of_work, session, response.status_code < 400)
+            await run_in_threadpool(end_unit_of_work, session, Outcome.COMMIT)
             return response
 
         return handler

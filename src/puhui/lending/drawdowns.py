@@ -5,19 +5,24 @@ UPDATE on PostgreSQL, the database write lock on SQLite) and everything is check
 the lock; the database also refuses `used > limit`. Idempotent by the `Idempotency-Key`: the
 key is checked again once the lock is held, so a concurrent duplicate that waited for the lock
 returns the first result instead of drawing twice.
+
+A payout that fails undoes the reservation with it (one savepoint) and the request is refused
+(DrawdownFailed); the voided drawdown is kept by a side unit of work (`record_despite_failure`),
+so the refusal, which rolls the request back, leaves the record of the attempt.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, idempotency
 from puhui.core.clock import Clock, business_date
-from puhui.core.db import COMMIT_ON_ERROR
+from puhui.core.db import record_despite_failure
 from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
@@ -27,7 +32,6 @@ from puhui.lending.errors import (
     AmountOutOfBounds,
     CreditLimitExceeded,
     DrawdownFailed,
-    IdempotencyKeyMissing,
     InvalidAmount,
     LineExpired,
     LineNotActive,
@@ -51,12 +55,6 @@ def check_amount(amount_fen: object) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise InvalidAmount(field="amount_fen")
     return amount_fen
-
-
-def require_key(idempotency_key: str | None) -> str:
-    if not idempotency_key or not idempotency_key.strip():
-        raise IdempotencyKeyMissing(field="Idempotency-Key")
-    return idempotency_key.strip()
 
 
 def _check_drawable(
@@ -105,7 +103,7 @@ def draw(
 ) -> DrawdownOut:
     """Draw `amount_fen` on a line: reserve, book the loan and its schedule, post
     Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result."""
-    key = require_key(idempotency_key)
+    key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"drawdown:{line_id}"
     payload = {
@@ -128,30 +126,38 @@ def draw(
     method = repayment_method or RepaymentMethod(line.repayment_method)
     _check_drawable(line, product, amount_fen, term, method, today)
 
+    fields: dict[str, Any] = {
+        "line_id": line.id,
+        "enterprise_id": line.enterprise_id,
+        "amount_fen": amount_fen,
+        "term_months": term,
+        "repayment_method": method.value,
+        "idempotency_key": key,
+        "business_date": today,
+        "created_at": clock.now(),
+    }
+    # The reservation and the payout are undone together if the payout fails. (A failure
+    # before the payout propagates as it is, and the request's rollback undoes it.)
+    reservation = session.begin_nested()
     drawdown = Drawdown(
         reference=loans.next_reference(session, "DRW", today.year),
-        line_id=line.id,
-        enterprise_id=line.enterprise_id,
-        amount_fen=amount_fen,
-        term_months=term,
-        repayment_method=method.value,
         status=DrawdownStatus.RESERVED.value,
-        idempotency_key=key,
         loan_id=None,
         failure=None,
-        business_date=today,
-        created_at=clock.now(),
+        **fields,
     )
     line.used_fen += amount_fen
     line.updated_at = clock.now()
     session.add(drawdown)
     session.flush()
     try:
-        with session.begin_nested():
-            loan = _pay_out(session, clock, line, product, drawdown, method)
+        loan = _pay_out(session, clock, line, product, drawdown, method)
     except (DomainError, SQLAlchemyError) as exc:
-        _void(session, line, drawdown, exc)
+        reservation.rollback()
+        failure = getattr(exc, "code", type(exc).__name__)[:200]
+        record_despite_failure(session, lambda side: _keep_voided(side, clock, fields, failure))
         raise DrawdownFailed() from exc
+    reservation.commit()
     drawdown.status = DrawdownStatus.COMPLETED.value
     drawdown.loan_id = loan.id
     out = DrawdownOut(
@@ -223,17 +229,25 @@ def _pay_out(
     return loan
 
 
-def _void(session: Session, line: CreditLine, drawdown: Drawdown, exc: Exception) -> None:
-    """Release the reservation and keep the voided drawdown (committed despite the error)."""
-    line.used_fen -= drawdown.amount_fen
-    drawdown.status = DrawdownStatus.VOIDED.value
-    drawdown.failure = getattr(exc, "code", type(exc).__name__)[:200]
-    session.flush()
-    session.info[COMMIT_ON_ERROR] = True
+def _keep_voided(session: Session, clock: Clock, fields: dict[str, Any], failure: str) -> None:
+    """The record of a drawdown whose payout failed: voided, numbered, the line untouched but
+    for its `updated_at` (written by a side unit of work, after the refused request)."""
+    line = loans.lock_line(session, fields["line_id"])
+    line.updated_at = clock.now()
+    reference = loans.next_reference(session, "DRW", fields["business_date"].year)
+    session.add(
+        Drawdown(
+            reference=reference,
+            status=DrawdownStatus.VOIDED.value,
+            loan_id=None,
+            failure=failure,
+            **fields,
+        )
+    )
     audit.record(
         session,
         "drawdown.void",
         "credit_line",
         line.id,
-        after={"drawdown": drawdown.reference, "failure": drawdown.failure},
+        after={"drawdown": reference, "failure": failure},
     )

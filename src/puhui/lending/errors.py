@@ -104,15 +104,6 @@ class TermOutOfBounds(DomainError):
     message_en = "The term must be between {low} and {high} months."
 
 
-class IdempotencyKeyMissing(DomainError):
-    code = "idempotency_key_missing"
-    status = 400
-    title_zh = "缺少幂等键"
-    title_en = "Idempotency key missing"
-    message_zh = "资金类请求必须携带 Idempotency-Key 请求头（每笔业务一个唯一值）。"
-    message_en = "Money-moving requests need an Idempotency-Key header (one unique value each)."
-
-
 class DrawdownFailed(Conflict):
     code = "drawdown_failed"
     message_zh = "放款失败，额度占用已释放，请稍后重试。"

@@ -27,7 +27,7 @@ from puhui.ledger.errors import InsufficientFunds
 from puhui.ledger.service import Leg
 from puhui.lending import loans
 from puhui.lending.allocation import Bucket, allocate
-from puhui.lending.drawdowns import check_amount, require_key
+from puhui.lending.drawdowns import check_amount
 from puhui.lending.errors import (
     NothingDue,
     PrepaymentNotAllowed,
@@ -73,7 +73,7 @@ def deposit(
     memo: str = "",
 ) -> DepositOut:
     """The borrower's own money arrives: Dr bank_clearing / Cr settlement(enterprise)."""
-    key = require_key(idempotency_key)
+    key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"deposit:{enterprise_id}"
     payload = {"enterprise_id": str(enterprise_id), "amount_fen": amount_fen, "memo": memo}
@@ -281,7 +281,7 @@ def repay_on(
     day: date,
 ) -> RepaymentOut:
     """`repay` on an explicit business date (the end-of-day job's auto-debit)."""
-    key = require_key(idempotency_key)
+    key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"repayment:{loan_id}"
     payload = {

@@ -51,6 +51,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "requested_amount_fen": ("申请金额", "the amount requested"),
     "limit_yuan": ("额度（元）", "the limit (yuan)"),
     "mobile": ("手机号", "the mobile number"),
+    "members": ("成员客户经理", "the member managers"),
     "uscc": ("统一社会信用代码", "the unified social credit code"),
     "legal_representative": ("法定代表人信息", "the legal representative's details"),
     "resident_id": ("身份证号", "the resident ID number"),

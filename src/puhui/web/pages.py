@@ -1,11 +1,13 @@
 """What every page shares: the Jinja2 templates, `render` (language, strings, the signed-in
-person, the CSRF token) and the CSRF check of unsafe console and mobile requests."""
+person, the CSRF token), `page_error` (a refused form shown again with the message) and the
+CSRF check of unsafe console and mobile requests."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -13,10 +15,11 @@ from fastapi.templating import Jinja2Templates
 
 from puhui.core.auth import Principal
 from puhui.core.errors import CsrfFailed
+from puhui.core.i18n import Lang
 from puhui.core.models import ROLE_LABELS_ZH
 from puhui.core.money import format_fen
-from puhui.core.web import request_lang
-from puhui.web.i18n import translate
+from puhui.core.web import RefusedPage, request_lang
+from puhui.web.i18n import error_text, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["format_fen"] = format_fen
@@ -68,3 +71,29 @@ def render(request: Request, name: str, principal: Principal | None = None, **ct
             **ctx,
         },
     )
+
+
+class Refusal(Protocol):
+    """A DomainError, or an error of the same shape (receivables' errors)."""
+
+    field: str | None
+
+    @property
+    def status(self) -> int: ...
+
+    def message(self, lang: Lang) -> str: ...
+
+
+def page_error(request: Request, exc: Refusal, page: Callable[[str], Response]) -> RefusedPage:
+    """A refused form, to raise: `page(message)` builds the page to show again (the form, what
+    was typed) with the refusal's message in the user's language; it answers with the error's
+    status. Never touches the session: the route rolls the refused work back first, then calls
+    `page` in a fresh transaction (see `puhui.core.web`), so the page shows nothing half-done."""
+    message = error_text(exc, request_lang(request))
+
+    def render_refused() -> Response:
+        response = page(message)
+        response.status_code = exc.status
+        return response
+
+    return RefusedPage(render_refused)

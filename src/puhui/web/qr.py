@@ -12,7 +12,7 @@ import io
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
@@ -25,7 +25,7 @@ from puhui.core.auth import Principal, require_page
 from puhui.core.errors import InvalidInput
 from puhui.core.models import AuditEvent, Role, User
 from puhui.core.web import DB, UnitOfWorkRoute
-from puhui.web.pages import check_csrf, render
+from puhui.web.pages import check_csrf, page_error, render
 
 router = APIRouter(prefix="/console/qr", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -174,6 +174,10 @@ def qr_page(
     db: DB,
     principal: Annotated[Principal, Depends(require_page(*TEAM_READERS))],
 ) -> Response:
+    return _qr_page(request, db, principal)
+
+
+def _qr_page(request: Request, db: Session, principal: Principal, **ctx: Any) -> Response:
     managers = list(
         db.scalars(
             select(User)
@@ -192,7 +196,22 @@ def qr_page(
         managers=managers,
         names=names,
         start_base=start_url(request, ""),
+        **ctx,
     )
+
+
+def _members(db: Session, creator: uuid.UUID, members: list[str]) -> set[uuid.UUID]:
+    """The team: its creator and the active customer managers chosen in the form."""
+    member_ids = {creator}
+    for raw in members:
+        try:
+            user_id = uuid.UUID(raw)
+        except ValueError as exc:
+            raise InvalidInput(field="members") from exc
+        if _active_manager(db, user_id) is None:
+            raise InvalidInput(field="members")
+        member_ids.add(user_id)
+    return member_ids
 
 
 @router.post("/teams", dependencies=[Depends(check_csrf)])
@@ -203,15 +222,14 @@ def create_team(
     name: Annotated[str, Form(min_length=2, max_length=60)],
     members: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    member_ids = {principal.user_id}
-    for raw in members or []:
-        try:
-            user_id = uuid.UUID(raw)
-        except ValueError as exc:
-            raise InvalidInput(field="members") from exc
-        if _active_manager(db, user_id) is None:
-            raise InvalidInput(field="members")
-        member_ids.add(user_id)
+    try:
+        member_ids = _members(db, principal.user_id, members or [])
+    except InvalidInput as exc:
+        raise page_error(
+            request,
+            exc,
+            lambda error: _qr_page(request, db, principal, error=error, team_name=name),
+        ) from exc
     code = "T" + secrets.token_hex(5).upper()
     audit.record(
         db,

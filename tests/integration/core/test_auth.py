@@ -113,3 +113,31 @@ def test_principal_for_token_reads_token_user_and_links_in_one_query(
     auth.revoke_token(session, clock, tokens[borrower.id])
     session.commit()
     assert auth.principal_for_token(session, clock, tokens[borrower.id]) is None
+
+
+def test_a_failed_login_is_remembered_although_the_request_is_refused(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    import re
+
+    from sqlalchemy import select
+
+    from puhui.core.models import ApiToken, LoginAttempt
+
+    user = make_user(session, runtime, Role.ADMIN, username="adm2")
+    r = client.post("/api/v1/auth/token", json={"username": "adm2", "password": "wrong-pass1"})
+    assert r.status_code == 401
+    page = client.get("/console/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    form = client.post(
+        "/console/login",
+        data={"username": "adm2", "password": "wrong-pass2", "csrf_token": csrf.group(1)},
+    )
+    assert (
+        form.status_code == 401 and "用户名或密码错误" in form.text and 'value="adm2"' in form.text
+    )
+    attempts = session.scalars(select(LoginAttempt).where(LoginAttempt.username == "adm2")).all()
+    assert [a.succeeded for a in attempts] == [False, False]
+    # nothing else of the refusals stays
+    assert session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all() == []

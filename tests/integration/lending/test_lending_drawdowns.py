@@ -19,7 +19,8 @@ from tests.integration.lending.lending_factories import (
 )
 
 from puhui.core.clock import FixedClock, business_date
-from puhui.core.models import Role
+from puhui.core.db import roll_back
+from puhui.core.models import AuditEvent, Role
 from puhui.ledger import service as ledger_service
 from puhui.ledger.errors import UnbalancedEntry
 from puhui.lending import loans as lending_loans
@@ -227,6 +228,7 @@ def test_a_failed_payout_voids_the_reservation(
 ) -> None:
     ent = make_enterprise(session, clock)
     line = make_line(session, clock, ent.id, limit_fen=10_000_000)
+    session.commit()
     real_post = ledger_service.post
 
     def failing_post(*args: Any, **kwargs: Any) -> Any:
@@ -238,6 +240,7 @@ def test_a_failed_payout_voids_the_reservation(
     with pytest.raises(DrawdownFailed):
         lending.draw(session, clock, line.id, 4_000_000, idempotency_key="will-fail")
     monkeypatch.undo()
+    roll_back(session)  # as the refused request does: the voided record survives the rollback
     drawdown = session.scalar(select(Drawdown).where(Drawdown.line_id == line.id))
     assert drawdown is not None
     assert (drawdown.status, drawdown.failure, drawdown.loan_id) == (
@@ -247,8 +250,9 @@ def test_a_failed_payout_voids_the_reservation(
     )
     assert line.used_fen == 0 and line.available_fen == 10_000_000
     assert session.scalar(select(func.count()).where(Loan.line_id == line.id)) == 0
-    assert session.info.get("commit_on_error") is True  # the voided record survives the error
-    session.info.pop("commit_on_error")
+    events = session.scalars(select(AuditEvent).where(AuditEvent.entity_id == str(line.id)))
+    void = [e.after for e in events if e.action.startswith("drawdown.")]
+    assert void == [{"drawdown": drawdown.reference, "failure": "unbalanced_entry"}]
     out = lending.draw(session, clock, line.id, 4_000_000, idempotency_key="retry")
     assert out.line_used_fen == 4_000_000
     assert_books(session)

@@ -1,6 +1,7 @@
 """One-time codes: keyed hash only, 5-minute expiry, 5 attempts, single use, purpose-bound.
 
-Runs on an in-memory SQLite holding only the OTP table (no migrations needed for a unit test).
+Runs on an in-memory SQLite holding only the OTP and audit tables (no migrations needed for a
+unit test).
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from puhui.core import otp
 from puhui.core.clock import FixedClock
 from puhui.core.crypto import FieldCipher
-from puhui.core.db import COMMIT_ON_ERROR
-from puhui.core.models import OneTimeCode
+from puhui.core.db import Outcome, end_unit_of_work, roll_back
+from puhui.core.models import AuditEvent, OneTimeCode
 
 CIPHER = FieldCipher.from_master(b"o" * 32)
 PURPOSE = "contract.sign"
@@ -33,6 +34,7 @@ def clock() -> FixedClock:
 def db() -> Iterator[Session]:
     engine = create_engine("sqlite://")
     OneTimeCode.__table__.create(engine)  # type: ignore[attr-defined]
+    AuditEvent.__table__.create(engine)  # type: ignore[attr-defined]
     with Session(engine) as session:
         yield session
     engine.dispose()
@@ -104,6 +106,7 @@ def test_expiry_follows_the_clock(db: Session, clock: FixedClock) -> None:
 
 def test_five_wrong_attempts_lock_the_code(db: Session, clock: FixedClock) -> None:
     issued = _issue(db, clock)
+    db.commit()
     for left in (4, 3, 2, 1):
         with pytest.raises(otp.OtpWrong) as err:
             otp.verify(
@@ -113,14 +116,33 @@ def test_five_wrong_attempts_lock_the_code(db: Session, clock: FixedClock) -> No
         assert f"还可尝试 {left} 次" in err.value.message("zh")
         assert f"{left} attempts left" in err.value.message("en")
         assert err.value.problem("zh")["remaining_attempts"] == left
-        # The attempt must survive the failing request's rollback.
-        assert db.info.pop(COMMIT_ON_ERROR) is True
+        # The attempt survives the failing request's rollback.
+        roll_back(db)
     with pytest.raises(otp.OtpLocked):
         otp.verify(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT, code=_wrong(issued.code))
+    roll_back(db)
     with pytest.raises(otp.OtpLocked):
         otp.verify(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT, code=issued.code)
     row = db.get(OneTimeCode, issued.otp_id)
     assert row is not None and row.attempts == 5 and row.consumed_at is None
+    failed = db.scalars(select(AuditEvent).where(AuditEvent.action == "otp.verify_failed")).all()
+    assert [e.after["attempts"] for e in failed if e.after] == [1, 2, 3, 4, 5]
+
+
+def test_a_wrong_code_is_counted_only_by_the_side_unit_of_work(
+    db: Session, clock: FixedClock
+) -> None:
+    """Nothing of the refused request itself is kept: the count is written after its rollback,
+    once, in a transaction of its own — also when the caller went on and committed."""
+    issued = _issue(db, clock)
+    db.commit()
+    with pytest.raises(otp.OtpWrong):
+        otp.verify(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT, code=_wrong(issued.code))
+    row = db.get(OneTimeCode, issued.otp_id)
+    assert row is not None and row.attempts == 0  # not in the request's transaction
+    end_unit_of_work(db, Outcome.COMMIT)  # a caller that caught the refusal and committed
+    row = db.get(OneTimeCode, issued.otp_id)
+    assert row is not None and row.attempts == 1
 
 
 def test_malformed_code_counts_as_wrong(db: Session, clock: FixedClock) -> None:

@@ -37,7 +37,7 @@ from puhui.core import audit, otp, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import SHANGHAI, Clock, business_date
 from puhui.core.crypto import FieldCipher, sha256_hex
-from puhui.core.db import COMMIT_ON_ERROR
+from puhui.core.db import record_despite_failure
 from puhui.core.errors import Conflict, DomainError, NotFound
 from puhui.lending import loans
 from puhui.lending.allocation import DEFAULT_ORDER
@@ -280,14 +280,24 @@ def terms_of(contract: Contract) -> ContractTerms:
 
 
 def _expire_if_due(session: Session, clock: Clock, contract: Contract) -> None:
-    """A contract past its signing deadline is expired now; the error keeps that change."""
+    """A contract past its signing deadline is refused, and expired by a side unit of work:
+    the expiry stays although the refusal rolls the request back."""
     deadline = contract.signing_deadline_at
     if deadline is None or clock.now() < deadline:
         return
     if _status(contract) in (ContractStatus.DRAFT, ContractStatus.SENT_FOR_SIGNATURE):
-        _expire(session, clock, contract)
-        session.info[COMMIT_ON_ERROR] = True
+        contract_id = contract.id
+        record_despite_failure(session, lambda side: _expire_when_due(side, clock, contract_id))
     raise ContractExpired(deadline=deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
+
+
+def _expire_when_due(session: Session, clock: Clock, contract_id: uuid.UUID) -> None:
+    contract = _lock_contract(session, contract_id)
+    deadline = contract.signing_deadline_at
+    if _status(contract) in (ContractStatus.DRAFT, ContractStatus.SENT_FOR_SIGNATURE) and (
+        deadline is not None and clock.now() >= deadline
+    ):
+        _expire(session, clock, contract)
 
 
 def _expire(session: Session, clock: Clock, contract: Contract) -> None:

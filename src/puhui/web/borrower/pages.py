@@ -36,7 +36,7 @@ from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role, User
 from puhui.core.money import format_fen
 from puhui.core.runtime import Runtime
-from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.core.web import DB, RefusedPage, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.datahub.router import get_connectors
 from puhui.decisioning import service as decisioning_service
 from puhui.decisioning.scoring import store_for
@@ -45,8 +45,7 @@ from puhui.lending import service as lending_service
 from puhui.lending.contracts import service as contracts
 from puhui.parties import service as parties_service
 from puhui.web import qr
-from puhui.web.i18n import error_text
-from puhui.web.pages import check_csrf, render
+from puhui.web.pages import check_csrf, page_error, render
 
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -140,12 +139,10 @@ def _mrender(
 
 def _error(
     request: Request, name: str, exc: DomainError, principal: Principal | None, **ctx: Any
-) -> Response:
-    response = _mrender(
-        request, name, principal, error=error_text(exc, request_lang(request)), **ctx
+) -> RefusedPage:
+    return page_error(
+        request, exc, lambda error: _mrender(request, name, principal, error=error, **ctx)
     )
-    response.status_code = exc.status
-    return response
 
 
 def _mobile_of(request: Request, principal: Principal) -> str:
@@ -306,7 +303,9 @@ def m_send_code(
         otp.attach_message(issued.row, message.id)
     except DomainError as exc:
         attribution = qr.resolve_ref(db, request.session.get("ref"))
-        return _error(request, "m_start.html", exc, None, mobile=mobile, attribution=attribution)
+        raise _error(
+            request, "m_start.html", exc, None, mobile=mobile, attribution=attribution
+        ) from exc
     request.session["login_mobile"] = mobile
     request.session["login_message"] = str(message.id)
     return RedirectResponse("/m/login/verify", status_code=303)
@@ -336,14 +335,14 @@ def m_verify_submit(
     try:
         otp.verify(db, rt.clock, rt.cipher, purpose=LOGIN_PURPOSE, subject=mobile, code=code)
     except DomainError as exc:
-        return _error(
+        raise _error(
             request,
             "m_verify.html",
             exc,
             None,
             mobile=mobile,
             sandbox_code=_sandbox_code(request, rt, mobile, LOGIN_TOPIC),
-        )
+        ) from exc
     username = f"m{mobile}"
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
@@ -357,7 +356,7 @@ def m_verify_submit(
         )
     elif user.role != Role.BORROWER.value or not user.is_active:
         refused = InvalidInput(field="mobile")
-        return _error(request, "m_verify.html", refused, None, mobile=mobile, sandbox_code=None)
+        raise _error(request, "m_verify.html", refused, None, mobile=mobile, sandbox_code=None)
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
     token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
     keep = {k: request.session.get(k) for k in ("ref", "lang", "large", "csrf")}
@@ -485,17 +484,21 @@ def m_apply_submit(
             db, rt.clock, _decision_env(request, rt), principal, data, idempotency_key=key
         )
     except ValidationError as exc:
-        db.rollback()
         field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "form"
         bad = InvalidInput(field=field)
-        return _apply_form(
-            request, db, principal, 422, error=error_text(bad, lang), typed=typed, bad_field=field
-        )
-    except DomainError as exc:
-        db.rollback()  # nothing of a refused application stays (the route rolls back too)
-        return _apply_form(
-            request, db, principal, exc.status, error=error_text(exc, lang), typed=typed
-        )
+        raise page_error(
+            request,
+            bad,
+            lambda error: _apply_form(
+                request, db, principal, error=error, typed=typed, bad_field=field
+            ),
+        ) from exc
+    except DomainError as exc:  # nothing of a refused application stays: the route rolls back
+        raise page_error(
+            request,
+            exc,
+            lambda error: _apply_form(request, db, principal, error=error, typed=typed),
+        ) from exc
     return RedirectResponse(f"/m/applications/{out.id}", status_code=303)
 
 
@@ -602,7 +605,7 @@ def m_contract_sign(
         )
     except DomainError as exc:
         contract = contracts.get_contract_for(db, principal, contract_id)
-        return _error(
+        raise _error(
             request,
             "m_contract.html",
             exc,
@@ -611,7 +614,7 @@ def m_contract_sign(
             terms=contracts.terms_of(contract),
             sent=True,
             sandbox_code=None,
-        )
+        ) from exc
     contract = contracts.get_contract(db, contract_id)
     request.session.pop(f"contract_msg:{contract_id}", None)
     return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
@@ -667,14 +670,9 @@ def m_draw(
             db, rt.clock, line_id, yuan_to_fen(amount_yuan, "amount_yuan"), idempotency_key=key
         )
     except DomainError as exc:
-        return _line_page(
-            request,
-            db,
-            principal,
-            line_id,
-            exc.status,
-            error=error_text(exc, request_lang(request)),
-        )
+        raise page_error(
+            request, exc, lambda error: _line_page(request, db, principal, line_id, error=error)
+        ) from exc
     return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
 
 
@@ -733,14 +731,9 @@ def m_repay(
             kind="prepayment",
         )
     except DomainError as exc:
-        return _loan_page(
-            request,
-            db,
-            principal,
-            loan_id,
-            exc.status,
-            error=error_text(exc, request_lang(request)),
-        )
+        raise page_error(
+            request, exc, lambda error: _loan_page(request, db, principal, loan_id, error=error)
+        ) from exc
     return RedirectResponse(f"/m/loans/{loan_id}?repaid=1", status_code=303)
 
 

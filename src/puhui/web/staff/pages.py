@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from puhui.core.auth import ALL_STAFF, Principal, require_page
 from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
-from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.datahub import service as datahub_service
 from puhui.decisioning import review as review_service
 from puhui.decisioning import service as decisioning_service
@@ -24,8 +24,7 @@ from puhui.decisioning.models import Application, Decision, Review
 from puhui.decisioning.schemas import ReviewConfirm, ReviewDecide
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
-from puhui.web.i18n import error_text
-from puhui.web.pages import check_csrf, render
+from puhui.web.pages import check_csrf, page_error, render
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -34,11 +33,6 @@ REVIEWERS = (Role.CREDIT_OFFICER,)
 QUEUE_READERS = (Role.CREDIT_OFFICER, Role.RISK_OFFICER)
 POLICY_EDITORS = (Role.RISK_OFFICER,)
 POLICY_READERS = (Role.RISK_OFFICER, Role.CREDIT_OFFICER, Role.AUDITOR, Role.ADMIN)
-
-
-def _page_error(response: Response, exc: DomainError) -> Response:
-    response.status_code = exc.status
-    return response
 
 
 # ------------------------------------------------------------------------------ portfolio
@@ -132,11 +126,11 @@ def review_decide(
         body = ReviewDecide.model_validate({"outcome": outcome, "reason": reason.strip()})
         review_service.decide_review(db, rt.clock, principal, review_id, body)
     except DomainError as exc:
-        db.rollback()
-        page = _review_page(
-            request, db, rt, principal, review_id, error=error_text(exc, request_lang(request))
-        )
-        return _page_error(page, exc)
+        raise page_error(
+            request,
+            exc,
+            lambda error: _review_page(request, db, rt, principal, review_id, error=error),
+        ) from exc
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
 
 
@@ -156,11 +150,11 @@ def review_confirm(
         body = ReviewConfirm(agree=agree == "yes", reason=reason.strip())
         review_service.confirm_review(db, rt.clock, principal, review_id, body)
     except DomainError as exc:
-        db.rollback()
-        page = _review_page(
-            request, db, rt, principal, review_id, error=error_text(exc, request_lang(request))
-        )
-        return _page_error(page, exc)
+        raise page_error(
+            request,
+            exc,
+            lambda error: _review_page(request, db, rt, principal, review_id, error=error),
+        ) from exc
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
 
 
@@ -265,11 +259,11 @@ def policy_submit(
             raise InvalidInput(field="note")
         decisioning_service.submit_policy(db, rt.clock, principal, parsed, note.strip())
     except DomainError as exc:
-        db.rollback()
-        page = _policies_page(
-            request, db, rt, principal, error=error_text(exc, request_lang(request)), draft=document
-        )
-        return _page_error(page, exc)
+        raise page_error(
+            request,
+            exc,
+            lambda error: _policies_page(request, db, rt, principal, error=error, draft=document),
+        ) from exc
     return RedirectResponse("/console/policies", status_code=303)
 
 
@@ -291,9 +285,7 @@ def policy_decide(
         else:
             decisioning_service.reject_policy(db, rt.clock, principal, version_id, note.strip())
     except DomainError as exc:
-        db.rollback()
-        page = _policies_page(
-            request, db, rt, principal, error=error_text(exc, request_lang(request))
-        )
-        return _page_error(page, exc)
+        raise page_error(
+            request, exc, lambda error: _policies_page(request, db, rt, principal, error=error)
+        ) from exc
     return RedirectResponse("/console/policies", status_code=303)

@@ -12,9 +12,9 @@ from puhui.core import audit, auth
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
 from puhui.core.models import AuditEvent, Role
-from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.parties import service as parties_service
-from puhui.web.pages import check_csrf, render
+from puhui.web.pages import check_csrf, page_error, render
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -46,15 +46,11 @@ def login_submit(
             window_minutes=rt.settings.login_window_minutes,
         )
     except DomainError as exc:
-        response = render(
+        raise page_error(
             request,
-            "login.html",
-            next=next,
-            error=exc.message(request_lang(request)),
-            username=username,
-        )
-        response.status_code = exc.status
-        return response
+            exc,
+            lambda error: render(request, "login.html", next=next, error=error, username=username),
+        ) from exc
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
     token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
     request.session.clear()
