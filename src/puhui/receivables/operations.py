@@ -32,6 +32,7 @@ from puhui.core import idempotency
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
+from puhui.core.idempotency import require_idempotency_key
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
 from puhui.receivables import accounts
@@ -41,7 +42,7 @@ from puhui.receivables.log import Log, audit_ops, locked_log
 from puhui.receivables.models import CertificateRow, Financing, PartRow
 from puhui.receivables.pricing import allocate, penalty_fen
 from puhui.receivables.schemas import IssueRequest, OperationOut
-from puhui.receivables.service_errors import InsufficientSettlement, require_key
+from puhui.receivables.service_errors import InsufficientSettlement
 from puhui.receivables.state import PartStatus
 from puhui.receivables.statements import business_date
 
@@ -194,7 +195,7 @@ def finance(
     Two statements: the holder's offer (``transfer`` to the bank, its signed consent) and the
     bank's ``finance`` at the rate of the core enterprise's grade.
     """
-    key = require_key(idempotency_key)
+    key = require_idempotency_key(idempotency_key)
     scope, payload = f"receivables:finance:{part_id}", {"part": part_id}
     stored = idempotency.begin(session, scope, key, payload)
     if stored is not None:
@@ -226,7 +227,7 @@ def pay(
 ) -> OperationOut:
     """The core enterprise pays the face (and any penalty) at or after maturity; every live
     part is cleared to its holder in the same transaction."""
-    key = require_key(idempotency_key)
+    key = require_idempotency_key(idempotency_key)
     scope, payload = f"receivables:pay:{cert_id}", {"cert": cert_id}
     stored = idempotency.begin(session, scope, key, payload)
     if stored is not None:

@@ -24,6 +24,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.errors import InvalidInput
+from puhui.core.idempotency import require_idempotency_key
 from puhui.parties import service as parties_service
 from puhui.receivables import drafts, keys_service
 from puhui.receivables.access import enterprise_party, receiver
@@ -44,7 +45,6 @@ from puhui.receivables.service_errors import (
     NotOwnStatement,
     StaleStatement,
     StatementMismatch,
-    require_key,
 )
 from puhui.receivables.state import Rules
 from puhui.receivables.statements import (
@@ -193,7 +193,7 @@ def submit(
     rules = Rules.from_json(head_row(session).rules)
     financing = op == "transfer" and stmt.get("to") in rules.financiers
     if op == "pay" or financing:
-        key: str | None = require_key(idempotency_key)
+        key: str | None = require_idempotency_key(idempotency_key)
     else:
         key = (idempotency_key or "").strip() or None
     scope = f"receivables:submit:{op}"

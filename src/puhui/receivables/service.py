@@ -92,7 +92,6 @@ from puhui.receivables.reading import (
 )
 from puhui.receivables.service_errors import (
     FinancingUnavailable,
-    IdempotencyKeyRequired,
     InsufficientSettlement,
     LogNotEmpty,
     NoLogKey,
@@ -100,14 +99,12 @@ from puhui.receivables.service_errors import (
     ProofRangeInvalid,
     StaleStatement,
     StatementMismatch,
-    require_key,
 )
 
 __all__ = [
     "PREPARE_TTL_SECONDS",
     "SIGNAL_CORE_OVERDUE",
     "FinancingUnavailable",
-    "IdempotencyKeyRequired",
     "InsufficientSettlement",
     "LogNotEmpty",
     "NoLogKey",
@@ -152,7 +149,6 @@ __all__ = [
     "register_key",
     "reject",
     "reject_transfer",
-    "require_key",
     "run_maturity",
     "split",
     "submit",

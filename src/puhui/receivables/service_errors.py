@@ -3,21 +3,13 @@
 Unlike :mod:`puhui.receivables.errors` (free of ``puhui.core``, because the auditor's verifier
 imports it), these are ``puhui.core.errors.DomainError`` subclasses: only the database side
 raises them (stale or foreign submitted statements, financing, settlement, proof ranges, the
-log's configuration).
+log's configuration). The idempotency-key check is core's
+(``puhui.core.idempotency.require_idempotency_key``).
 """
 
 from __future__ import annotations
 
 from puhui.core.errors import Conflict, DomainError, Forbidden
-
-
-class IdempotencyKeyRequired(DomainError):
-    code = "idempotency_key_missing"
-    status = 400
-    title_zh = "缺少幂等键"
-    title_en = "Idempotency key missing"
-    message_zh = "资金类请求必须携带 Idempotency-Key 请求头（每笔业务一个唯一值）。"
-    message_en = "Money-moving requests need an Idempotency-Key header (one unique value each)."
 
 
 class StaleStatement(Conflict):
@@ -86,10 +78,3 @@ class NoLogKey(Conflict):
     message_en = (
         "No checkpoint was published yet; publish one first (puhui receivables checkpoint)."
     )
-
-
-def require_key(idempotency_key: str | None) -> str:
-    """The stripped ``Idempotency-Key`` of a money-moving request; refused when missing."""
-    if not idempotency_key or not idempotency_key.strip():
-        raise IdempotencyKeyRequired(field="Idempotency-Key")
-    return idempotency_key.strip()
