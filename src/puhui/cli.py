@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from puhui.wiring import wire
+
 app = typer.Typer(
     help="普惠 Puhui — contactless digital finance for small and micro enterprises.",
     no_args_is_help=True,
@@ -270,5 +272,6 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+wire()  # every command runs with the domain events' handlers subscribed (puhui.wiring)
 if __name__ == "__main__":
     app()

@@ -33,7 +33,7 @@ from puhui.consents.models import Channel, ConsentScope, Purpose
 from puhui.consents.service import Bundle
 from puhui.core import audit, idempotency
 from puhui.core.auth import Principal, link_enterprise
-from puhui.core.clock import Clock, business_date
+from puhui.core.clock import Clock, FixedClock, business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
@@ -120,6 +120,7 @@ from puhui.decisioning.schemas import (
 from puhui.decisioning.scoring import ModelStore
 from puhui.lending import service as lending_service
 from puhui.lending.errors import ProductNotFound
+from puhui.lending.events import OfferAccepted, OfferLapsed
 from puhui.lending.models import Product
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
@@ -742,26 +743,26 @@ def _application_of_line(session: Session, credit_line_id: uuid.UUID) -> Applica
     return session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
 
 
-def mark_offer_accepted(
-    session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str = "合同已签署"
-) -> Application | None:
-    """approved -> accepted, for the contracts domain once the line's contract is signed."""
-    app = _application_of_line(session, credit_line_id)
+def mark_offer_accepted(session: Session, event: OfferAccepted) -> None:
+    """approved -> accepted once the line's contract is signed (handler of lending's
+    `OfferAccepted`, subscribed in `puhui.wiring`)."""
+    app = _application_of_line(session, event.line_id)
     if app is None or app.status == ApplicationStatus.ACCEPTED.value:
-        return app
-    lifecycle.transition(session, clock, app, ApplicationStatus.ACCEPTED, reason)
-    return app
+        return
+    lifecycle.transition(
+        session, FixedClock(event.at), app, ApplicationStatus.ACCEPTED, "合同已签署"
+    )
 
 
-def mark_offer_expired(
-    session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str
-) -> Application | None:
-    """approved -> expired, for lending's end of day once the offer's line lapsed unsigned."""
-    app = _application_of_line(session, credit_line_id)
+def mark_offer_expired(session: Session, event: OfferLapsed) -> None:
+    """approved -> expired once the offer's line lapsed unsigned (handler of lending's
+    `OfferLapsed`, published by the end of day; subscribed in `puhui.wiring`)."""
+    app = _application_of_line(session, event.line_id)
     if app is None or app.status != ApplicationStatus.APPROVED.value:
-        return app
-    lifecycle.transition(session, clock, app, ApplicationStatus.EXPIRED, reason)
-    return app
+        return
+    lifecycle.transition(
+        session, FixedClock(event.at), app, ApplicationStatus.EXPIRED, event.reason
+    )
 
 
 def take_approval_for_supply_chain(
