@@ -260,8 +260,10 @@ def _mount_optional() -> None:
     from puhui.decisioning.cli import decisions_app
 
     app.add_typer(decisions_app, name="decisions")
-    from puhui.scorecards.cli import model_app
+    from puhui.decisioning.world_training import train_on_world
+    from puhui.scorecards.cli import model_app, use_world_trainer
 
+    use_world_trainer(train_on_world)  # `model train --world-enterprises`: decisioning's features
     app.add_typer(model_app, name="model")
     from puhui.receivables.cli import receivables_app
 
