@@ -1,7 +1,7 @@
 """Public functions of the decisioning domain (闪电贷). They never commit.
 
-Applications  apply, get_application_for, list_applications, application_out, withdraw,
-              mark_offer_accepted, mark_offer_expired, take_approval_for_supply_chain
+Applications  apply, get_application_for, list_applications, own_applications, application_out,
+              withdraw, mark_offer_accepted, mark_offer_expired, take_approval_for_supply_chain
 Decisions     get_decision, decision_out, replay
 Policies      ensure_seed_policy, active_policy, submit_policy, approve_policy, reject_policy,
               list_policies, get_policy, policy_out
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
-from puhui.consents.models import Channel, ConsentScope, Purpose
+from puhui.consents.schemas import Channel, ConsentScope, Purpose
 from puhui.consents.service import Bundle
 from puhui.core import audit, idempotency
 from puhui.core.auth import Principal, link_enterprise
@@ -119,13 +119,18 @@ from puhui.decisioning.schemas import (
 )
 from puhui.decisioning.scoring import ModelStore
 from puhui.lending import service as lending_service
-from puhui.lending.errors import ProductNotFound
 from puhui.lending.events import OfferAccepted, OfferLapsed
-from puhui.lending.models import Product
+from puhui.lending.schemas import ProductBounds
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
-from puhui.parties.models import Enterprise, RelationKind, SizeClass
-from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
+from puhui.parties.schemas import (
+    EnterpriseCreate,
+    EnterpriseRecord,
+    PersonCreate,
+    RelationKind,
+    RelationshipCreate,
+    SizeClass,
+)
 
 __all__ = [
     "DecisionEnv",
@@ -142,6 +147,7 @@ __all__ = [
     "list_policies",
     "mark_offer_accepted",
     "mark_offer_expired",
+    "own_applications",
     "policy_out",
     "reject_policy",
     "replay",
@@ -185,17 +191,15 @@ _OUTCOME_STATUS = {
 }
 
 
-def _product(session: Session, clock: Clock, code: str) -> Product:
-    try:  # on a fresh database the default catalogue is created on first use
-        product = lending_service.get_product_or_default(session, clock, code)
-    except ProductNotFound as exc:
-        raise UnknownProduct(field="product_code", product_code=code) from exc
-    if not product.is_active:
+def _product(session: Session, clock: Clock, code: str) -> ProductBounds:
+    # on a fresh database the default catalogue is created on first use
+    product = lending_service.product_bounds(session, clock, code)
+    if product is None or not product.is_active:
         raise UnknownProduct(field="product_code", product_code=code)
     return product
 
 
-def _terms_of(product: Product) -> ProductTerms:
+def _terms_of(product: ProductBounds) -> ProductTerms:
     return ProductTerms(
         code=product.code,
         min_amount_fen=product.min_amount_fen,
@@ -216,7 +220,9 @@ def _region_name(address: str) -> str:
     return address[:100]
 
 
-def _register_enterprise(session: Session, clock: Clock, env: DecisionEnv, uscc: str) -> Enterprise:
+def _register_enterprise(
+    session: Session, clock: Clock, env: DecisionEnv, uscc: str
+) -> EnterpriseRecord:
     """A new enterprise from the public business registration (国家企业信用信息公示系统)."""
     connector = env.connectors.for_source(SourceName.REGISTRY)
     try:
@@ -245,7 +251,7 @@ def _legal_rep_person(
     session: Session,
     clock: Clock,
     env: DecisionEnv,
-    enterprise: Enterprise,
+    enterprise: EnterpriseRecord,
     data: ApplicationCreate,
     known: uuid.UUID | None,
 ) -> uuid.UUID | None:
@@ -294,7 +300,9 @@ def _check_attribution(session: Session, data: ApplicationCreate) -> None:
         raise InvalidInput(field="attribution.manager_user_id")
 
 
-def _channel_key(data: ApplicationCreate, principal: Principal, enterprise: Enterprise) -> str:
+def _channel_key(
+    data: ApplicationCreate, principal: Principal, enterprise: EnterpriseRecord
+) -> str:
     attribution = data.attribution
     if attribution and attribution.team_code:
         return f"team:{attribution.team_code}"
@@ -717,6 +725,19 @@ def list_applications(
     if after is not None:
         query = query.where(Application.id < after)
     return list(session.scalars(query))
+
+
+def own_applications(session: Session, principal: Principal) -> list[Application]:
+    """Every application of the principal's enterprises, newest first (a borrower's journey)."""
+    if not principal.enterprise_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.enterprise_id.in_(list(principal.enterprise_ids)))
+            .order_by(Application.created_at.desc())
+        )
+    )
 
 
 def withdraw(

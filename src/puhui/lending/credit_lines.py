@@ -37,11 +37,11 @@ from puhui.lending.events import OfferLapsed
 from puhui.lending.models import CreditLine, CreditLineEvent, LineStatus, Product
 from puhui.lending.products import CEILING_FEN, get_product, get_product_or_default
 from puhui.lending.schedules import RepaymentMethod
-from puhui.lending.schemas import Offer
+from puhui.lending.schemas import Offer, ProductBounds
 from puhui.parties import service as parties_service
 
 
-def _check_bounds(product: Product, offer: Offer) -> None:
+def _check_bounds(product: Product | ProductBounds, offer: Offer) -> None:
     checks = (
         (
             "额度",
@@ -110,15 +110,15 @@ def create_line_from_offer(
     expiry_date: date,
     decision_id: uuid.UUID,
     repayment_method: RepaymentMethod | str,
-    product: Product | None = None,
+    product: Product | ProductBounds | None = None,
     new_decision: bool = False,
 ) -> CreditLine:
     """A credit line in `pending_signature` from an approved decision's offer.
 
     Idempotent per decision: the same decision and terms return the existing line; the same
     decision with other terms is refused. The default products are created on first use.
-    A caller that has the product row already may pass it (`product`, read in the same unit of
-    work), and one whose decision was made in this unit of work (`new_decision`: no line can
+    A caller that has the product already may pass it (`product`: its bounds, read in the same
+    unit of work), and one whose decision was made in this unit of work (`new_decision`: no line can
     refer to it yet) skips the look-up of an existing line.
     """
     try:
