@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 from tests.conftest import _fresh_pg_database, _worker
-from tests.integration.jobs.test_jobs_eod_runs import DAY, _populate, _state
 from tests.integration.lending.lending_factories import (
     START,
     assert_books,
@@ -35,6 +34,7 @@ from tests.integration.lending.lending_factories import (
     spend_all,
 )
 from tests.integration.lending.test_lending_eod import _per_loan, book, snapshot
+from tests.integration.lending.test_lending_eod_runs import DAY, _populate, _state
 from tests.simulation.test_lending_simulation import World, run
 
 from puhui.core.clock import FixedClock, business_date
