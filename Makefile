@@ -22,6 +22,7 @@ lint: setup
 	uv run ruff check src tests bench
 	uv run ruff format --check src tests bench
 	uv run mypy src
+	uv run lint-imports
 
 format: setup
 	uv run ruff check --fix src tests bench

@@ -37,6 +37,7 @@ from puhui.core.db import make_engine, make_session_factory
 from puhui.core.migrate import upgrade
 from puhui.jobs.runner import run_job
 from puhui.lending import eod
+from puhui.wiring import wire
 
 DAY = date(2026, 12, 15)
 ENTERPRISES = 50
@@ -158,6 +159,7 @@ def _floor(url: str) -> float:
 
 
 def main() -> None:
+    wire()  # the domain events' handlers, as the `puhui` CLI subscribes them
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=eod.DEFAULT_BATCH_SIZE)

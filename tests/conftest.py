@@ -22,6 +22,9 @@ from puhui.core.db import make_engine
 from puhui.core.migrate import upgrade
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime, build_runtime
+from puhui.wiring import wire
+
+wire()  # the composition root's event handlers, as `create_app` and the CLI subscribe them
 
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 PASSWORD = "Test-password-1"

@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from puhui import __version__
 from puhui.core import problems
 from puhui.core.runtime import Runtime, build_runtime
+from puhui.wiring import wire
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -28,6 +29,7 @@ def _secret_key(runtime: Runtime) -> str:
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime()
+    wire()  # the domain events' handlers (puhui.wiring), before any request runs
     app = FastAPI(
         title="Puhui 普惠 API",
         version=__version__,

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from puhui.wiring import wire
+
 app = typer.Typer(
     help="普惠 Puhui — contactless digital finance for small and micro enterprises.",
     no_args_is_help=True,
@@ -258,8 +260,10 @@ def _mount_optional() -> None:
     from puhui.decisioning.cli import decisions_app
 
     app.add_typer(decisions_app, name="decisions")
-    from puhui.scorecards.cli import model_app
+    from puhui.decisioning.world_training import train_on_world
+    from puhui.scorecards.cli import model_app, use_world_trainer
 
+    use_world_trainer(train_on_world)  # `model train --world-enterprises`: decisioning's features
     app.add_typer(model_app, name="model")
     from puhui.receivables.cli import receivables_app
 
@@ -270,5 +274,6 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+wire()  # every command runs with the domain events' handlers subscribed (puhui.wiring)
 if __name__ == "__main__":
     app()

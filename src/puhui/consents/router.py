@@ -21,10 +21,10 @@ from puhui.consents.schemas import (
     ConsentRevokeRequest,
     ConsentTextOut,
 )
+from puhui.consents.sources import SourceName
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
 from puhui.core.models import Role
 from puhui.core.web import DB, ClockDep, LangDep, UnitOfWorkRoute
-from puhui.datahub.payloads import SourceName
 from puhui.parties import service as parties_service
 
 router = APIRouter(prefix="/api/v1", route_class=UnitOfWorkRoute, tags=["consents"])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from puhui.consents.models import Channel, ConsentScope, ConsentStatus, Purpose
-from puhui.datahub.payloads import SourceName
+from puhui.consents.sources import SourceName
 
 DEFAULT_VALID_DAYS = 365
 MAX_VALID_DAYS = 3 * 365
@@ -80,3 +81,13 @@ class ConsentTextOut(BaseModel):
     title: str
     text: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class ConsentRef:
+    """A live consent as another domain needs it (the data hub: which consent allowed a pull)."""
+
+    id: uuid.UUID
+    source: SourceName
+    scope: ConsentScope
+    person_id: uuid.UUID | None

@@ -9,8 +9,10 @@ representative's), and one `consent.grant` audit event per bundle, on the enterp
 consent with its source, scope, person, text and the ids it superseded. `grant_bundle` and `grant`
 are one bundle.
 
-`live_consent` / `live_consents` / `live_consents_many` are what the data hub asks before a pull:
-a consent is live when it was granted, has not expired, and was neither revoked nor superseded.
+`consents_for_pull` is what the data hub asks before a pull (plain `ConsentRef`s, consents handed
+over by the caller checked here); `live_consent` / `live_consents` / `live_consents_many` the
+look-ups behind it: a consent is live when it was granted, has not expired, and was neither
+revoked nor superseded.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from functools import cache
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, and_, bindparam, case, or_, select, update
+from sqlalchemy import Select, Table, Update, and_, bindparam, case, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -40,7 +42,14 @@ from puhui.consents.errors import (
     ScopeNotAllowed,
 )
 from puhui.consents.models import Channel, Consent, ConsentScope, Purpose
-from puhui.consents.schemas import DEFAULT_VALID_DAYS, MAX_VALID_DAYS, ConsentOut, ConsentTextOut
+from puhui.consents.schemas import (
+    DEFAULT_VALID_DAYS,
+    MAX_VALID_DAYS,
+    ConsentOut,
+    ConsentRef,
+    ConsentTextOut,
+)
+from puhui.consents.sources import SourceName
 from puhui.core import audit
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
@@ -48,7 +57,6 @@ from puhui.core.db import add_persistent
 from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
 from puhui.core.ids import new_id
-from puhui.datahub.payloads import SourceName
 from puhui.parties import service as parties_service
 
 
@@ -530,6 +538,83 @@ def live_consents_many(
             ):
                 into.setdefault(SourceName(consent.source), consent)  # newest first
     return found
+
+
+def _given_usable(
+    session: Session, consent: object, now: datetime, enterprise_id: uuid.UUID, purpose: Purpose
+) -> bool:
+    """Can a consent the caller hands over stand in for the look-up? Only a row of this session
+    as stored (flushed, no pending change), for this enterprise and purpose, live now."""
+    if not isinstance(consent, Consent):
+        return False
+    state = inspect(consent, raiseerr=False)
+    return (
+        state is not None
+        and state.persistent
+        and consent in session
+        and not state.modified
+        and consent.enterprise_id == enterprise_id
+        and consent.purpose == purpose.value
+        and consent.is_live(now)
+    )
+
+
+def _given_for(
+    given: Sequence[Consent],
+    sources: Sequence[SourceName],
+    scope: ConsentScope,
+    person_id: uuid.UUID | None,
+) -> dict[SourceName, Consent]:
+    """The given consents covering an ask's sources (the newest per source)."""
+    if scope == ConsentScope.LEGAL_REPRESENTATIVE and person_id is None:
+        return {}  # the person is resolved from the stored consents, as `live_consents` does
+    found: dict[SourceName, Consent] = {}
+    for consent in sorted(given, key=lambda c: (c.granted_at, c.id), reverse=True):
+        source = SourceName(consent.source)
+        if source in sources and consent.scope == scope.value and consent.person_id == person_id:
+            found.setdefault(source, consent)
+    return found
+
+
+def consents_for_pull(
+    session: Session,
+    now: datetime,
+    enterprise_id: uuid.UUID,
+    purpose: Purpose,
+    asks: Sequence[tuple[Sequence[SourceName], ConsentScope, uuid.UUID | None]],
+    given: Iterable[object] = (),
+) -> list[dict[SourceName, ConsentRef]]:
+    """For each ask (sources, scope, person), the newest live consent of each source that has
+    one (a source without is absent), as plain data.
+
+    `given`: consents the caller granted in this unit of work (what `grant_bundles` returned);
+    one stands in for the look-up only if it is a flushed, unchanged row of this session, for
+    this enterprise and purpose, live now. What they do not cover is looked up in one query
+    (none when they cover everything)."""
+    purpose = Purpose(purpose)
+    usable = [c for c in given if _given_usable(session, c, now, enterprise_id, purpose)]
+    checked = cast(list[Consent], usable)
+    found = [_given_for(checked, sources, scope, person_id) for sources, scope, person_id in asks]
+    looked_up = live_consents_many(
+        session,
+        now,
+        enterprise_id,
+        purpose,
+        [
+            ([s for s in sources if s not in have], scope, person_id)
+            for (sources, scope, person_id), have in zip(asks, found, strict=True)
+        ],
+    )
+    for have, more in zip(found, looked_up, strict=True):
+        for source, consent in more.items():
+            have.setdefault(source, consent)
+    return [
+        {
+            source: ConsentRef(c.id, SourceName(c.source), ConsentScope(c.scope), c.person_id)
+            for source, c in have.items()
+        }
+        for have in found
+    ]
 
 
 def list_for_enterprise(session: Session, enterprise_id: uuid.UUID) -> list[Consent]:

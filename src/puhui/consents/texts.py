@@ -14,8 +14,8 @@ from datetime import date
 from functools import cache
 
 from puhui.consents.models import ConsentScope, Purpose
+from puhui.consents.sources import SourceName
 from puhui.core.i18n import Lang
-from puhui.datahub.payloads import SourceName
 
 BANK_ZH = "本行"
 BANK_EN = "the Bank"

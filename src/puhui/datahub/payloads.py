@@ -1,8 +1,8 @@
 """What each data source answers for one subject: the response schema of every provider.
 
-Seven sources (``SourceName``). The sandbox provider builds these from the synthetic world; the
-HTTP adapters of real providers validate their responses against the same models, ideally with
-``Model.model_validate_json(body)``.
+Seven sources (``SourceName``, defined by consents: what can be consented to). The sandbox
+provider builds these from the synthetic world; the HTTP adapters of real providers validate
+their responses against the same models, ideally with ``Model.model_validate_json(body)``.
 
 Conventions: field names in English snake_case; money as integer fen (``*_fen``, never a float);
 months as ``"YYYY-MM"``; dates as ISO ``YYYY-MM-DD``; monthly series sorted oldest first with no
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 
@@ -29,18 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from puhui.consents.sources import SourceName  # consents owns the list of sources
 from puhui.datahub.validators import is_valid_mobile, is_valid_resident_id, is_valid_uscc
-
-
-class SourceName(StrEnum):
-    TAX = "tax"
-    SOCIAL_SECURITY = "social_security"
-    HOUSING_FUND = "housing_fund"
-    REGISTRY = "registry"
-    JUDICIAL = "judicial"
-    UTILITIES = "utilities"
-    CREDIT_BUREAU = "credit_bureau"
-
 
 # ---------------------------------------------------------------------------- field types
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
-from puhui.consents.models import ConsentScope, Purpose
+from puhui.consents.schemas import ConsentScope, Purpose
 from puhui.datahub.models import SubjectType
 from puhui.datahub.payloads import SourceName
 

@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -37,7 +36,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    inspect,
     or_,
     select,
 )
@@ -45,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
-from puhui.consents.models import Consent, ConsentScope, Purpose
+from puhui.consents.schemas import ConsentRef, ConsentScope, Purpose
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
@@ -196,7 +194,7 @@ def _fetch_all(jobs: Sequence[tuple[Connector, SourceName, str]]) -> list[_Fetch
 
 
 def _resolve_person(
-    scope: ConsentScope, person_id: uuid.UUID | None, consents: dict[SourceName, Consent]
+    scope: ConsentScope, person_id: uuid.UUID | None, consents: dict[SourceName, ConsentRef]
 ) -> uuid.UUID | None:
     if scope == ConsentScope.ENTERPRISE:
         if person_id is not None:
@@ -217,40 +215,6 @@ class PullRequest:
     sources: Sequence[SourceName]
     scope: ConsentScope | str = ConsentScope.ENTERPRISE
     person_id: uuid.UUID | None = None
-
-
-def _given_consent_usable(
-    session: Session, consent: Consent, now: datetime, enterprise_id: uuid.UUID, purpose: Purpose
-) -> bool:
-    """Can a consent the caller hands over stand in for the look-up? Only a row of this session
-    as stored (flushed, no pending change), for this enterprise and purpose, live now."""
-    state = inspect(consent, raiseerr=False)
-    return (
-        state is not None
-        and state.persistent
-        and consent in session
-        and not state.modified
-        and consent.enterprise_id == enterprise_id
-        and consent.purpose == purpose.value
-        and consent.is_live(now)
-    )
-
-
-def _given_for(
-    given: Sequence[Consent],
-    sources: Sequence[SourceName],
-    scope: ConsentScope,
-    person_id: uuid.UUID | None,
-) -> dict[SourceName, Consent]:
-    """The given consents covering a request's sources (the newest per source)."""
-    if scope == ConsentScope.LEGAL_REPRESENTATIVE and person_id is None:
-        return {}  # the person is resolved from the stored consents, as `live_consents` does
-    found: dict[SourceName, Consent] = {}
-    for consent in sorted(given, key=lambda c: (c.granted_at, c.id), reverse=True):
-        source = SourceName(consent.source)
-        if source in sources and consent.scope == scope.value and consent.person_id == person_id:
-            found.setdefault(source, consent)
-    return found
 
 
 _SubjectSource = tuple[SubjectType, str, SourceName]
@@ -294,7 +258,7 @@ def pull_many(
     purpose: Purpose,
     cipher: FieldCipher,
     refresh: bool = False,
-    consents: Iterable[Consent] = (),
+    consents: Iterable[object] = (),
     gate: Callable[[int, Mapping[SourceName, BaseModel]], None] | None = None,
 ) -> list[dict[SourceName, Snapshot]]:
     """Snapshots for several requests (e.g. an enterprise's sources and its legal
@@ -304,10 +268,10 @@ def pull_many(
     request, `ConsentMissing` names the missing ones (of the first request lacking some) and
     nothing is fetched; when a provider fails, its error is raised and nothing is stored.
 
-    `consents` may hand over consents the caller has just granted in this unit of work: one is
-    used only if it is a flushed, unchanged row of this session, for this enterprise, purpose,
-    source, scope and person, and live now; whatever they do not cover is looked up in one
-    query (none when they cover everything). Then one query for reusable snapshots of all
+    `consents` may hand over consents the caller has just granted in this unit of work (what
+    `consents_service.grant_bundles` returned): consents decides whether each may stand in for
+    the look-up (`consents_for_pull`); whatever they do not cover is looked up in one query
+    (none when they cover everything). Then one query for reusable snapshots of all
     subjects, the fetches, one INSERT of the new snapshots and one of the pulls. A source asked
     twice for the same subject in one call is fetched once (the later request reuses it).
     Returns one dict per request, in order.
@@ -327,21 +291,9 @@ def pull_many(
     purpose = Purpose(purpose)
     now = clock.now()
 
-    given = [c for c in consents if _given_consent_usable(session, c, now, enterprise_id, purpose)]
-    found = [_given_for(given, wanted, scope, person_id) for wanted, scope, person_id in asks]
-    looked_up = consents_service.live_consents_many(
-        session,
-        now,
-        enterprise_id,
-        purpose,
-        [
-            ([s for s in wanted if s not in have], scope, person_id)
-            for (wanted, scope, person_id), have in zip(asks, found, strict=True)
-        ],
+    found = consents_service.consents_for_pull(
+        session, now, enterprise_id, purpose, asks, given=consents
     )
-    for have, more in zip(found, looked_up, strict=True):
-        for source, consent in more.items():
-            have.setdefault(source, consent)
     for (wanted, scope, _), have in zip(asks, found, strict=True):
         missing = [s.value for s in wanted if s not in have]
         if missing:
@@ -359,7 +311,7 @@ def pull_many(
     ]
 
     # Each (subject, source) once: reused within its TTL from the same provider, else fetched.
-    first_ask: dict[_SubjectSource, tuple[_Subject, Consent]] = {}
+    first_ask: dict[_SubjectSource, tuple[_Subject, ConsentRef]] = {}
     for (wanted, _, _), subject, have in zip(asks, subjects, found, strict=True):
         for source in wanted:
             assert subject is not None

@@ -1,7 +1,7 @@
 """The decision features: one definition each, computed from the data hub's payloads. Pure.
 
 `compute_features(bundle, facts)` is THE feature function: the decision calls it on the payloads
-it pulled, and model training (`puhui.scorecards.world_training`) calls it on the sandbox
+it pulled, and model training (`puhui.decisioning.world_training`) calls it on the sandbox
 payloads of every enterprise of a synthetic world, so a feature means the same thing in both places.
 `FEATURE_SET_VERSION` changes whenever a definition changes; decisions store it.
 

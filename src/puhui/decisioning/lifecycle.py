@@ -31,7 +31,7 @@ from puhui.decisioning.models import (
 )
 from puhui.decisioning.policy import CompiledPolicy, PolicyDocument, compile_policy
 from puhui.lending import service as lending_service
-from puhui.lending.models import Product
+from puhui.lending.schemas import ProductBounds
 
 SEED_POLICY_PATH = Path(__file__).parent / "policies" / "default.json"
 SYSTEM_NAME = "system"
@@ -113,7 +113,7 @@ def create_offer_line(
     term_months: int,
     repayment_method: str,
     line_term_months: int,
-    product: Product | None = None,
+    product: ProductBounds | None = None,
     new_decision: bool = False,
 ) -> uuid.UUID:
     """The credit line of an approved offer (pending signature), via the lending service

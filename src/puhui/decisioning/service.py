@@ -1,7 +1,7 @@
 """Public functions of the decisioning domain (闪电贷). They never commit.
 
-Applications  apply, get_application_for, list_applications, application_out, withdraw,
-              mark_offer_accepted, mark_offer_expired, take_approval_for_supply_chain
+Applications  apply, get_application_for, list_applications, own_applications, application_out,
+              withdraw, mark_offer_accepted, mark_offer_expired, take_approval_for_supply_chain
 Decisions     get_decision, decision_out, replay
 Policies      ensure_seed_policy, active_policy, submit_policy, approve_policy, reject_policy,
               list_policies, get_policy, policy_out
@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
-from puhui.consents.models import Channel, ConsentScope, Purpose
+from puhui.consents.schemas import Channel, ConsentScope, Purpose
 from puhui.consents.service import Bundle
 from puhui.core import audit, idempotency
 from puhui.core.auth import Principal, link_enterprise
-from puhui.core.clock import Clock, business_date
+from puhui.core.clock import Clock, FixedClock, business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import table_insert
 from puhui.core.errors import InvalidInput
@@ -119,12 +119,18 @@ from puhui.decisioning.schemas import (
 )
 from puhui.decisioning.scoring import ModelStore
 from puhui.lending import service as lending_service
-from puhui.lending.errors import ProductNotFound
-from puhui.lending.models import Product
+from puhui.lending.events import OfferAccepted, OfferLapsed
+from puhui.lending.schemas import ProductBounds
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
-from puhui.parties.models import Enterprise, RelationKind, SizeClass
-from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
+from puhui.parties.schemas import (
+    EnterpriseCreate,
+    EnterpriseRecord,
+    PersonCreate,
+    RelationKind,
+    RelationshipCreate,
+    SizeClass,
+)
 
 __all__ = [
     "DecisionEnv",
@@ -141,6 +147,7 @@ __all__ = [
     "list_policies",
     "mark_offer_accepted",
     "mark_offer_expired",
+    "own_applications",
     "policy_out",
     "reject_policy",
     "replay",
@@ -184,17 +191,15 @@ _OUTCOME_STATUS = {
 }
 
 
-def _product(session: Session, clock: Clock, code: str) -> Product:
-    try:  # on a fresh database the default catalogue is created on first use
-        product = lending_service.get_product_or_default(session, clock, code)
-    except ProductNotFound as exc:
-        raise UnknownProduct(field="product_code", product_code=code) from exc
-    if not product.is_active:
+def _product(session: Session, clock: Clock, code: str) -> ProductBounds:
+    # on a fresh database the default catalogue is created on first use
+    product = lending_service.product_bounds(session, clock, code)
+    if product is None or not product.is_active:
         raise UnknownProduct(field="product_code", product_code=code)
     return product
 
 
-def _terms_of(product: Product) -> ProductTerms:
+def _terms_of(product: ProductBounds) -> ProductTerms:
     return ProductTerms(
         code=product.code,
         min_amount_fen=product.min_amount_fen,
@@ -215,7 +220,9 @@ def _region_name(address: str) -> str:
     return address[:100]
 
 
-def _register_enterprise(session: Session, clock: Clock, env: DecisionEnv, uscc: str) -> Enterprise:
+def _register_enterprise(
+    session: Session, clock: Clock, env: DecisionEnv, uscc: str
+) -> EnterpriseRecord:
     """A new enterprise from the public business registration (国家企业信用信息公示系统)."""
     connector = env.connectors.for_source(SourceName.REGISTRY)
     try:
@@ -244,7 +251,7 @@ def _legal_rep_person(
     session: Session,
     clock: Clock,
     env: DecisionEnv,
-    enterprise: Enterprise,
+    enterprise: EnterpriseRecord,
     data: ApplicationCreate,
     known: uuid.UUID | None,
 ) -> uuid.UUID | None:
@@ -293,7 +300,9 @@ def _check_attribution(session: Session, data: ApplicationCreate) -> None:
         raise InvalidInput(field="attribution.manager_user_id")
 
 
-def _channel_key(data: ApplicationCreate, principal: Principal, enterprise: Enterprise) -> str:
+def _channel_key(
+    data: ApplicationCreate, principal: Principal, enterprise: EnterpriseRecord
+) -> str:
     attribution = data.attribution
     if attribution and attribution.team_code:
         return f"team:{attribution.team_code}"
@@ -718,6 +727,19 @@ def list_applications(
     return list(session.scalars(query))
 
 
+def own_applications(session: Session, principal: Principal) -> list[Application]:
+    """Every application of the principal's enterprises, newest first (a borrower's journey)."""
+    if not principal.enterprise_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.enterprise_id.in_(list(principal.enterprise_ids)))
+            .order_by(Application.created_at.desc())
+        )
+    )
+
+
 def withdraw(
     session: Session, clock: Clock, principal: Principal, application_id: uuid.UUID, reason: str
 ) -> Application:
@@ -742,26 +764,26 @@ def _application_of_line(session: Session, credit_line_id: uuid.UUID) -> Applica
     return session.scalar(select(Application).where(Application.credit_line_id == credit_line_id))
 
 
-def mark_offer_accepted(
-    session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str = "合同已签署"
-) -> Application | None:
-    """approved -> accepted, for the contracts domain once the line's contract is signed."""
-    app = _application_of_line(session, credit_line_id)
+def mark_offer_accepted(session: Session, event: OfferAccepted) -> None:
+    """approved -> accepted once the line's contract is signed (handler of lending's
+    `OfferAccepted`, subscribed in `puhui.wiring`)."""
+    app = _application_of_line(session, event.line_id)
     if app is None or app.status == ApplicationStatus.ACCEPTED.value:
-        return app
-    lifecycle.transition(session, clock, app, ApplicationStatus.ACCEPTED, reason)
-    return app
+        return
+    lifecycle.transition(
+        session, FixedClock(event.at), app, ApplicationStatus.ACCEPTED, "合同已签署"
+    )
 
 
-def mark_offer_expired(
-    session: Session, clock: Clock, credit_line_id: uuid.UUID, reason: str
-) -> Application | None:
-    """approved -> expired, for lending's end of day once the offer's line lapsed unsigned."""
-    app = _application_of_line(session, credit_line_id)
+def mark_offer_expired(session: Session, event: OfferLapsed) -> None:
+    """approved -> expired once the offer's line lapsed unsigned (handler of lending's
+    `OfferLapsed`, published by the end of day; subscribed in `puhui.wiring`)."""
+    app = _application_of_line(session, event.line_id)
     if app is None or app.status != ApplicationStatus.APPROVED.value:
-        return app
-    lifecycle.transition(session, clock, app, ApplicationStatus.EXPIRED, reason)
-    return app
+        return
+    lifecycle.transition(
+        session, FixedClock(event.at), app, ApplicationStatus.EXPIRED, event.reason
+    )
 
 
 def take_approval_for_supply_chain(

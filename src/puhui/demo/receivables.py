@@ -34,8 +34,7 @@ from puhui.core.db import unit_of_work
 from puhui.core.models import User
 from puhui.lending import service as lending
 from puhui.parties import service as parties
-from puhui.parties.models import Enterprise, SizeClass
-from puhui.parties.schemas import EnterpriseCreate
+from puhui.parties.schemas import EnterpriseCreate, SizeClass
 from puhui.receivables import eod as receivables_eod
 from puhui.receivables import service as receivables
 from puhui.receivables.schemas import IssueRequest, LimitGrant, PartOut
@@ -234,9 +233,7 @@ class SupplyChain:
         own = set(self.borrower.enterprise_ids)
         others = [
             e
-            for e in session.scalars(
-                select(Enterprise.id).order_by(Enterprise.created_at, Enterprise.uscc)
-            )
+            for e in parties.enterprise_ids_oldest_first(session)
             if e not in own and e not in borrowers
         ]
         pool = borrowers[:2] + others

@@ -8,7 +8,6 @@ leaves a `lending_credit_line_event` row and an audit event.
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from puhui.core import audit
+from puhui.core import audit, events
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.db import add_persistent
@@ -34,14 +33,15 @@ from puhui.lending.errors import (
     MethodNotAllowed,
     OfferOutOfBounds,
 )
+from puhui.lending.events import OfferLapsed
 from puhui.lending.models import CreditLine, CreditLineEvent, LineStatus, Product
 from puhui.lending.products import CEILING_FEN, get_product, get_product_or_default
 from puhui.lending.schedules import RepaymentMethod
-from puhui.lending.schemas import Offer
+from puhui.lending.schemas import Offer, ProductBounds
 from puhui.parties import service as parties_service
 
 
-def _check_bounds(product: Product, offer: Offer) -> None:
+def _check_bounds(product: Product | ProductBounds, offer: Offer) -> None:
     checks = (
         (
             "额度",
@@ -110,15 +110,15 @@ def create_line_from_offer(
     expiry_date: date,
     decision_id: uuid.UUID,
     repayment_method: RepaymentMethod | str,
-    product: Product | None = None,
+    product: Product | ProductBounds | None = None,
     new_decision: bool = False,
 ) -> CreditLine:
     """A credit line in `pending_signature` from an approved decision's offer.
 
     Idempotent per decision: the same decision and terms return the existing line; the same
     decision with other terms is refused. The default products are created on first use.
-    A caller that has the product row already may pass it (`product`, read in the same unit of
-    work), and one whose decision was made in this unit of work (`new_decision`: no line can
+    A caller that has the product already may pass it (`product`: its bounds, read in the same
+    unit of work), and one whose decision was made in this unit of work (`new_decision`: no line can
     refer to it yet) skips the look-up of an existing line.
     """
     try:
@@ -367,8 +367,8 @@ OFFER_LAPSED = "授信要约到期未签约"
 
 def expire_offers(session: Session, clock: Clock, day: date) -> int:
     """Offers never signed: lines still pending signature whose expiry date is `day` or earlier
-    are closed (a signature could no longer activate them) and decisioning marks their
-    applications expired (end of day `day`)."""
+    are closed (a signature could no longer activate them), each publishing `OfferLapsed`
+    (decisioning marks the application expired; end of day `day`)."""
     ids = list(
         session.scalars(
             select(CreditLine.id).where(
@@ -377,12 +377,10 @@ def expire_offers(session: Session, clock: Clock, day: date) -> int:
             )
         )
     )
-    # imported late: decisioning calls lending to make the offer, not the reverse
-    decisioning = importlib.import_module("puhui.decisioning.service")
     for line_id in ids:
         line = _locked(session, line_id)
         loans.transition_line(session, clock, line, LineStatus.CLOSED, day, OFFER_LAPSED)
-        decisioning.mark_offer_expired(session, clock, line_id, OFFER_LAPSED)
+        events.publish(session, OfferLapsed(line_id, day, OFFER_LAPSED, clock.now()))
     return len(ids)
 
 

@@ -17,6 +17,7 @@ from puhui.lending.models import Product, ProductKind
 from puhui.lending.overdue import DEFAULT_PENALTY_MARKUP_BP
 from puhui.lending.rescheduling import PrepaymentOption
 from puhui.lending.schedules import PeriodInterest, RepaymentMethod
+from puhui.lending.schemas import ProductBounds
 
 CEILING_FEN = 10_000_000 * 100
 """普惠 ceiling: 10 million CNY per borrower."""
@@ -191,6 +192,26 @@ def get_product_or_default(session: Session, clock: Clock, code: str) -> Product
             raise
     ensure_default_products(session, clock)
     return get_product(session, code)
+
+
+def product_bounds(session: Session, clock: Clock, code: str) -> ProductBounds | None:
+    """The bounds of product `code` (a default product is created on a fresh database), or
+    None when there is no such product."""
+    try:
+        product = get_product_or_default(session, clock, code)
+    except ProductNotFound:
+        return None
+    return ProductBounds(
+        code=product.code,
+        is_active=product.is_active,
+        min_amount_fen=product.min_amount_fen,
+        max_limit_fen=product.max_limit_fen,
+        min_rate_bp=product.min_rate_bp,
+        max_rate_bp=product.max_rate_bp,
+        min_term_months=product.min_term_months,
+        max_term_months=product.max_term_months,
+        repayment_methods=tuple(product.repayment_methods),
+    )
 
 
 def list_products(session: Session) -> list[Product]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -28,6 +29,22 @@ class Offer(BaseModel):
     expiry_date: date = Field(description="the line can be drawn until this date (inclusive)")
     decision_id: uuid.UUID
     repayment_method: RepaymentMethod
+
+
+@dataclass(frozen=True)
+class ProductBounds:
+    """What an offer must respect of its product (decisioning prices and sizes offers within
+    them; `create_line_from_offer` checks them again)."""
+
+    code: str
+    is_active: bool
+    min_amount_fen: int
+    max_limit_fen: int
+    min_rate_bp: int
+    max_rate_bp: int
+    min_term_months: int
+    max_term_months: int
+    repayment_methods: tuple[str, ...]
 
 
 class ProductOut(BaseModel):

@@ -1,7 +1,8 @@
 """Public functions of the lending domain. Other domains call lending only through this module
 (and `puhui.lending.schemas`). Services never commit; the caller owns the unit of work.
 
-Products        ensure_default_products, get_product, get_product_or_default, list_products
+Products        ensure_default_products, get_product, get_product_or_default, list_products,
+                product_bounds
 Credit lines    create_line_from_offer, get_line, get_line_for, list_lines, line_history,
                 activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines,
                 expire_offers
@@ -68,6 +69,7 @@ from puhui.lending.products import (
     get_product,
     get_product_or_default,
     list_products,
+    product_bounds,
 )
 from puhui.lending.relief import auto_limit_increase, defer, renew_without_principal
 from puhui.lending.repayments import (
@@ -105,6 +107,7 @@ __all__ = [
     "list_products",
     "live_limit_sum",
     "loan_detail",
+    "product_bounds",
     "renew_without_principal",
     "repay",
     "repayments_of",

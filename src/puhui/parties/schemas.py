@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -75,6 +75,24 @@ ResidentId = Annotated[str, AfterValidator(_resident_id)]
 Mobile = Annotated[str, AfterValidator(_mobile)]
 IndustrySection = Annotated[str, AfterValidator(_industry)]
 RegionCode = Annotated[str, AfterValidator(_region)]
+
+
+class EnterpriseRecord(Protocol):
+    """An enterprise as other domains read what the parties service returns (the row
+    satisfies it; parties' ORM class is no other domain's contract)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def uscc(self) -> str: ...
+    @property
+    def region_code(self) -> str: ...
+    @property
+    def region_name(self) -> str: ...
+    @property
+    def size_class(self) -> str: ...
 
 
 class EnterpriseCreate(BaseModel):

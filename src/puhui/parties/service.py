@@ -35,6 +35,7 @@ from puhui.parties.errors import (
 from puhui.parties.models import Enterprise, Person, RelationKind, Relationship
 from puhui.parties.schemas import (
     EnterpriseCreate,
+    EnterpriseRecord,
     PersonCreate,
     PersonOut,
     RelationshipCreate,
@@ -83,7 +84,7 @@ def _with_legal_rep_statement() -> Select[Enterprise, Person]:
 
 def find_enterprise_with_legal_rep(
     session: Session, uscc: str
-) -> tuple[Enterprise | None, Person | None]:
+) -> tuple[EnterpriseRecord | None, Person | None]:
     """The enterprise of a USCC and its current legal representative, in one query; both are
     then in the session (a later `get_person` reads no row).
 
@@ -114,6 +115,13 @@ def list_enterprises(
     if after is not None:
         query = query.where(Enterprise.id > after)
     return list(session.scalars(query))
+
+
+def enterprise_ids_oldest_first(session: Session) -> list[uuid.UUID]:
+    """Every enterprise's id in the order they were registered (then by USCC)."""
+    return list(
+        session.scalars(select(Enterprise.id).order_by(Enterprise.created_at, Enterprise.uscc))
+    )
 
 
 def create_person(

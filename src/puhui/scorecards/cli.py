@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,17 @@ model_app = typer.Typer(
     no_args_is_help=True,
 )
 console = Console(stderr=False)
+
+WorldTrainer = Callable[..., Any]
+"""`train_on_world(n, seed, *, created_at, model_id, version, progress)` -> a result with
+artifact, report, train_rows, holdout_rows, holdout_seed (`puhui.decisioning.world_training`)."""
+_world_trainer: list[WorldTrainer] = []
+
+
+def use_world_trainer(trainer: WorldTrainer) -> None:
+    """Plug in the world training (the root CLI does: it needs decisioning's features, and
+    scorecards, a generic library below decisioning, cannot import them)."""
+    _world_trainer[:] = [trainer]
 
 
 def _now() -> Any:
@@ -175,11 +187,13 @@ def train(
 def _train_world(
     n: int, seed: int, registry: Path, model_id: str, version: str, champion: bool
 ) -> None:
-    """`train --world-enterprises N --seed S`: see puhui.scorecards.world_training."""
+    """`train --world-enterprises N --seed S`: see puhui.decisioning.world_training."""
     from puhui.scorecards.registry import FileModelRegistry
     from puhui.scorecards.report import render_report_html
-    from puhui.scorecards.world_training import train_on_world
 
+    if not _world_trainer:
+        raise typer.BadParameter("no world training plugged in (run it through `puhui`)")
+    train_on_world = _world_trainer[0]
     now = _now()
     result = train_on_world(
         n, seed, created_at=now, model_id=model_id, version=version, progress=console.print

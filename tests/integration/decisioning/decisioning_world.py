@@ -28,11 +28,11 @@ from puhui.decisioning.policy import (
     decide,
 )
 from puhui.decisioning.scoring import baseline_artifact
+from puhui.decisioning.world_training import world_bundle
 from puhui.lending.products import DEFAULT_PRODUCTS
 from puhui.parties import service as parties_service
 from puhui.parties.models import RelationKind
 from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
-from puhui.scorecards.world_training import world_bundle
 
 REQUEST_FEN = 50_000_000  # 500,000 yuan
 

@@ -28,7 +28,7 @@ from puhui.decisioning.features import (
     compute_features,
     reference_month,
 )
-from puhui.scorecards.world_training import world_bundle, world_feature_frame
+from puhui.decisioning.world_training import world_bundle, world_feature_frame
 
 
 @pytest.fixture(scope="module")

@@ -24,22 +24,21 @@ Services never commit. Every change is audited.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from puhui.core import audit, otp, outbox
+from puhui.core import audit, events, otp, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import SHANGHAI, Clock, business_date
 from puhui.core.crypto import FieldCipher, sha256_hex
 from puhui.core.db import record_despite_failure
 from puhui.core.errors import Conflict, DomainError, NotFound
-from puhui.lending import loans
+from puhui.lending import credit_lines, loans, products
 from puhui.lending.allocation import DEFAULT_ORDER
 from puhui.lending.contracts.models import (
     TRANSITIONS,
@@ -62,6 +61,7 @@ from puhui.lending.contracts.pdf import (
     resolve_font,
 )
 from puhui.lending.contracts.words import format_yuan, mask_name
+from puhui.lending.events import OfferAccepted
 from puhui.parties import service as parties_service
 
 __all__ = [
@@ -136,42 +136,14 @@ class ContractDocumentTampered(Conflict):
     message_en = "The contract file does not match its recorded hash; signing stopped."
 
 
-# --- the credit line, as the lending core provides it ----------------------------------------
-
-
-class CreditLinePort(Protocol):
-    """What the contract needs from `puhui.lending.credit_lines`.
-
-    `get_line` returns an object with: id, enterprise_id, product_code, limit_fen, rate_bp,
-    term_months, expiry_date, repayment_method, status (and optionally lpr_bp). The product's
-    name, penalty markup, compounding and day count come from `products.get_product` when
-    that exists.
-    """
-
-    def get_line(self, session: Session, line_id: uuid.UUID) -> Any: ...
-
-    def activate_after_signing(
-        self, session: Session, clock: Clock, line_id: uuid.UUID, contract_id: uuid.UUID
-    ) -> Any: ...
-
-
-def _credit_lines() -> CreditLinePort:
-    return cast(CreditLinePort, importlib.import_module("puhui.lending.credit_lines"))
-
-
-def _offer_accepted(session: Session, clock: Clock, line_id: uuid.UUID) -> None:
-    """Tell decisioning that the offer behind this line was accepted (application approved ->
-    accepted). Imported late: decisioning calls lending to make the line, not the reverse."""
-    decisioning = importlib.import_module("puhui.decisioning.service")
-    decisioning.mark_offer_accepted(session, clock, line_id)
+# --- the line's product -----------------------------------------------------------------------
 
 
 def _product(session: Session, code: str) -> Any | None:
     """The line's product (name_zh, penalty_markup_bp, compound_interest, day_count), if known."""
     try:
-        products = importlib.import_module("puhui.lending.products")
         return products.get_product(session, code)
-    except (ImportError, AttributeError, NotFound):
+    except NotFound:
         return None
 
 
@@ -328,8 +300,7 @@ def create_contract(
     back (created False); a signed one is a conflict.
     """
     settings = settings or contract_settings()
-    lines = _credit_lines()
-    line = lines.get_line(session, credit_line_id)
+    line = credit_lines.get_line(session, credit_line_id)
     enterprise_id = uuid.UUID(str(line.enterprise_id))
     if principal is not None and not principal.can_act_for(enterprise_id):
         raise ContractNotFound()
@@ -559,8 +530,8 @@ def sign(
     contract.signed_at = now
     contract.closed_at = now
     session.flush()
-    _credit_lines().activate_after_signing(session, clock, contract.credit_line_id, contract.id)
-    _offer_accepted(session, clock, contract.credit_line_id)
+    credit_lines.activate_after_signing(session, clock, contract.credit_line_id, contract.id)
+    events.publish(session, OfferAccepted(contract.credit_line_id, contract.id, now))
     audit.record(
         session,
         "contract.sign",

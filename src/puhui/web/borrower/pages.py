@@ -28,8 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.consents import texts as consent_texts
-from puhui.consents.models import Purpose
-from puhui.consents.schemas import DEFAULT_VALID_DAYS
+from puhui.consents.schemas import DEFAULT_VALID_DAYS, Purpose
 from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
 from puhui.core.errors import DomainError, InvalidInput
@@ -167,20 +166,6 @@ def _decision_env(request: Request, rt: Runtime) -> decisioning_service.Decision
     return env
 
 
-def _own_applications(session: Session, principal: Principal) -> list[Any]:
-    from puhui.decisioning.models import Application
-
-    if not principal.enterprise_ids:
-        return []
-    return list(
-        session.scalars(
-            select(Application)
-            .where(Application.enterprise_id.in_(list(principal.enterprise_ids)))
-            .order_by(Application.created_at.desc())
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Step:
     at: datetime
@@ -192,7 +177,7 @@ def _timeline(session: Session, principal: Principal, lang: str) -> list[Step]:
     """Every step of the borrower's journey, oldest first (流程可视化)."""
     steps: list[Step] = []
     zh = lang == "zh"
-    for app in _own_applications(session, principal):
+    for app in decisioning_service.own_applications(session, principal):
         out = decisioning_service.application_out(session, app)
         for ev in out.history:
             steps.append(
@@ -390,7 +375,8 @@ def m_logout(
 def m_home(
     request: Request, db: DB, principal: Annotated[Principal, Depends(BORROWER)]
 ) -> Response:
-    apps = [decisioning_service.application_out(db, a) for a in _own_applications(db, principal)]
+    own = decisioning_service.own_applications(db, principal)
+    apps = [decisioning_service.application_out(db, a) for a in own]
     lines = lending_service.list_lines(db, principal, limit=50)
     enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
     return _mrender(
@@ -410,7 +396,7 @@ def _apply_form(
 ) -> Response:
     enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
     attribution = qr.resolve_ref(db, request.session.get("ref"))
-    previous = _own_applications(db, principal)
+    previous = decisioning_service.own_applications(db, principal)
     if previous and "typed" not in ctx:  # a returning enterprise: last amount, nothing to type
         ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
     response = _mrender(

@@ -70,7 +70,7 @@ class StandInLines:
 @pytest.fixture
 def lines(monkeypatch: pytest.MonkeyPatch) -> StandInLines:
     fake = StandInLines()
-    monkeypatch.setattr(contracts, "_credit_lines", lambda: fake)
+    monkeypatch.setattr(contracts, "credit_lines", fake)
     monkeypatch.setattr(contracts, "_product", lambda session, code: None)
     return fake
 

@@ -98,7 +98,7 @@ def _sign_one(rt: Runtime, lines: StandInLines) -> tuple[uuid.UUID, uuid.UUID]:
 
 def test_verify_cli(cli_runtime: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     lines = StandInLines()
-    monkeypatch.setattr(contracts, "_credit_lines", lambda: lines)
+    monkeypatch.setattr(contracts, "credit_lines", lines)
     monkeypatch.setattr(contracts, "_product", lambda session, code: None)
     signed_id, unsigned_id = _sign_one(cli_runtime, lines)
     with cli_runtime.session_factory() as s:

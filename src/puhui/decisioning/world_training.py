@@ -1,5 +1,9 @@
 """Training the SME scorecard on the synthetic world, with the decision's own feature function.
 
+It lives in decisioning, not in the generic `scorecards` library below it, because it needs
+decisioning's features; `puhui model train --world-enterprises` reaches it through the root CLI
+(`scorecards.cli.use_world_trainer`).
+
 `world_feature_frame(world)` asks the sandbox provider for every enterprise's seven payloads
 (the legal representative's personal bureau report included) and runs
 `puhui.decisioning.features.compute_features` on them - the very function a live decision runs on

@@ -1,0 +1,31 @@
+"""The composition root of domain events: which domain reacts to which other domain's events.
+
+`wire()` subscribes every handler to `puhui.core.events.REGISTRY` and seals it; it is
+idempotent. Every entry point calls it before any domain code runs: `puhui.app.create_app`
+(HTTP), the `puhui` CLI when `puhui.cli` is imported (every command, `puhui eod run` and
+`puhui demo` included), the test suite's `tests/conftest.py` and `bench/eod.py` (the other
+benchmarks go through `create_app` or run no lending code). A
+process that forgets fails loudly: publishing on an unsealed registry raises
+`core.events.EventsNotWired` instead of silently dropping the consequence.
+
+| event (publisher)                | handler (subscriber)                         |
+|----------------------------------|----------------------------------------------|
+| `lending.events.OfferAccepted`   | `decisioning.service.mark_offer_accepted`    |
+| `lending.events.OfferLapsed`     | `decisioning.service.mark_offer_expired`     |
+"""
+
+from __future__ import annotations
+
+from puhui.core.events import REGISTRY, EventRegistry
+from puhui.decisioning import service as decisioning_service
+from puhui.lending import events as lending_events
+
+
+def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
+    """Subscribe every handler and seal `registry` (once; later calls return it unchanged)."""
+    if registry.sealed:
+        return registry
+    registry.subscribe(lending_events.OfferAccepted, decisioning_service.mark_offer_accepted)
+    registry.subscribe(lending_events.OfferLapsed, decisioning_service.mark_offer_expired)
+    registry.seal()
+    return registry
