@@ -23,10 +23,7 @@ from puhui.wiring import wire
 SRC = Path(puhui.__file__).parent
 
 # Imports still to move in another slice of issue 13; remove each once its slice is merged.
-PENDING: set[tuple[str, str]] = {
-    # H3: the supply-chain limit from a decision moves to flows/supply_chain.py
-    ("puhui.receivables.service", "puhui.decisioning.service"),
-}
+PENDING: set[tuple[str, str]] = set()
 
 
 def _package(module: str) -> str:

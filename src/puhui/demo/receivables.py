@@ -366,8 +366,4 @@ class SupplyChain:
 
 def certificate_count(session: Session) -> int:
     """How many certificates the demo database holds (for the demo's closing summary)."""
-    from sqlalchemy import func
-
-    from puhui.receivables.models import CertificateRow
-
-    return int(session.scalar(select(func.count()).select_from(CertificateRow)) or 0)
+    return receivables.certificate_count(session)

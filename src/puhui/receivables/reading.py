@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puhui.core.auth import Principal
@@ -129,3 +129,8 @@ def list_signals(
     if after is not None:
         query = query.where(Signal.id > after)
     return [SignalOut.model_validate(s) for s in session.scalars(query)]
+
+
+def certificate_count(session: Session) -> int:
+    """How many certificates the log holds (all statuses)."""
+    return int(session.scalar(select(func.count()).select_from(CertificateRow)) or 0)

@@ -84,6 +84,7 @@ from puhui.receivables.proofs import (
     publish_checkpoint,
 )
 from puhui.receivables.reading import (
+    certificate_count,
     certificate_view,
     get_certificate,
     get_operation,
@@ -117,6 +118,7 @@ __all__ = [
     "amortize_discounts",
     "cancel",
     "cancel_transfer",
+    "certificate_count",
     "certificate_view",
     "check_inclusion",
     "check_limit_grant",
