@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Integer, Select, func, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Date, Integer, Select, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -104,10 +104,12 @@ class Page(Generic[T]):
         return Page([convert(r) for r in self.rows], self.number, self.pages, self.total, self.size)
 
 
-def page_of(session: Session, query: Select[Any], number: int, size: int = PAGE_SIZE) -> Page[Any]:
+def page_of(
+    session: Session, query: Select[*tuple[Any, ...]], number: int, size: int = PAGE_SIZE
+) -> Page[Any]:
     """Page `number` of an ordered query: one COUNT of the query's rows, one SELECT with
     LIMIT/OFFSET. A number beyond the last page gives the last page; below 1, the first."""
-    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
     total = int(session.scalar(counted) or 0)
     pages = max(1, -(-total // size))
     number = min(max(1, number), pages)
@@ -123,6 +125,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def contains(column: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+def contains(column: ColumnExpressionArgument[Any], text: str) -> ColumnElement[bool]:
     """`column` contains `text`, case-insensitively (ASCII; Chinese has no case)."""
     return func.lower(column).like(like_pattern(text).lower(), escape="\\")
