@@ -41,6 +41,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "policies": ("授信政策", "Policies"),
     "cockpit": ("驾驶舱", "Cockpit"),
     "receivables": ("应收款链", "Receivables"),
+    # lists: search and pager (web/templates/_lists.html)
+    "search": ("搜索", "Search"),
+    "search_hint": ("企业名称 / 统一社会信用代码 / 编号", "Enterprise name / USCC / reference"),
+    "search_clear": ("清除", "Clear"),
+    "page_x_of_y": ("第 {number} / {pages} 页", "Page {number} of {pages}"),
+    "rows_x_to_y": ("第 {first}–{last} 条，共 {total} 条", "{first}–{last} of {total}"),
+    "no_rows": ("没有符合条件的记录", "Nothing matches"),
+    "first_page": ("首页", "First"),
+    "previous_page": ("上一页", "Previous"),
+    "next_page": ("下一页", "Next"),
+    "last_page": ("末页", "Last"),
+    "pages_of": ("分页：{what}", "Pages: {what}"),
 }
 
 

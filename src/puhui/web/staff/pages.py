@@ -1,6 +1,7 @@
 """Staff console pages: a manager's leads and portfolio, the review queue (maker-checker),
 enterprises with their data snapshots and decisions, loans with schedule and ledger entries,
-policy versions with diff and second approval. Every page calls the domain services."""
+policy versions with diff and second approval. Pages change state through the domain services;
+lists and joined reads come from `puhui.reporting` (paged SQL, one query per list)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.core.auth import ALL_STAFF, Principal, require_page
@@ -20,11 +20,12 @@ from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.datahub import service as datahub_service
 from puhui.decisioning import review as review_service
 from puhui.decisioning import service as decisioning_service
-from puhui.decisioning.models import Application, Decision, Review
 from puhui.decisioning.schemas import ReviewConfirm, ReviewDecide
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
+from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
+from puhui.web.paging import pager
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -43,26 +44,25 @@ def portfolio(
     request: Request,
     db: DB,
     principal: Annotated[Principal, Depends(require_page(*MANAGERS))],
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    loans_page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    query = select(Application).order_by(Application.created_at.desc()).limit(300)
-    if principal.role == Role.CUSTOMER_MANAGER:
-        query = query.where(Application.manager_user_id == principal.user_id)
-    apps = list(db.scalars(query))
-    names = {
-        e.id: e.name for e in (parties_service.get_enterprise(db, a.enterprise_id) for a in apps)
-    }
-    line_ids = [a.credit_line_id for a in apps if a.credit_line_id]
-    lines = [lending_service.get_line(db, lid) for lid in line_ids]
-    loans = [loan for lid in line_ids for loan in lending_service.list_loans(db, line_id=lid)]
+    """A customer manager's leads, applications and loans (an admin's: everyone's), each list
+    paged; the search narrows both (enterprise name, USCC, application or loan reference)."""
+    mine = principal.user_id if principal.role == Role.CUSTOMER_MANAGER else None
+    apps = lists.applications(db, manager_id=mine, q=q, page=page)
+    loans = lists.loans(db, manager_id=mine, q=q, page=loans_page)
     return render(
         request,
         "portfolio.html",
         principal,
-        apps=apps,
-        names=names,
-        lines=lines,
-        loans=loans,
-        outstanding_fen=sum(loan.principal_outstanding_fen for loan in loans),
+        totals=lists.portfolio_totals(db, mine),
+        apps=apps.rows,
+        apps_pager=pager(request, apps, "page", anchor="applications"),
+        loans=loans.rows,
+        loans_pager=pager(request, loans, "loans_page", anchor="loans"),
+        q=q,
     )
 
 
@@ -75,9 +75,13 @@ def reviews(
     db: DB,
     rt: RuntimeDep,
     principal: Annotated[Principal, Depends(require_page(*QUEUE_READERS))],
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    rows = [review_service.review_out(rt.clock, r, a, d) for r, a, d in review_service.queue(db)]
-    return render(request, "reviews.html", principal, rows=rows)
+    found = lists.review_queue(db, rt.clock, q=q, page=page)
+    return render(
+        request, "reviews.html", principal, rows=found.rows, pager=pager(request, found), q=q
+    )
 
 
 def _review_page(
@@ -86,15 +90,13 @@ def _review_page(
     out = review_service.review_detail(db, rt.clock, review_id)
     app = decisioning_service.get_application(db, out.application_id)
     enterprise = parties_service.get_enterprise(db, app.enterprise_id)
-    row = db.get(Review, review_id)
-    decision = db.get(Decision, row.decision_id) if row else None
     return render(
         request,
         "review.html",
         principal,
         r=out,
         enterprise=enterprise,
-        decision=decisioning_service.decision_out(decision) if decision else None,
+        decision=lists.review_decision(db, review_id),
         **ctx,
     )
 
@@ -169,21 +171,7 @@ def enterprise_page(
     principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))],
 ) -> Response:
     enterprise = parties_service.get_enterprise(db, enterprise_id)
-    apps = list(
-        db.scalars(
-            select(Application)
-            .where(Application.enterprise_id == enterprise_id)
-            .order_by(Application.created_at.desc())
-        )
-    )
-    decisions: list[tuple[Application, Any]] = []
-    for app in apps:
-        rows = db.scalars(
-            select(Decision)
-            .where(Decision.application_id == app.id)
-            .order_by(Decision.decided_at.desc())
-        )
-        decisions.extend((app, decisioning_service.decision_out(d)) for d in rows)
+    decisions = lists.enterprise_decisions(db, enterprise_id)
     pulls = datahub_service.pulls_for_enterprise(db, enterprise_id, limit=50)
     lines = lending_service.list_lines(db, principal, enterprise_id=enterprise_id)
     loans = lending_service.list_loans(db, enterprise_id=enterprise_id)

@@ -41,8 +41,9 @@ from puhui.parties.errors import EnterpriseNotFound
 from puhui.receivables import service as receivables_service
 from puhui.receivables.errors import ReceivablesError
 from puhui.receivables.schemas import CertificateOut, LimitGrant, PartOut, ProvenanceNode
-from puhui.web.i18n import error_text
-from puhui.web.pages import check_csrf, render, templates
+from puhui.reporting import lists
+from puhui.web.pages import check_csrf, page_error, render, templates
+from puhui.web.paging import pager
 
 router = APIRouter(route_class=UnitOfWorkRoute, include_in_schema=False)
 STAFF = "/console/receivables"
@@ -146,9 +147,10 @@ def certificates_page(
     db: DB,
     principal: Annotated[Principal, Depends(require_page(*READERS))],
     status: Annotated[str | None, Query(max_length=16)] = None,
-    after: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    return _list_page(request, db, principal, status=status, after=after)
+    return _list_page(request, db, principal, status=status, q=q, page=page)
 
 
 def _list_page(
@@ -157,27 +159,23 @@ def _list_page(
     principal: Principal,
     *,
     status: str | None = None,
-    after: str | None = None,
+    q: str | None = None,
+    page: int = 1,
     **ctx: Any,
 ) -> Response:
-    page_size = 50
     status = status if status in LABELS["cert"] else None
-    certs = receivables_service.list_certificates(
-        db, principal, status=status, after=after, limit=page_size
-    )
+    found = lists.certificates(db, status=status, q=q, page=page)
     limits = receivables_service.list_limits(db)
-    names = receivables_service.party_names(
-        db, {c.issuer for c in certs} | {c.supplier for c in certs} | {x.party for x in limits}
-    )
+    names = receivables_service.party_names(db, {x.party for x in limits})
     return _render(
         request,
         "receivables.html",
         principal,
-        certs=certs,
-        live={c.id: live_parts(c) for c in certs},
+        certs=found.rows,
+        pager=pager(request, found),
+        q=q,
         names=names,
         status=status,
-        next_after=certs[-1].id if len(certs) == page_size else None,
         head=receivables_service.log_head(db),
         checkpoints=receivables_service.list_checkpoints(db, limit=10),
         limits=limits,
@@ -228,11 +226,11 @@ def grant_limit(
             raise InvalidInput(field={"limit_fen": "limit_yuan"}.get(field, field)) from exc
         supply_chain.grant_supply_chain_limit(db, rt.clock, rt.cipher, principal, data)
     except (DomainError, ReceivablesError) as exc:
-        db.rollback()
-        lang = request_lang(request)
-        page = _list_page(request, db, principal, grant_error=error_text(exc, lang), form=form)
-        page.status_code = exc.status
-        return page
+        raise page_error(
+            request,
+            exc,
+            lambda error: _list_page(request, db, principal, grant_error=error, form=form),
+        ) from exc
     return RedirectResponse(f"{STAFF}#limits", status_code=303)
 
 

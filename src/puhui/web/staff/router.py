@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from puhui.core import audit, auth
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
-from puhui.core.models import AuditEvent, Role
+from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
-from puhui.parties import service as parties_service
+from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
+from puhui.web.paging import pager
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -94,9 +94,13 @@ def enterprises(
     request: Request,
     db: DB,
     principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))],
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    rows = parties_service.list_enterprises(db, limit=200)
-    return render(request, "enterprises.html", principal, rows=rows)
+    found = lists.enterprises(db, q=q, page=page)
+    return render(
+        request, "enterprises.html", principal, rows=found.rows, pager=pager(request, found), q=q
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -104,7 +108,17 @@ def audit_page(
     request: Request,
     db: DB,
     principal: Annotated[Principal, Depends(require_page(Role.AUDITOR, Role.ADMIN))],
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    rows = list(db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)))
+    found = lists.audit_events(db, q=q, page=page)
     result = audit.verify(db) if principal.role == Role.AUDITOR else None
-    return render(request, "audit.html", principal, rows=rows, chain=result)
+    return render(
+        request,
+        "audit.html",
+        principal,
+        rows=found.rows,
+        pager=pager(request, found),
+        q=q,
+        chain=result,
+    )
