@@ -246,9 +246,60 @@ def grant_bundles(
     """
     purpose = Purpose(purpose)
     channel = Channel(channel)
+    agreed = _checked_bundles(session, enterprise_id, bundles, purpose, text_lang, valid_days)
+    now = clock.now()
+    grant = _Grant(
+        enterprise_id,
+        purpose,
+        channel,
+        text_lang,
+        granted_by,
+        now,
+        now + timedelta(days=valid_days),
+    )
+    rows = [_consent_rows(grant, b, items) for b, items in zip(bundles, agreed, strict=True)]
+    # One multi-row INSERT; the consents are then persistent rows of the session, as after a
+    # flush (ids are made here, not by the database).
+    every = add_persistent(session, Consent, [row for group in rows for row in group])
+    in_order = iter(every)
+    granted = [list(islice(in_order, len(group))) for group in rows]
+    superseded = _supersede(session, now, enterprise_id, purpose, every)
+    for bundle, group in zip(bundles, granted, strict=True):
+        audit.record(
+            session,
+            "consent.grant",
+            "enterprise",
+            enterprise_id,
+            after=_grant_event(grant, bundle, group, superseded),
+        )
+    return granted
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """What every consent of one `grant_bundles` call shares."""
+
+    enterprise_id: uuid.UUID
+    purpose: Purpose
+    channel: Channel
+    text_lang: Lang
+    granted_by: uuid.UUID | None
+    granted_at: datetime
+    expires_at: datetime
+
+
+def _checked_bundles(
+    session: Session,
+    enterprise_id: uuid.UUID,
+    bundles: Sequence[Bundle],
+    purpose: Purpose,
+    text_lang: Lang,
+    valid_days: int,
+) -> list[list[tuple[SourceName, texts.ConsentText]]]:
+    """Every check of every bundle, in the order `grant_bundle` always made them, before
+    anything is written; the texts each bundle agrees to, source by source."""
     if not bundles:
         raise InvalidInput(field="sources")
-    # The checks, in the order `grant_bundle` always made them; nothing is written before.
     sources = [_sources_of(b) for b in bundles]
     if not 1 <= valid_days <= MAX_VALID_DAYS:
         raise InvalidInput(field="valid_days")
@@ -267,79 +318,82 @@ def grant_bundles(
     agreed = [
         _texts_to_agree(b, s, purpose, text_lang) for b, s in zip(bundles, sources, strict=True)
     ]
+    _check_distinct(bundles, agreed)
+    return agreed
+
+
+def _check_distinct(
+    bundles: Sequence[Bundle], agreed: Sequence[Sequence[tuple[SourceName, object]]]
+) -> None:
+    """InvalidInput when one source, scope and person comes twice in one call: one consent
+    would supersede the other within the same call."""
     seen: set[tuple[SourceName, str, uuid.UUID | None]] = set()
     for bundle, items in zip(bundles, agreed, strict=True):
         for source, _ in items:
             key = (source, ConsentScope(bundle.scope).value, bundle.person_id)
-            if key in seen:  # one consent would supersede the other within the same call
+            if key in seen:
                 raise InvalidInput(field="sources")
             seen.add(key)
 
-    now = clock.now()
-    expires_at = now + timedelta(days=valid_days)
-    rows = [
-        [
-            {
-                "id": new_id(),
-                "enterprise_id": enterprise_id,
-                "person_id": bundle.person_id,
-                "source": source.value,
-                "purpose": purpose.value,
-                "scope": ConsentScope(bundle.scope).value,
-                "channel": channel.value,
-                "text_version": text.version,
-                "text_lang": text_lang,
-                "text_sha256": text.sha256(text_lang),
-                "granted_at": now,
-                "expires_at": expires_at,
-                "granted_by_user_id": granted_by,
-                "revoked_at": None,
-                "revoked_by_user_id": None,
-                "revoke_reason": None,
-                "superseded_by_id": None,
-            }
-            for source, text in items
-        ]
-        for bundle, items in zip(bundles, agreed, strict=True)
-    ]
-    # One multi-row INSERT; the consents are then persistent rows of the session, as after a
-    # flush (ids are made here, not by the database).
-    every = add_persistent(session, Consent, [row for group in rows for row in group])
-    in_order = iter(every)
-    granted = [list(islice(in_order, len(group))) for group in rows]
-    superseded = _supersede(session, now, enterprise_id, purpose, every)
 
-    for bundle, group in zip(bundles, granted, strict=True):
-        audit.record(
-            session,
-            "consent.grant",
-            "enterprise",
-            enterprise_id,
-            after={
-                "enterprise_id": enterprise_id,
-                "person_id": bundle.person_id,
-                "purpose": purpose.value,
-                "scope": ConsentScope(bundle.scope).value,
-                "channel": channel.value,
-                "text_lang": text_lang,
-                "granted_at": now,
-                "expires_at": expires_at,
-                "granted_by_user_id": granted_by,
-                "consents": [
-                    {
-                        "id": c.id,
-                        "source": c.source,
-                        "scope": c.scope,
-                        "person_id": c.person_id,
-                        "text_version": c.text_version,
-                        "text_sha256": c.text_sha256,
-                        "superseded_ids": superseded.get(c.id, []),
-                    }
-                    for c in group
-                ],
-            },
-        )
-    return granted
+def _consent_rows(
+    grant: _Grant, bundle: Bundle, items: Sequence[tuple[SourceName, texts.ConsentText]]
+) -> list[dict[str, Any]]:
+    """The new consents' rows of one bundle, complete (ids made here)."""
+    return [
+        {
+            "id": new_id(),
+            "enterprise_id": grant.enterprise_id,
+            "person_id": bundle.person_id,
+            "source": source.value,
+            "purpose": grant.purpose.value,
+            "scope": ConsentScope(bundle.scope).value,
+            "channel": grant.channel.value,
+            "text_version": text.version,
+            "text_lang": grant.text_lang,
+            "text_sha256": text.sha256(grant.text_lang),
+            "granted_at": grant.granted_at,
+            "expires_at": grant.expires_at,
+            "granted_by_user_id": grant.granted_by,
+            "revoked_at": None,
+            "revoked_by_user_id": None,
+            "revoke_reason": None,
+            "superseded_by_id": None,
+        }
+        for source, text in items
+    ]
+
+
+def _grant_event(
+    grant: _Grant,
+    bundle: Bundle,
+    group: Sequence[Consent],
+    superseded: Mapping[uuid.UUID, list[uuid.UUID]],
+) -> dict[str, Any]:
+    """The `consent.grant` audit event of one bundle: its consents and what each superseded."""
+    return {
+        "enterprise_id": grant.enterprise_id,
+        "person_id": bundle.person_id,
+        "purpose": grant.purpose.value,
+        "scope": ConsentScope(bundle.scope).value,
+        "channel": grant.channel.value,
+        "text_lang": grant.text_lang,
+        "granted_at": grant.granted_at,
+        "expires_at": grant.expires_at,
+        "granted_by_user_id": grant.granted_by,
+        "consents": [
+            {
+                "id": c.id,
+                "source": c.source,
+                "scope": c.scope,
+                "person_id": c.person_id,
+                "text_version": c.text_version,
+                "text_sha256": c.text_sha256,
+                "superseded_ids": superseded.get(c.id, []),
+            }
+            for c in group
+        ],
+    }
 
 
 def grant_bundle(

@@ -171,8 +171,93 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
     """Applications over the last HISTORY_DAYS days, offers signed and drawn, end of day."""
     import random
 
-    from puhui.datahub.connectors import Connectors, SandboxConnector
     from puhui.datahub.sandbox import default_provider
+
+    rng = random.Random(seed)
+    world = default_provider().world
+    env = _decision_env(rt)
+    now = rt.clock.now().replace(microsecond=0)
+    start = now - timedelta(days=HISTORY_DAYS)
+    clock = FixedClock(start)
+    candidates = _candidates(world, count)
+    big = _biggest(world, candidates)
+    loans: list[uuid.UUID] = []
+    lines: list[uuid.UUID] = []
+    max_signed = max(2, min(MAX_SIGNED, count // 6))
+    for n, i in enumerate(candidates):
+        day_index = n * (HISTORY_DAYS - 5) // len(candidates)  # spread evenly over the days
+        clock.set(start + timedelta(days=day_index, hours=1 + n % 8))
+        try:
+            with unit_of_work(rt.session_factory) as session:
+                principal = _acting_manager(session, clock, users, n)
+                line_id = _apply(session, clock, env, principal, users, world, i, n, i in big, seed)
+                if line_id is None or len(lines) >= max_signed or rng.random() > 0.5:
+                    continue
+                loans.append(_sign_and_draw(session, clock, rt, principal, line_id, i, rng))
+                lines.append(line_id)
+        except Exception as exc:  # a demo firm the services refuse is skipped, not fatal
+            print(f"demo: skipped firm {i}: {type(exc).__name__}: {exc}")
+    _days(rt, users, clock, rng, start, now, loans, lines)
+
+
+def _decision_env(rt: Any) -> Any:
+    from puhui.datahub.connectors import Connectors, SandboxConnector
+    from puhui.decisioning import service as decisioning
+    from puhui.decisioning.scoring import store_for
+
+    return decisioning.DecisionEnv(
+        connectors=Connectors(default=SandboxConnector.default()),
+        cipher=rt.cipher,
+        models=store_for(rt.settings.resolved_var_dir() / "models"),
+    )
+
+
+def _candidates(world: Any, count: int) -> list[int]:
+    """The first `count` world firms the demo applies for: not large, not reserved."""
+    ent = world.enterprises
+    reserved = {f.uscc for f in journey_firms()}
+    return [
+        i
+        for i in range(world.n_enterprises)
+        if ent["size_class"][i] != "large" and str(ent["uscc"][i]) not in reserved
+    ][:count]
+
+
+def _biggest(world: Any, candidates: list[int]) -> set[int]:
+    """The eighth of the candidates with the highest declared revenue (at least 3)."""
+    ent = world.enterprises
+    revenue = {i: int(ent["declared_annual_revenue_fen"][i] or 0) for i in candidates}
+    return set(sorted(candidates, key=lambda i: -revenue[i])[: max(3, len(candidates) // 8)])
+
+
+def _acting_manager(
+    session: Any, clock: FixedClock, users: dict[str, uuid.UUID], n: int
+) -> Principal:
+    """The customer manager of the n-th application (the two take turns), as the audit actor."""
+    from puhui.core import audit
+
+    user = session.get(User, [users["manager"], users["manager2"]][n % 2])
+    assert user is not None
+    principal = _principal(user)
+    audit.set_clock(session, clock)
+    audit.set_actor(session, audit.Actor(user.id, user.username, user.role, "127.0.0.1"))
+    return principal
+
+
+def _apply(
+    session: Any,
+    clock: FixedClock,
+    env: Any,
+    principal: Principal,
+    users: dict[str, uuid.UUID],
+    world: Any,
+    i: int,
+    n: int,
+    big: bool,
+    seed: int,
+) -> uuid.UUID | None:
+    """World firm `i` applies through its manager; a third of the referrals go through the
+    green channel. Returns the offered credit line, if any."""
     from puhui.decisioning import review
     from puhui.decisioning import service as decisioning
     from puhui.decisioning.schemas import (
@@ -181,102 +266,78 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
         ConsentIn,
         LegalRepresentativeIn,
     )
-    from puhui.decisioning.scoring import store_for
-    from puhui.demo.receivables import SupplyChain
+
+    row = world.enterprises.row(i, named=True)
+    rep = world.people.row(int(row["legal_rep_person_id"]), named=True)
+    requested = int(row["requested_amount_fen"] or 30_000_000)
+    requested = max(5_000_000, min(requested, 300_000_000))
+    product = PRODUCT
+    if big:  # a business loan above the automatic authority: the review queue
+        product, requested = "jingyingdai", 900_000_000
+    out = decisioning.apply(
+        session,
+        clock,
+        env,
+        principal,
+        ApplicationCreate(
+            uscc=row["uscc"],
+            product_code=product,
+            requested_amount_fen=requested,
+            declared_annual_revenue_fen=row["declared_annual_revenue_fen"],
+            legal_representative=LegalRepresentativeIn(
+                name=rep["name"], resident_id=rep["resident_id"], mobile=rep["mobile"]
+            ),
+            attribution=AttributionIn(manager_user_id=principal.user_id),
+            consent=ConsentIn(agree=True),
+        ),
+        idempotency_key=f"demo-{seed}-{i}",
+    )
+    if out.review_id is not None and n % 3 == 0:
+        risk = session.get(User, users["risk"])
+        assert risk is not None
+        review.green_channel(session, clock, _principal(risk), out.review_id, "核心客户，优先审批")
+    return out.credit_line_id
+
+
+def _sign_and_draw(
+    session: Any,
+    clock: FixedClock,
+    rt: Any,
+    principal: Principal,
+    line_id: uuid.UUID,
+    i: int,
+    rng: Any,
+) -> uuid.UUID:
+    """Sign the offer's contract (the code read from the outbox) and draw 20-40 % of the limit.
+    Returns the loan."""
     from puhui.lending import service as lending
     from puhui.lending.contracts import service as contracts
 
-    rng = random.Random(seed)
-    world = default_provider().world
-    ent = world.enterprises
-    reserved = {f.uscc for f in journey_firms()}
-    env = decisioning.DecisionEnv(
-        connectors=Connectors(default=SandboxConnector.default()),
-        cipher=rt.cipher,
-        models=store_for(rt.settings.resolved_var_dir() / "models"),
-    )
-    now = rt.clock.now().replace(microsecond=0)
-    start = now - timedelta(days=HISTORY_DAYS)
-    clock = FixedClock(start)
-    candidates = [
-        i
-        for i in range(world.n_enterprises)
-        if ent["size_class"][i] != "large" and str(ent["uscc"][i]) not in reserved
-    ][:count]
-    revenue = {i: int(ent["declared_annual_revenue_fen"][i] or 0) for i in candidates}
-    big = set(sorted(candidates, key=lambda i: -revenue[i])[: max(3, len(candidates) // 8)])
-    managers = [users["manager"], users["manager2"]]
-    loans: list[uuid.UUID] = []
-    lines: list[uuid.UUID] = []
-    max_signed = max(2, min(MAX_SIGNED, count // 6))
-    for n, i in enumerate(candidates):
-        day_index = n * (HISTORY_DAYS - 5) // len(candidates)  # spread evenly over the days
-        clock.set(start + timedelta(days=day_index, hours=1 + n % 8))
-        row = ent.row(i, named=True)
-        rep = world.people.row(int(row["legal_rep_person_id"]), named=True)
-        manager_id = managers[n % 2]
-        requested = int(row["requested_amount_fen"] or 30_000_000)
-        requested = max(5_000_000, min(requested, 300_000_000))
-        product = PRODUCT
-        if i in big:  # a business loan above the automatic authority: the review queue
-            product, requested = "jingyingdai", 900_000_000
-        try:
-            with unit_of_work(rt.session_factory) as session:
-                from puhui.core import audit
+    contract, _ = contracts.create_contract(session, clock, principal, line_id)
+    sent = contracts.send_for_signature(session, clock, rt.cipher, principal, contract.id)
+    code = _code_from_outbox(session, rt.cipher, sent.message_id)
+    contracts.sign(session, clock, rt.cipher, principal, contract.id, code, ip="127.0.0.1")
+    line = lending.get_line(session, line_id)
+    amount = max(1_000_000, (line.limit_fen * rng.randint(2, 4) // 10) // 100 * 100)
+    drawn = lending.draw(session, clock, line_id, amount, idempotency_key=f"demo-draw-{i}")
+    return drawn.loan_id
 
-                user = session.get(User, manager_id)
-                assert user is not None
-                principal = _principal(user)
-                audit.set_clock(session, clock)
-                audit.set_actor(
-                    session, audit.Actor(user.id, user.username, user.role, "127.0.0.1")
-                )
-                out = decisioning.apply(
-                    session,
-                    clock,
-                    env,
-                    principal,
-                    ApplicationCreate(
-                        uscc=row["uscc"],
-                        product_code=product,
-                        requested_amount_fen=requested,
-                        declared_annual_revenue_fen=row["declared_annual_revenue_fen"],
-                        legal_representative=LegalRepresentativeIn(
-                            name=rep["name"], resident_id=rep["resident_id"], mobile=rep["mobile"]
-                        ),
-                        attribution=AttributionIn(manager_user_id=manager_id),
-                        consent=ConsentIn(agree=True),
-                    ),
-                    idempotency_key=f"demo-{seed}-{i}",
-                )
-                if out.review_id is not None and n % 3 == 0:
-                    risk = session.get(User, users["risk"])
-                    assert risk is not None
-                    review.green_channel(
-                        session, clock, _principal(risk), out.review_id, "核心客户，优先审批"
-                    )
-                line_id = out.credit_line_id
-                if line_id is None or len(lines) >= max_signed or rng.random() > 0.5:
-                    continue
-                contract, _ = contracts.create_contract(session, clock, principal, line_id)
-                sent = contracts.send_for_signature(
-                    session, clock, rt.cipher, principal, contract.id
-                )
-                code = _code_from_outbox(session, rt.cipher, sent.message_id)
-                contracts.sign(
-                    session, clock, rt.cipher, principal, contract.id, code, ip="127.0.0.1"
-                )
-                line = lending.get_line(session, line_id)
-                amount = max(1_000_000, (line.limit_fen * rng.randint(2, 4) // 10) // 100 * 100)
-                drawn = lending.draw(
-                    session, clock, line_id, amount, idempotency_key=f"demo-draw-{i}"
-                )
-                loans.append(drawn.loan_id)
-                lines.append(line_id)
-        except Exception as exc:  # a demo firm the services refuse is skipped, not fatal
-            print(f"demo: skipped firm {i}: {type(exc).__name__}: {exc}")
-    # End of day for every business day up to yesterday; a few borrowers prepay on the way.
-    # The supply chain's operations come in the morning, its day job after the end of day.
+
+def _days(
+    rt: Any,
+    users: dict[str, uuid.UUID],
+    clock: FixedClock,
+    rng: Any,
+    start: datetime,
+    now: datetime,
+    loans: list[uuid.UUID],
+    lines: list[uuid.UUID],
+) -> None:
+    """End of day for every business day up to yesterday; a few borrowers draw or prepay on the
+    way. The supply chain's operations come in the morning, its day job after the end of day."""
+    from puhui.demo.receivables import SupplyChain
+    from puhui.lending import service as lending
+
     chain = SupplyChain(rt, users, list(lines))
     first = business_date(FixedClock(start))
     last = business_date(FixedClock(now)) - timedelta(days=1)
@@ -286,37 +347,63 @@ def _portfolio(rt: Any, users: dict[str, uuid.UUID], count: int, seed: int) -> N
         clock.set(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=10))
         with unit_of_work(rt.session_factory) as session:
             if lines and rng.random() < 0.5:
-                line_id = lines[rng.randrange(len(lines))]
-                try:
-                    with session.begin_nested():
-                        drawn = lending.draw(
-                            session,
-                            clock,
-                            line_id,
-                            rng.randint(5, 20) * 1_000_000,
-                            idempotency_key=f"demo-draw-{line_id}-{day}",
-                        )
-                        loans.append(drawn.loan_id)
-                except Exception as exc:
-                    _ = exc  # the line is used up: no drawdown that day
+                _draw_some(session, clock, rng, lines, loans, day)
             if loans and rng.random() < 0.4:
-                loan_id = loans[rng.randrange(len(loans))]
-                try:
-                    with session.begin_nested():
-                        loan = lending.get_loan_for(session, _system(users, session), loan_id)
-                        share = rng.randint(10, 40)  # percent of the outstanding principal
-                        amount = loan.principal_outstanding_fen * share // 100 // 100 * 100
-                        lending.repay(
-                            session,
-                            clock,
-                            loan_id,
-                            max(amount, 100_000),
-                            idempotency_key=f"demo-repay-{loan_id}-{day}",
-                            kind="prepayment",
-                        )
-                except Exception as exc:
-                    print(f"demo: repayment skipped: {type(exc).__name__}")
+                _prepay_some(session, clock, rng, users, loans, day)
             clock.set(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15))
             lending.simulate_day(session, clock, day)
         chain.evening(day)
         day += timedelta(days=1)
+
+
+def _draw_some(
+    session: Any,
+    clock: FixedClock,
+    rng: Any,
+    lines: list[uuid.UUID],
+    loans: list[uuid.UUID],
+    day: date,
+) -> None:
+    from puhui.lending import service as lending
+
+    line_id = lines[rng.randrange(len(lines))]
+    try:
+        with session.begin_nested():
+            drawn = lending.draw(
+                session,
+                clock,
+                line_id,
+                rng.randint(5, 20) * 1_000_000,
+                idempotency_key=f"demo-draw-{line_id}-{day}",
+            )
+            loans.append(drawn.loan_id)
+    except Exception as exc:
+        _ = exc  # the line is used up: no drawdown that day
+
+
+def _prepay_some(
+    session: Any,
+    clock: FixedClock,
+    rng: Any,
+    users: dict[str, uuid.UUID],
+    loans: list[uuid.UUID],
+    day: date,
+) -> None:
+    from puhui.lending import service as lending
+
+    loan_id = loans[rng.randrange(len(loans))]
+    try:
+        with session.begin_nested():
+            loan = lending.get_loan_for(session, _system(users, session), loan_id)
+            share = rng.randint(10, 40)  # percent of the outstanding principal
+            amount = loan.principal_outstanding_fen * share // 100 // 100 * 100
+            lending.repay(
+                session,
+                clock,
+                loan_id,
+                max(amount, 100_000),
+                idempotency_key=f"demo-repay-{loan_id}-{day}",
+                kind="prepayment",
+            )
+    except Exception as exc:
+        print(f"demo: repayment skipped: {type(exc).__name__}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,10 +163,27 @@ def run_job(
     on_commit: Callable[[Session], None] | None = None,
 ) -> RunResult:
     """Run (or resume) `job` for business date `day`: every batch is its own transaction."""
+    run_id, attempts, completed = _start_run(factory, clock, job, day, steps)
+    if not completed:
+        for step in steps:
+            _run_step(factory, clock, run_id, step, progress, on_commit)
+        with factory() as session, session.begin():
+            run = _lock_run(session, run_id)
+            run.status = RunStatus.COMPLETED.value
+            run.finished_at = clock.now()
+    with factory() as session:
+        return _result(session, job, day, run_id, attempts, already=completed)
+
+
+def _start_run(
+    factory: sessionmaker[Session], clock: Clock, job: str, day: date, steps: Sequence[Step]
+) -> tuple[object, int, bool]:
+    """Open the run of (job, day) with a row for each step it lacks, in one transaction:
+    ``(run id, attempts, whether it had completed already)``."""
     with factory() as session, session.begin():
         run, completed = _open_run(session, clock, job, day)
         run_id, attempts = run.id, run.attempts
-        existing = {s.step: s for s in steps_of(session, run_id)}
+        existing = {s.step for s in steps_of(session, run_id)}
         for seq, step in enumerate(steps):
             if step.name not in existing:
                 session.add(
@@ -183,51 +200,64 @@ def run_job(
                         started_at=clock.now(),
                     )
                 )
-    if completed:
-        with factory() as session:
-            return _result(session, job, day, run_id, attempts, already=True)
-    for step in steps:
-        with factory() as session:
-            row = session.scalars(
-                select(JobRunStep).where(JobRunStep.run_id == run_id, JobRunStep.step == step.name)
-            ).one()
-            if row.status == RunStatus.COMPLETED.value:
-                progress(step.name, 0, 0)
-                continue
-            progress(step.name, 0, step.total(session))
-        while True:
-            with factory() as session, session.begin():
-                _lock_run(session, run_id)  # one runner at a time per run
-                row = session.scalars(
-                    select(JobRunStep)
-                    .where(JobRunStep.run_id == run_id, JobRunStep.step == step.name)
-                    .execution_options(populate_existing=True)
-                ).one()
-                if row.status == RunStatus.COMPLETED.value:
-                    break
-                batch = step.run_batch(session, row.cursor)
-                row.cursor = batch.cursor
-                row.batches += 1
-                row.items += batch.items
-                merged = dict(row.totals or {})
-                for k, v in batch.totals.items():
-                    merged[k] = int(merged.get(k, 0)) + v
-                row.totals = merged
-                if batch.done:
-                    row.status = RunStatus.COMPLETED.value
-                    row.finished_at = clock.now()
-                session.flush()
-                if on_commit is not None:
-                    on_commit(session)
-            progress(step.name, batch.items, None)
-            if batch.done:
-                break
-    with factory() as session, session.begin():
-        run = _lock_run(session, run_id)
-        run.status = RunStatus.COMPLETED.value
-        run.finished_at = clock.now()
+    return run_id, attempts, completed
+
+
+def _step_row(session: Session, run_id: object, step: str, *, fresh: bool = False) -> JobRunStep:
+    query = select(JobRunStep).where(JobRunStep.run_id == run_id, JobRunStep.step == step)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return session.scalars(query).one()
+
+
+def _run_step(
+    factory: sessionmaker[Session],
+    clock: Clock,
+    run_id: object,
+    step: Step,
+    progress: Progress,
+    on_commit: Callable[[Session], None] | None,
+) -> None:
+    """Run one step's batches to its end (or nothing if it completed), each batch in its own
+    transaction together with the step's new cursor."""
     with factory() as session:
-        return _result(session, job, day, run_id, attempts, already=False)
+        if _step_row(session, run_id, step.name).status == RunStatus.COMPLETED.value:
+            progress(step.name, 0, 0)
+            return
+        progress(step.name, 0, step.total(session))
+    while True:
+        with factory() as session, session.begin():
+            _lock_run(session, run_id)  # one runner at a time per run
+            row = _step_row(session, run_id, step.name, fresh=True)
+            if row.status == RunStatus.COMPLETED.value:
+                return
+            batch = step.run_batch(session, row.cursor)
+            _record_batch(row, batch, clock)
+            session.flush()
+            if on_commit is not None:
+                on_commit(session)
+        progress(step.name, batch.items, None)
+        if batch.done:
+            return
+
+
+def _record_batch(row: JobRunStep, batch: Batch, clock: Clock) -> None:
+    row.cursor = batch.cursor
+    row.batches += 1
+    row.items += batch.items
+    row.totals = _merged_totals(row.totals, batch.totals)
+    if batch.done:
+        row.status = RunStatus.COMPLETED.value
+        row.finished_at = clock.now()
+
+
+def _merged_totals(totals: dict[str, Any] | None, more: dict[str, int]) -> dict[str, int]:
+    """``totals`` (as stored: JSON, maybe None) plus a batch's ``more``, key by key; a new
+    dict, so the JSON column sees the change."""
+    merged = dict(totals or {})
+    for k, v in more.items():
+        merged[k] = int(merged.get(k, 0)) + v
+    return merged
 
 
 def _result(

@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -460,9 +460,35 @@ def post_bulk(session: Session, clock: Clock, entries: Sequence[BulkEntry]) -> l
     with COPY (PostgreSQL) or one executemany (SQLite), and cached balances are updated with one
     set-based UPDATE per call instead of one UPDATE per account. Returns the entry ids.
     """
-    now = clock.now()
+    entry_rows, posting_rows, per_account = _bulk_rows(entries, clock.now())
+    if not entry_rows:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    with session.begin_nested():
+        session.execute(insert(Entry), entry_rows)
+        _insert_postings(session, posting_rows, postgres=postgres)
+        touched = sorted(per_account)
+        _add_to_balances(session, touched, per_account, postgres=postgres)
+        _check_no_overdraft(session, touched, postgres=postgres)
+    return [row["id"] for row in entry_rows]  # type: ignore[misc]
+
+
+PostingRow = tuple[uuid.UUID, uuid.UUID, uuid.UUID, int, int]
+"""``(posting_id, entry_id, account_id, debit_fen, credit_fen)``."""
+
+
+def _bulk_rows(
+    entries: Sequence[BulkEntry], now: datetime
+) -> tuple[list[dict[str, object]], list[PostingRow], dict[uuid.UUID, list[int]]]:
+    """The rows :func:`post_bulk` writes, checked: entry rows, posting rows (zero legs dropped)
+    and the ``[debits, credits]`` each account moves by. No database; ids are made here.
+
+    InvalidPosting for a leg that is not integer fen on one side or an entry without a non-zero
+    leg, UnbalancedEntry for an entry whose legs do not balance. One loop over every leg, kept
+    in one function: it is the bulk path's per-leg cost.
+    """
     entry_rows: list[dict[str, object]] = []
-    posting_rows: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int, int]] = []
+    posting_rows: list[PostingRow] = []
     per_account: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
     for e in entries:
         debits = credits = 0
@@ -496,49 +522,56 @@ def post_bulk(session: Session, clock: Clock, entries: Sequence[BulkEntry]) -> l
                 "reverses_entry_id": None,
             }
         )
-    if not entry_rows:
-        return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    with session.begin_nested():
-        session.execute(insert(Entry), entry_rows)
-        if postgres:
-            _copy_postings(session, posting_rows)
-        else:
-            session.execute(
-                insert(Posting),
-                [
-                    {"id": p, "entry_id": e, "account_id": a, "debit_fen": d, "credit_fen": c}
-                    for p, e, a, d, c in posting_rows
-                ],
-            )
-        touched = sorted(per_account)
-        if postgres:
-            session.execute(
-                text(
-                    "UPDATE ledger_balance AS b SET debits_fen = b.debits_fen + v.d, "
-                    "credits_fen = b.credits_fen + v.c "
-                    "FROM unnest(CAST(:ids AS uuid[]), CAST(:d AS bigint[]), CAST(:c AS bigint[])) "
-                    "AS v(id, d, c) WHERE b.account_id = v.id"
-                ),
-                {
-                    "ids": pg_array(touched),
-                    "d": pg_array([per_account[a][0] for a in touched]),
-                    "c": pg_array([per_account[a][1] for a in touched]),
-                },
-            )
-        else:
-            bal = Balance.__table__.c
-            session.connection().execute(
-                update(Balance.__table__)  # type: ignore[arg-type]
-                .where(bal.account_id == bindparam("acc"))
-                .values(
-                    debits_fen=bal.debits_fen + bindparam("d"),
-                    credits_fen=bal.credits_fen + bindparam("c"),
-                ),
-                [{"acc": a, "d": per_account[a][0], "c": per_account[a][1]} for a in touched],
-            )
-        _check_no_overdraft(session, touched, postgres=postgres)
-    return [row["id"] for row in entry_rows]  # type: ignore[misc]
+    return entry_rows, posting_rows, per_account
+
+
+def _insert_postings(session: Session, rows: Sequence[PostingRow], *, postgres: bool) -> None:
+    if postgres:
+        _copy_postings(session, rows)
+        return
+    session.execute(
+        insert(Posting),
+        [
+            {"id": p, "entry_id": e, "account_id": a, "debit_fen": d, "credit_fen": c}
+            for p, e, a, d, c in rows
+        ],
+    )
+
+
+def _add_to_balances(
+    session: Session,
+    touched: Sequence[uuid.UUID],
+    per_account: dict[uuid.UUID, list[int]],
+    *,
+    postgres: bool,
+) -> None:
+    """Add each touched account's ``[debits, credits]`` to its cached balance, in one
+    statement (``UPDATE … FROM unnest(…)`` on PostgreSQL, executemany elsewhere)."""
+    if postgres:
+        session.execute(
+            text(
+                "UPDATE ledger_balance AS b SET debits_fen = b.debits_fen + v.d, "
+                "credits_fen = b.credits_fen + v.c "
+                "FROM unnest(CAST(:ids AS uuid[]), CAST(:d AS bigint[]), CAST(:c AS bigint[])) "
+                "AS v(id, d, c) WHERE b.account_id = v.id"
+            ),
+            {
+                "ids": pg_array(touched),
+                "d": pg_array([per_account[a][0] for a in touched]),
+                "c": pg_array([per_account[a][1] for a in touched]),
+            },
+        )
+        return
+    bal = Balance.__table__.c
+    session.connection().execute(
+        update(Balance.__table__)  # type: ignore[arg-type]
+        .where(bal.account_id == bindparam("acc"))
+        .values(
+            debits_fen=bal.debits_fen + bindparam("d"),
+            credits_fen=bal.credits_fen + bindparam("c"),
+        ),
+        [{"acc": a, "d": per_account[a][0], "c": per_account[a][1]} for a in touched],
+    )
 
 
 def pg_array(values: Iterable[object]) -> str:
@@ -547,9 +580,7 @@ def pg_array(values: Iterable[object]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def _copy_postings(
-    session: Session, rows: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID, int, int]]
-) -> None:
+def _copy_postings(session: Session, rows: Sequence[PostingRow]) -> None:
     raw: Any = session.connection().connection.driver_connection
     data = "".join(f"{p}\t{e}\t{a}\t{d}\t{c}\n" for p, e, a, d, c in rows)
     with (
@@ -660,6 +691,48 @@ def post_entry_columns(
     lowers (credits to a debit-normal account, debits to a credit-normal one): an account it only
     raises cannot go below zero by it. Returns the entry id, or None when every leg is 0.
     """
+    groups = _nonzero_column_legs(legs)
+    if not groups:
+        if before_hot is not None:
+            before_hot()
+        return None
+    debits = sum(int(g.debit_fen.sum()) for g in groups)
+    credits = sum(int(g.credit_fen.sum()) for g in groups)
+    if debits != credits:
+        raise UnbalancedEntry(debits=debits, credits=credits)
+    if session.get_bind().dialect.name != "postgresql":
+        if before_hot is not None:
+            before_hot()
+        entry = BulkEntry(kind, business_date, _column_rows(groups), memo, source_type, source_id)
+        return post_bulk(session, clock, [entry])[0]
+    lowered = _lowered_accounts(groups)
+    entry_id = new_id()
+    with session.begin_nested():
+        session.execute(
+            insert(Entry),
+            [
+                {
+                    "id": entry_id,
+                    "kind": kind,
+                    "business_date": business_date,
+                    "posted_at": clock.now(),
+                    "memo": memo,
+                    "source_type": source_type,
+                    "source_id": source_id,
+                    "reverses_entry_id": None,
+                }
+            ],
+        )
+        _copy_column_postings(session, entry_id, groups)
+        _move_balances_hot_last(session, _balance_moves(groups), before_hot)
+        if lowered:
+            _check_no_overdraft(session, lowered, postgres=True)
+    return entry_id
+
+
+def _nonzero_column_legs(legs: Sequence[ColumnLegs]) -> list[ColumnLegs]:
+    """The groups checked (a known code; integer columns of one length; each leg positive on
+    one side) with their zero legs dropped, and groups left empty dropped. Pure."""
     groups: list[ColumnLegs] = []
     for g in legs:
         if g.code not in CHART:
@@ -677,110 +750,110 @@ def post_entry_columns(
         keep = (debit != 0) | (credit != 0)
         if keep.any():
             groups.append(ColumnLegs(g.code, g.account_ids[keep], debit[keep], credit[keep], g.hot))
-    if not groups:
-        if before_hot is not None:
-            before_hot()
-        return None
-    debits = sum(int(g.debit_fen.sum()) for g in groups)
-    credits = sum(int(g.credit_fen.sum()) for g in groups)
-    if debits != credits:
-        raise UnbalancedEntry(debits=debits, credits=credits)
-    if session.get_bind().dialect.name != "postgresql":
-        if before_hot is not None:
-            before_hot()
-        rows = [
-            (acc, d, c)
-            for g in groups
-            for acc, d, c in zip(
-                pgbulk.as_uuids(g.account_ids),
-                g.debit_fen.tolist(),
-                g.credit_fen.tolist(),
-                strict=True,
-            )
-        ]
-        entry = BulkEntry(kind, business_date, rows, memo, source_type, source_id)
-        return post_bulk(session, clock, [entry])[0]
-    lowered: list[uuid.UUID] = []  # accounts whose normal side goes down: the ones to check
+    return groups
+
+
+def _column_rows(groups: Sequence[ColumnLegs]) -> list[tuple[uuid.UUID, int, int]]:
+    """The legs as :class:`BulkEntry` triples (the portable path)."""
+    return [
+        (acc, d, c)
+        for g in groups
+        for acc, d, c in zip(
+            pgbulk.as_uuids(g.account_ids),
+            g.debit_fen.tolist(),
+            g.credit_fen.tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _lowered_accounts(groups: Sequence[ColumnLegs]) -> list[uuid.UUID]:
+    """The no-overdraft accounts whose normal side the legs lower (the ones to check), sorted
+    and unique. Pure."""
+    lowered: list[uuid.UUID] = []
     for g in groups:
         spec = CHART[g.code]
         if spec.no_overdraft:
             down = g.credit_fen > 0 if spec.normal_side == Side.DEBIT else g.debit_fen > 0
             lowered += pgbulk.as_uuids(g.account_ids[down])
+    return sorted(set(lowered))
+
+
+def _copy_column_postings(
+    session: Session, entry_id: uuid.UUID, groups: Sequence[ColumnLegs]
+) -> None:
+    """One posting per leg of the entry, by binary COPY, ids made in one go."""
     ids = np.concatenate([g.account_ids for g in groups])
-    debit = np.concatenate([g.debit_fen for g in groups])
-    credit = np.concatenate([g.credit_fen for g in groups])
-    entry_id = new_id()
     n = len(ids)
-    with session.begin_nested():
-        session.execute(
-            insert(Entry),
+    entry_col = np.full(n, np.frombuffer(entry_id.bytes, dtype=pgbulk.UUID_BYTES)[0])
+    pgbulk.copy_in_binary(
+        session,
+        "COPY ledger_posting (id, entry_id, account_id, debit_fen, credit_fen) "
+        "FROM STDIN (FORMAT binary)",
+        pgbulk.pgcopy_binary(
             [
-                {
-                    "id": entry_id,
-                    "kind": kind,
-                    "business_date": business_date,
-                    "posted_at": clock.now(),
-                    "memo": memo,
-                    "source_type": source_type,
-                    "source_id": source_id,
-                    "reverses_entry_id": None,
-                }
-            ],
-        )
-        entry_col = np.full(n, np.frombuffer(entry_id.bytes, dtype=pgbulk.UUID_BYTES)[0])
-        pgbulk.copy_in_binary(
-            session,
-            "COPY ledger_posting (id, entry_id, account_id, debit_fen, credit_fen) "
-            "FROM STDIN (FORMAT binary)",
-            pgbulk.pgcopy_binary(
-                [
-                    ("uuid", pgbulk.new_ids(n)),
-                    ("uuid", entry_col),
-                    ("uuid", ids),
-                    ("int8", debit),
-                    ("int8", credit),
-                ]
-            ),
-        )
-        session.execute(
-            text(
-                "CREATE TEMP TABLE IF NOT EXISTS ledger_tmp_balance_move "
-                "(account_id uuid, d bigint, c bigint, hot int4) ON COMMIT DROP"
+                ("uuid", pgbulk.new_ids(n)),
+                ("uuid", entry_col),
+                ("uuid", ids),
+                ("int8", np.concatenate([g.debit_fen for g in groups])),
+                ("int8", np.concatenate([g.credit_fen for g in groups])),
+            ]
+        ),
+    )
+
+
+BalanceMoves = tuple[
+    npt.NDArray[np.void], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+]
+"""Columns ``(account_id, debits, credits, hot)``: one row per account."""
+
+
+def _balance_moves(groups: Sequence[ColumnLegs]) -> BalanceMoves:
+    """What each account's cached balance moves by: per account sums, the ordinary accounts
+    first, then the hot ones, each part in PostgreSQL's uuid order (the lock order). Pure."""
+    parts = []
+    for hot in (0, 1):
+        mine = [g for g in groups if int(g.hot) == hot]
+        if mine:
+            touched, d, c = _sorted_unique(
+                np.concatenate([g.account_ids for g in mine]),
+                np.concatenate([g.debit_fen for g in mine]),
+                np.concatenate([g.credit_fen for g in mine]),
             )
+            parts.append((touched, d, c, np.full(len(touched), hot, dtype=np.int64)))
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[3] for p in parts]),
+    )
+
+
+def _move_balances_hot_last(
+    session: Session, moves: BalanceMoves, before_hot: Callable[[], None] | None
+) -> None:
+    """Update the cached balances from a temporary table: the ordinary accounts, then
+    ``before_hot()``, then the hot ones (their row locks held for the shortest time)."""
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS ledger_tmp_balance_move "
+            "(account_id uuid, d bigint, c bigint, hot int4) ON COMMIT DROP"
         )
-        session.execute(text("TRUNCATE ledger_tmp_balance_move"))
-        parts = []
-        for hot in (0, 1):
-            mine = [g for g in groups if int(g.hot) == hot]
-            if mine:
-                touched, d, c = _sorted_unique(
-                    np.concatenate([g.account_ids for g in mine]),
-                    np.concatenate([g.debit_fen for g in mine]),
-                    np.concatenate([g.credit_fen for g in mine]),
-                )
-                parts.append((touched, d, c, np.full(len(touched), hot, dtype=np.int64)))
-        pgbulk.copy_in_binary(
-            session,
-            "COPY ledger_tmp_balance_move (account_id, d, c, hot) FROM STDIN (FORMAT binary)",
-            pgbulk.pgcopy_binary(
-                [
-                    ("uuid", np.concatenate([p[0] for p in parts])),
-                    ("int8", np.concatenate([p[1] for p in parts])),
-                    ("int8", np.concatenate([p[2] for p in parts])),
-                    ("int4", np.concatenate([p[3] for p in parts])),
-                ]
-            ),
-        )
-        update_balances = text(
-            "UPDATE ledger_balance AS b SET debits_fen = b.debits_fen + v.d, "
-            "credits_fen = b.credits_fen + v.c "
-            "FROM ledger_tmp_balance_move AS v WHERE b.account_id = v.account_id AND v.hot = :hot"
-        )
-        with pgbulk.planner_off(session, "enable_hashjoin", "enable_mergejoin"):
-            session.execute(update_balances, {"hot": 0})
-            if before_hot is not None:
-                before_hot()
-            session.execute(update_balances, {"hot": 1})
-        if lowered:
-            _check_no_overdraft(session, sorted(set(lowered)), postgres=True)
-    return entry_id
+    )
+    session.execute(text("TRUNCATE ledger_tmp_balance_move"))
+    ids, d, c, hot = moves
+    pgbulk.copy_in_binary(
+        session,
+        "COPY ledger_tmp_balance_move (account_id, d, c, hot) FROM STDIN (FORMAT binary)",
+        pgbulk.pgcopy_binary([("uuid", ids), ("int8", d), ("int8", c), ("int4", hot)]),
+    )
+    update_balances = text(
+        "UPDATE ledger_balance AS b SET debits_fen = b.debits_fen + v.d, "
+        "credits_fen = b.credits_fen + v.c "
+        "FROM ledger_tmp_balance_move AS v WHERE b.account_id = v.account_id AND v.hot = :hot"
+    )
+    with pgbulk.planner_off(session, "enable_hashjoin", "enable_mergejoin"):
+        session.execute(update_balances, {"hot": 0})
+        if before_hot is not None:
+            before_hot()
+        session.execute(update_balances, {"hot": 1})

@@ -437,6 +437,8 @@ def book_loan(
     renewed_from_loan_id: uuid.UUID | None = None,
 ) -> Loan:
     """Create a loan with its schedule (`build_schedule`). The caller posts the principal."""
+    # Long only because a new loan states each of its 38 columns (no server default is
+    # relied on): one straight recipe (cyclomatic 2); split, it would only scatter that list.
     basis = DayCountBasis(product.day_count)
     mode = PeriodInterest(product.interest_mode)
     plan = schedules.build_schedule(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, or_, select
@@ -17,7 +17,7 @@ from puhui.core.ids import new_id
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans
+from puhui.lending import loans, schedules
 from puhui.lending.errors import (
     MethodNotAllowed,
     OfferOutOfBounds,
@@ -27,6 +27,7 @@ from puhui.lending.errors import (
 from puhui.lending.interest import DayCountBasis, interest_between
 from puhui.lending.models import (
     CreditLine,
+    Instalment,
     InstalmentStatus,
     LineStatus,
     Loan,
@@ -79,24 +80,21 @@ def _waive_penalty(session: Session, clock: Clock, loan: Loan, day: date) -> int
     return waived
 
 
-def defer(
-    session: Session, clock: Clock, loan_id: uuid.UUID, months: int, reason: str
-) -> ReliefOut:
-    """延期还本付息: move every unpaid instalment `months` months later.
+@dataclass(frozen=True, slots=True)
+class _DeferralPlan:
+    billed: list[Instalment]
+    """Billed and unpaid: deferred too, superseded by the rebuilt instalments."""
+    unbilled: list[Instalment]
+    """Not yet due, by seq: replaced by the rebuilt instalments."""
+    moved_principal_fen: int
+    moved_interest_fen: int
+    window_interest_fen: int
+    rebuilt: list[schedules.Instalment]
 
-    What is overdue is deferred too: its principal goes back into the balance that is
-    re-amortized, its interest (already recognised) is spread over the rebuilt instalments, and
-    the penalty and compound interest accrued on it are waived. Interest over the deferral
-    window is spread over the rebuilt instalments as well, without interest on it (不计复利).
-    Needs at least one instalment that is not yet due (a matured loan may be renewed instead).
-    """
-    day = business_date(clock)
-    loan = loans.lock_active_loan(session, loan_id)
-    product = get_product(session, loan.product_code)
-    if not 1 <= months <= product.max_deferral_months:
-        raise InvalidInput(field="months")
-    rows = loans.rows_of(session, loan.id)
-    loans.bill_due(session, clock, loan, rows, day)
+
+def _plan_deferral(loan: Loan, rows: list[Instalment], months: int) -> _DeferralPlan:
+    """The rebuilt schedule of a deferral: what is billed and unpaid goes back into the balance
+    (principal) or is spread over the rebuilt instalments (interest). No database."""
     unbilled = sorted(
         (r for r in rows if r.status == InstalmentStatus.SCHEDULED), key=lambda r: r.seq
     )
@@ -122,53 +120,138 @@ def defer(
         interest_mode=PeriodInterest(loan.interest_mode),
         basis=DayCountBasis(loan.day_count),
     )
-    rebuilt = spread_deferred_interest(result.instalments, moved_interest)
+    return _DeferralPlan(
+        billed=billed,
+        unbilled=unbilled,
+        moved_principal_fen=moved_principal,
+        moved_interest_fen=moved_interest,
+        window_interest_fen=result.deferral_interest_fen,
+        rebuilt=spread_deferred_interest(result.instalments, moved_interest),
+    )
 
+
+def defer(
+    session: Session, clock: Clock, loan_id: uuid.UUID, months: int, reason: str
+) -> ReliefOut:
+    """延期还本付息: move every unpaid instalment `months` months later.
+
+    What is overdue is deferred too: its principal goes back into the balance that is
+    re-amortized, its interest (already recognised) is spread over the rebuilt instalments, and
+    the penalty and compound interest accrued on it are waived. Interest over the deferral
+    window is spread over the rebuilt instalments as well, without interest on it (不计复利).
+    Needs at least one instalment that is not yet due (a matured loan may be renewed instead).
+    """
+    day = business_date(clock)
+    loan = loans.lock_active_loan(session, loan_id)
+    product = get_product(session, loan.product_code)
+    if not 1 <= months <= product.max_deferral_months:
+        raise InvalidInput(field="months")
+    rows = loans.rows_of(session, loan.id)
+    loans.bill_due(session, clock, loan, rows, day)
+    plan = _plan_deferral(loan, rows, months)
     waived = _waive_penalty(session, clock, loan, day)
-    # interest recognised so far and not billed any more: it is paid with the rebuilt lines
-    loan.interest_deferred_fen += moved_interest + loan.interest_accrued_fen
-    loan.interest_accrued_fen = 0
-    loan.interest_carry = 0
-    loan.interest_accrued_through = rebuilt[0].start_date
     old_maturity = loan.maturity_date
-    for row in billed:
-        row.status = InstalmentStatus.SUPERSEDED.value
-    for row in unbilled:
-        session.delete(row)
-    new_rows = loans.new_rows(loan.id, rebuilt)
-    session.add_all(new_rows)
-    live = [r for r in rows if r.status == InstalmentStatus.PAID] + new_rows
-    loans.refresh(loan, live, day)
-    loan.updated_at = clock.now()
-    relief = Relief(
-        id=new_id(),
-        loan_id=loan.id,
-        kind=ReliefKind.DEFERRAL.value,
+    _apply_deferral(session, clock, loan, rows, plan, day)
+    relief = _new_relief(
+        session,
+        clock,
+        loan,
+        day,
+        kind=ReliefKind.DEFERRAL,
         reason=reason,
         months=months,
-        decision_id=None,
-        new_loan_id=None,
         penalty_waived_fen=waived,
-        deferred_interest_fen=result.deferral_interest_fen,
+        deferred_interest_fen=plan.window_interest_fen,
         old_maturity_date=old_maturity,
         new_maturity_date=loan.maturity_date,
-        actor=loans.actor_name(session),
-        business_date=day,
-        created_at=clock.now(),
     )
-    session.add(relief)
     detail = {
         "months": months,
         "reason": reason,
-        "deferred_principal_fen": moved_principal,
-        "deferred_overdue_interest_fen": moved_interest,
-        "window_interest_fen": result.deferral_interest_fen,
+        "deferred_principal_fen": plan.moved_principal_fen,
+        "deferred_overdue_interest_fen": plan.moved_interest_fen,
+        "window_interest_fen": plan.window_interest_fen,
         "penalty_waived_fen": waived,
         "old_maturity_date": old_maturity.isoformat(),
         "new_maturity_date": loan.maturity_date.isoformat(),
     }
-    loans.loan_event(session, clock, loan, day, "deferral", detail)
-    audit.record(session, "loan.deferral", "loan", loan.id, after=detail)
+    return _recorded(session, clock, loan, day, relief, "deferral", detail)
+
+
+def _apply_deferral(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    rows: list[Instalment],
+    plan: _DeferralPlan,
+    day: date,
+) -> None:
+    """The loan after a deferral: the interest recognised so far moves to the deferred part,
+    the billed rows are superseded, the unbilled ones replaced by the rebuilt schedule."""
+    # interest recognised so far and not billed any more: it is paid with the rebuilt lines
+    loan.interest_deferred_fen += plan.moved_interest_fen + loan.interest_accrued_fen
+    loan.interest_accrued_fen = 0
+    loan.interest_carry = 0
+    loan.interest_accrued_through = plan.rebuilt[0].start_date
+    for row in plan.billed:
+        row.status = InstalmentStatus.SUPERSEDED.value
+    for row in plan.unbilled:
+        session.delete(row)
+    new_rows = loans.new_rows(loan.id, plan.rebuilt)
+    session.add_all(new_rows)
+    live = [r for r in rows if r.status == InstalmentStatus.PAID] + new_rows
+    loans.refresh(loan, live, day)
+    loan.updated_at = clock.now()
+
+
+def _new_relief(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    day: date,
+    *,
+    kind: ReliefKind,
+    reason: str,
+    months: int,
+    old_maturity_date: date,
+    new_maturity_date: date,
+    relief_id: uuid.UUID | None = None,
+    decision_id: uuid.UUID | None = None,
+    new_loan_id: uuid.UUID | None = None,
+    penalty_waived_fen: int = 0,
+    deferred_interest_fen: int = 0,
+) -> Relief:
+    return Relief(
+        id=relief_id or new_id(),
+        loan_id=loan.id,
+        kind=kind.value,
+        reason=reason,
+        months=months,
+        decision_id=decision_id,
+        new_loan_id=new_loan_id,
+        penalty_waived_fen=penalty_waived_fen,
+        deferred_interest_fen=deferred_interest_fen,
+        old_maturity_date=old_maturity_date,
+        new_maturity_date=new_maturity_date,
+        actor=loans.actor_name(session),
+        business_date=day,
+        created_at=clock.now(),
+    )
+
+
+def _recorded(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    day: date,
+    relief: Relief,
+    event: str,
+    detail: dict[str, object],
+) -> ReliefOut:
+    """Add the relief with its loan event and audit event (``loan.<event>``)."""
+    session.add(relief)
+    loans.loan_event(session, clock, loan, day, event, detail)
+    audit.record(session, f"loan.{event}", "loan", loan.id, after=detail)
     session.flush()
     return ReliefOut.model_validate(relief)
 
@@ -196,95 +279,19 @@ def renew_without_principal(
     day = business_date(clock)
     loan = loans.lock_active_loan(session, loan_id)
     product = get_product(session, loan.product_code)
-    if not product.renewal_allowed:
-        raise _refuse("该产品不支持无还本续贷。", "this product does not allow renewal.")
-    if not loan.maturity_date - timedelta(days=RENEWAL_WINDOW_DAYS) <= day <= loan.maturity_date:
-        raise _refuse(
-            f"仅可在到期日前 {RENEWAL_WINDOW_DAYS} 天内至到期日（{loan.maturity_date}）办理。",
-            f"only from {RENEWAL_WINDOW_DAYS} days before maturity ({loan.maturity_date}) "
-            "up to the maturity date.",
-        )
+    _check_renewal_window(product, loan, day)
     rows = loans.rows_of(session, loan.id)
     loans.bill_due(session, clock, loan, rows, day)
     billed = [r for r in rows if r.status == InstalmentStatus.BILLED]
-    if (
-        any(r.due_date < day for r in billed)
-        or loan.penalty_accrued_fen
-        or loan.compound_accrued_fen
-    ):
-        raise _refuse("贷款存在逾期，不能办理无还本续贷。", "the loan is overdue.")
-    line = loans.lock_line(session, loan.line_id)
-    if line.status in (LineStatus.FROZEN, LineStatus.CLOSED):
-        raise _refuse("授信额度已冻结或关闭。", "the credit line is frozen or closed.")
+    line = _renewable_line(session, loan, billed, day)
     term = term_months or loan.term_months
     rate = loan.rate_bp if rate_bp is None else rate_bp
     method = repayment_method or RepaymentMethod(loan.repayment_method)
     _check_terms(product, term, rate, method)
 
     unbilled = [r for r in rows if r.status == InstalmentStatus.SCHEDULED]
-    due_interest = sum(loans.unpaid_interest(r) for r in billed)
-    accrued_interest = 0
-    if unbilled:
-        first = min(unbilled, key=lambda r: r.seq)
-        normal = sum(loans.unpaid_principal(r) for r in unbilled)
-        accrued_interest = interest_between(
-            normal,
-            loan.rate_bp,
-            first.start_date,
-            max(day, first.start_date),
-            DayCountBasis(loan.day_count),
-        ) + sum(r.deferred_interest_fen for r in unbilled)
-    interest_total = due_interest + accrued_interest
-    available = settlement_balance(session, loan.enterprise_id)
-    if available < interest_total:
-        raise SettlementInsufficient(
-            needed=format_fen(interest_total), available=format_fen(available)
-        )
-    true_up = accrued_interest - loan.interest_accrued_fen - loan.interest_deferred_fen
-    legs = loans.interest_true_up_legs(loan.id, true_up)
-    if legs:
-        ledger_service.post(
-            session,
-            clock,
-            kind="interest_billing",
-            business_date=day,
-            legs=legs,
-            memo=f"续贷利息确认 {loan.reference}",
-            source_type="loan",
-            source_id=loan.id,
-        )
+    interest_paid = _settle_renewal_interest(session, clock, loan, billed, unbilled, day)
     principal = loan.principal_outstanding_fen
-    if interest_total:
-        repayment = Repayment(
-            id=new_id(),
-            reference=loans.next_reference(session, "RPY", day.year),
-            loan_id=loan.id,
-            kind=RepaymentKind.RENEWAL.value,
-            amount_requested_fen=interest_total,
-            amount_applied_fen=interest_total,
-            unapplied_fen=0,
-            current_interest_fen=due_interest,
-            accrued_interest_fen=accrued_interest,
-            idempotency_key=None,
-            business_date=day,
-            created_at=clock.now(),
-        )
-        entry = ledger_service.post(
-            session,
-            clock,
-            kind="repayment:renewal",
-            business_date=day,
-            legs=[
-                Leg.debit(loans.settlement_account(loan.enterprise_id), interest_total),
-                Leg.credit(loans.interest_account(loan.id), interest_total),
-            ],
-            memo=f"续贷结息 {repayment.reference} 借据 {loan.reference}",
-            source_type="repayment",
-            source_id=repayment.id,
-        )
-        repayment.entry_id = entry.id
-        session.add(repayment)
-
     new_loan = loans.book_loan(
         session,
         clock,
@@ -298,19 +305,199 @@ def renew_without_principal(
         renewed_from_loan_id=loan.id,
     )
     relief_id = new_id()
+    _transfer_principal(session, clock, loan, new_loan, principal, relief_id, day)
+    _close_renewed(session, clock, loan, rows, billed, unbilled, day)
+    relief = _new_relief(
+        session,
+        clock,
+        loan,
+        day,
+        kind=ReliefKind.RENEWAL,
+        reason=reason,
+        months=term,
+        relief_id=relief_id,
+        decision_id=decision_id,
+        new_loan_id=new_loan.id,
+        old_maturity_date=loan.maturity_date,
+        new_maturity_date=new_loan.maturity_date,
+    )
+    detail = {
+        "decision_id": str(decision_id),
+        "new_loan": new_loan.reference,
+        "principal_fen": principal,
+        "interest_paid_fen": interest_paid,
+        "term_months": term,
+        "rate_bp": rate,
+        "method": method.value,
+    }
+    return _recorded(session, clock, loan, day, relief, "renewal", detail)
+
+
+def _check_renewal_window(product: Product, loan: Loan, day: date) -> None:
+    if not product.renewal_allowed:
+        raise _refuse("该产品不支持无还本续贷。", "this product does not allow renewal.")
+    if not loan.maturity_date - timedelta(days=RENEWAL_WINDOW_DAYS) <= day <= loan.maturity_date:
+        raise _refuse(
+            f"仅可在到期日前 {RENEWAL_WINDOW_DAYS} 天内至到期日（{loan.maturity_date}）办理。",
+            f"only from {RENEWAL_WINDOW_DAYS} days before maturity ({loan.maturity_date}) "
+            "up to the maturity date.",
+        )
+
+
+def _renewable_line(
+    session: Session, loan: Loan, billed: list[Instalment], day: date
+) -> CreditLine:
+    """The loan's line, locked, once nothing is overdue and the line is neither frozen nor
+    closed."""
+    if (
+        any(r.due_date < day for r in billed)
+        or loan.penalty_accrued_fen
+        or loan.compound_accrued_fen
+    ):
+        raise _refuse("贷款存在逾期，不能办理无还本续贷。", "the loan is overdue.")
+    line = loans.lock_line(session, loan.line_id)
+    if line.status in (LineStatus.FROZEN, LineStatus.CLOSED):
+        raise _refuse("授信额度已冻结或关闭。", "the credit line is frozen or closed.")
+    return line
+
+
+def _settle_renewal_interest(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    billed: list[Instalment],
+    unbilled: list[Instalment],
+    day: date,
+) -> int:
+    """Pay the interest due at renewal from the settlement account (billed and unpaid, accrued
+    in the current period, deferred): SettlementInsufficient if it does not hold it. Returns it."""
+    due_interest = sum(loans.unpaid_interest(r) for r in billed)
+    accrued_interest = _interest_to_day(loan, unbilled, day)
+    interest_total = due_interest + accrued_interest
+    available = settlement_balance(session, loan.enterprise_id)
+    if available < interest_total:
+        raise SettlementInsufficient(
+            needed=format_fen(interest_total), available=format_fen(available)
+        )
+    _recognise_renewal_interest(session, clock, loan, accrued_interest, day)
+    if interest_total:
+        _pay_renewal_interest(session, clock, loan, due_interest, accrued_interest, day)
+    return interest_total
+
+
+def _interest_to_day(loan: Loan, unbilled: list[Instalment], day: date) -> int:
+    """Interest of the current period up to `day` on the principal not yet due, plus the
+    deferred interest the unbilled instalments still carry (0 when everything is billed)."""
+    if not unbilled:
+        return 0
+    first = min(unbilled, key=lambda r: r.seq)
+    normal = sum(loans.unpaid_principal(r) for r in unbilled)
+    return interest_between(
+        normal,
+        loan.rate_bp,
+        first.start_date,
+        max(day, first.start_date),
+        DayCountBasis(loan.day_count),
+    ) + sum(r.deferred_interest_fen for r in unbilled)
+
+
+def _recognise_renewal_interest(
+    session: Session, clock: Clock, loan: Loan, accrued_interest_fen: int, day: date
+) -> None:
+    """Make the receivable hold exactly the interest paid at renewal (accrual and deferred
+    interest recognised so far replaced by the exact figure)."""
+    true_up = accrued_interest_fen - loan.interest_accrued_fen - loan.interest_deferred_fen
+    legs = loans.interest_true_up_legs(loan.id, true_up)
+    if legs:
+        ledger_service.post(
+            session,
+            clock,
+            kind="interest_billing",
+            business_date=day,
+            legs=legs,
+            memo=f"续贷利息确认 {loan.reference}",
+            source_type="loan",
+            source_id=loan.id,
+        )
+
+
+def _pay_renewal_interest(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    due_interest_fen: int,
+    accrued_interest_fen: int,
+    day: date,
+) -> None:
+    """The interest paid from the settlement account: a renewal repayment and its entry."""
+    interest_total = due_interest_fen + accrued_interest_fen
+    repayment = Repayment(
+        id=new_id(),
+        reference=loans.next_reference(session, "RPY", day.year),
+        loan_id=loan.id,
+        kind=RepaymentKind.RENEWAL.value,
+        amount_requested_fen=interest_total,
+        amount_applied_fen=interest_total,
+        unapplied_fen=0,
+        current_interest_fen=due_interest_fen,
+        accrued_interest_fen=accrued_interest_fen,
+        idempotency_key=None,
+        business_date=day,
+        created_at=clock.now(),
+    )
+    entry = ledger_service.post(
+        session,
+        clock,
+        kind="repayment:renewal",
+        business_date=day,
+        legs=[
+            Leg.debit(loans.settlement_account(loan.enterprise_id), interest_total),
+            Leg.credit(loans.interest_account(loan.id), interest_total),
+        ],
+        memo=f"续贷结息 {repayment.reference} 借据 {loan.reference}",
+        source_type="repayment",
+        source_id=repayment.id,
+    )
+    repayment.entry_id = entry.id
+    session.add(repayment)
+
+
+def _transfer_principal(
+    session: Session,
+    clock: Clock,
+    old: Loan,
+    new: Loan,
+    principal_fen: int,
+    relief_id: uuid.UUID,
+    day: date,
+) -> None:
+    """The new loan pays the old one's principal: Dr loan_principal(new) / Cr (old)."""
     ledger_service.post(
         session,
         clock,
         kind="renewal",
         business_date=day,
         legs=[
-            Leg.debit(loans.principal_account(new_loan.id), principal),
-            Leg.credit(loans.principal_account(loan.id), principal),
+            Leg.debit(loans.principal_account(new.id), principal_fen),
+            Leg.credit(loans.principal_account(old.id), principal_fen),
         ],
-        memo=f"无还本续贷 {loan.reference} → {new_loan.reference}",
+        memo=f"无还本续贷 {old.reference} → {new.reference}",
         source_type="relief",
         source_id=relief_id,
     )
+
+
+def _close_renewed(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    rows: list[Instalment],
+    billed: list[Instalment],
+    unbilled: list[Instalment],
+    day: date,
+) -> None:
+    """The old loan once renewed: billed instalments paid, the rest superseded, no interest
+    left, status renewed."""
     for row in billed:
         row.interest_paid_fen = row.interest_fen
         row.principal_paid_fen = row.principal_fen
@@ -322,36 +509,6 @@ def renew_without_principal(
     loan.interest_deferred_fen = 0
     loans.refresh(loan, rows, day)
     loans.transition_loan(session, clock, loan, LoanStatus.RENEWED, day)
-    relief = Relief(
-        id=relief_id,
-        loan_id=loan.id,
-        kind=ReliefKind.RENEWAL.value,
-        reason=reason,
-        months=term,
-        decision_id=decision_id,
-        new_loan_id=new_loan.id,
-        penalty_waived_fen=0,
-        deferred_interest_fen=0,
-        old_maturity_date=loan.maturity_date,
-        new_maturity_date=new_loan.maturity_date,
-        actor=loans.actor_name(session),
-        business_date=day,
-        created_at=clock.now(),
-    )
-    session.add(relief)
-    detail = {
-        "decision_id": str(decision_id),
-        "new_loan": new_loan.reference,
-        "principal_fen": principal,
-        "interest_paid_fen": interest_total,
-        "term_months": term,
-        "rate_bp": rate,
-        "method": method.value,
-    }
-    loans.loan_event(session, clock, loan, day, "renewal", detail)
-    audit.record(session, "loan.renewal", "loan", loan.id, after=detail)
-    session.flush()
-    return ReliefOut.model_validate(relief)
 
 
 def _check_terms(product: Product, term: int, rate: int, method: RepaymentMethod) -> None:
@@ -398,6 +555,22 @@ def auto_limit_increase(
     rounded down to `round_to_fen`, capped by the product's maximum and `ceiling_fen`.
     """
     rules = rules or LimitIncreaseRules()
+    done: list[LimitIncreaseOut] = []
+    for line_id, product_max in _limit_increase_candidates(session, day, rules):
+        line = loans.lock_line(session, line_id)
+        if line.status != LineStatus.ACTIVE:
+            continue
+        new_limit = _raised_limit(line.limit_fen, product_max, rules)
+        if new_limit <= line.limit_fen:
+            continue
+        done.append(_raise_limit(session, clock, line, new_limit, day, rules))
+    return done
+
+
+def _limit_increase_candidates(
+    session: Session, day: date, rules: LimitIncreaseRules
+) -> list[tuple[uuid.UUID, int]]:
+    """``(line id, product maximum)`` of the eligible lines (see `auto_limit_increase`), by id."""
     clean_since = add_months(day, -rules.clean_months)
     changed_before = add_months(day, -rules.min_months_since_last_change)
     activated_before = shanghai_midnight_utc(
@@ -412,7 +585,7 @@ def auto_limit_increase(
             Loan.last_overdue_date >= clean_since,
         ),
     )
-    candidates = session.execute(
+    rows = session.execute(
         select(CreditLine.id, Product.max_limit_fen)
         .join(Product, Product.code == CreditLine.product_code)
         .where(
@@ -431,48 +604,55 @@ def auto_limit_increase(
         )
         .order_by(CreditLine.id)
     ).all()
-    done: list[LimitIncreaseOut] = []
-    for line_id, product_max in candidates:
-        line = loans.lock_line(session, line_id)
-        if line.status != LineStatus.ACTIVE:
-            continue
-        cap = min(product_max, rules.ceiling_fen, CEILING_FEN)
-        raised = line.limit_fen * (10_000 + rules.increase_bp) // 10_000
-        new_limit = min(raised, cap) // rules.round_to_fen * rules.round_to_fen
-        if new_limit <= line.limit_fen:
-            continue
-        old = line.limit_fen
-        utilisation_bp = line.used_fen * 10_000 // old
-        reason = (
-            f"自动增额（{rules.name}）：近 {rules.clean_months} 个月无逾期，"
-            f"额度使用率 {_pct(utilisation_bp)} ≥ {_pct(rules.min_utilisation_bp)}，"
-            f"额度 {format_fen(old)} → {format_fen(new_limit)}"
-        )
-        line.limit_fen = new_limit
-        line.last_limit_change_date = day
-        line.updated_at = clock.now()
-        loans.line_event(
-            session,
-            clock,
-            line,
-            day,
-            kind="limit_increase",
-            old_limit_fen=old,
-            new_limit_fen=new_limit,
-            reason=reason,
-            detail={"rules": rules.model_dump(), "utilisation_bp": utilisation_bp},
-        )
-        audit.record(
-            session,
-            "credit_line.limit_increase",
-            "credit_line",
-            line.id,
-            before={"limit_fen": old},
-            after={"limit_fen": new_limit, "rule": rules.name, "utilisation_bp": utilisation_bp},
-        )
-        done.append(
-            LimitIncreaseOut(
-                line_id=line.id, old_limit_fen=old, new_limit_fen=new_limit, reason=reason
-            )
-        )
-    return done
+    return [(line_id, product_max) for line_id, product_max in rows]
+
+
+def _raised_limit(limit_fen: int, product_max_fen: int, rules: LimitIncreaseRules) -> int:
+    """`limit × (1 + increase_bp)` capped by the product's maximum, the rules' ceiling and the
+    absolute ceiling, rounded down to `round_to_fen`. No database."""
+    cap = min(product_max_fen, rules.ceiling_fen, CEILING_FEN)
+    raised = limit_fen * (10_000 + rules.increase_bp) // 10_000
+    return min(raised, cap) // rules.round_to_fen * rules.round_to_fen
+
+
+def _raise_limit(
+    session: Session,
+    clock: Clock,
+    line: CreditLine,
+    new_limit: int,
+    day: date,
+    rules: LimitIncreaseRules,
+) -> LimitIncreaseOut:
+    """Set the line's new limit, with its line event and audit event."""
+    old = line.limit_fen
+    utilisation_bp = line.used_fen * 10_000 // old
+    reason = (
+        f"自动增额（{rules.name}）：近 {rules.clean_months} 个月无逾期，"
+        f"额度使用率 {_pct(utilisation_bp)} ≥ {_pct(rules.min_utilisation_bp)}，"
+        f"额度 {format_fen(old)} → {format_fen(new_limit)}"
+    )
+    line.limit_fen = new_limit
+    line.last_limit_change_date = day
+    line.updated_at = clock.now()
+    loans.line_event(
+        session,
+        clock,
+        line,
+        day,
+        kind="limit_increase",
+        old_limit_fen=old,
+        new_limit_fen=new_limit,
+        reason=reason,
+        detail={"rules": rules.model_dump(), "utilisation_bp": utilisation_bp},
+    )
+    audit.record(
+        session,
+        "credit_line.limit_increase",
+        "credit_line",
+        line.id,
+        before={"limit_fen": old},
+        after={"limit_fen": new_limit, "rule": rules.name, "utilisation_bp": utilisation_bp},
+    )
+    return LimitIncreaseOut(
+        line_id=line.id, old_limit_fen=old, new_limit_fen=new_limit, reason=reason
+    )

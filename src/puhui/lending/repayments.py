@@ -315,21 +315,55 @@ def repay_on(
     if available < applied:
         raise SettlementInsufficient(needed=format_fen(applied), available=format_fen(available))
 
+    repayment = _new_repayment(
+        session, clock, loan, kind, amount_fen, applied, alloc.by_bucket, prepayment, key, day
+    )
+    if prepayment.principal_fen:
+        _recognise_prepayment_interest(session, clock, loan, prepayment, day)
+    repayment.entry_id = _post_repayment(session, clock, loan, repayment, day)
+    session.add(repayment)
+    _apply_to_loan(session, clock, loan, rows, repayment, alloc.by_bucket, prepayment, day)
+    session.flush()
+    out = RepaymentOut.model_validate(repayment).model_copy(update={"loan_status": loan.status})
+    idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))
+    audit.record(
+        session,
+        f"repayment.{kind.value}",
+        "loan",
+        loan.id,
+        after=out.model_dump(mode="json", exclude={"id", "created_at", "replayed"}),
+    )
+    return out
+
+
+def _new_repayment(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    kind: RepaymentKind,
+    amount_fen: int,
+    applied_fen: int,
+    by_bucket: dict[str, int],
+    prepayment: _Prepayment,
+    key: str,
+    day: date,
+) -> Repayment:
+    """The repayment row (not yet added): what was asked, what each bucket got, the prepayment."""
     reference = loans.next_reference(session, "RPY", day.year)
-    repayment = Repayment(
+    return Repayment(
         id=new_id(),
         reference=reference,
         loan_id=loan.id,
         kind=kind.value,
         amount_requested_fen=amount_fen,
-        amount_applied_fen=applied,
-        unapplied_fen=amount_fen - applied,
-        penalty_fen=alloc.by_bucket.get(Bucket.PENALTY.value, 0),
-        compound_fen=alloc.by_bucket.get(Bucket.COMPOUND.value, 0),
-        overdue_interest_fen=alloc.by_bucket.get(Bucket.OVERDUE_INTEREST.value, 0),
-        overdue_principal_fen=alloc.by_bucket.get(Bucket.OVERDUE_PRINCIPAL.value, 0),
-        current_interest_fen=alloc.by_bucket.get(Bucket.CURRENT_INTEREST.value, 0),
-        current_principal_fen=alloc.by_bucket.get(Bucket.CURRENT_PRINCIPAL.value, 0),
+        amount_applied_fen=applied_fen,
+        unapplied_fen=amount_fen - applied_fen,
+        penalty_fen=by_bucket.get(Bucket.PENALTY.value, 0),
+        compound_fen=by_bucket.get(Bucket.COMPOUND.value, 0),
+        overdue_interest_fen=by_bucket.get(Bucket.OVERDUE_INTEREST.value, 0),
+        overdue_principal_fen=by_bucket.get(Bucket.OVERDUE_PRINCIPAL.value, 0),
+        current_interest_fen=by_bucket.get(Bucket.CURRENT_INTEREST.value, 0),
+        current_principal_fen=by_bucket.get(Bucket.CURRENT_PRINCIPAL.value, 0),
         accrued_interest_fen=prepayment.interest_now_fen,
         prepaid_principal_fen=prepayment.principal_fen,
         fee_fen=prepayment.fee_fen,
@@ -338,14 +372,24 @@ def repay_on(
         business_date=day,
         created_at=clock.now(),
     )
-    if prepayment.principal_fen:
-        _recognise_prepayment_interest(session, clock, loan, prepayment, day)
-    repayment.entry_id = _post_repayment(session, clock, loan, repayment, day)
-    session.add(repayment)
 
+
+def _apply_to_loan(
+    session: Session,
+    clock: Clock,
+    loan: Loan,
+    rows: list[Instalment],
+    repayment: Repayment,
+    by_bucket: dict[str, int],
+    prepayment: _Prepayment,
+    day: date,
+) -> None:
+    """The loan after a posted repayment: penalty paid down, instalments paid, the schedule
+    rebuilt after a prepayment, the line's principal restored, totals refreshed; paid off when
+    nothing is owed."""
     loan.penalty_accrued_fen -= repayment.penalty_fen
     loan.compound_accrued_fen -= repayment.compound_fen
-    _pay_rows(rows, alloc.by_bucket, day)
+    _pay_rows(rows, by_bucket, day)
     if prepayment.principal_fen:
         rows = _rebuild(session, clock, loan, rows, prepayment, day)
     principal_repaid = (
@@ -358,17 +402,6 @@ def repay_on(
     loan.updated_at = clock.now()
     if loans.owes_nothing(loan):
         loans.transition_loan(session, clock, loan, LoanStatus.PAID_OFF, day)
-    session.flush()
-    out = RepaymentOut.model_validate(repayment).model_copy(update={"loan_status": loan.status})
-    idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))
-    audit.record(
-        session,
-        f"repayment.{kind.value}",
-        "loan",
-        loan.id,
-        after=out.model_dump(mode="json", exclude={"id", "created_at", "replayed"}),
-    )
-    return out
 
 
 def _recognise_prepayment_interest(

@@ -143,52 +143,83 @@ def reschedule_after_prepayment(
     if new_balance == 0:
         return PrepaymentResult([], interest_now + outstanding_deferred, 0)
 
-    anchor_day = anchor_date.day
+    periods = _periods_from(unpaid, when, anchor_date.day)
+    if option is PrepaymentOption.KEEP_TERM:
+        rebuilt = amortize(
+            new_balance, rate_bp, periods, method, interest_mode=interest_mode, basis=basis
+        )
+    else:
+        rebuilt = _keep_instalment(
+            new_balance,
+            rate_bp,
+            periods,
+            method,
+            current=current,
+            instalment_fen=instalment_fen,
+            interest_mode=interest_mode,
+            basis=basis,
+        )
+    return PrepaymentResult(
+        spread_deferred_interest(rebuilt, outstanding_deferred), interest_now, new_balance
+    )
+
+
+def _periods_from(unpaid: Sequence[Instalment], when: date, anchor_day: int) -> list[Period]:
+    """The unpaid instalments' periods, the current one starting at ``when``: a stub charged by
+    actual days when ``when`` is after its start."""
+    current = unpaid[0]
     periods: list[Period] = []
     for inst in unpaid:
         if inst is current and when > current.start_date:  # a stub: charged by actual days
             periods.append(Period(inst.seq, when, inst.due_date, None))
         else:
             periods.append(period_between(inst.seq, inst.start_date, inst.due_date, anchor_day))
-    if option is PrepaymentOption.KEEP_TERM:
-        rebuilt = amortize(
-            new_balance, rate_bp, periods, method, interest_mode=interest_mode, basis=basis
+    return periods
+
+
+def _keep_instalment(
+    balance_fen: int,
+    rate_bp: Rate,
+    periods: Sequence[Period],
+    method: RepaymentMethod,
+    *,
+    current: Instalment,
+    instalment_fen: int | None,
+    interest_mode: PeriodInterest,
+    basis: DayCountBasis,
+) -> list[Instalment]:
+    """``KEEP_INSTALMENT``: the instalment stays (等额本息 the payment, without deferred
+    interest; 等额本金 the principal part; or ``instalment_fen``) and the term shortens."""
+    kept = instalment_fen
+    if method is RepaymentMethod.EQUAL_INSTALMENT:
+        if kept is None:
+            kept = current.total_fen - current.deferred_interest_fen
+        return amortize(
+            balance_fen,
+            rate_bp,
+            periods,
+            method,
+            interest_mode=interest_mode,
+            basis=basis,
+            payment_fen=kept,
+            stop_when_repaid=True,
         )
-    else:
-        kept = instalment_fen
-        if method is RepaymentMethod.EQUAL_INSTALMENT:
-            if kept is None:
-                kept = current.total_fen - current.deferred_interest_fen
-            rebuilt = amortize(
-                new_balance,
-                rate_bp,
-                periods,
-                method,
-                interest_mode=interest_mode,
-                basis=basis,
-                payment_fen=kept,
-                stop_when_repaid=True,
-            )
-        elif method is RepaymentMethod.EQUAL_PRINCIPAL:
-            if kept is None:
-                kept = current.principal_fen
-            if kept <= 0:
-                raise ValueError("the kept principal part must be positive")
-            rebuilt = amortize(
-                new_balance,
-                rate_bp,
-                periods,
-                method,
-                interest_mode=interest_mode,
-                basis=basis,
-                principal_per_period_fen=kept,
-                stop_when_repaid=True,
-            )
-        else:
-            raise ValueError(f"{method.zh} has no instalment to keep; use KEEP_TERM")
-    return PrepaymentResult(
-        spread_deferred_interest(rebuilt, outstanding_deferred), interest_now, new_balance
-    )
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        if kept is None:
+            kept = current.principal_fen
+        if kept <= 0:
+            raise ValueError("the kept principal part must be positive")
+        return amortize(
+            balance_fen,
+            rate_bp,
+            periods,
+            method,
+            interest_mode=interest_mode,
+            basis=basis,
+            principal_per_period_fen=kept,
+            stop_when_repaid=True,
+        )
+    raise ValueError(f"{method.zh} has no instalment to keep; use KEEP_TERM")
 
 
 def _shift(day: date, months: int, anchor_day: int) -> date:

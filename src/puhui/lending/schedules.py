@@ -229,6 +229,42 @@ def split_evenly(total_fen: int, parts: int) -> list[int]:
     return shares
 
 
+def _fixed_parts(
+    method: RepaymentMethod,
+    balance_fen: int,
+    rate_bp: Rate,
+    count: int,
+    payment_fen: int | None,
+    principal_per_period_fen: int | None,
+) -> tuple[int | None, int | None]:
+    """``(payment_fen, principal_per_period_fen)``: what the method keeps fixed each period,
+    derived from the balance and the number of periods unless given (等额本息: the payment,
+    等额本金: the principal part)."""
+    if method is RepaymentMethod.EQUAL_INSTALMENT and payment_fen is None:
+        payment_fen = annuity_payment_fen(balance_fen, rate_bp, count) if balance_fen else 0
+    if method is RepaymentMethod.EQUAL_PRINCIPAL and principal_per_period_fen is None:
+        principal_per_period_fen = div_round_half_up(balance_fen, count)
+    return payment_fen, principal_per_period_fen
+
+
+def _principal_part(
+    method: RepaymentMethod,
+    balance_fen: int,
+    interest_fen: int,
+    payment_fen: int | None,
+    principal_per_period_fen: int | None,
+) -> int:
+    """The principal repaid in a period that is not the last: what the payment leaves after the
+    interest (等额本息), the fixed part (等额本金), nothing otherwise; never above the balance."""
+    if method is RepaymentMethod.EQUAL_INSTALMENT:
+        assert payment_fen is not None
+        return min(balance_fen, max(0, payment_fen - interest_fen))
+    if method is RepaymentMethod.EQUAL_PRINCIPAL:
+        assert principal_per_period_fen is not None
+        return min(balance_fen, principal_per_period_fen)
+    return 0
+
+
 def amortize(
     balance_fen: int,
     rate_bp: Rate,
@@ -253,24 +289,19 @@ def amortize(
     if balance_fen < 0:
         raise ValueError("balance_fen must not be negative")
     count = len(periods)
-    if method is RepaymentMethod.EQUAL_INSTALMENT and payment_fen is None:
-        payment_fen = annuity_payment_fen(balance_fen, rate_bp, count) if balance_fen else 0
-    if method is RepaymentMethod.EQUAL_PRINCIPAL and principal_per_period_fen is None:
-        principal_per_period_fen = div_round_half_up(balance_fen, count)
+    payment_fen, principal_per_period_fen = _fixed_parts(
+        method, balance_fen, rate_bp, count, payment_fen, principal_per_period_fen
+    )
     out: list[Instalment] = []
     balance = balance_fen
     for index, period in enumerate(periods):
         interest = period_interest_fen(balance, rate_bp, period, interest_mode, basis)
         if index == count - 1:
             principal = balance
-        elif method is RepaymentMethod.EQUAL_INSTALMENT:
-            assert payment_fen is not None
-            principal = min(balance, max(0, payment_fen - interest))
-        elif method is RepaymentMethod.EQUAL_PRINCIPAL:
-            assert principal_per_period_fen is not None
-            principal = min(balance, principal_per_period_fen)
         else:
-            principal = 0
+            principal = _principal_part(
+                method, balance, interest, payment_fen, principal_per_period_fen
+            )
         out.append(
             Instalment(
                 seq=period.seq,

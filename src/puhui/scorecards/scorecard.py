@@ -607,43 +607,61 @@ def tune_scorecard(
     _check_target(y)
     columns = {f: _training_column(df, f, kinds[f]) for f in features}
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
-    results: dict[int, list[float]] = {}
-    candidates: list[TrainingParams] = []
-    for bp in g.binning:
-        for iv_min in g.iv_min:
-            for mc in g.max_correlation:
-                for c in g.c:
-                    candidates.append(
-                        replace(b, binning=bp, iv_min=iv_min, max_correlation=mc, c=c)
-                    )
+    candidates = _tuning_candidates(g, b)
+    results: list[list[float]] = [[] for _ in candidates]
     for tr, va in splitter.split(np.zeros(len(y)), y):
+        y_tr, y_va = y[tr], y[va]
         for bp in g.binning:
             binnings, woe_tr = bin_features(
-                {f: x[tr] for f, x in columns.items()}, y[tr], kinds, bp, b.woe_smoothing
+                {f: x[tr] for f, x in columns.items()}, y_tr, kinds, bp, b.woe_smoothing
             )
             woe_va = {
                 f: binnings[f].woe[binnings[f].slots(columns[f][va], len(va))] for f in features
             }
             for i, cand in enumerate(candidates):
-                if cand.binning != bp:
-                    continue
-                dropped: dict[str, str] = {}
-                selected = select_features(binnings, woe_tr, cand, dropped)
-                if not selected:
-                    results.setdefault(i, []).append(0.5)
-                    continue
-                assert cand.c is not None
-                selected, model = fit_regression(
-                    woe_tr, y[tr], selected, cand.c, cand, seed, dropped
-                )
-                x_va = np.column_stack([woe_va[f] for f in selected])
-                results.setdefault(i, []).append(auc_score(y[va], model.decision_function(x_va)))
+                if cand.binning == bp:
+                    results[i].append(
+                        _held_out_auc(binnings, woe_tr, woe_va, y_tr, y_va, cand, seed)
+                    )
     table = [
         TuningCandidate(cand, float(np.mean(results[i])), float(np.std(results[i])))
         for i, cand in enumerate(candidates)
     ]
     best = max(table, key=lambda t: t.cv_auc)
     return TuningResult(best=best.params, cv_auc=best.cv_auc, candidates=table)
+
+
+def _tuning_candidates(grid: TuningGrid, base: TrainingParams) -> list[TrainingParams]:
+    """Every combination of the grid's values over ``base``: binning, then ``iv_min``, then
+    ``max_correlation``, then ``c`` (the order of the tuning table)."""
+    return [
+        replace(base, binning=bp, iv_min=iv_min, max_correlation=mc, c=c)
+        for bp in grid.binning
+        for iv_min in grid.iv_min
+        for mc in grid.max_correlation
+        for c in grid.c
+    ]
+
+
+def _held_out_auc(
+    binnings: Mapping[str, FeatureBinning],
+    woe_tr: Mapping[str, np.ndarray],
+    woe_va: Mapping[str, np.ndarray],
+    y_tr: np.ndarray,
+    y_va: np.ndarray,
+    cand: TrainingParams,
+    seed: int,
+) -> float:
+    """One candidate on one fold: selection and regression on the training rows, AUC on the
+    held-out ones (0.5 when no feature survives the selection)."""
+    dropped: dict[str, str] = {}
+    selected = select_features(binnings, woe_tr, cand, dropped)
+    if not selected:
+        return 0.5
+    assert cand.c is not None
+    selected, model = fit_regression(woe_tr, y_tr, selected, cand.c, cand, seed, dropped)
+    x_va = np.column_stack([woe_va[f] for f in selected])
+    return auc_score(y_va, model.decision_function(x_va))
 
 
 def train_scorecard(

@@ -215,19 +215,32 @@ def _scale(ctx: Ctx) -> None:
 
 
 def _names_codes(ctx: Ctx) -> None:
-    """Company names (region + 字号 + industry word + 有限公司), USCCs and addresses."""
-    rng, n = ctx.rng, ctx.n
+    """Company names (region + 字号 + industry word + 有限公司), USCCs and addresses (in this
+    order: the order of the draws from the world's one generator)."""
     region_codes = np.array([r.code for r in REGIONS], dtype=np.int64)[ctx.region]
-    # USCC: unique by construction check (collisions are astronomically rare; still checked).
+    ctx.attrs["uscc"] = _usccs(ctx, region_codes)
+    ctx.attrs["name"], ctx.attrs["trade_name"] = _company_names(ctx)
+    region_full = pl.Series([r.full_name for r in REGIONS]).gather(ctx.region)
+    ctx.attrs["address"] = _addresses(ctx, region_full)
+    ctx.attrs["region_code"] = region_codes
+    ctx.attrs["region_name"] = region_full.to_numpy().astype(str)
+
+
+def _usccs(ctx: Ctx, region_codes: I64) -> Str:
+    """USCC: unique by construction check (collisions are astronomically rare; still checked)."""
+    rng, n = ctx.rng, ctx.n
     uscc = uscc_batch(rng, region_codes)
     while True:
         _, first = np.unique(uscc, return_index=True)
         dup = np.setdiff1d(np.arange(n), first)
         if len(dup) == 0:
-            break
+            return uscc
         uscc[dup] = uscc_batch(rng, region_codes[dup])
-    ctx.attrs["uscc"] = uscc
 
+
+def _company_names(ctx: Ctx) -> tuple[Str, Str]:
+    """Unique full names and their 字号 (two characters, up to four where names collide)."""
+    rng, n = ctx.rng, ctx.n
     cities = pl.Series([r.city for r in REGIONS])
     chars = pl.Series(list(TRADE_NAME_CHARS))
     word_lists = [ind.words for ind in INDUSTRIES]
@@ -265,11 +278,13 @@ def _names_codes(ctx: Ctx) -> None:
             break
         n_chars = min(n_chars + 1, 4)
         names[dup], trades[dup] = full_names(dup, n_chars)
-    ctx.attrs["name"] = names.astype(str)
-    ctx.attrs["trade_name"] = trades.astype(str)
+    return names.astype(str), trades.astype(str)
 
+
+def _addresses(ctx: Ctx, region_full: pl.Series) -> Str:
+    """Region + road + number (half of them with a room); a shell ring shares one address."""
+    rng, n = ctx.rng, ctx.n
     roads = pl.Series(ROADS)
-    region_full = pl.Series([r.full_name for r in REGIONS]).gather(ctx.region)
     addr = pl.DataFrame(
         {
             "region": region_full,
@@ -299,6 +314,4 @@ def _names_codes(ctx: Ctx) -> None:
         first_of_ring = shells[np.unique(ring[shells], return_index=True)[1]]
         ring_addr = dict(zip(ring[first_of_ring].tolist(), address[first_of_ring], strict=True))
         address[shells] = np.array([ring_addr[r] for r in ring[shells].tolist()])
-    ctx.attrs["address"] = address
-    ctx.attrs["region_code"] = region_codes
-    ctx.attrs["region_name"] = region_full.to_numpy().astype(str)
+    return address

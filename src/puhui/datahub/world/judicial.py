@@ -54,6 +54,11 @@ def _case_numbers(
 
 
 def build_judicial(ctx: Ctx) -> pl.DataFrame:
+    # One long function on purpose: a straight recipe of column definitions (lawsuits,
+    # enforcements, dishonest-debtor listings), cyclomatic 3, drawing from the world's one
+    # generator in a fixed order. The sections share their intermediate arrays and the order of the
+    # draws is the world itself (one seed, one world byte for byte), so cutting it up would scatter
+    # one recipe, not reveal a seam.
     rng, p, n, T = ctx.rng, ctx.params, ctx.n, ctx.months
     h = ctx.health
     lag_idx = np.clip(np.arange(T) - 3, 0, None)
