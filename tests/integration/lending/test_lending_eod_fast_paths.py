@@ -23,7 +23,6 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 from tests.conftest import _fresh_pg_database, _worker
-from tests.integration.jobs.test_jobs_eod_runs import DAY, _populate, _state
 from tests.integration.lending.lending_factories import (
     START,
     assert_books,
@@ -35,6 +34,7 @@ from tests.integration.lending.lending_factories import (
     spend_all,
 )
 from tests.integration.lending.test_lending_eod import _per_loan, book, snapshot
+from tests.integration.lending.test_lending_eod_runs import DAY, _populate, _state
 from tests.simulation.test_lending_simulation import World, run
 
 from puhui.core.clock import FixedClock, business_date
@@ -207,7 +207,7 @@ def test_two_connections_equal_one(
     eod.AccrualStep._accrue_part_pg = flaky  # type: ignore[method-assign]
     try:
         random.seed(7)
-        with caplog.at_level(logging.WARNING, logger="puhui.lending.eod"):
+        with caplog.at_level(logging.WARNING, logger="puhui.lending.eod_pg"):
             _run(pg_books["c"], workers=2).dispose()
     finally:
         eod.AccrualStep._accrue_part_pg = real  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.integration.contracts.conftest import (
+from tests.integration.lending.contracts.conftest import (
     add_legal_rep,
     code_in,
     make_resident_id,

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 from tests.conftest import make_user, token_for
-from tests.integration.contracts.conftest import (
+from tests.integration.lending.contracts.conftest import (
     REP_MOBILE,
     World,
     add_legal_rep,

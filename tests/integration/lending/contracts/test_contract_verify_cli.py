@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.integration.contracts.conftest import (
+from tests.integration.lending.contracts.conftest import (
     StandInLines,
     add_legal_rep,
     code_in,
