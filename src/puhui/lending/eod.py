@@ -65,7 +65,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from puhui.core.clock import Clock, shanghai_midnight_utc
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
-from puhui.ledger.models import Account
 from puhui.lending import eod_pg, loans
 from puhui.lending.batch import IntArray
 from puhui.lending.classification import DEFAULT_THRESHOLDS, ClassificationThresholds
@@ -94,7 +93,6 @@ _SQLITE_EPOCH_JD = 2451544.5  # julianday('2000-01-01')
 STEP_NAMES = ("auto_debit", "expire_lines", "billing", "accrual")
 
 _LOAN = typing.cast(Table, Loan.__table__)
-_ACCOUNT = typing.cast(Table, Account.__table__)
 
 
 def _days(session: Session, col: Any) -> ColumnElement[int]:
@@ -332,6 +330,7 @@ class AccrualStep:
     thresholds: ClassificationThresholds = field(default=DEFAULT_THRESHOLDS)
     workers: int = 1
     name: str = "accrual"
+    _income_accounts_open: bool = field(default=False, init=False, repr=False)
 
     def total(self, session: Session) -> int:
         q = select(func.count()).where(Loan.status == LoanStatus.ACTIVE.value)
@@ -368,8 +367,9 @@ class AccrualStep:
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         helpers = eod_pg.HelperSessions(engine, self.clock)
-        if not self._income_accounts_exist(session):
+        if not self._income_accounts_open:
             helpers.open_income_accounts()
+            self._income_accounts_open = True
         limits = part_sizes(self.batch_size, self.workers)
         results = helpers.run_parts(session, self._accrue_part_pg, cursor, limits)
         items = 0
@@ -388,16 +388,6 @@ class AccrualStep:
             if not more:
                 break
         return Batch(str(last) if more and last else None, items=items, totals=totals)
-
-    @staticmethod
-    def _income_accounts_exist(session: Session) -> bool:
-        codes = [loans.INTEREST_INCOME.code, loans.PENALTY_INCOME.code]
-        found = session.scalar(
-            select(func.count())
-            .select_from(_ACCOUNT)
-            .where(_ACCOUNT.c.code.in_(codes), _ACCOUNT.c.owner_key == "")
-        )
-        return found == len(codes)
 
     # SQLite (and any other database): Core SELECT, executemany UPDATE, post_bulk
     def _run_batch_portable(self, session: Session, cursor: str | None) -> Batch:

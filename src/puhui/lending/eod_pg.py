@@ -166,7 +166,11 @@ def bill_set_based(session: Session, clock: Clock, day: date, rows: Sequence[Row
 # --- accrual: reading a batch -------------------------------------------------------------------
 
 # One binary COPY of fixed-width int8 / uuid fields, the batch locked in id order in the inner
-# query, each loan's receivable accounts by index look-ups.
+# query, each loan's receivable accounts by index look-ups. Those look-ups read the ledger's
+# table (ledger_account: code, owner_key, id; read only) in the same statement, on purpose: the
+# alternative, ledger_service.account_ids for the batch's 20 000 owner keys, is one more round
+# trip and an array of keys per batch. The one place the end of day reads a ledger table; if the
+# ledger ever renames these columns, this statement changes with it.
 _NIL = "00000000-0000-0000-0000-000000000000"
 
 
@@ -439,8 +443,8 @@ class HelperSessions:
     for each other's locks. A helper waits at most :data:`HELPER_LOCK_TIMEOUT` for a row lock
     and, if it fails, gives its part back: the batch then ends after the last part done without
     a gap, and the next batch starts there. Separately, :meth:`open_income_accounts` commits
-    the bank's two (empty) income accounts on their own the first time accrual ever runs, so
-    that parts side by side never both try to open them.
+    the bank's two (empty) income accounts on their own before the first parallel batch of a
+    run (a no-op once they exist), so that parts side by side never both try to open them.
 
     **Crash recovery.** Accrual is idempotent: each loan's interest is bounded by
     ``interest_accrued_through`` and its penalty by ``penalty_accrued_through``. If the process
@@ -457,7 +461,8 @@ class HelperSessions:
         self._factory = make_session_factory(engine)
 
     def open_income_accounts(self) -> None:
-        """Open the bank's interest and penalty income accounts (empty) and commit them."""
+        """Open the bank's interest and penalty income accounts (empty) if they are not open
+        yet, and commit them (a look-up and an empty commit when they are)."""
         with self._factory() as own, own.begin():
             ledger_service.account_ids(
                 own, self.clock, [loans.INTEREST_INCOME, loans.PENALTY_INCOME]
