@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from puhui.core.errors import InvalidInput
+
 FEN_PER_YUAN = 100
 ONE_FEN = Decimal("1")
 
@@ -17,13 +19,34 @@ def round_fen(value: Decimal) -> int:
     return int(value.quantize(ONE_FEN, rounding=ROUND_HALF_UP))
 
 
-def yuan_to_fen(text: str | int | Decimal) -> int:
-    """Parse yuan ("1,234.56", "100", Decimal) into fen; more than 2 decimals is an error."""
+def yuan_to_fen(
+    text: str | int | Decimal, *, field: str | None = None, positive: bool = False
+) -> int:
+    """Parse yuan ("1,234.56", "12，345", "¥100", Decimal) into fen; more than 2 decimals is an
+    error, and so is an amount ≤ 0 when `positive`.
+
+    Refused input raises :class:`MoneyFormatError`, or, when `field` is given (a form or payload
+    field), :class:`~puhui.core.errors.InvalidInput` naming that field, which pages show by the
+    field's label."""
+    try:
+        fen = _parse_fen(text)
+        if positive and fen <= 0:
+            raise MoneyFormatError(f"not a positive amount: {text!r}")
+    except MoneyFormatError as exc:
+        if field is None:
+            raise
+        raise InvalidInput(field=field) from exc
+    return fen
+
+
+def _parse_fen(text: str | int | Decimal) -> int:
     if isinstance(text, int):
         return text * FEN_PER_YUAN
-    raw = str(text).replace(",", "").replace("¥", "").replace("￥", "").strip()
+    raw = str(text)
+    for mark in (",", "，", "¥", "￥"):  # thousands separators (also full-width), yuan signs
+        raw = raw.replace(mark, "")
     try:
-        value = Decimal(raw)
+        value = Decimal(raw.strip())
     except InvalidOperation as exc:
         raise MoneyFormatError(f"not an amount: {text!r}") from exc
     if not value.is_finite():
@@ -32,10 +55,6 @@ def yuan_to_fen(text: str | int | Decimal) -> int:
     if fen != fen.to_integral_value():
         raise MoneyFormatError(f"more than two decimals: {text!r}")
     return int(fen)
-
-
-def fen_to_yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
 
 
 def format_fen(fen: int, symbol: str = "¥") -> str:

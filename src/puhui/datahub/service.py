@@ -45,6 +45,7 @@ from puhui.consents import service as consents_service
 from puhui.consents.errors import ConsentMissing
 from puhui.consents.schemas import ConsentRef, ConsentScope, Purpose
 from puhui.core import audit
+from puhui.core.canonical import canonical_json
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import table_insert
@@ -83,12 +84,6 @@ __all__ = [
 
 
 PAYLOAD_FIELD = "datahub_snapshot.payload"  # associated data of the payload ciphertext
-
-
-def canonical_json(data: Any) -> bytes:
-    """Canonical bytes of decoded JSON data: sorted keys, no spaces, UTF-8. A snapshot's
-    `payload_hash` is the SHA-256 of these bytes for `payload.model_dump(mode="json")`."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -90,17 +90,6 @@ def event_values(
 # --------------------------------------------------------------------------- offers
 
 
-def add_months(day: date, months: int) -> date:
-    idx = day.year * 12 + day.month - 1 + months
-    year, m0 = divmod(idx, 12)
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, m0 + 1, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def create_offer_line(
     session: Session,
     clock: Clock,
@@ -126,7 +115,7 @@ def create_offer_line(
         limit_fen=limit_fen,
         rate_bp=rate_bp,
         term_months=term_months,
-        expiry_date=add_months(business_date(clock), line_term_months),
+        expiry_date=lending_service.line_expiry_date(business_date(clock), line_term_months),
         decision_id=decision_id,
         repayment_method=repayment_method,
         product=product,
@@ -239,7 +228,3 @@ def active_policy(session: Session, clock: Clock) -> tuple[PolicyRef, CompiledPo
         assert stored is not None
         compiled = compiled_for(stored)
     return ref, compiled
-
-
-def now_or(clock: Clock) -> datetime:
-    return clock.now()

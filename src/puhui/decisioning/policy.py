@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
@@ -41,6 +41,7 @@ from typing import Any, Literal
 import zen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from puhui.core.canonical import canonical_json
 from puhui.decisioning.features import FEATURE_BY_NAME, FeatureValue
 
 FORMAT = "puhui.credit-policy"
@@ -165,10 +166,6 @@ class PolicyDocument(_Strict):
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
-
-
-def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 # --------------------------------------------------------------------------- validation
@@ -1025,7 +1022,3 @@ def diff_documents(old: PolicyDocument | None, new: PolicyDocument) -> PolicyDif
 
 def document_sha256(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(data)).hexdigest()
-
-
-def reasons_for(doc: PolicyDocument, codes: Sequence[str]) -> list[Reason]:
-    return [_reason(doc, c) for c in codes]

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from puhui.lending.interest import MULTIPLIER_SCALE, DayCountBasis, accrual_units_per_fen
-from puhui.lending.overdue import DEFAULT_PENALTY_MARKUP_BP
+from puhui.lending.overdue import DEFAULT_PENALTY_MARKUP_BP, penalty_multiplier_bp
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -105,7 +105,8 @@ def accrue_overdue_batch(
 ) -> OverdueBatch:
     """Vectorized :func:`puhui.lending.overdue.accrue_overdue`.
 
-    Penalty on overdue principal at ``rate × (10 000 + markup_bp) / 10 000``; compound interest
+    Penalty on overdue principal at ``rate × (10 000 + markup_bp) / 10 000``
+    (:func:`~puhui.lending.overdue.penalty_multiplier_bp`); compound interest
     on overdue interest where ``compound`` is true (a bool or a per-loan bool array), at the
     penalty rate unless ``compound_markup_bp`` says otherwise. Where compounding is off the
     compound carry is returned unchanged.
@@ -116,7 +117,7 @@ def accrue_overdue_batch(
         overdue_principal_fen,
         contract_rate_bp,
         penalty_carry,
-        multiplier_bp=MULTIPLIER_SCALE + markup,
+        multiplier_bp=penalty_multiplier_bp(markup),
         days=days,
         basis=basis,
     )
@@ -124,7 +125,7 @@ def accrue_overdue_batch(
         overdue_interest_fen,
         contract_rate_bp,
         compound_carry,
-        multiplier_bp=MULTIPLIER_SCALE + c_markup,
+        multiplier_bp=penalty_multiplier_bp(c_markup),
         days=days,
         basis=basis,
     )

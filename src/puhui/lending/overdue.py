@@ -23,10 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
 
 from puhui.lending.interest import (
-    BP_PER_UNIT,
     EXACT,
+    MULTIPLIER_SCALE,
     Accrual,
     DayCountBasis,
     Rate,
@@ -38,6 +42,23 @@ DEFAULT_PENALTY_MARKUP_BP = 5_000
 """Penalty rate = contract rate × (10 000 + 5 000) / 10 000, i.e. contract rate + 50 %."""
 
 
+@overload
+def penalty_multiplier_bp(markup_bp: int) -> int: ...
+@overload
+def penalty_multiplier_bp(markup_bp: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
+def penalty_multiplier_bp(markup_bp: int | npt.NDArray[np.int64]) -> int | npt.NDArray[np.int64]:
+    """THE penalty rule: the penalty rate as a multiple of the contract rate, in units of
+    1/10 000 (``10 000 + markup_bp``: 15 000 = × 1.5 for the default +50 %). An int, or an int64
+    array of per-loan markups.
+
+    Everything that states or charges a penalty rate goes through here: :func:`penalty_rate_bp`
+    (the contract's 罚息利率, the loan-by-loan accrual) and
+    :func:`puhui.lending.batch.accrue_overdue_batch` (the end of day), so the rate the contract
+    states is the rate charged (tests/unit/lending/test_penalty_rate_contract_equals_accrual.py).
+    """
+    return MULTIPLIER_SCALE + markup_bp
+
+
 def penalty_rate_bp(contract_rate_bp: Rate, markup_bp: int = DEFAULT_PENALTY_MARKUP_BP) -> Decimal:
     """The exact penalty rate in basis points: ``contract_rate_bp × (1 + markup_bp / 10 000)``.
 
@@ -47,7 +68,7 @@ def penalty_rate_bp(contract_rate_bp: Rate, markup_bp: int = DEFAULT_PENALTY_MAR
     if contract_rate_bp < 0 or markup_bp < 0:
         raise ValueError("rates and markups must not be negative")
     with localcontext(EXACT):
-        return Decimal(contract_rate_bp) * (BP_PER_UNIT + markup_bp) / BP_PER_UNIT
+        return Decimal(contract_rate_bp) * penalty_multiplier_bp(markup_bp) / MULTIPLIER_SCALE
 
 
 def penalty_interest_fen(

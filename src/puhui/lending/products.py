@@ -218,9 +218,5 @@ def list_products(session: Session) -> list[Product]:
     return list(session.scalars(select(Product).where(Product.is_active).order_by(Product.code)))
 
 
-def basis_of(day_count: str) -> DayCountBasis:
-    return DayCountBasis(day_count)
-
-
 def allows(product: Product, method: RepaymentMethod) -> bool:
     return method.value in product.repayment_methods

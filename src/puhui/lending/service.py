@@ -79,6 +79,7 @@ from puhui.lending.repayments import (
     repayments_of,
     settlement_balance,
 )
+from puhui.lending.schedules import add_months
 from puhui.lending.schemas import InstalmentOut, LoanDetailOut, LoanOut, PostingOut
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "get_loan_for",
     "get_product",
     "get_product_or_default",
+    "line_expiry_date",
     "line_history",
     "list_lines",
     "list_loans",
@@ -117,6 +119,12 @@ __all__ = [
     "simulate_day_per_loan",
     "unfreeze",
 ]
+
+
+def line_expiry_date(start: date, line_term_months: int) -> date:
+    """The last day of a credit line offered on business date `start` for `line_term_months`
+    months (`schedules.add_months`: the same day, clipped to the end of a shorter month)."""
+    return add_months(start, line_term_months)
 
 
 # --- loans --------------------------------------------------------------------------------------

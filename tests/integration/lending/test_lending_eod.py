@@ -7,7 +7,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.integration.lending.lending_factories import (
@@ -25,8 +24,6 @@ from puhui.core.clock import FixedClock
 from puhui.ledger import service as ledger_service
 from puhui.ledger.models import Account, Balance
 from puhui.lending import service as lending
-from puhui.lending.classification import ClassificationThresholds, classify
-from puhui.lending.eod import classify_batch
 from puhui.lending.models import CreditLine, Instalment, Loan, Repayment
 from puhui.lending.products import JINGYINGDAI, WEIYEDAI, XIANXIHOUBEN
 from puhui.lending.schedules import RepaymentMethod
@@ -132,12 +129,6 @@ def test_rerunning_a_date_changes_nothing(session: Session, clock: FixedClock) -
     lending.run_eod(session, clock, day, batch_size=1000)
     assert snapshot(session) == before
     assert len(ledger_service.postings_for_owner(session, "", 10_000)) == entries
-
-
-def test_classify_batch_matches_classify() -> None:
-    dpd = np.arange(0, 800, dtype=np.int64)
-    for th in (ClassificationThresholds(), ClassificationThresholds(0, 60, 180, 360)):
-        assert classify_batch(dpd, th).tolist() == [classify(int(x), th).value for x in dpd]
 
 
 def test_a_loan_id_cursor_orders_like_the_database(session: Session, clock: FixedClock) -> None:

@@ -207,7 +207,7 @@ def test_two_connections_equal_one(
     eod.AccrualStep._accrue_part_pg = flaky  # type: ignore[method-assign]
     try:
         random.seed(7)
-        with caplog.at_level(logging.WARNING, logger="puhui.lending.eod"):
+        with caplog.at_level(logging.WARNING, logger="puhui.lending.eod_pg"):
             _run(pg_books["c"], workers=2).dispose()
     finally:
         eod.AccrualStep._accrue_part_pg = real  # type: ignore[method-assign]

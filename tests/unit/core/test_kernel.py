@@ -8,6 +8,7 @@ import pytest
 
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.crypto import FieldCipher, mask_mobile, mask_resident_id
+from puhui.core.errors import InvalidInput
 from puhui.core.i18n import pick_language
 from puhui.core.ids import new_id
 from puhui.core.money import MoneyFormatError, apply_rate_bp, format_fen, round_fen, yuan_to_fen
@@ -26,6 +27,20 @@ def test_yuan_parsing() -> None:
     for bad in ("1.234", "abc", "NaN", ""):
         with pytest.raises(MoneyFormatError):
             yuan_to_fen(bad)
+
+
+def test_yuan_typed_in_a_form() -> None:
+    """What the mobile web's amount fields accept: full-width commas of a Chinese keyboard, and
+    only positive amounts; a refusal names the form field (rendered by its label)."""
+    assert yuan_to_fen("12，345.67") == 1234567
+    assert yuan_to_fen(" ￥1,000 ", field="amount_yuan", positive=True) == 100000
+    assert yuan_to_fen("0") == 0 and yuan_to_fen("-1") == -100
+    for bad in ("0", "-5", "0.00", "1.234", "abc", "NaN", "Infinity", ""):
+        with pytest.raises(InvalidInput) as refused:
+            yuan_to_fen(bad, field="amount_yuan", positive=True)
+        assert type(refused.value) is InvalidInput and refused.value.field == "amount_yuan"
+    with pytest.raises(MoneyFormatError):
+        yuan_to_fen("0", positive=True)
 
 
 def test_format_and_rate() -> None:

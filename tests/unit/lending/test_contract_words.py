@@ -12,10 +12,10 @@ from puhui.lending.contracts.words import (
     date_zh,
     format_yuan,
     mask_name,
-    penalty_rate_bp,
     percent_from_bp,
     spread_wording,
 )
+from puhui.lending.overdue import penalty_rate_bp
 
 
 @pytest.mark.parametrize(

@@ -250,3 +250,12 @@ def test_equal_instalment_interest_above_payment_never_grows_the_balance() -> No
     assert clamped
     assert all(i.principal_fen == 0 for i in clamped)
     check_chain(schedule, 10_000_000)
+
+
+def test_a_line_offer_expires_on_the_same_day_months_later_clipped() -> None:
+    """Decisioning's offers take their expiry from lending (one add_months)."""
+    from puhui.lending.service import line_expiry_date
+
+    assert line_expiry_date(date(2026, 3, 15), 12) == date(2027, 3, 15)
+    assert line_expiry_date(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert line_expiry_date(date(2023, 8, 31), 6) == date(2024, 2, 29)

@@ -30,15 +30,17 @@ from puhui.lending.contracts.words import (
     amount_in_capitals,
     date_zh,
     format_yuan,
-    penalty_rate_bp,
     percent_from_bp,
     spread_wording,
 )
 
+# the contract states the penalty rate the end of day charges: one rule, in lending.overdue
+from puhui.lending.overdue import DEFAULT_PENALTY_MARKUP_BP as DEFAULT_PENALTY_MARKUP_BP
+from puhui.lending.overdue import penalty_rate_bp
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "contract.txt.j2"
 TEMPLATE_VERSION = "loan-contract/v1"
-DEFAULT_PENALTY_MARKUP_BP = 5_000  # contract rate + 50% unless the product says otherwise
 
 # --- settings ---------------------------------------------------------------------------------
 

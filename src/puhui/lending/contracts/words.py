@@ -103,11 +103,6 @@ def percent_from_bp(bp: int | Decimal, min_decimals: int = 2) -> str:
     return f"{whole}.{decimals}%" if decimals else f"{whole}%"
 
 
-def penalty_rate_bp(rate_bp: int, markup_bp: int = 5_000) -> Decimal:
-    """Penalty interest rate: the contract rate raised by `markup_bp` (5 000 bp = +50%)."""
-    return Decimal(rate_bp) * (Decimal(10_000) + Decimal(markup_bp)) / Decimal(10_000)
-
-
 def spread_wording(rate_bp: int, lpr_bp: int) -> tuple[str, str]:
     """The LPR pricing clause in Chinese and English, e.g. 'LPR 加 45 个基点'."""
     spread = rate_bp - lpr_bp

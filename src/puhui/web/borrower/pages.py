@@ -18,7 +18,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
 from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role, User
-from puhui.core.money import format_fen
+from puhui.core.money import format_fen, yuan_to_fen
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RefusedPage, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.datahub.router import get_connectors
@@ -66,18 +66,6 @@ SOURCE_LABELS: dict[str, tuple[str, str]] = {
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def yuan_to_fen(text: str, field: str = "amount") -> int:
-    """'12,345.67' yuan → 1234567 fen (Decimal, no floats); bad input raises InvalidInput."""
-    try:
-        value = Decimal(text.replace(",", "").replace("，", "").strip())
-    except InvalidOperation as exc:
-        raise InvalidInput(field=field) from exc
-    fen = value * 100
-    if value <= 0 or fen != fen.to_integral_value():
-        raise InvalidInput(field=field)
-    return int(fen)
 
 
 def rate_percent(rate_bp: int | None) -> str:
@@ -439,7 +427,7 @@ def m_apply_submit(
     lang = request_lang(request)
     typed = {"uscc": uscc, "rep_name": rep_name, "amount_yuan": amount_yuan}
     try:
-        amount_fen = yuan_to_fen(amount_yuan, "amount_yuan")
+        amount_fen = yuan_to_fen(amount_yuan, field="amount_yuan", positive=True)
         attribution = qr.resolve_ref(db, request.session.get("ref"))
         rep = None
         if rep_name.strip() or rep_resident_id.strip():
@@ -653,7 +641,11 @@ def m_draw(
     lending_service.get_line_for(db, principal, line_id)
     try:
         out = lending_service.draw(
-            db, rt.clock, line_id, yuan_to_fen(amount_yuan, "amount_yuan"), idempotency_key=key
+            db,
+            rt.clock,
+            line_id,
+            yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
+            idempotency_key=key,
         )
     except DomainError as exc:
         raise page_error(
@@ -712,7 +704,7 @@ def m_repay(
             db,
             rt.clock,
             loan_id,
-            yuan_to_fen(amount_yuan, "amount_yuan"),
+            yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
             idempotency_key=key,
             kind="prepayment",
         )
