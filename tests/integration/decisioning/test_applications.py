@@ -308,7 +308,7 @@ def test_attribution_to_a_customer_manager_and_a_team_code(
 def test_signing_the_contract_accepts_the_offer(
     session: Session, runtime: Runtime, apply: Any, headers_for: Any, client: TestClient
 ) -> None:
-    from tests.integration.contracts.conftest import code_in
+    from tests.integration.lending.contracts.conftest import code_in
 
     from puhui.core import outbox
     from puhui.core.models import OutboxMessage
