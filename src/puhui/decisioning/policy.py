@@ -263,90 +263,110 @@ def _check_tables(doc: PolicyDocument, issues: list[Issue]) -> None:
     tables = tables_of(doc.graph)
     for stage in STAGES:
         table = tables.get(stage)
-        where = f"graph.{stage}"
         if table is None:
             issues.append(
-                Issue(where, f"缺少决策表 {stage}。", f"The decision table {stage} is missing.")
+                Issue(
+                    f"graph.{stage}",
+                    f"缺少决策表 {stage}。",
+                    f"The decision table {stage} is missing.",
+                )
             )
             continue
-        if table.hit_policy != STAGE_HIT[stage]:
+        _check_table_shape(stage, table, issues)
+        _check_rules(doc, stage, table, issues)
+
+
+def _check_table_shape(stage: str, table: Table, issues: list[Issue]) -> None:
+    """A stage's table: its hit policy, pass-through, output columns, and input columns that
+    read known features."""
+    where = f"graph.{stage}"
+    if table.hit_policy != STAGE_HIT[stage]:
+        issues.append(
+            Issue(
+                where,
+                f"决策表 {stage} 的命中策略应为 {STAGE_HIT[stage]}。",
+                f"The hit policy of {stage} must be {STAGE_HIT[stage]}.",
+            )
+        )
+    if stage in FIRST_STAGES and not table.pass_through:
+        issues.append(
+            Issue(
+                where,
+                f"决策表 {stage} 须开启 passThrough，等级才能传到输出。",
+                f"The decision table {stage} needs passThrough (the grade must reach the output).",
+            )
+        )
+    fields = {str(o.get("field")) for o in table.outputs}
+    for needed in STAGE_OUTPUTS[stage]:
+        if needed not in fields:
             issues.append(
                 Issue(
                     where,
-                    f"决策表 {stage} 的命中策略应为 {STAGE_HIT[stage]}。",
-                    f"The hit policy of {stage} must be {STAGE_HIT[stage]}.",
+                    f"决策表 {stage} 缺少输出列 {needed}。",
+                    f"The decision table {stage} lacks the output column {needed}.",
                 )
             )
-        if stage in FIRST_STAGES and not table.pass_through:
+    for col in table.inputs:
+        fld = col.get("field")
+        if fld and str(fld).split(".")[0] not in FEATURE_BY_NAME | dict.fromkeys(
+            (*EXTRA_CONTEXT, "grading")
+        ):
             issues.append(
                 Issue(
-                    where,
-                    f"决策表 {stage} 须开启 passThrough，等级才能传到输出。",
-                    f"The decision table {stage} needs passThrough (the grade must reach the "
-                    "output).",
+                    f"{where}.inputs.{fld}",
+                    f"输入列引用了未知特征 {fld}。",
+                    f"An input column reads the unknown feature {fld}.",
                 )
             )
-        fields = {str(o.get("field")) for o in table.outputs}
-        for needed in STAGE_OUTPUTS[stage]:
-            if needed not in fields:
+
+
+def _check_rules(doc: PolicyDocument, stage: str, table: Table, issues: list[Issue]) -> None:
+    """Each rule of a stage's table: a unique _id, conditions that parse, outputs that are
+    valid for their column, and no cell of an unknown column."""
+    input_ids = {str(c.get("id")): c for c in table.inputs}
+    output_ids = {str(c.get("id")): c for c in table.outputs}
+    seen: set[str] = set()
+    for i, rule in enumerate(table.rules):
+        rid = str(rule.get("_id", ""))
+        rwhere = f"graph.{stage}.rules[{rid or i}]"
+        if not rid or rid in seen:
+            issues.append(Issue(rwhere, "规则缺少唯一的 _id。", "A rule lacks a unique _id."))
+        seen.add(rid)
+        for key, cell in rule.items():
+            if key in ("_id", "_description"):
+                continue
+            text = str(cell or "").strip()
+            if key in input_ids:
+                if text:
+                    _check_condition(input_ids[key], text, f"{rwhere}.{key}", issues)
+            elif key in output_ids:
+                _check_output(doc, stage, output_ids[key], text, rwhere, issues)
+            else:
                 issues.append(
                     Issue(
-                        where,
-                        f"决策表 {stage} 缺少输出列 {needed}。",
-                        f"The decision table {stage} lacks the output column {needed}.",
+                        f"{rwhere}.{key}",
+                        f"规则引用了不存在的列 {key}。",
+                        f"The rule names the unknown column {key}.",
                     )
                 )
-        input_ids = {str(c.get("id")): c for c in table.inputs}
-        output_ids = {str(c.get("id")): c for c in table.outputs}
-        for col in table.inputs:
-            fld = col.get("field")
-            if fld and str(fld).split(".")[0] not in FEATURE_BY_NAME | dict.fromkeys(
-                (*EXTRA_CONTEXT, "grading")
-            ):
-                issues.append(
-                    Issue(
-                        f"{where}.inputs.{fld}",
-                        f"输入列引用了未知特征 {fld}。",
-                        f"An input column reads the unknown feature {fld}.",
-                    )
-                )
-        seen: set[str] = set()
-        for i, rule in enumerate(table.rules):
-            rid = str(rule.get("_id", ""))
-            rwhere = f"{where}.rules[{rid or i}]"
-            if not rid or rid in seen:
-                issues.append(Issue(rwhere, "规则缺少唯一的 _id。", "A rule lacks a unique _id."))
-            seen.add(rid)
-            for key, cell in rule.items():
-                if key in ("_id", "_description"):
-                    continue
-                text = str(cell or "").strip()
-                if key in input_ids:
-                    if not text:
-                        continue
-                    try:
-                        if input_ids[key].get("field"):
-                            zen.compile_unary_expression(text)
-                        else:
-                            zen.compile_expression(text)
-                    except Exception as exc:
-                        issues.append(
-                            Issue(
-                                f"{rwhere}.{key}",
-                                f"条件 “{text}” 无法解析：{_first_line(str(exc))}",
-                                f"The condition '{text}' does not parse: {_first_line(str(exc))}",
-                            )
-                        )
-                elif key in output_ids:
-                    _check_output(doc, stage, output_ids[key], text, rwhere, issues)
-                else:
-                    issues.append(
-                        Issue(
-                            f"{rwhere}.{key}",
-                            f"规则引用了不存在的列 {key}。",
-                            f"The rule names the unknown column {key}.",
-                        )
-                    )
+
+
+def _check_condition(column: Mapping[str, Any], text: str, where: str, issues: list[Issue]) -> None:
+    """A condition cell parses: a unary test on the column's field, or a full expression for a
+    column without one."""
+    try:
+        if column.get("field"):
+            zen.compile_unary_expression(text)
+        else:
+            zen.compile_expression(text)
+    except Exception as exc:
+        issues.append(
+            Issue(
+                where,
+                f"条件 “{text}” 无法解析：{_first_line(str(exc))}",
+                f"The condition '{text}' does not parse: {_first_line(str(exc))}",
+            )
+        )
 
 
 def _check_output(
