@@ -94,7 +94,7 @@ from puhui.lending.errors import ProductNotFound
 from puhui.lending.models import Product
 from puhui.parties import service as parties_service
 from puhui.parties.errors import EnterpriseNotFound
-from puhui.parties.models import Enterprise, RelationKind, SizeClass
+from puhui.parties.models import Enterprise, Person, RelationKind, SizeClass
 from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
 
 if TYPE_CHECKING:
@@ -193,7 +193,14 @@ def offering(session: Session, clock: Clock, data: ApplicationCreate) -> Offerin
 @dataclass(frozen=True)
 class Applicant:
     enterprise: Enterprise
-    person_id: uuid.UUID | None  # the legal representative, when given or already related
+    # The legal representative, when given or already related. The object is kept, not only
+    # its id: the session's identity map holds loaded rows weakly, and the hub's `get_person`
+    # reads no row only while someone still refers to it (one SELECT per decision otherwise).
+    legal_rep: Person | None
+
+    @property
+    def person_id(self) -> uuid.UUID | None:
+        return self.legal_rep.id if self.legal_rep is not None else None
 
 
 def _region_name(address: str) -> str:
@@ -235,11 +242,11 @@ def _legal_rep_person(
     env: DecisionEnv,
     enterprise: Enterprise,
     data: ApplicationCreate,
-    known: uuid.UUID | None,
-) -> uuid.UUID | None:
-    """The legal representative's person id in parties (created and linked when new); `known`:
-    the one related already. The name is checked against the business registration once it is
-    pulled (`check_registered_name`)."""
+    known: Person | None,
+) -> Person | None:
+    """The legal representative in parties (created and linked when new); `known`: the one
+    related already. The name is checked against the business registration once it is pulled
+    (`check_registered_name`)."""
     given = data.legal_representative
     if given is None:
         return known
@@ -260,9 +267,9 @@ def _legal_rep_person(
             enterprise.id,
             RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
         )
-    elif known != person.id:
+    elif known.id != person.id:
         raise LegalRepMismatch(field="legal_representative.resident_id")
-    return person.id
+    return person
 
 
 def identify(
@@ -282,8 +289,8 @@ def identify(
                 link_enterprise(session, user, enterprise.id)
     elif not principal.can_act_for(enterprise.id):
         raise EnterpriseNotFound()
-    known = known_rep.id if known_rep is not None else None
-    return Applicant(enterprise, _legal_rep_person(session, clock, env, enterprise, data, known))
+    legal_rep = _legal_rep_person(session, clock, env, enterprise, data, known_rep)
+    return Applicant(enterprise, legal_rep)
 
 
 # =========================================================================== consent
