@@ -26,8 +26,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from pydantic import BaseModel, ValidationError
@@ -243,6 +244,17 @@ def _reusable_statement(shape: tuple[int, ...]) -> Select[Any]:
     )
 
 
+class _Ask(NamedTuple):
+    """One request of `pull_many`, normalized: its sources (each once), scope and person."""
+
+    sources: list[SourceName]
+    scope: ConsentScope
+    person_id: uuid.UUID | None
+
+
+_Found = dict[SourceName, ConsentRef]  # the consent covering each source of one request
+
+
 def pull_many(
     session: Session,
     clock: Clock,
@@ -276,62 +288,133 @@ def pull_many(
     nothing stored and nothing more asked of any provider (e.g. a legal representative's name
     checked against the registry before the person's credit report is asked for — an inquiry
     shows on it). Without it, every fetch of the call runs at once.
+
+    The steps: `_check_consents`, `_subjects`, `_first_asks`, `_reusable` (TTL reuse),
+    `_fetch_missing` (connectors, with the gate), `_store_snapshots`, `_log_pulls`.
     """
-    asks: list[tuple[list[SourceName], ConsentScope, uuid.UUID | None]] = [
-        (list(dict.fromkeys(SourceName(s) for s in r.sources)), ConsentScope(r.scope), r.person_id)
+    asks = [
+        _Ask(list(dict.fromkeys(SourceName(s) for s in r.sources)), ConsentScope(r.scope),
+             r.person_id)
         for r in requests
-    ]
-    if not any(wanted for wanted, _, _ in asks):
+    ]  # fmt: skip
+    if not any(ask.sources for ask in asks):
         return [{} for _ in asks]
     purpose = Purpose(purpose)
     now = clock.now()
+    found = _check_consents(session, now, enterprise_id, purpose, asks, consents)
+    subjects = _subjects(session, enterprise_id, asks, found, cipher)
+    first_ask = _first_asks(asks, subjects, found)
+    reusable = {} if refresh else _reusable(session, connectors, first_ask, now)
+    fetched = _fetch_missing(connectors, cipher, asks, subjects, first_ask, reusable, gate)
+    new_rows = _store_snapshots(session, cipher, enterprise_id, now, first_ask, fetched)
+    pulls = _Pulls(enterprise_id, purpose, now, new_rows, reusable, fetched)
+    return _log_pulls(session, cipher, pulls, asks, subjects, found)
 
+
+def _check_consents(
+    session: Session,
+    now: datetime,
+    enterprise_id: uuid.UUID,
+    purpose: Purpose,
+    asks: Sequence[_Ask],
+    consents: Iterable[object],
+) -> list[_Found]:
+    """The live consent of every source of every request (`ConsentMissing` names the missing
+    ones of the first request lacking some), as consents' plain data: consents decides whether
+    the ones handed over stand in for the look-up (`consents_for_pull`) and looks up the rest in
+    one query (none when the given ones cover everything)."""
     found = consents_service.consents_for_pull(
-        session, now, enterprise_id, purpose, asks, given=consents
+        session,
+        now,
+        enterprise_id,
+        purpose,
+        [(ask.sources, ask.scope, ask.person_id) for ask in asks],
+        given=consents,
     )
-    for (wanted, scope, _), have in zip(asks, found, strict=True):
-        missing = [s.value for s in wanted if s not in have]
+    for ask, have in zip(asks, found, strict=True):
+        missing = [s.value for s in ask.sources if s not in have]
         if missing:
             raise ConsentMissing(
                 field="sources",
                 sources=",".join(missing),
                 purpose=purpose.value,
-                scope=scope.value,
+                scope=ask.scope.value,
             )
-    subjects = [
-        _subject(session, enterprise_id, scope, _resolve_person(scope, person_id, have), cipher)
-        if wanted
-        else None
-        for (wanted, scope, person_id), have in zip(asks, found, strict=True)
-    ]
+    return found
 
-    # Each (subject, source) once: reused within its TTL from the same provider, else fetched.
-    first_ask: dict[_SubjectSource, tuple[_Subject, ConsentRef]] = {}
-    for (wanted, _, _), subject, have in zip(asks, subjects, found, strict=True):
-        for source in wanted:
+
+def _subjects(
+    session: Session,
+    enterprise_id: uuid.UUID,
+    asks: Sequence[_Ask],
+    found: Sequence[_Found],
+    cipher: FieldCipher,
+) -> list[_Subject | None]:
+    """Whom each request asks the providers about (None for a request without sources)."""
+    return [
+        _subject(session, enterprise_id, ask.scope,
+                 _resolve_person(ask.scope, ask.person_id, have), cipher)
+        if ask.sources
+        else None
+        for ask, have in zip(asks, found, strict=True)
+    ]  # fmt: skip
+
+
+_FirstAsks = dict[_SubjectSource, tuple[_Subject, ConsentRef]]
+
+
+def _first_asks(
+    asks: Sequence[_Ask], subjects: Sequence[_Subject | None], found: Sequence[_Found]
+) -> _FirstAsks:
+    """Each (subject, source) once, with the subject and the consent of its first request."""
+    first_ask: _FirstAsks = {}
+    for ask, subject, have in zip(asks, subjects, found, strict=True):
+        for source in ask.sources:
             assert subject is not None
             first_ask.setdefault((subject.type, subject.key, source), (subject, have[source]))
+    return first_ask
+
+
+def _reusable(
+    session: Session, connectors: Connectors, first_ask: _FirstAsks, now: datetime
+) -> dict[_SubjectSource, dict[str, Any]]:
+    """The stored snapshots (column values) that may stand in for a fetch: the newest of the
+    same source and subject, from the same provider, within the source's TTL; one query."""
+    by_subject: dict[tuple[SubjectType, str], list[str]] = {}
+    for subject_type, subject_key, source in first_ask:
+        by_subject.setdefault((subject_type, subject_key), []).append(source.value)
+    oldest = now - max(connectors.ttl_for(source) for _, _, source in first_ask)
+    params: dict[str, Any] = {"oldest": oldest, "now": now}
+    for i, ((subject_type, subject_key), sources) in enumerate(by_subject.items()):
+        params.update({f"type_{i}": subject_type.value, f"key_{i}": subject_key})
+        params.update({f"source_{i}_{j}": source for j, source in enumerate(sources)})
+    shape = tuple(len(sources) for sources in by_subject.values())
     reusable: dict[_SubjectSource, dict[str, Any]] = {}
-    if not refresh:
-        by_subject: dict[tuple[SubjectType, str], list[str]] = {}
-        for subject_type, subject_key, source in first_ask:
-            by_subject.setdefault((subject_type, subject_key), []).append(source.value)
-        oldest = now - max(connectors.ttl_for(source) for _, _, source in first_ask)
-        params: dict[str, Any] = {"oldest": oldest, "now": now}
-        for i, ((subject_type, subject_key), sources) in enumerate(by_subject.items()):
-            params.update({f"type_{i}": subject_type.value, f"key_{i}": subject_key})
-            params.update({f"source_{i}_{j}": source for j, source in enumerate(sources)})
-        shape = tuple(len(sources) for sources in by_subject.values())
-        for mapping in session.execute(_reusable_statement(shape), params).mappings():
-            source = SourceName(mapping["source"])
-            wanted_key = (SubjectType(mapping["subject_type"]), mapping["subject_key"], source)
-            if (
-                wanted_key in first_ask
-                and wanted_key not in reusable
-                and mapping["provider"] == connectors.for_source(source).name
-                and mapping["fetched_at"] > now - connectors.ttl_for(source)
-            ):
-                reusable[wanted_key] = dict(mapping)
+    for mapping in session.execute(_reusable_statement(shape), params).mappings():
+        source = SourceName(mapping["source"])
+        wanted_key = (SubjectType(mapping["subject_type"]), mapping["subject_key"], source)
+        if (
+            wanted_key in first_ask
+            and wanted_key not in reusable
+            and mapping["provider"] == connectors.for_source(source).name
+            and mapping["fetched_at"] > now - connectors.ttl_for(source)
+        ):
+            reusable[wanted_key] = dict(mapping)
+    return reusable
+
+
+def _fetch_missing(
+    connectors: Connectors,
+    cipher: FieldCipher,
+    asks: Sequence[_Ask],
+    subjects: Sequence[_Subject | None],
+    first_ask: _FirstAsks,
+    reusable: Mapping[_SubjectSource, Mapping[str, Any]],
+    gate: Callable[[int, Mapping[SourceName, BaseModel]], None] | None,
+) -> dict[_SubjectSource, _Fetched]:
+    """Everything not reusable, fetched from its connector: all at once without a gate; with
+    one, request by request, the gate called with each request's payloads (fetched or reused)
+    before the next request's sources are asked for."""
 
     def fetch(keys: list[_SubjectSource]) -> dict[_SubjectSource, _Fetched]:
         jobs = [
@@ -342,26 +425,36 @@ def pull_many(
 
     to_fetch = [k for k in first_ask if k not in reusable]
     if gate is None:
-        fetched = fetch(to_fetch)
-    else:
-        fetched = {}
-        for index, ((wanted, _, _), subject) in enumerate(zip(asks, subjects, strict=True)):
-            if subject is None:
-                continue
-            keys = [(subject.type, subject.key, source) for source in wanted]
-            fetched.update(fetch([k for k in keys if k in to_fetch and k not in fetched]))
-            if index < len(asks) - 1:
-                gate(
-                    index,
-                    {
-                        k[2]: fetched[k].payload
-                        if k in fetched
-                        else _open(cipher, k[2], reusable[k]["payload_enc"])
-                        for k in keys
-                    },
-                )
+        return fetch(to_fetch)
+    fetched: dict[_SubjectSource, _Fetched] = {}
+    for index, (ask, subject) in enumerate(zip(asks, subjects, strict=True)):
+        if subject is None:
+            continue
+        keys = [(subject.type, subject.key, source) for source in ask.sources]
+        fetched.update(fetch([k for k in keys if k in to_fetch and k not in fetched]))
+        if index < len(asks) - 1:
+            gate(
+                index,
+                {
+                    k[2]: fetched[k].payload
+                    if k in fetched
+                    else _open(cipher, k[2], reusable[k]["payload_enc"])
+                    for k in keys
+                },
+            )
+    return fetched
 
-    # Bulk inserts (one statement per table): the snapshots, then the pulls pointing at them.
+
+def _store_snapshots(
+    session: Session,
+    cipher: FieldCipher,
+    enterprise_id: uuid.UUID,
+    now: datetime,
+    first_ask: _FirstAsks,
+    fetched: Mapping[_SubjectSource, _Fetched],
+) -> dict[_SubjectSource, dict[str, Any]]:
+    """The fetched payloads stored as snapshots, in one INSERT: the SHA-256 of the canonical
+    JSON and that JSON encrypted. Returns the new rows' column values."""
     new_rows: dict[_SubjectSource, dict[str, Any]] = {}
     for key, item in fetched.items():
         subject, consent = first_ask[key]
@@ -384,37 +477,62 @@ def pull_many(
         }
     if new_rows:
         session.execute(table_insert(SnapshotRow), list(new_rows.values()))
+    return new_rows
 
+
+@dataclass(frozen=True)
+class _Pulls:
+    """What one `pull_many` call found or fetched, for its pull log and its results."""
+
+    enterprise_id: uuid.UUID
+    purpose: Purpose
+    now: datetime
+    new_rows: Mapping[_SubjectSource, Mapping[str, Any]]  # stored by this call
+    reusable: Mapping[_SubjectSource, Mapping[str, Any]]
+    fetched: Mapping[_SubjectSource, _Fetched]
+
+
+def _log_pulls(
+    session: Session,
+    cipher: FieldCipher,
+    pulls: _Pulls,
+    asks: Sequence[_Ask],
+    subjects: Sequence[_Subject | None],
+    found: Sequence[_Found],
+) -> list[dict[SourceName, Snapshot]]:
+    """One `datahub_pull` row per source of every request, fetched or reused (a source
+    fetched once for two requests counts as reused the second time), in one INSERT; returns
+    the snapshots per request."""
     actor = audit.current_actor(session)
     results: list[dict[SourceName, Snapshot]] = []
     pull_rows: list[dict[str, Any]] = []
     fresh: set[_SubjectSource] = set()  # fetched, and already returned once as fetched
-    for (wanted, scope, _), subject, have in zip(asks, subjects, found, strict=True):
+    for ask, subject, have in zip(asks, subjects, found, strict=True):
         result: dict[SourceName, Snapshot] = {}
-        for source in wanted:
+        for source in ask.sources:
             assert subject is not None
             key = (subject.type, subject.key, source)
-            reused = key not in new_rows or key in fresh
-            values = new_rows[key] if key in new_rows else reusable[key]
+            reused = key not in pulls.new_rows or key in fresh
+            values = pulls.new_rows[key] if key in pulls.new_rows else pulls.reusable[key]
             pull_id = new_id()
             pull_rows.append(
                 {
                     "id": pull_id,
-                    "enterprise_id": enterprise_id,
+                    "enterprise_id": pulls.enterprise_id,
                     "person_id": subject.person_id,
                     "source": source.value,
-                    "purpose": purpose.value,
-                    "scope": scope.value,
+                    "purpose": pulls.purpose.value,
+                    "scope": ask.scope.value,
                     "consent_id": have[source].id,
                     "snapshot_id": values["id"],
                     "reused": reused,
-                    "pulled_at": now,
+                    "pulled_at": pulls.now,
                     "actor_id": actor.user_id,
                     "actor_name": actor.name,
                 }
             )
-            payload = fetched[key].payload if key in fetched else None
-            if key in new_rows:
+            payload = pulls.fetched[key].payload if key in pulls.fetched else None
+            if key in pulls.new_rows:
                 fresh.add(key)
             result[source] = _to_snapshot(cipher, values, payload, pull_id=pull_id, reused=reused)
         results.append(result)

@@ -161,7 +161,7 @@ def policy_show(
 ) -> None:
     """A version's status, diff against its base, and (with --out) its document."""
     from puhui.decisioning import service
-    from puhui.decisioning.policy import PolicyDiff
+    from puhui.decisioning.policy_diff import PolicyDiff
 
     rt = _runtime()
     with rt.session_factory() as session:
@@ -176,7 +176,7 @@ def policy_show(
         console.print(f"note: {row.note}")
         changes = row.diff.get("changes", [])
         console.print(f"changes against the base version: {row.diff.get('counts')}")
-        from puhui.decisioning.policy import Change
+        from puhui.decisioning.policy_diff import Change
 
         text = PolicyDiff(tuple(Change(**c) for c in changes)).render()
         if text:
@@ -193,7 +193,8 @@ def policy_diff(
 ) -> None:
     """Rule-level differences between two versions (or files)."""
     from puhui.decisioning import service
-    from puhui.decisioning.policy import PolicyDocument, diff_documents
+    from puhui.decisioning.policy import PolicyDocument
+    from puhui.decisioning.policy_diff import diff_documents
 
     rt = _runtime()
 
@@ -256,7 +257,7 @@ def policy_submit(
     from puhui.core import audit
     from puhui.core.db import unit_of_work
     from puhui.decisioning import service
-    from puhui.decisioning.policy import Change, PolicyDiff
+    from puhui.decisioning.policy_diff import Change, PolicyDiff
 
     rt = _runtime()
     document = _load(file)

@@ -1,4 +1,5 @@
-"""Credit policy as data: the document, its validation, its diff, and its evaluation. Pure.
+"""Credit policy as data: the document, its validation and its evaluation. Pure. (The diff of
+two documents: `policy_diff.py`.)
 
 A policy document (JSON, `PolicyDocument`) holds
 
@@ -34,7 +35,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
 
@@ -259,90 +260,110 @@ def _check_tables(doc: PolicyDocument, issues: list[Issue]) -> None:
     tables = tables_of(doc.graph)
     for stage in STAGES:
         table = tables.get(stage)
-        where = f"graph.{stage}"
         if table is None:
             issues.append(
-                Issue(where, f"缺少决策表 {stage}。", f"The decision table {stage} is missing.")
+                Issue(
+                    f"graph.{stage}",
+                    f"缺少决策表 {stage}。",
+                    f"The decision table {stage} is missing.",
+                )
             )
             continue
-        if table.hit_policy != STAGE_HIT[stage]:
+        _check_table_shape(stage, table, issues)
+        _check_rules(doc, stage, table, issues)
+
+
+def _check_table_shape(stage: str, table: Table, issues: list[Issue]) -> None:
+    """A stage's table: its hit policy, pass-through, output columns, and input columns that
+    read known features."""
+    where = f"graph.{stage}"
+    if table.hit_policy != STAGE_HIT[stage]:
+        issues.append(
+            Issue(
+                where,
+                f"决策表 {stage} 的命中策略应为 {STAGE_HIT[stage]}。",
+                f"The hit policy of {stage} must be {STAGE_HIT[stage]}.",
+            )
+        )
+    if stage in FIRST_STAGES and not table.pass_through:
+        issues.append(
+            Issue(
+                where,
+                f"决策表 {stage} 须开启 passThrough，等级才能传到输出。",
+                f"The decision table {stage} needs passThrough (the grade must reach the output).",
+            )
+        )
+    fields = {str(o.get("field")) for o in table.outputs}
+    for needed in STAGE_OUTPUTS[stage]:
+        if needed not in fields:
             issues.append(
                 Issue(
                     where,
-                    f"决策表 {stage} 的命中策略应为 {STAGE_HIT[stage]}。",
-                    f"The hit policy of {stage} must be {STAGE_HIT[stage]}.",
+                    f"决策表 {stage} 缺少输出列 {needed}。",
+                    f"The decision table {stage} lacks the output column {needed}.",
                 )
             )
-        if stage in FIRST_STAGES and not table.pass_through:
+    for col in table.inputs:
+        fld = col.get("field")
+        if fld and str(fld).split(".")[0] not in FEATURE_BY_NAME | dict.fromkeys(
+            (*EXTRA_CONTEXT, "grading")
+        ):
             issues.append(
                 Issue(
-                    where,
-                    f"决策表 {stage} 须开启 passThrough，等级才能传到输出。",
-                    f"The decision table {stage} needs passThrough (the grade must reach the "
-                    "output).",
+                    f"{where}.inputs.{fld}",
+                    f"输入列引用了未知特征 {fld}。",
+                    f"An input column reads the unknown feature {fld}.",
                 )
             )
-        fields = {str(o.get("field")) for o in table.outputs}
-        for needed in STAGE_OUTPUTS[stage]:
-            if needed not in fields:
+
+
+def _check_rules(doc: PolicyDocument, stage: str, table: Table, issues: list[Issue]) -> None:
+    """Each rule of a stage's table: a unique _id, conditions that parse, outputs that are
+    valid for their column, and no cell of an unknown column."""
+    input_ids = {str(c.get("id")): c for c in table.inputs}
+    output_ids = {str(c.get("id")): c for c in table.outputs}
+    seen: set[str] = set()
+    for i, rule in enumerate(table.rules):
+        rid = str(rule.get("_id", ""))
+        rwhere = f"graph.{stage}.rules[{rid or i}]"
+        if not rid or rid in seen:
+            issues.append(Issue(rwhere, "规则缺少唯一的 _id。", "A rule lacks a unique _id."))
+        seen.add(rid)
+        for key, cell in rule.items():
+            if key in ("_id", "_description"):
+                continue
+            text = str(cell or "").strip()
+            if key in input_ids:
+                if text:
+                    _check_condition(input_ids[key], text, f"{rwhere}.{key}", issues)
+            elif key in output_ids:
+                _check_output(doc, stage, output_ids[key], text, rwhere, issues)
+            else:
                 issues.append(
                     Issue(
-                        where,
-                        f"决策表 {stage} 缺少输出列 {needed}。",
-                        f"The decision table {stage} lacks the output column {needed}.",
+                        f"{rwhere}.{key}",
+                        f"规则引用了不存在的列 {key}。",
+                        f"The rule names the unknown column {key}.",
                     )
                 )
-        input_ids = {str(c.get("id")): c for c in table.inputs}
-        output_ids = {str(c.get("id")): c for c in table.outputs}
-        for col in table.inputs:
-            fld = col.get("field")
-            if fld and str(fld).split(".")[0] not in FEATURE_BY_NAME | dict.fromkeys(
-                (*EXTRA_CONTEXT, "grading")
-            ):
-                issues.append(
-                    Issue(
-                        f"{where}.inputs.{fld}",
-                        f"输入列引用了未知特征 {fld}。",
-                        f"An input column reads the unknown feature {fld}.",
-                    )
-                )
-        seen: set[str] = set()
-        for i, rule in enumerate(table.rules):
-            rid = str(rule.get("_id", ""))
-            rwhere = f"{where}.rules[{rid or i}]"
-            if not rid or rid in seen:
-                issues.append(Issue(rwhere, "规则缺少唯一的 _id。", "A rule lacks a unique _id."))
-            seen.add(rid)
-            for key, cell in rule.items():
-                if key in ("_id", "_description"):
-                    continue
-                text = str(cell or "").strip()
-                if key in input_ids:
-                    if not text:
-                        continue
-                    try:
-                        if input_ids[key].get("field"):
-                            zen.compile_unary_expression(text)
-                        else:
-                            zen.compile_expression(text)
-                    except Exception as exc:
-                        issues.append(
-                            Issue(
-                                f"{rwhere}.{key}",
-                                f"条件 “{text}” 无法解析：{_first_line(str(exc))}",
-                                f"The condition '{text}' does not parse: {_first_line(str(exc))}",
-                            )
-                        )
-                elif key in output_ids:
-                    _check_output(doc, stage, output_ids[key], text, rwhere, issues)
-                else:
-                    issues.append(
-                        Issue(
-                            f"{rwhere}.{key}",
-                            f"规则引用了不存在的列 {key}。",
-                            f"The rule names the unknown column {key}.",
-                        )
-                    )
+
+
+def _check_condition(column: Mapping[str, Any], text: str, where: str, issues: list[Issue]) -> None:
+    """A condition cell parses: a unary test on the column's field, or a full expression for a
+    column without one."""
+    try:
+        if column.get("field"):
+            zen.compile_unary_expression(text)
+        else:
+            zen.compile_expression(text)
+    except Exception as exc:
+        issues.append(
+            Issue(
+                where,
+                f"条件 “{text}” 无法解析：{_first_line(str(exc))}",
+                f"The condition '{text}' does not parse: {_first_line(str(exc))}",
+            )
+        )
 
 
 def _check_output(
@@ -882,142 +903,6 @@ def run_tests(policy: CompiledPolicy) -> list[TestResult]:
             problems.append(f"rate {outcome.rate_bp} != expected {e.rate_bp}")
         out.append(TestResult(case.name, not problems, outcome.outcome, codes, tuple(problems)))
     return out
-
-
-# --------------------------------------------------------------------------- diff
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: Literal["added", "removed", "changed"]
-    where: str
-    key: str
-    old: Any = None
-    new: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "where": self.where,
-            "key": self.key,
-            "old": self.old,
-            "new": self.new,
-        }
-
-
-@dataclass(frozen=True)
-class PolicyDiff:
-    changes: tuple[Change, ...] = field(default_factory=tuple)
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
-    def counts(self) -> dict[str, int]:
-        out = {"added": 0, "removed": 0, "changed": 0}
-        for c in self.changes:
-            out[c.kind] += 1
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts(), "changes": [c.to_dict() for c in self.changes]}
-
-    def render(self) -> str:
-        """A plain-text rendering (+ added, - removed, ~ changed), one change per line."""
-        sign = {"added": "+", "removed": "-", "changed": "~"}
-        lines = []
-        for c in self.changes:
-            if c.kind == "changed":
-                lines.append(f"~ {c.where} {c.key}: {_short(c.old)} -> {_short(c.new)}")
-            else:
-                value = c.new if c.kind == "added" else c.old
-                lines.append(f"{sign[c.kind]} {c.where} {c.key}: {_short(value)}")
-        return "\n".join(lines)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _diff_maps(
-    where: str, old: Mapping[str, Any], new: Mapping[str, Any], out: list[Change]
-) -> None:
-    for key in sorted(set(old) | set(new)):
-        if key not in old:
-            out.append(Change("added", where, key, None, new[key]))
-        elif key not in new:
-            out.append(Change("removed", where, key, old[key], None))
-        elif canonical_json(old[key]) != canonical_json(new[key]):
-            out.append(Change("changed", where, key, old[key], new[key]))
-
-
-def diff_documents(old: PolicyDocument | None, new: PolicyDocument) -> PolicyDiff:
-    """Rule-level differences: parameters, products, reasons, each table's rows and columns,
-    the graph's wiring, and the embedded tests."""
-    if old is None:
-        return PolicyDiff((Change("added", "policy", new.name, None, new.sha256()),))
-    out: list[Change] = []
-    _diff_maps("parameters", old.parameters.model_dump(), new.parameters.model_dump(), out)
-    _diff_maps(
-        "products",
-        {k: v.model_dump() for k, v in old.products.items()},
-        {k: v.model_dump() for k, v in new.products.items()},
-        out,
-    )
-    _diff_maps(
-        "reasons",
-        {k: v.model_dump() for k, v in old.reasons.items()},
-        {k: v.model_dump() for k, v in new.reasons.items()},
-        out,
-    )
-    old_tables, new_tables = tables_of(old.graph), tables_of(new.graph)
-    for stage in sorted(set(old_tables) | set(new_tables)):
-        a, b = old_tables.get(stage), new_tables.get(stage)
-        if a is None and b is not None:
-            out.append(Change("added", "tables", stage, None, len(b.rules)))
-            continue
-        if b is None and a is not None:
-            out.append(Change("removed", "tables", stage, len(a.rules), None))
-            continue
-        assert a is not None and b is not None
-        where = f"tables.{stage}"
-        if a.hit_policy != b.hit_policy:
-            out.append(Change("changed", where, "hitPolicy", a.hit_policy, b.hit_policy))
-        _diff_maps(
-            f"{where}.columns",
-            {str(c.get("field") or c.get("id")): c.get("name") for c in (*a.inputs, *a.outputs)},
-            {str(c.get("field") or c.get("id")): c.get("name") for c in (*b.inputs, *b.outputs)},
-            out,
-        )
-        _diff_maps(
-            f"{where}.rules",
-            {str(r.get("_id")): a.rule_cells(r) for r in a.rules},
-            {str(r.get("_id")): b.rule_cells(r) for r in b.rules},
-            out,
-        )
-        order_a = [str(r.get("_id")) for r in a.rules]
-        order_b = [str(r.get("_id")) for r in b.rules]
-        common_a = [r for r in order_a if r in set(order_b)]
-        common_b = [r for r in order_b if r in set(order_a)]
-        if common_a != common_b and b.hit_policy == "first":
-            out.append(Change("changed", where, "rule_order", common_a, common_b))
-    edges = lambda g: sorted(  # noqa: E731
-        (str(e.get("sourceId")), str(e.get("targetId"))) for e in g.get("edges", []) or []
-    )
-    if edges(old.graph) != edges(new.graph):
-        out.append(Change("changed", "graph", "edges", edges(old.graph), edges(new.graph)))
-    _diff_maps(
-        "tests",
-        {t.name: t.model_dump(mode="json") for t in old.tests},
-        {t.name: t.model_dump(mode="json") for t in new.tests},
-        out,
-    )
-    for key in ("title_zh", "title_en", "description", "test_defaults"):
-        a_val, b_val = getattr(old, key), getattr(new, key)
-        if canonical_json(a_val) != canonical_json(b_val):
-            out.append(Change("changed", "document", key, a_val, b_val))
-    return PolicyDiff(tuple(out))
 
 
 def document_sha256(data: Mapping[str, Any]) -> str:

@@ -23,7 +23,8 @@ from puhui.core.web import (
 from puhui.datahub.router import get_connectors
 from puhui.decisioning import review, service
 from puhui.decisioning.models import ApplicationStatus
-from puhui.decisioning.policy import diff_documents, validate_document
+from puhui.decisioning.policy import validate_document
+from puhui.decisioning.policy_diff import diff_documents
 from puhui.decisioning.schemas import (
     ApplicationCreate,
     ApplicationOut,

@@ -95,6 +95,16 @@ class EnterpriseRecord(Protocol):
     def size_class(self) -> str: ...
 
 
+class PersonRecord(Protocol):
+    """A person as other domains read what the parties service returns (identifiers stay
+    encrypted in the row; ask parties' service for anything more)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+
+
 class EnterpriseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -38,6 +38,7 @@ from puhui.parties.schemas import (
     EnterpriseRecord,
     PersonCreate,
     PersonOut,
+    PersonRecord,
     RelationshipCreate,
 )
 
@@ -84,7 +85,7 @@ def _with_legal_rep_statement() -> Select[Enterprise, Person]:
 
 def find_enterprise_with_legal_rep(
     session: Session, uscc: str
-) -> tuple[EnterpriseRecord | None, Person | None]:
+) -> tuple[EnterpriseRecord | None, PersonRecord | None]:
     """The enterprise of a USCC and its current legal representative, in one query; both are
     then in the session (a later `get_person` reads no row).
 

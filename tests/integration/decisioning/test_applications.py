@@ -3,6 +3,7 @@ consents, lineage, idempotency, bad input (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -17,8 +18,9 @@ from decisioning_world import (
     use_connectors,
 )
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.support.sql import statements
 
 from puhui.consents.models import Consent
 from puhui.core.models import Role
@@ -401,3 +403,19 @@ def test_a_legal_representative_not_in_the_registry_is_refused_before_the_bureau
     assert (SourceName.REGISTRY, g.uscc) in asked
     assert all(subject == g.uscc for _, subject in asked)  # never about the person
     assert _counts(session) == before
+
+
+def test_the_legal_representative_found_with_the_enterprise_is_not_read_again(
+    session: Session, runtime: Runtime, engine: Engine, apply: Any, headers_for: Any
+) -> None:
+    """The enterprise's look-up loads its legal representative; the hub, asking the bureau about
+    that person, finds the row in the session instead of reading it again (the decision holds
+    on to it: the session's identity map holds rows only while someone refers to them)."""
+    f = register(session, runtime, clean_index())
+    headers = headers_for(Role.CUSTOMER_MANAGER)
+    with statements(engine) as seen:
+        resp = apply(application_body(f), headers)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["decision"]["outcome"] == "approve"
+    assert [s for s in seen if re.search(r"\bFROM parties_person\b", s)] == []
+    assert any("JOIN parties_person" in s for s in seen)  # read once, with the enterprise

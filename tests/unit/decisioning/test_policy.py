@@ -17,9 +17,9 @@ from puhui.decisioning.policy import (
     case_inputs,
     compile_policy,
     decide,
-    diff_documents,
     validate_document,
 )
+from puhui.decisioning.policy_diff import diff_documents
 
 WAN = 1_000_000  # 10,000 yuan in fen
 
