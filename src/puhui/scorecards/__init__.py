@@ -1,4 +1,4 @@
-"""Models: scorecard training, the scorecard artifact, validation, reports and a registry.
+"""Scorecards (the ML models; not ORM models): scorecard training, the scorecard artifact, validation, reports and a registry.
 
 * :mod:`puhui.scorecards.scorecard` trains (optbinning + scikit-learn; training time only);
 * :mod:`puhui.scorecards.artifact` is the self-contained JSON scorecard and its pure-Python
@@ -8,4 +8,7 @@
 * :mod:`puhui.scorecards.registry` keeps versions and the champion on disk;
 * :mod:`puhui.scorecards.german` benchmarks against scorecardpy; :mod:`puhui.scorecards.cli` is
   ``puhui model ...``.
+
+A generic library: owns no table and knows no domain. May import: `core`. Decisioning uses it
+(`decisioning/scoring.py`, `decisioning/world_training.py`), never the reverse.
 """
