@@ -1,4 +1,5 @@
-"""Scorecards (the ML models; not ORM models): scorecard training, the scorecard artifact, validation, reports and a registry.
+"""Scorecards (the ML models; not ORM models): scorecard training, the scorecard artifact,
+validation, reports and a registry.
 
 * :mod:`puhui.scorecards.scorecard` trains (optbinning + scikit-learn; training time only);
 * :mod:`puhui.scorecards.artifact` is the self-contained JSON scorecard and its pure-Python
