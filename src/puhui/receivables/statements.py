@@ -90,12 +90,7 @@ def _check_value(value: Any, path: str) -> None:
         except UnicodeEncodeError as exc:
             raise MalformedStatement(path, "not valid Unicode", "不是有效的 Unicode") from exc
     elif t is dict:
-        for k, v in value.items():
-            if type(k) is not str or not k.isascii():
-                raise MalformedStatement(
-                    path, f"key {k!r} is not an ASCII string", "键必须是 ASCII"
-                )
-            _check_value(v, f"{path}.{k}" if path else k)
+        _check_object(value, path)
     elif t is list:
         for i, v in enumerate(value):
             _check_value(v, f"{path}[{i}]")
@@ -103,6 +98,13 @@ def _check_value(value: Any, path: str) -> None:
         raise MalformedStatement(path, "floats are not allowed; use integer fen", "不允许浮点数")
     else:
         raise MalformedStatement(path, f"{t.__name__} is not a JSON value", "不是 JSON 值")
+
+
+def _check_object(value: dict[Any, Any], path: str) -> None:
+    for k, v in value.items():
+        if type(k) is not str or not k.isascii():
+            raise MalformedStatement(path, f"key {k!r} is not an ASCII string", "键必须是 ASCII")
+        _check_value(v, f"{path}.{k}" if path else k)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -130,35 +130,40 @@ class Report:
         langs: list[Lang] = [lang] if lang else ["zh", "en"]
         out: list[str] = []
         for lg in langs:
-            zh = lg == "zh"
-            verdict = (
-                ("验证通过" if zh else "VERIFIED") if self.ok else ("验证失败" if zh else "FAILED")
-            )
-            out.append(f"{verdict}: {self.directory}")
-            if zh:
-                out.append(
-                    f"  条目 {self.leaves}，签名树头 {self.checkpoints}，"
-                    f"根哈希 {self.root or '-'}，用时 {self.elapsed_s:.2f} 秒"
-                )
-            else:
-                out.append(
-                    f"  {self.leaves} entries, {self.checkpoints} checkpoints, "
-                    f"root {self.root or '-'}, {self.elapsed_s:.2f} s"
-                )
-            first = self.first
-            if first is not None:
-                out.append(("  首个问题: " if zh else "  first problem: ") + first.describe(lg))
-            for p in self.problems[:20]:
-                if p is not first:
-                    out.append("  - " + p.describe(lg))
-            more = len(self.problems) - 20 + self.problems_dropped
-            if more > 0:
-                out.append(f"  … 另有 {more} 个问题" if zh else f"  … {more} more problems")
-            for w in self.warnings:
-                out.append(("  提示: " if zh else "  warning: ") + w.describe(lg))
+            out += self._headline(lg)
+            out += self._problem_lines(lg)
         if self.summary:
             out.append("summary: " + json.dumps(self.summary, ensure_ascii=False, sort_keys=True))
         return "\n".join(out)
+
+    def _headline(self, lg: Lang) -> list[str]:
+        if lg == "zh":
+            return [
+                f"{'验证通过' if self.ok else '验证失败'}: {self.directory}",
+                f"  条目 {self.leaves}，签名树头 {self.checkpoints}，"
+                f"根哈希 {self.root or '-'}，用时 {self.elapsed_s:.2f} 秒",
+            ]
+        return [
+            f"{'VERIFIED' if self.ok else 'FAILED'}: {self.directory}",
+            f"  {self.leaves} entries, {self.checkpoints} checkpoints, "
+            f"root {self.root or '-'}, {self.elapsed_s:.2f} s",
+        ]
+
+    def _problem_lines(self, lg: Lang) -> list[str]:
+        zh = lg == "zh"
+        out: list[str] = []
+        first = self.first
+        if first is not None:
+            out.append(("  首个问题: " if zh else "  first problem: ") + first.describe(lg))
+        for p in self.problems[:20]:
+            if p is not first:
+                out.append("  - " + p.describe(lg))
+        more = len(self.problems) - 20 + self.problems_dropped
+        if more > 0:
+            out.append(f"  … 另有 {more} 个问题" if zh else f"  … {more} more problems")
+        for w in self.warnings:
+            out.append(("  提示: " if zh else "  warning: ") + w.describe(lg))
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,20 +383,7 @@ def verify(
 
     checkpoints = _read_checkpoints(run, info)
     report.checkpoints = len(checkpoints)
-    trusted_cps: list[tuple[str, Checkpoint]] = []
-    for path in trusted:
-        try:
-            note = Path(path).read_text("utf-8")
-            cp = open_checkpoint(note, origin=info.origin, public_key=info.log_public_key)
-        except (OSError, UnicodeDecodeError) as exc:
-            run.add(
-                Problem(str(path), None, "export.trusted_unreadable", str(exc), f"无法读取：{exc}")
-            )
-            continue
-        except CheckpointInvalid as exc:
-            run.add(_problem(str(path), None, exc))
-            continue
-        trusted_cps.append((str(path), cp))
+    trusted_cps = _read_trusted(run, info, trusted)
 
     tree = MerkleLog()
     state = ReceivablesState(info.rules)
@@ -416,16 +408,43 @@ def verify(
     except InvariantBroken as exc:
         run.add(_problem(fmt.STATEMENTS_FILE, None, exc))
 
-    line_problems = [
-        p for _, p in sorted(run.line_problems.values(), key=lambda rp: rp[1].line or 0)
-    ]
-    report.problems[:0] = line_problems[:max_problems]
-    report.problems_dropped += max(0, len(line_problems) - max_problems)
+    _merge_line_problems(run)
     report.leaves = tree.size
     report.root = tree.root().hex()
     report.summary = state.summary()
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _read_trusted(
+    run: _Verification, info: fmt.LogInfo, trusted: Sequence[str]
+) -> list[tuple[str, Checkpoint]]:
+    """The auditor's earlier checkpoints (``--trusted``) that open under the log key."""
+    trusted_cps: list[tuple[str, Checkpoint]] = []
+    for path in trusted:
+        try:
+            note = Path(path).read_text("utf-8")
+            cp = open_checkpoint(note, origin=info.origin, public_key=info.log_public_key)
+        except (OSError, UnicodeDecodeError) as exc:
+            run.add(
+                Problem(str(path), None, "export.trusted_unreadable", str(exc), f"无法读取：{exc}")
+            )
+            continue
+        except CheckpointInvalid as exc:
+            run.add(_problem(str(path), None, exc))
+            continue
+        trusted_cps.append((str(path), cp))
+    return trusted_cps
+
+
+def _merge_line_problems(run: _Verification) -> None:
+    """The worst problem of each statement line, in line order, ahead of the other problems."""
+    report, max_problems = run.report, run.max_problems
+    line_problems = [
+        p for _, p in sorted(run.line_problems.values(), key=lambda rp: rp[1].line or 0)
+    ]
+    report.problems[:0] = line_problems[:max_problems]
+    report.problems_dropped += max(0, len(line_problems) - max_problems)
 
 
 def _verify_statements(
@@ -488,99 +507,19 @@ class _Replay:
         bad_set = set(bad)
         first = self.line + 1
         self.line += len(lines)
-        last_complete = data.endswith(b"\n")
-        records = self.records
         apply = self.state.apply
-        loads, dumps, sort = orjson.loads, orjson.dumps, _SORTED
         for index, line in enumerate(lines):
             number = first + index
-            if not (
-                line.startswith(_KID_PREFIX)
-                and line.startswith(_SIG_PREFIX, 72)
-                and line.startswith(_STMT_PREFIX, 169)
-                and line.endswith(b"}")
-            ):
-                self._fail(
-                    _RANK_FRAME,
-                    number,
-                    "export.malformed_entry",
-                    'not an entry {"kid":<64 hex>,"sig":<88 base64>,"stmt":{...}}',
-                    '不是条目格式 {"kid":<64 位十六进制>,"sig":<88 位 base64>,"stmt":{...}}',
-                    None,
-                )
-                continue
-            raw = line[STMT_OFFSET:-1]
-            try:
-                # canonical = the bytes orjson writes back with sorted keys (the same bytes as
-                # puhui.receivables.statements.canonical_json for every valid statement)
-                stmt = loads(raw)
-                if dumps(stmt, option=sort) != raw:
-                    raise ValueError("not in canonical form (key order, spacing or escapes)")
-                if type(stmt) is not dict:
-                    raise ValueError("a statement is a JSON object")
-                _reject_floats(stmt)
-            except (ValueError, UnicodeDecodeError) as exc:
-                self._fail(
-                    _RANK_FRAME,
-                    number,
-                    "receivables.non_canonical",
-                    f"the statement is not canonical JSON: {exc}",
-                    f"报文不是规范 JSON：{exc}",
-                    None,
-                )
-                continue
-            seq = stmt.get("seq") if type(stmt.get("seq")) is int else None
-            record = records.get(line[8:72])
-            actor, at = stmt.get("actor"), stmt.get("at")
-            if record is None:
-                kid = line[8:72].decode("ascii", "replace")
-                self._fail(
-                    _RANK_KEY,
-                    number,
-                    "receivables.unknown_key",
-                    f"signing key {kid} is not in keys.json",
-                    f"签名密钥 {kid} 不在 keys.json 中",
-                    seq,
-                )
-                continue
-            if record.party != actor:
-                self._fail(
-                    _RANK_KEY,
-                    number,
-                    "receivables.key_party_mismatch",
-                    f"key {record.kid[:16]}… belongs to {record.party}, but the actor is {actor}",
-                    f"密钥 {record.kid[:16]}… 属于 {record.party}，而操作方是 {actor}",
-                    seq,
-                )
-                continue
-            if type(at) is not str or not record.valid_at(at):
-                self._fail(
-                    _RANK_KEY,
-                    number,
-                    "receivables.key_not_valid",
-                    f"key {record.kid[:16]}… of {actor} is not valid at {at}",
-                    f"{actor} 的密钥 {record.kid[:16]}… 在 {at} 不在有效期内",
-                    seq,
-                )
-                continue
-            if index in bad_set:
-                self._fail(
-                    _RANK_SIGNATURE,
-                    number,
-                    "receivables.bad_signature",
-                    f"the signature of {actor} does not verify (the entry was altered)",
-                    f"{actor} 的签名验证失败（条目被篡改）",
-                    seq,
-                )
-                continue
-            if self.stopped:
+            stmt = self._entry(number, line, index in bad_set)
+            if stmt is None or self.stopped:
                 continue
             try:
                 apply(stmt)
             except ReceivablesError as exc:
-                self.run.add_line(_RANK_STATE, _problem(fmt.STATEMENTS_FILE, number, exc, seq))
+                problem = _problem(fmt.STATEMENTS_FILE, number, exc, _seq_of(stmt))
+                self.run.add_line(_RANK_STATE, problem)
                 self.stopped = True
-        if not last_complete and lines:
+        if not data.endswith(b"\n") and lines:
             self.run.add_line(
                 _RANK_FRAME,
                 Problem(
@@ -591,6 +530,104 @@ class _Replay:
                     "最后一行没有换行符（文件被截断）",
                 ),
             )
+
+    def _entry(self, number: int, line: bytes, bad_signature: bool) -> dict[str, Any] | None:
+        """The statement of a line whose frame, canonical JSON, key and signature are right.
+
+        Otherwise None, with the first of these that fails recorded against the line.
+        """
+        if not _framed(line):
+            self._fail(
+                _RANK_FRAME,
+                number,
+                "export.malformed_entry",
+                'not an entry {"kid":<64 hex>,"sig":<88 base64>,"stmt":{...}}',
+                '不是条目格式 {"kid":<64 位十六进制>,"sig":<88 位 base64>,"stmt":{...}}',
+                None,
+            )
+            return None
+        try:
+            stmt = _canonical_statement(line[STMT_OFFSET:-1])
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._fail(
+                _RANK_FRAME,
+                number,
+                "receivables.non_canonical",
+                f"the statement is not canonical JSON: {exc}",
+                f"报文不是规范 JSON：{exc}",
+                None,
+            )
+            return None
+        seq = _seq_of(stmt)
+        key_failure = self._key_failure(line, stmt)
+        if key_failure is not None:
+            self._fail(_RANK_KEY, number, *key_failure, seq)
+            return None
+        if bad_signature:
+            actor = stmt.get("actor")
+            self._fail(
+                _RANK_SIGNATURE,
+                number,
+                "receivables.bad_signature",
+                f"the signature of {actor} does not verify (the entry was altered)",
+                f"{actor} 的签名验证失败（条目被篡改）",
+                seq,
+            )
+            return None
+        return stmt
+
+    def _key_failure(self, line: bytes, stmt: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(code, English, Chinese) if the entry's key is unknown, not the actor's or expired."""
+        record = self.records.get(line[8:72])
+        actor, at = stmt.get("actor"), stmt.get("at")
+        if record is None:
+            kid = line[8:72].decode("ascii", "replace")
+            return (
+                "receivables.unknown_key",
+                f"signing key {kid} is not in keys.json",
+                f"签名密钥 {kid} 不在 keys.json 中",
+            )
+        if record.party != actor:
+            return (
+                "receivables.key_party_mismatch",
+                f"key {record.kid[:16]}… belongs to {record.party}, but the actor is {actor}",
+                f"密钥 {record.kid[:16]}… 属于 {record.party}，而操作方是 {actor}",
+            )
+        if type(at) is not str or not record.valid_at(at):
+            return (
+                "receivables.key_not_valid",
+                f"key {record.kid[:16]}… of {actor} is not valid at {at}",
+                f"{actor} 的密钥 {record.kid[:16]}… 在 {at} 不在有效期内",
+            )
+        return None
+
+
+def _framed(line: bytes) -> bool:
+    """The fixed frame {"kid":"<64>","sig":"<88>","stmt":{...}} around the statement."""
+    return (
+        line.startswith(_KID_PREFIX)
+        and line.startswith(_SIG_PREFIX, 72)
+        and line.startswith(_STMT_PREFIX, 169)
+        and line.endswith(b"}")
+    )
+
+
+def _canonical_statement(raw: bytes) -> dict[str, Any]:
+    """The statement of canonical bytes; ValueError (or UnicodeDecodeError) otherwise."""
+    # canonical = the bytes orjson writes back with sorted keys (the same bytes as
+    # puhui.receivables.statements.canonical_json for every valid statement)
+    stmt = orjson.loads(raw)
+    if orjson.dumps(stmt, option=_SORTED) != raw:
+        raise ValueError("not in canonical form (key order, spacing or escapes)")
+    if type(stmt) is not dict:
+        raise ValueError("a statement is a JSON object")
+    _reject_floats(stmt)
+    return stmt
+
+
+def _seq_of(stmt: dict[str, Any]) -> int | None:
+    seq = stmt.get("seq")
+    return seq if type(seq) is int else None
 
 
 def _reject_floats(value: Any) -> None:

@@ -239,41 +239,21 @@ def _train(
     tune: bool,
     champion: bool,
 ) -> None:
-    import numpy as np
-    import polars as pl
-
     from puhui.scorecards.errors import ModelVersionExists
     from puhui.scorecards.registry import FileModelRegistry
     from puhui.scorecards.report import render_report_html
-    from puhui.scorecards.scorecard import fit_scorecard, target_vector, tune_scorecard
+    from puhui.scorecards.scorecard import fit_scorecard, tune_scorecard
     from puhui.scorecards.validation import build_validation_report
 
     df = _read_table(data)
     if target not in df.columns:
         raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
-    excluded = set(_split_list(exclude) or [])
-    feats = _split_list(features) or [c for c in df.columns if c != target and c not in excluded]
-    cats = _split_list(categorical)
-    if cats is None:
-        cats = [c for c in feats if not df.schema[c].is_numeric()]
+    feats, cats = _feature_columns(df, target, features, categorical, exclude)
     reg = FileModelRegistry(registry)
     if (reg.version_dir(model_id, version) / "artifact.json").exists():
         raise ModelVersionExists(model_id=model_id, version=version)
-    if bad_value is not None:  # compare as text: the option is text whatever the column type
-        y = target_vector(df.with_columns(pl.col(target).cast(pl.Utf8)), target, bad_value)
-    else:
-        y = target_vector(df, target)
-    df = df.with_columns(pl.Series(target, y))
-
-    if holdout > 0:
-        from sklearn.model_selection import train_test_split
-
-        idx_train, idx_test = train_test_split(
-            np.arange(len(df)), test_size=holdout, stratify=y, random_state=seed
-        )
-        train_df, test_df = df[np.sort(idx_train)], df[np.sort(idx_test)]
-    else:
-        train_df, test_df = df, df
+    df, y = _with_binary_target(df, target, bad_value)
+    train_df, test_df = _holdout_split(df, y, holdout, seed)
     now = _now()
     params = None
     with console.status("training..."):
@@ -305,7 +285,49 @@ def _train(
     reg.save(artifact, report=report, report_html=render_report_html(report))
     if champion:
         reg.promote(model_id, version, at=now, reason="trained with --champion")
+    _print_trained(model_id, version, artifact, report, reg.version_dir(model_id, version))
 
+
+def _feature_columns(
+    df: Any, target: str, features: str | None, categorical: str | None, exclude: str | None
+) -> tuple[list[str], list[str]]:
+    """The feature columns (all but the target and --exclude by default) and the categorical
+    ones among them (the non-numeric ones by default)."""
+    excluded = set(_split_list(exclude) or [])
+    feats = _split_list(features) or [c for c in df.columns if c != target and c not in excluded]
+    cats = _split_list(categorical)
+    if cats is None:
+        cats = [c for c in feats if not df.schema[c].is_numeric()]
+    return feats, cats
+
+
+def _with_binary_target(df: Any, target: str, bad_value: str | None) -> tuple[Any, Any]:
+    """The table with the target column as 0/1 (1 = bad), and that vector."""
+    import polars as pl
+
+    from puhui.scorecards.scorecard import target_vector
+
+    if bad_value is not None:  # compare as text: the option is text whatever the column type
+        y = target_vector(df.with_columns(pl.col(target).cast(pl.Utf8)), target, bad_value)
+    else:
+        y = target_vector(df, target)
+    return df.with_columns(pl.Series(target, y)), y
+
+
+def _holdout_split(df: Any, y: Any, holdout: float, seed: int) -> tuple[Any, Any]:
+    """(train, test): a stratified holdout share, or the whole table twice when it is 0."""
+    if not holdout > 0:
+        return df, df
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    idx_train, idx_test = train_test_split(
+        np.arange(len(df)), test_size=holdout, stratify=y, random_state=seed
+    )
+    return df[np.sort(idx_train)], df[np.sort(idx_test)]
+
+
+def _print_trained(model_id: str, version: str, artifact: Any, report: Any, saved: Path) -> None:
     table = Table(title=f"{model_id} {version}")
     table.add_column("feature")
     table.add_column("IV", justify="right")
@@ -316,7 +338,7 @@ def _train(
     console.print(table)
     console.print(
         f"AUC {report.auc:.4f}  KS {report.ks:.4f}  Gini {report.gini:.4f}  "
-        f"({report.dataset}); saved to {reg.version_dir(model_id, version)}"
+        f"({report.dataset}); saved to {saved}"
     )
     typer.echo(
         json.dumps(

@@ -174,44 +174,56 @@ def _timeline(session: Session, principal: Principal, lang: str) -> list[Step]:
                 )
             )
         if out.credit_line_id:
-            for contract in contracts.contracts_of_line(session, out.credit_line_id):
-                if contract.sent_at:
-                    steps.append(
-                        Step(
-                            contract.sent_at,
-                            f"{'合同' if zh else 'Contract'} {contract.reference}",
-                            "签署验证码已发送" if zh else "signing code sent",
-                        )
-                    )
-                if contract.signed_at:
-                    steps.append(
-                        Step(
-                            contract.signed_at,
-                            f"{'合同' if zh else 'Contract'} {contract.reference}",
-                            "已签署，额度生效" if zh else "signed, the line is active",
-                        )
-                    )
-            for loan in lending_service.list_loans(session, line_id=out.credit_line_id):
-                steps.append(
-                    Step(
-                        loan.created_at,
-                        f"{'借款' if zh else 'Loan'} {loan.reference}",
-                        f"{'放款' if zh else 'drawn'} {format_fen(loan.principal_fen)}",
-                    )
-                )
-                for rep in lending_service.repayments_of(session, loan.id):
-                    steps.append(
-                        Step(
-                            rep.created_at,
-                            f"{'还款' if zh else 'Repayment'} {rep.reference}",
-                            format_fen(rep.amount_applied_fen),
-                        )
-                    )
+            steps += _contract_steps(session, out.credit_line_id, zh)
+            steps += _loan_steps(session, out.credit_line_id, zh)
     shanghai = ZoneInfo("Asia/Shanghai")
     return [
         Step(s.at.astimezone(shanghai) if s.at.tzinfo else s.at, s.title, s.detail)
         for s in sorted(steps, key=lambda s: s.at)
     ]
+
+
+def _contract_steps(session: Session, line_id: uuid.UUID, zh: bool) -> list[Step]:
+    steps: list[Step] = []
+    for contract in contracts.contracts_of_line(session, line_id):
+        if contract.sent_at:
+            steps.append(
+                Step(
+                    contract.sent_at,
+                    f"{'合同' if zh else 'Contract'} {contract.reference}",
+                    "签署验证码已发送" if zh else "signing code sent",
+                )
+            )
+        if contract.signed_at:
+            steps.append(
+                Step(
+                    contract.signed_at,
+                    f"{'合同' if zh else 'Contract'} {contract.reference}",
+                    "已签署，额度生效" if zh else "signed, the line is active",
+                )
+            )
+    return steps
+
+
+def _loan_steps(session: Session, line_id: uuid.UUID, zh: bool) -> list[Step]:
+    steps: list[Step] = []
+    for loan in lending_service.list_loans(session, line_id=line_id):
+        steps.append(
+            Step(
+                loan.created_at,
+                f"{'借款' if zh else 'Loan'} {loan.reference}",
+                f"{'放款' if zh else 'drawn'} {format_fen(loan.principal_fen)}",
+            )
+        )
+        for rep in lending_service.repayments_of(session, loan.id):
+            steps.append(
+                Step(
+                    rep.created_at,
+                    f"{'还款' if zh else 'Repayment'} {rep.reference}",
+                    format_fen(rep.amount_applied_fen),
+                )
+            )
+    return steps
 
 
 def _consent_items(lang: str) -> list[dict[str, Any]]:
