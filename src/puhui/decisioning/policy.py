@@ -37,7 +37,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import zen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -396,18 +396,7 @@ def _check_output(
             )
         )
     if fld == "code" and (text or stage in COLLECT_STAGES):
-        if not isinstance(value, str) or not value:
-            issues.append(
-                Issue(f"{where}.code", "code 须为字符串常量。", "code must be a string literal.")
-            )
-        elif value not in doc.reasons:
-            issues.append(
-                Issue(
-                    f"{where}.code",
-                    f"原因代码 {value} 没有中英文说明（reasons）。",
-                    f"The reason code {value} has no text in reasons.",
-                )
-            )
+        _check_code(doc, value, where, issues)
     number = _int_or_none(value)
     if fld in ("spread_bp", "limit_multiple_bp") and not (
         number is not None and 0 <= number <= 100_000
@@ -417,6 +406,22 @@ def _check_output(
                 f"{where}.{fld}",
                 f"{fld} 须为 0 到 100000 之间的整数常量。",
                 f"{fld} must be an integer literal from 0 to 100000.",
+            )
+        )
+
+
+def _check_code(doc: PolicyDocument, value: Any, where: str, issues: list[Issue]) -> None:
+    """A `code` output must be a string literal with text in the document's reasons."""
+    if not isinstance(value, str) or not value:
+        issues.append(
+            Issue(f"{where}.code", "code 须为字符串常量。", "code must be a string literal.")
+        )
+    elif value not in doc.reasons:
+        issues.append(
+            Issue(
+                f"{where}.code",
+                f"原因代码 {value} 没有中英文说明（reasons）。",
+                f"The reason code {value} has no text in reasons.",
             )
         )
 
@@ -775,58 +780,78 @@ def score_reason(reason: Mapping[str, Any]) -> Reason:
     )
 
 
-def decide(policy: CompiledPolicy, inputs: DecisionInputs) -> DecisionOutcome:
-    """The outcome of one application under a policy (see the module docstring)."""
-    doc = policy.document
-    result = policy.evaluate_graph(_context(inputs))
-    hits = _hits(result)
+def _grading(result: Mapping[str, Any]) -> tuple[str | None, int | None, int | None]:
+    """The grade, spread and limit multiple the grading and pricing tables wrote, if any."""
     grading = result.get("grading") if isinstance(result.get("grading"), Mapping) else {}
     pricing = result.get("pricing") if isinstance(result.get("pricing"), Mapping) else {}
     grade = str(grading["grade"]) if grading and grading.get("grade") is not None else None
     spread = _int_or_none(pricing.get("spread_bp")) if pricing else None
     multiple = _int_or_none(pricing.get("limit_multiple_bp")) if pricing else None
-    if grade is None or spread is None or multiple is None:
-        hits.append(RuleHit("grading", "NO_GRADE", "refer"))
+    return grade, spread, multiple
 
-    product_policy = doc.products.get(inputs.product.code)
+
+class _Offer(NamedTuple):
+    limit_calc: LimitCalculation
+    rate_bp: int
+    term_months: int
+    repayment_method: str
+    line_term_months: int
+
+
+def _offer(
+    doc: PolicyDocument,
+    inputs: DecisionInputs,
+    product_policy: ProductPolicy,
+    spread: int,
+    multiple: int,
+    hits: list[RuleHit],
+) -> _Offer:
+    """Limit, rate, term and method of a graded application; appends the limit and pricing
+    hits (binding cap, below minimum, above auto-approval, rate capped) to `hits`."""
     terms = inputs.product
-    limit_calc: LimitCalculation | None = None
-    rate: int | None = None
-    term: int | None = None
-    method: str | None = None
-    if product_policy is not None and multiple is not None and spread is not None:
-        cap = min(terms.max_limit_fen, product_policy.cap_fen)
-        limit_calc = _limit(doc, inputs, cap, multiple)
-        declined = any(h.action == "decline" for h in hits)
-        code = _BINDING_CODE.get(limit_calc.binding)
-        if not declined and code:
-            hits.append(RuleHit("limit", code, "flag"))
-        if limit_calc.limit_fen < terms.min_amount_fen:
-            if not declined:  # a declined case needs no second reason about its limit
-                hits.append(RuleHit("limit", "LIMIT_BELOW_MINIMUM", "decline"))
-        elif limit_calc.limit_fen > doc.parameters.auto_approve_max_fen:
-            hits.append(RuleHit("limit", "AMOUNT_ABOVE_AUTO_APPROVAL", "refer"))
-        wanted = doc.parameters.lpr_bp + spread
-        rate = min(max(wanted, terms.min_rate_bp), terms.max_rate_bp)
-        if rate != wanted:
-            hits.append(RuleHit("pricing", "RATE_CAPPED", "flag"))
-        requested_term = inputs.requested_term_months
-        term = (
-            requested_term
-            if requested_term is not None
-            and terms.min_term_months <= requested_term <= terms.max_term_months
-            else min(max(product_policy.term_months, terms.min_term_months), terms.max_term_months)
-        )
-        method = product_policy.repayment_method
-        if method not in terms.repayment_methods and terms.repayment_methods:
-            method = terms.repayment_methods[0]
-
-    actions = {h.action for h in hits}
-    outcome: Outcome = (
-        "decline" if "decline" in actions else "refer" if "refer" in actions else "approve"
+    cap = min(terms.max_limit_fen, product_policy.cap_fen)
+    limit_calc = _limit(doc, inputs, cap, multiple)
+    declined = any(h.action == "decline" for h in hits)
+    code = _BINDING_CODE.get(limit_calc.binding)
+    if not declined and code:
+        hits.append(RuleHit("limit", code, "flag"))
+    if limit_calc.limit_fen < terms.min_amount_fen:
+        if not declined:  # a declined case needs no second reason about its limit
+            hits.append(RuleHit("limit", "LIMIT_BELOW_MINIMUM", "decline"))
+    elif limit_calc.limit_fen > doc.parameters.auto_approve_max_fen:
+        hits.append(RuleHit("limit", "AMOUNT_ABOVE_AUTO_APPROVAL", "refer"))
+    wanted = doc.parameters.lpr_bp + spread
+    rate = min(max(wanted, terms.min_rate_bp), terms.max_rate_bp)
+    if rate != wanted:
+        hits.append(RuleHit("pricing", "RATE_CAPPED", "flag"))
+    requested_term = inputs.requested_term_months
+    term = (
+        requested_term
+        if requested_term is not None
+        and terms.min_term_months <= requested_term <= terms.max_term_months
+        else min(max(product_policy.term_months, terms.min_term_months), terms.max_term_months)
     )
-    if limit_calc is None and outcome == "approve":
-        outcome = "refer"
+    method = product_policy.repayment_method
+    if method not in terms.repayment_methods and terms.repayment_methods:
+        method = terms.repayment_methods[0]
+    return _Offer(limit_calc, rate, term, method, product_policy.line_term_months)
+
+
+def _outcome(hits: list[RuleHit], offer: _Offer | None) -> Outcome:
+    """Any decline hit declines; any refer hit, or no offer to make, refers; else approve."""
+    actions = {h.action for h in hits}
+    if "decline" in actions:
+        return "decline"
+    if "refer" in actions or offer is None:
+        return "refer"
+    return "approve"
+
+
+def _reasons(
+    doc: PolicyDocument, inputs: DecisionInputs, hits: list[RuleHit], outcome: Outcome
+) -> tuple[Reason, ...]:
+    """The outcome's own hits first (one per code), then the scorecard's reasons, at most
+    MAX_REASONS."""
     reasons: list[Reason] = []
     primary = "decline" if outcome == "decline" else "refer" if outcome == "refer" else "flag"
     for hit in hits:
@@ -836,20 +861,38 @@ def decide(policy: CompiledPolicy, inputs: DecisionInputs) -> DecisionOutcome:
         if len(reasons) >= MAX_REASONS:
             break
         reasons.append(score_reason(raw))
-    offered = outcome != "decline" and limit_calc is not None
+    return tuple(reasons[:MAX_REASONS])
+
+
+def decide(policy: CompiledPolicy, inputs: DecisionInputs) -> DecisionOutcome:
+    """The outcome of one application under a policy (see the module docstring)."""
+    doc = policy.document
+    result = policy.evaluate_graph(_context(inputs))
+    hits = _hits(result)
+    grade, spread, multiple = _grading(result)
+    if grade is None or spread is None or multiple is None:
+        hits.append(RuleHit("grading", "NO_GRADE", "refer"))
+
+    product_policy = doc.products.get(inputs.product.code)
+    offer: _Offer | None = None
+    if product_policy is not None and multiple is not None and spread is not None:
+        offer = _offer(doc, inputs, product_policy, spread, multiple, hits)
+
+    outcome = _outcome(hits, offer)
+    offered = offer if outcome != "decline" else None
     return DecisionOutcome(
         outcome=outcome,
         hits=tuple(hits),
         grade=grade,
         spread_bp=spread,
         limit_multiple_bp=multiple,
-        limit_fen=limit_calc.limit_fen if offered and limit_calc else 0,
-        rate_bp=rate if offered else None,
-        term_months=term if offered else None,
-        repayment_method=method if offered else None,
-        line_term_months=product_policy.line_term_months if offered and product_policy else None,
-        limit_calc=limit_calc,
-        reasons=tuple(reasons[:MAX_REASONS]),
+        limit_fen=offered.limit_calc.limit_fen if offered else 0,
+        rate_bp=offered.rate_bp if offered else None,
+        term_months=offered.term_months if offered else None,
+        repayment_method=offered.repayment_method if offered else None,
+        line_term_months=offered.line_term_months if offered else None,
+        limit_calc=offer.limit_calc if offer else None,
+        reasons=_reasons(doc, inputs, hits, outcome),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from puhui.decisioning.policy import PolicyDocument, canonical_json, tables_of
+from puhui.decisioning.policy import PolicyDocument, Table, canonical_json, tables_of
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,51 @@ def _diff_maps(
             out.append(Change("changed", where, key, old[key], new[key]))
 
 
+def _diff_table(stage: str, a: Table, b: Table, out: list[Change]) -> None:
+    """One decision table present in both documents: hit policy, columns, rows, rule order."""
+    where = f"tables.{stage}"
+    if a.hit_policy != b.hit_policy:
+        out.append(Change("changed", where, "hitPolicy", a.hit_policy, b.hit_policy))
+    _diff_maps(
+        f"{where}.columns",
+        {str(c.get("field") or c.get("id")): c.get("name") for c in (*a.inputs, *a.outputs)},
+        {str(c.get("field") or c.get("id")): c.get("name") for c in (*b.inputs, *b.outputs)},
+        out,
+    )
+    _diff_maps(
+        f"{where}.rules",
+        {str(r.get("_id")): a.rule_cells(r) for r in a.rules},
+        {str(r.get("_id")): b.rule_cells(r) for r in b.rules},
+        out,
+    )
+    order_a = [str(r.get("_id")) for r in a.rules]
+    order_b = [str(r.get("_id")) for r in b.rules]
+    common_a = [r for r in order_a if r in set(order_b)]
+    common_b = [r for r in order_b if r in set(order_a)]
+    if common_a != common_b and b.hit_policy == "first":
+        out.append(Change("changed", where, "rule_order", common_a, common_b))
+
+
+def _diff_tables(old: PolicyDocument, new: PolicyDocument, out: list[Change]) -> None:
+    old_tables, new_tables = tables_of(old.graph), tables_of(new.graph)
+    for stage in sorted(set(old_tables) | set(new_tables)):
+        a, b = old_tables.get(stage), new_tables.get(stage)
+        if a is None and b is not None:
+            out.append(Change("added", "tables", stage, None, len(b.rules)))
+            continue
+        if b is None and a is not None:
+            out.append(Change("removed", "tables", stage, len(a.rules), None))
+            continue
+        assert a is not None and b is not None
+        _diff_table(stage, a, b, out)
+
+
+def _edges(graph: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return sorted(
+        (str(e.get("sourceId")), str(e.get("targetId"))) for e in graph.get("edges", []) or []
+    )
+
+
 def diff_documents(old: PolicyDocument | None, new: PolicyDocument) -> PolicyDiff:
     """Rule-level differences: parameters, products, reasons, each table's rows and columns,
     the graph's wiring, and the embedded tests."""
@@ -98,42 +143,9 @@ def diff_documents(old: PolicyDocument | None, new: PolicyDocument) -> PolicyDif
         {k: v.model_dump() for k, v in new.reasons.items()},
         out,
     )
-    old_tables, new_tables = tables_of(old.graph), tables_of(new.graph)
-    for stage in sorted(set(old_tables) | set(new_tables)):
-        a, b = old_tables.get(stage), new_tables.get(stage)
-        if a is None and b is not None:
-            out.append(Change("added", "tables", stage, None, len(b.rules)))
-            continue
-        if b is None and a is not None:
-            out.append(Change("removed", "tables", stage, len(a.rules), None))
-            continue
-        assert a is not None and b is not None
-        where = f"tables.{stage}"
-        if a.hit_policy != b.hit_policy:
-            out.append(Change("changed", where, "hitPolicy", a.hit_policy, b.hit_policy))
-        _diff_maps(
-            f"{where}.columns",
-            {str(c.get("field") or c.get("id")): c.get("name") for c in (*a.inputs, *a.outputs)},
-            {str(c.get("field") or c.get("id")): c.get("name") for c in (*b.inputs, *b.outputs)},
-            out,
-        )
-        _diff_maps(
-            f"{where}.rules",
-            {str(r.get("_id")): a.rule_cells(r) for r in a.rules},
-            {str(r.get("_id")): b.rule_cells(r) for r in b.rules},
-            out,
-        )
-        order_a = [str(r.get("_id")) for r in a.rules]
-        order_b = [str(r.get("_id")) for r in b.rules]
-        common_a = [r for r in order_a if r in set(order_b)]
-        common_b = [r for r in order_b if r in set(order_a)]
-        if common_a != common_b and b.hit_policy == "first":
-            out.append(Change("changed", where, "rule_order", common_a, common_b))
-    edges = lambda g: sorted(  # noqa: E731
-        (str(e.get("sourceId")), str(e.get("targetId"))) for e in g.get("edges", []) or []
-    )
-    if edges(old.graph) != edges(new.graph):
-        out.append(Change("changed", "graph", "edges", edges(old.graph), edges(new.graph)))
+    _diff_tables(old, new, out)
+    if _edges(old.graph) != _edges(new.graph):
+        out.append(Change("changed", "graph", "edges", _edges(old.graph), _edges(new.graph)))
     _diff_maps(
         "tests",
         {t.name: t.model_dump(mode="json") for t in old.tests},

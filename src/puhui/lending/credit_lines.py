@@ -9,7 +9,7 @@ leaves a `lending_credit_line_event` row and an audit event.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -98,6 +98,73 @@ def _same_terms(line: CreditLine, offer: Offer) -> bool:
     )
 
 
+def _valid_offer(
+    *,
+    enterprise_id: uuid.UUID,
+    product_code: str,
+    limit_fen: int,
+    rate_bp: int,
+    term_months: int,
+    expiry_date: date,
+    decision_id: uuid.UUID,
+    repayment_method: RepaymentMethod | str,
+) -> Offer:
+    """The offer's terms checked by `Offer`; the first bad field as InvalidInput."""
+    try:
+        return Offer(
+            enterprise_id=enterprise_id,
+            product_code=product_code,
+            limit_fen=limit_fen,
+            rate_bp=rate_bp,
+            term_months=term_months,
+            expiry_date=expiry_date,
+            decision_id=decision_id,
+            repayment_method=RepaymentMethod(repayment_method),
+        )
+    except (ValidationError, ValueError) as exc:
+        field = "offer"
+        if isinstance(exc, ValidationError) and exc.errors():
+            field = str(exc.errors()[0]["loc"][0])
+        elif isinstance(exc, ValueError):
+            field = "repayment_method"
+        raise InvalidInput(field=field) from exc
+
+
+def _insert_line(
+    session: Session, offer: Offer, product_code: str, today: date, now: datetime
+) -> CreditLine:
+    """The new line in `pending_signature`, inserted at once."""
+    line_id = new_id()
+    # Written at once with one Core INSERT and kept in the session as a persistent row (its
+    # event follows and refers to it).
+    [line] = add_persistent(
+        session,
+        CreditLine,
+        [
+            {
+                "id": line_id,
+                "reference": reference_from_id("CL", line_id, today),  # no counter to wait on
+                "enterprise_id": offer.enterprise_id,
+                "product_code": product_code,
+                "status": LineStatus.PENDING_SIGNATURE.value,
+                "limit_fen": offer.limit_fen,
+                "used_fen": 0,
+                "rate_bp": offer.rate_bp,
+                "term_months": offer.term_months,
+                "repayment_method": offer.repayment_method.value,
+                "expiry_date": offer.expiry_date,
+                "decision_id": offer.decision_id,
+                "contract_id": None,
+                "activated_at": None,
+                "last_limit_change_date": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
+    return line
+
+
 def create_line_from_offer(
     session: Session,
     clock: Clock,
@@ -121,24 +188,16 @@ def create_line_from_offer(
     unit of work), and one whose decision was made in this unit of work (`new_decision`: no line can
     refer to it yet) skips the look-up of an existing line.
     """
-    try:
-        offer = Offer(
-            enterprise_id=enterprise_id,
-            product_code=product_code,
-            limit_fen=limit_fen,
-            rate_bp=rate_bp,
-            term_months=term_months,
-            expiry_date=expiry_date,
-            decision_id=decision_id,
-            repayment_method=RepaymentMethod(repayment_method),
-        )
-    except (ValidationError, ValueError) as exc:
-        field = "offer"
-        if isinstance(exc, ValidationError) and exc.errors():
-            field = str(exc.errors()[0]["loc"][0])
-        elif isinstance(exc, ValueError):
-            field = "repayment_method"
-        raise InvalidInput(field=field) from exc
+    offer = _valid_offer(
+        enterprise_id=enterprise_id,
+        product_code=product_code,
+        limit_fen=limit_fen,
+        rate_bp=rate_bp,
+        term_months=term_months,
+        expiry_date=expiry_date,
+        decision_id=decision_id,
+        repayment_method=repayment_method,
+    )
     if not new_decision:
         existing = session.scalar(select(CreditLine).where(CreditLine.decision_id == decision_id))
         if existing is not None:
@@ -153,34 +212,7 @@ def create_line_from_offer(
     if offer.expiry_date < today:
         raise InvalidInput(field="expiry_date")
     now = clock.now()
-    line_id = new_id()
-    # Written at once with one Core INSERT and kept in the session as a persistent row (its
-    # event follows and refers to it).
-    [line] = add_persistent(
-        session,
-        CreditLine,
-        [
-            {
-                "id": line_id,
-                "reference": reference_from_id("CL", line_id, today),  # no counter to wait on
-                "enterprise_id": offer.enterprise_id,
-                "product_code": product.code,
-                "status": LineStatus.PENDING_SIGNATURE.value,
-                "limit_fen": offer.limit_fen,
-                "used_fen": 0,
-                "rate_bp": offer.rate_bp,
-                "term_months": offer.term_months,
-                "repayment_method": offer.repayment_method.value,
-                "expiry_date": offer.expiry_date,
-                "decision_id": offer.decision_id,
-                "contract_id": None,
-                "activated_at": None,
-                "last_limit_change_date": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
-    )
+    line = _insert_line(session, offer, product.code, today, now)
     loans.line_event(
         session,
         clock,

@@ -136,6 +136,39 @@ def draw(
         "business_date": today,
         "created_at": clock.now(),
     }
+    drawdown, loan = _reserve_and_pay_out(session, clock, line, product, method, fields)
+    out = DrawdownOut(
+        id=drawdown.id,
+        reference=drawdown.reference,
+        line_id=line.id,
+        loan_id=loan.id,
+        loan_reference=loan.reference,
+        amount_fen=amount_fen,
+        term_months=term,
+        repayment_method=method.value,
+        status=drawdown.status,
+        business_date=today,
+        line_used_fen=line.used_fen,
+        line_available_fen=line.available_fen,
+        created_at=drawdown.created_at,
+    )
+    idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))
+    _audit_drawdown(session, line, drawdown, loan, amount_fen, term, method)
+    return out
+
+
+def _reserve_and_pay_out(
+    session: Session,
+    clock: Clock,
+    line: CreditLine,
+    product: Product,
+    method: RepaymentMethod,
+    fields: dict[str, Any],
+) -> tuple[Drawdown, Loan]:
+    """Reserve the amount on the line and pay it out, in one savepoint; a failed payout is
+    undone and kept as a voided drawdown (DrawdownFailed)."""
+    amount_fen: int = fields["amount_fen"]
+    today: date = fields["business_date"]
     # The reservation and the payout are undone together if the payout fails. (A failure
     # before the payout propagates as it is, and the request's rollback undoes it.)
     reservation = session.begin_nested()
@@ -160,22 +193,18 @@ def draw(
     reservation.commit()
     drawdown.status = DrawdownStatus.COMPLETED.value
     drawdown.loan_id = loan.id
-    out = DrawdownOut(
-        id=drawdown.id,
-        reference=drawdown.reference,
-        line_id=line.id,
-        loan_id=loan.id,
-        loan_reference=loan.reference,
-        amount_fen=amount_fen,
-        term_months=term,
-        repayment_method=method.value,
-        status=drawdown.status,
-        business_date=today,
-        line_used_fen=line.used_fen,
-        line_available_fen=line.available_fen,
-        created_at=drawdown.created_at,
-    )
-    idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))
+    return drawdown, loan
+
+
+def _audit_drawdown(
+    session: Session,
+    line: CreditLine,
+    drawdown: Drawdown,
+    loan: Loan,
+    amount_fen: int,
+    term: int,
+    method: RepaymentMethod,
+) -> None:
     audit.record(
         session,
         "drawdown.create",
@@ -190,7 +219,6 @@ def draw(
             "used_fen": line.used_fen,
         },
     )
-    return out
 
 
 def _pay_out(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
@@ -63,7 +64,7 @@ from puhui.lending.models import (
     Relief,
     Repayment,
 )
-from puhui.lending.overdue import accrue_overdue
+from puhui.lending.overdue import OverdueAccrual, accrue_overdue
 from puhui.lending.products import (
     ensure_default_products,
     get_product,
@@ -231,23 +232,10 @@ def simulate_day(session: Session, clock: Clock, day: date) -> DayResult:
     return run_eod(session, clock, day)
 
 
-def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResult:
-    """Close business day `day`, loan by loan: the reference the set-based job must equal.
-
-    1. auto-debit what is due (billing instalments due on or before `day` first);
-    2. expire lines whose expiry date is `day` or earlier;
-    3. accrue contract interest on the normal principal for the days of the current period up
-       to and including `day` (drift-free carry), into interest_receivable;
-    4. accrue one day of penalty on overdue principal and compound interest on overdue interest
-       for loans still overdue at the end of `day`, once past the grace days;
-    5. set dpd, the five-category class by dpd, and the last date a loan was overdue.
-    Re-running a date changes nothing (each loan remembers the dates it was accrued through).
-    """
-    debits = auto_debit_due(session, clock, day)
-    expired = eod.expire_day(session, clock, day)
-    interest: dict[uuid.UUID, int] = defaultdict(int)
-    penalty: dict[uuid.UUID, int] = defaultdict(int)
-    totals = {"interest": 0, "penalty": 0, "compound": 0}
+def _active_loans(
+    session: Session,
+) -> tuple[Sequence[Loan], dict[uuid.UUID, list[Instalment]]]:
+    """The active loans, locked and freshly read, and their live instalments in order."""
     active = session.scalars(
         select(Loan)
         .where(Loan.status == LoanStatus.ACTIVE.value)
@@ -266,41 +254,82 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
         .order_by(Instalment.loan_id, Instalment.seq)
     ):
         rows_by_loan[row.loan_id].append(row)
+    return active, rows_by_loan
+
+
+def _accrue_interest(loan: Loan, day: date, basis: DayCountBasis) -> int | None:
+    """Contract interest on the normal principal up to and including `day` (not past the next
+    due date); None when there are no days to accrue."""
+    if loan.next_due_date is None:
+        return None
+    end = min(day + timedelta(days=1), loan.next_due_date)
+    days = (end - loan.interest_accrued_through).days
+    if days <= 0:
+        return None
+    normal = loan.principal_outstanding_fen - loan.overdue_principal_fen
+    step = accrue(normal, loan.rate_bp, loan.interest_carry, days=days, basis=basis)
+    loan.interest_accrued_fen += step.interest_fen
+    loan.interest_carry = int(step.carry)
+    loan.interest_accrued_through = end
+    return step.interest_fen
+
+
+def _accrue_overdue(
+    loan: Loan, day: date, oldest: date, basis: DayCountBasis
+) -> OverdueAccrual | None:
+    """One day of penalty and compound interest on an overdue loan past its grace days."""
+    if (day - oldest).days + 1 <= loan.grace_days:
+        return None
+    over = accrue_overdue(
+        loan.overdue_principal_fen,
+        loan.overdue_interest_fen,
+        loan.rate_bp,
+        penalty_carry=loan.penalty_carry,
+        compound_carry=loan.compound_carry,
+        markup_bp=loan.penalty_markup_bp,
+        compound=loan.compound_interest,
+        basis=basis,
+    )
+    loan.penalty_accrued_fen += over.penalty_fen
+    loan.compound_accrued_fen += over.compound_fen
+    loan.penalty_carry = int(over.penalty_carry)
+    loan.compound_carry = int(over.compound_carry)
+    return over
+
+
+def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResult:
+    """Close business day `day`, loan by loan: the reference the set-based job must equal.
+
+    1. auto-debit what is due (billing instalments due on or before `day` first);
+    2. expire lines whose expiry date is `day` or earlier;
+    3. accrue contract interest on the normal principal for the days of the current period up
+       to and including `day` (drift-free carry), into interest_receivable;
+    4. accrue one day of penalty on overdue principal and compound interest on overdue interest
+       for loans still overdue at the end of `day`, once past the grace days;
+    5. set dpd, the five-category class by dpd, and the last date a loan was overdue.
+    Re-running a date changes nothing (each loan remembers the dates it was accrued through).
+    """
+    debits = auto_debit_due(session, clock, day)
+    expired = eod.expire_day(session, clock, day)
+    interest: dict[uuid.UUID, int] = defaultdict(int)
+    penalty: dict[uuid.UUID, int] = defaultdict(int)
+    totals = {"interest": 0, "penalty": 0, "compound": 0}
+    active, rows_by_loan = _active_loans(session)
     for loan in active:
         loans.bill_due(session, clock, loan, rows_by_loan[loan.id], day)
         basis = DayCountBasis(loan.day_count)
-        if loan.next_due_date is not None:
-            end = min(day + timedelta(days=1), loan.next_due_date)
-            days = (end - loan.interest_accrued_through).days
-            if days > 0:
-                normal = loan.principal_outstanding_fen - loan.overdue_principal_fen
-                step = accrue(normal, loan.rate_bp, loan.interest_carry, days=days, basis=basis)
-                loan.interest_accrued_fen += step.interest_fen
-                loan.interest_carry = int(step.carry)
-                loan.interest_accrued_through = end
-                interest[loan.id] += step.interest_fen
-                totals["interest"] += step.interest_fen
+        accrued = _accrue_interest(loan, day, basis)
+        if accrued is not None:
+            interest[loan.id] += accrued
+            totals["interest"] += accrued
         oldest = loan.oldest_unpaid_due_date
         if (
             oldest is not None
             and oldest <= day
             and (loan.penalty_accrued_through is None or loan.penalty_accrued_through < day)
         ):
-            if (day - oldest).days + 1 > loan.grace_days:
-                over = accrue_overdue(
-                    loan.overdue_principal_fen,
-                    loan.overdue_interest_fen,
-                    loan.rate_bp,
-                    penalty_carry=loan.penalty_carry,
-                    compound_carry=loan.compound_carry,
-                    markup_bp=loan.penalty_markup_bp,
-                    compound=loan.compound_interest,
-                    basis=basis,
-                )
-                loan.penalty_accrued_fen += over.penalty_fen
-                loan.compound_accrued_fen += over.compound_fen
-                loan.penalty_carry = int(over.penalty_carry)
-                loan.compound_carry = int(over.compound_carry)
+            over = _accrue_overdue(loan, day, oldest, basis)
+            if over is not None:
                 penalty[loan.id] += over.penalty_fen + over.compound_fen
                 totals["penalty"] += over.penalty_fen
                 totals["compound"] += over.compound_fen

@@ -62,6 +62,7 @@ from puhui.lending.contracts.pdf import (
 )
 from puhui.lending.contracts.words import format_yuan, mask_name
 from puhui.lending.events import OfferAccepted
+from puhui.lending.models import CreditLine
 from puhui.parties import service as parties_service
 
 __all__ = [
@@ -285,35 +286,32 @@ def _expire(session: Session, clock: Clock, contract: Contract) -> None:
     )
 
 
-def create_contract(
-    session: Session,
-    clock: Clock,
-    principal: Principal | None,
-    credit_line_id: uuid.UUID,
-    *,
-    settings: ContractSettings | None = None,
-    font: FontChoice | None = None,
-) -> tuple[Contract, bool]:
-    """Render and store the contract of a credit line waiting for signature.
-
-    Returns (contract, created). A line that already has a draft or sent contract gets that one
-    back (created False); a signed one is a conflict.
-    """
-    settings = settings or contract_settings()
-    line = credit_lines.get_line(session, credit_line_id)
-    enterprise_id = uuid.UUID(str(line.enterprise_id))
-    if principal is not None and not principal.can_act_for(enterprise_id):
-        raise ContractNotFound()
+def _open_contract(
+    session: Session, line: CreditLine, credit_line_id: uuid.UUID
+) -> Contract | None:
+    """The line's draft or sent contract, if any; a signed one is a conflict, and a new one needs
+    a line waiting for signature."""
     for existing in contracts_of_line(session, credit_line_id):
         status = _status(existing)
         if status == ContractStatus.SIGNED:
             raise ContractAlreadySigned(signed_at=_shanghai(existing.signed_at))
         if status in (ContractStatus.DRAFT, ContractStatus.SENT_FOR_SIGNATURE):
-            return existing, False
+            return existing
     line_status = str(getattr(line, "status", ""))
     if line_status != LINE_PENDING_SIGNATURE:
         raise LineNotAwaitingSignature(status=line_status)
+    return None
 
+
+def _contract_terms(
+    session: Session,
+    clock: Clock,
+    settings: ContractSettings,
+    line: CreditLine,
+    enterprise_id: uuid.UUID,
+) -> tuple[ContractTerms, uuid.UUID]:
+    """What the contract shows (the line's offer, the enterprise, its legal representative, the
+    product's rules, a new reference), and the representative's person id."""
     enterprise = parties_service.get_enterprise(session, enterprise_id)
     product = _product(session, str(line.product_code))
     rep_id = _legal_representative(session, enterprise_id)
@@ -343,6 +341,34 @@ def create_contract(
         prepayment_fee_bp=int(getattr(product, "prepayment_fee_bp", 0)),
         allocation_order=tuple(getattr(product, "allocation_order", None) or DEFAULT_ORDER),
     )
+    return terms, rep.id
+
+
+def create_contract(
+    session: Session,
+    clock: Clock,
+    principal: Principal | None,
+    credit_line_id: uuid.UUID,
+    *,
+    settings: ContractSettings | None = None,
+    font: FontChoice | None = None,
+) -> tuple[Contract, bool]:
+    """Render and store the contract of a credit line waiting for signature.
+
+    Returns (contract, created). A line that already has a draft or sent contract gets that one
+    back (created False); a signed one is a conflict.
+    """
+    settings = settings or contract_settings()
+    line = credit_lines.get_line(session, credit_line_id)
+    enterprise_id = uuid.UUID(str(line.enterprise_id))
+    if principal is not None and not principal.can_act_for(enterprise_id):
+        raise ContractNotFound()
+    existing = _open_contract(session, line, credit_line_id)
+    if existing is not None:
+        return existing, False
+
+    terms, rep_id = _contract_terms(session, clock, settings, line, enterprise_id)
+    now = terms.created_at
     font = font or resolve_font(settings)
     pdf = render_pdf(terms, font)
     digest = sha256_hex(pdf)
@@ -351,7 +377,7 @@ def create_contract(
         reference=terms.reference,
         credit_line_id=credit_line_id,
         enterprise_id=enterprise_id,
-        legal_rep_person_id=rep.id,
+        legal_rep_person_id=rep_id,
         status=ContractStatus.DRAFT.value,
         template_version=TEMPLATE_VERSION,
         terms=terms.to_json(),
