@@ -132,13 +132,6 @@ def world_feature_frame(
     return pl.DataFrame(data)
 
 
-@dataclass(frozen=True)
-class WorldTraining:
-    artifact: ScorecardArtifact
-    frame: pl.DataFrame
-    train_auc: float
-
-
 def train_world_scorecard(
     frame: pl.DataFrame,
     *,
