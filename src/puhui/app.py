@@ -56,14 +56,18 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.datahub.router import router as datahub_router
     from puhui.decisioning.router import router as decisioning_router
     from puhui.flows.supply_chain import router as supply_chain_router
+    from puhui.interviews.router import api as interviews_api
+    from puhui.interviews.router import router as interviews_socket
     from puhui.ledger.router import router as ledger_router
     from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
@@ -85,6 +89,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_pages_router,
         cockpit_router,
         mobile_router,
+        interviews_api,
+        interviews_socket,
+        interviews_pages_router,
+        mobile_interviews_router,
     ):
         app.include_router(router)
 

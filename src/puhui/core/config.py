@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # machine, keeps threads from contending for the interpreter while they hold row locks.
     units_of_work: int = Field(default=0, ge=0)
 
+    # Video interviews: ICE servers for WebRTC as a JSON list of RTCIceServer objects (empty:
+    # host candidates only, enough on one network), the largest recording accepted for upload
+    # (under /console/interviews/{id}/recording) and how long a recording is kept.
+    interview_ice_servers: str = ""
+    interview_recording_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    interview_recording_retention_days: int = Field(default=1825, ge=1)
+
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return self.var_dir

@@ -242,3 +242,20 @@ class Review(IdMixin, Base):
     final_decision_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+
+class ReviewEvidence(IdMixin, Base):
+    """Evidence gathered for a review (a video interview: its recording's SHA-256 and the
+    checklist's outcome), append-only; the manual decision carries the list in its result."""
+
+    __tablename__ = "decisioning_review_evidence"
+    __table_args__ = (UniqueConstraint("review_id", "kind", "ref_id"),)
+
+    review_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decisioning_review.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[uuid.UUID]
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]

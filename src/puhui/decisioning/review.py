@@ -22,7 +22,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.ids import new_id
 from puhui.core.money import format_fen
-from puhui.decisioning import lifecycle, repository
+from puhui.decisioning import evidence, lifecycle, repository
 from puhui.decisioning.errors import (
     OfferAboveCaps,
     ReviewAwaitingConfirmation,
@@ -223,7 +223,11 @@ def _finalize(
         grade=auto.grade,
         rule_hits=auto.rule_hits,
         reasons=auto.reasons,
-        result={**(auto.result or {}), "manual": {"outcome": outcome, "terms": terms}},
+        result={
+            **(auto.result or {}),
+            "manual": {"outcome": outcome, "terms": terms},
+            "evidence": evidence.evidence_refs(session, row.id),
+        },
         limit_fen=int(terms["limit_fen"]) if approve and terms else 0,
         rate_bp=terms["rate_bp"] if approve and terms else None,
         term_months=terms["term_months"] if approve and terms else None,

@@ -5,7 +5,7 @@ Applications  apply, get_application_for, list_applications, own_applications, a
 Decisions     get_decision, decision_out, replay
 Policies      ensure_seed_policy, active_policy, submit_policy, approve_policy, reject_policy,
               list_policies, get_policy, policy_out
-Reviews       see `puhui.decisioning.review`
+Reviews       see `puhui.decisioning.review`; their evidence: add_review_evidence, review_evidence
 
 `apply` is one unit of work: it registers the enterprise when it is new (from the public
 business registration), grants the consents the decision needs (purpose credit_decision), pulls
@@ -37,6 +37,11 @@ from puhui.decisioning.errors import (
     ApprovalNotUsable,
     DecisionNotFound,
     PolicyNotFound,
+)
+from puhui.decisioning.evidence import (  # noqa: F401 - the public face of review evidence
+    EvidenceRecord,
+    add_review_evidence,
+    review_evidence,
 )
 from puhui.decisioning.lifecycle import (
     active_policy,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from puhui.core.auth import ALL_STAFF, Principal, require_page
 from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
-from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.datahub import service as datahub_service
 from puhui.decisioning import review as review_service
 from puhui.decisioning import service as decisioning_service
@@ -26,6 +26,7 @@ from puhui.parties import service as parties_service
 from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
 from puhui.web.paging import pager
+from puhui.web.staff.interviews import review_panel
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -97,6 +98,7 @@ def _review_page(
         r=out,
         enterprise=enterprise,
         decision=lists.review_decision(db, review_id),
+        interviews=review_panel(db, review_id, request_lang(request)),
         **ctx,
     )
 
