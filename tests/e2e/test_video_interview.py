@@ -110,6 +110,9 @@ def test_officer_and_applicant_hold_a_recorded_video_interview(
             "data-state", "connected", timeout=45_000
         )
     expect(officer.get_by_test_id("pc-state")).to_have_text("已连通")
+    # the officer's script reported the connection: both rooms show the interview under way
+    for page in (officer, applicant):
+        expect(page.get_by_test_id("interview-status")).to_have_text("面谈进行中")
     shot(applicant, "m-video-interview")
 
     for radio in officer.locator("form[data-role=checklist] input[type=radio][value=yes]").all():

@@ -503,6 +503,11 @@ class InterviewView:
     purge_after: datetime | None
 
 
+def status_labels(lang: str) -> dict[str, str]:
+    """Every status's label in the page's language (the room's script shows them live)."""
+    return {status.value: status.label(lang) for status in InterviewStatus}
+
+
 def view(session: Session, row: Interview, lang: str) -> InterviewView:
     """What a page shows of an interview, labels in the page's language."""
     answers = row.checklist_answers or {}

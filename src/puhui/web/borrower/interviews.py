@@ -4,6 +4,7 @@ script as the officer's room, static/interview.js)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -57,6 +58,7 @@ def _room(
         consent_text=RECORDING_CONSENT.text(lang),
         ice=ice_servers(rt.settings.interview_ice_servers),
         open=not InterviewStatus(row.status).closed,
+        status_labels=json.dumps(interviews_service.status_labels(lang), ensure_ascii=False),
         L=_L(lang),
         **ctx,
     )

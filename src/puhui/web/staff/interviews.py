@@ -69,6 +69,7 @@ def _room(
         answers=checklist.ANSWERS,
         ice=ice_servers(rt.settings.interview_ice_servers),
         open=not InterviewStatus(row.status).closed,
+        status_labels=json.dumps(interviews_service.status_labels(lang), ensure_ascii=False),
         **ctx,
     )
 

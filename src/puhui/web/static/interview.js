@@ -75,7 +75,12 @@
     return null;
   }
 
+  var statusEl = document.querySelector("[data-testid=interview-status]");
+  var statusLabels = {};
+  try { statusLabels = JSON.parse(room.dataset.statusLabels || "{}"); } catch (e) { statusLabels = {}; }
+
   function onState(s) {
+    if (statusEl && statusLabels[s.status]) statusEl.textContent = statusLabels[s.status];
     if (s.status === "completed" || s.status === "abandoned") {
       ended = true; hangup(); show("closed"); return null;
     }
@@ -184,7 +189,10 @@
     if (recordBtn && !recorder) recordBtn.disabled = false;
     if (reported) return;
     reported = true;
-    post(room.dataset.connectedUrl, null, null).then(function (r) { if (!r.ok) reported = false; });
+    post(room.dataset.connectedUrl, null, null).then(function (r) {
+      if (!r.ok) { reported = false; return; }
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "refresh" }));
+    });
   }
 
   function upload() {
