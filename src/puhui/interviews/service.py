@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -30,6 +30,7 @@ from puhui.core.clock import Clock
 from puhui.core.config import Settings, get_settings
 from puhui.core.crypto import load_master_key
 from puhui.core.errors import InvalidInput
+from puhui.core.ids import new_id
 from puhui.core.models import Role
 from puhui.decisioning import service as decisioning_service
 from puhui.interviews import checklist, subjects, vault
@@ -351,9 +352,14 @@ def store_recording(
         raise RecordingTooLarge(limit_mb=settings.interview_recording_max_bytes // (1 << 20))
     if not data or mime not in MIME_TYPES or not _looks_like_video(data, mime):
         raise RecordingInvalid(field="recording")
-    name = f"{row.id}.rec"
-    keys = keys_for(settings)
-    digest = vault.write_sealed(keys.recording, name, data, recordings_dir(settings) / name)
+    name = f"{row.id}-{new_id().hex[-12:]}.rec"
+    folder = recordings_dir(settings)
+    digest = vault.write_sealed(keys_for(settings).recording, name, data, folder / name)
+    _settle_files(
+        session,
+        keep=folder / name,
+        drop=folder / row.recording_file if row.recording_file else None,
+    )
     now = clock.now()
     row.recording_file = name
     row.recording_sha256 = digest
@@ -370,6 +376,25 @@ def store_recording(
         after={"sha256": digest, "bytes": len(data), "mime": mime},
     )
     return digest
+
+
+def _settle_files(session: Session, *, keep: Path, drop: Path | None) -> None:
+    """Files follow the transaction: on commit the replaced recording goes, on a rollback the
+    new one (the row keeps naming the file it named before)."""
+    committed = False
+
+    def on_commit(_: Session) -> None:
+        nonlocal committed
+        committed = True
+        if drop is not None:
+            drop.unlink(missing_ok=True)
+
+    def on_rollback(_: Session, __: object) -> None:
+        if not committed:
+            keep.unlink(missing_ok=True)
+
+    event.listen(session, "after_commit", on_commit, once=True)
+    event.listen(session, "after_soft_rollback", on_rollback, once=True)
 
 
 def complete(session: Session, clock: Clock, principal: Principal, row: Interview) -> None:

@@ -128,10 +128,18 @@ def test_a_whole_interview_leaves_an_encrypted_recording_and_its_hash_in_the_dec
         f"{console}/recording", content=WEBM, headers={**officer, "Content-Type": "video/webm"}
     )
     assert up.status_code == 200, up.text
-    digest = hashlib.sha256(WEBM).hexdigest()
-    assert up.json() == {"sha256": digest, "bytes": len(WEBM)}
-    stored = runtime.settings.var_dir / "interviews" / f"{iid}.rec"
+    assert up.json() == {"sha256": hashlib.sha256(WEBM).hexdigest(), "bytes": len(WEBM)}
+    (stored,) = (runtime.settings.var_dir / "interviews").glob(f"{iid}-*.rec")
     assert b"PLAINTEXT-VIDEO-FRAME" not in stored.read_bytes()
+    # a second take replaces the first: one file, the new hash
+    second = WEBM + b"second take"
+    again = client.post(
+        f"{console}/recording", content=second, headers={**officer, "Content-Type": "video/webm"}
+    )
+    assert again.status_code == 200
+    (stored,) = (runtime.settings.var_dir / "interviews").glob(f"{iid}-*.rec")
+    digest = hashlib.sha256(second).hexdigest()
+    assert again.json()["sha256"] == digest
 
     done = client.post(f"{console}/complete", headers=officer, follow_redirects=False)
     assert (
@@ -147,7 +155,7 @@ def test_a_whole_interview_leaves_an_encrypted_recording_and_its_hash_in_the_dec
     assert digest in page.text and "视频中可见门店正常营业" in page.text
     risk = bearer(session, runtime, Role.RISK_OFFICER)
     played = client.get(f"{console}/recording", headers=risk)
-    assert played.status_code == 200 and played.content == WEBM
+    assert played.status_code == 200 and played.content == second
     for who in (applicant, bearer(session, runtime, Role.CUSTOMER_MANAGER)):
         assert client.get(f"{console}/recording", headers=who).status_code == 403
 
@@ -287,8 +295,7 @@ def test_recordings_are_destroyed_after_their_retention_and_only_once(
     client.post(f"{console}/connected", headers=officer)
     headers = {**officer, "Content-Type": "video/webm"}
     assert client.post(f"{console}/recording", content=WEBM, headers=headers).status_code == 200
-    stored = runtime.settings.var_dir / "interviews" / f"{iid}.rec"
-    assert stored.exists()
+    (stored,) = (runtime.settings.var_dir / "interviews").glob(f"{iid}-*.rec")
     clock = runtime.clock
     assert isinstance(clock, FixedClock)
     days = runtime.settings.interview_recording_retention_days
@@ -302,3 +309,27 @@ def test_recordings_are_destroyed_after_their_retention_and_only_once(
     assert gone.status_code == 410 and gone.json()["code"] == "interview_recording_gone"
     row = interviews_service.get_for_staff(session, iid)
     assert row.recording_sha256 == hashlib.sha256(WEBM).hexdigest()  # the hash stays
+
+
+def test_a_recording_whose_transaction_rolls_back_leaves_no_file(
+    session: Session, runtime: Runtime, client: TestClient
+) -> None:
+    case = referred_case(session, runtime)
+    officer, applicant = _parties(session, runtime, case)
+    iid = _start(client, officer, case)
+    console = f"/console/interviews/{iid}"
+    _consent(client, applicant, f"/m/interviews/{iid}")
+    _consent(client, officer, console)
+    client.post(f"{console}/connected", headers=officer)
+    session.expire_all()
+    row = interviews_service.get_for_staff(session, iid)
+    user = session.get(User, row.officer_user_id)
+    assert user is not None
+    interviews_service.store_recording(
+        session, runtime.clock, runtime.settings, principal_of(user), row, WEBM, "video/webm"
+    )
+    folder = runtime.settings.var_dir / "interviews"
+    assert len(list(folder.glob(f"{iid}-*.rec"))) == 1
+    session.rollback()
+    assert list(folder.glob(f"{iid}-*.rec")) == []
+    assert interviews_service.get_for_staff(session, iid).recording_sha256 is None
