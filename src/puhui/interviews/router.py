@@ -3,12 +3,14 @@
 A socket is admitted by its first message, a ticket from the participant's page (see
 `tickets.py`): the officer who runs the interview, or a borrower acting for its enterprise.
 A wrong, expired, reused or foreign ticket, a closed interview or a cross-site origin closes
-the socket with 4403. The relay itself is `signalling.Hub`.
+the socket with 4403; an interview that ends closes it with 4410, a flood with 4429. The relay
+itself is `signalling.Hub`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Annotated, Any
@@ -77,6 +79,20 @@ def issue_ticket(
     return tickets.issue(key, interview_id, user_id, party, runtime.clock.now().timestamp())
 
 
+async def _receive_text(websocket: WebSocket) -> str | None:
+    """The next text frame; None for a binary one; WebSocketDisconnect when the peer left."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    return text if isinstance(text, str) else None
+
+
+async def _close(websocket: WebSocket, code: int) -> None:
+    with contextlib.suppress(RuntimeError):  # the peer may have gone already
+        await websocket.close(code)
+
+
 def _same_origin(websocket: WebSocket) -> bool:
     origin = websocket.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
@@ -94,7 +110,8 @@ async def _admit(
     websocket: WebSocket, runtime: Runtime, interview_id: uuid.UUID
 ) -> tuple[tickets.Claim, service.SignalState] | None:
     try:
-        hello = json.loads(await asyncio.wait_for(websocket.receive_text(), HELLO_SECONDS))
+        text = await asyncio.wait_for(_receive_text(websocket), HELLO_SECONDS)
+        hello = json.loads(text) if text is not None else None
     except (TimeoutError, ValueError, WebSocketDisconnect):
         return None
     now = runtime.clock.now().timestamp()
@@ -134,7 +151,7 @@ async def signalling(websocket: WebSocket, interview_id: uuid.UUID) -> None:
     await websocket.accept()
     admitted = await _admit(websocket, runtime, interview_id)
     if admitted is None:
-        await websocket.close(4403, "forbidden")
+        await _close(websocket, 4403)
         return
     claim, state = admitted
     hub = hub_of(websocket.app)
@@ -157,21 +174,24 @@ async def _relay(
     websocket: WebSocket, runtime: Runtime, hub: Hub, interview_id: uuid.UUID, party: Party
 ) -> None:
     for _ in range(MAX_MESSAGES):
-        message = parse_signal(await websocket.receive_text())
+        text = await _receive_text(websocket)
+        message = parse_signal(text) if text is not None else None
         if message is None:
             await websocket.send_text(json.dumps({"type": "error", "code": "bad_message"}))
             continue
         if message["type"] == "refresh":
             state = await run_in_threadpool(_state, runtime, interview_id)
             if state is None:
-                break
+                await _close(websocket, 4410)
+                return
             await _announce(hub, interview_id, state)
             if state.status.closed:
-                break
+                await _close(websocket, 4410)  # the interview ended: nothing more to relay
+                return
             continue
         current = hub.states.get(interview_id)
         if current is None or not current.media_allowed:
             await websocket.send_text(json.dumps({"type": "error", "code": "consent_missing"}))
             continue
         await hub.send(interview_id, party.other, {**message, "from": party.value})
-    await websocket.close(4410)
+    await _close(websocket, 4429)  # far more messages than a call needs

@@ -212,6 +212,27 @@ def test_only_the_two_participants_of_that_interview_get_into_its_socket(
         ws.send_text(json.dumps({"ticket": good}))
         assert _state(ws)["present"] == ["applicant"]
     assert _hello(client, iid, good) == 4403
+    # a binary hello, or any page of another site, gets nowhere either
+    with client.websocket_connect(f"/ws/interviews/{iid}") as ws:
+        ws.send_bytes(b"\x00ticket")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(
+            f"/ws/interviews/{iid}", headers={"origin": "https://evil.example"}
+        ) as ws,
+    ):
+        ws.receive_json()
+    # inside, anything but a WebRTC signal is answered with an error and not relayed
+    with client.websocket_connect(f"/ws/interviews/{iid}") as ws:
+        ws.send_text(json.dumps({"ticket": _ticket(client, applicant, f"{mobile}/ticket")}))
+        _state(ws)
+        ws.send_text('{"type": "signal", "kind": "exec", "data": {}}')
+        assert ws.receive_json() == {"type": "error", "code": "bad_message"}
+        ws.send_bytes(b"\x01")
+        assert ws.receive_json() == {"type": "error", "code": "bad_message"}
     # a closed interview admits nobody
     client.post(f"{console}/abandon", data={"reason": "客户无法出镜"}, headers=officer)
     assert _status(session, iid) == "abandoned"
