@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from puhui.core.auth import principal_of
 from puhui.core.clock import FixedClock
-from puhui.core.models import Role, User
+from puhui.core.models import AuditEvent, Role, User
 from puhui.core.runtime import Runtime
 from puhui.decisioning import review as review_service
 from puhui.decisioning import service as decisioning_service
@@ -158,6 +158,23 @@ def test_a_whole_interview_leaves_an_encrypted_recording_and_its_hash_in_the_dec
     assert played.status_code == 200 and played.content == second
     for who in (applicant, bearer(session, runtime, Role.CUSTOMER_MANAGER)):
         assert client.get(f"{console}/recording", headers=who).status_code == 403
+        assert client.get(f"/api/v1/interviews/{iid}", headers=who).status_code == 403
+    session.expire_all()
+    played_by = session.scalars(
+        select(AuditEvent.actor_role).where(
+            AuditEvent.action == "interview.recording_played",
+            AuditEvent.entity_id == str(iid),
+        )
+    ).all()
+    assert played_by == ["risk_officer"]
+    api = client.get(f"/api/v1/interviews/{iid}", headers=risk).json()
+    assert api["status"] == "completed" and api["recording_sha256"] == digest
+    assert api["consents"] == ["applicant", "officer"]
+    # both rooms read in English too, and say the interview is over
+    english = client.get(f"{console}?lang=en", headers=officer)
+    assert english.status_code == 200 and "Video interview" in english.text
+    assert "Completed" in english.text and "完成" not in english.text
+    assert "This interview has ended" in client.get(f"{mobile}?lang=en", headers=applicant).text
 
     # the manual decision that closes the review names its evidence
     user = session.scalar(select(User).where(User.role == Role.CREDIT_OFFICER.value))
