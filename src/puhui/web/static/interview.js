@@ -23,7 +23,7 @@
   var iceServers = [];
   try { iceServers = JSON.parse(room.dataset.ice || "[]"); } catch (e) { iceServers = []; }
 
-  var ws = null, pc = null, local = null, remote = null;
+  var ws = null, pc = null, local = null, remote = null, otherPresent = false;
   var pendingReady = false, sawOther = false, reported = false, ended = false;
   var queue = Promise.resolve();
 
@@ -81,6 +81,7 @@
 
   function onState(s) {
     if (statusEl && statusLabels[s.status]) statusEl.textContent = statusLabels[s.status];
+    otherPresent = s.present.indexOf(other) >= 0;
     if (s.status === "completed" || s.status === "abandoned") {
       ended = true; hangup(); show("closed"); return null;
     }
@@ -113,6 +114,8 @@
   }
 
   function newPeer() {
+    // a new call has new remote tracks: a recording of the old one is finished and uploaded
+    if (recorder && recorder.state !== "inactive") recorder.stop();
     hangup();
     var p = new RTCPeerConnection({ iceServers: iceServers });
     remote = new MediaStream();
@@ -122,6 +125,10 @@
     p.onconnectionstatechange = function () {
       show(p.connectionState, p.connectionState);
       if (p.connectionState === "connected") connected();
+      // the officer calls again when a call fails while the applicant is still there
+      if (p.connectionState === "failed" && isOfficer && otherPresent) {
+        queue = queue.then(call).catch(function () { return null; });
+      }
     };
     local.getTracks().forEach(function (t) { p.addTrack(t, local); });
     pc = p;
