@@ -141,6 +141,8 @@ def test_officer_and_applicant_hold_a_recorded_video_interview(
     played = officer.request.get(f"{live_server.url}{panel.locator('video').get_attribute('src')}")
     assert played.status == 200 and played.body()[:4] == b"\x1a\x45\xdf\xa3"  # WebM, decrypted
     shot(officer, "console-review-interview-evidence")
-    # the applicant's room now says the interview has ended
+    # the applicant's room learns that the interview has ended, and says so after a reload
+    expect(applicant.get_by_test_id("pc-state")).to_have_text("面谈已结束")
+    expect(applicant.get_by_test_id("interview-status")).to_have_text("已完成")
     applicant.reload()
     expect(applicant.get_by_text("本次面谈已结束")).to_be_visible()

@@ -163,10 +163,11 @@ async def signalling(websocket: WebSocket, interview_id: uuid.UUID) -> None:
         pass
     finally:
         await hub.leave(interview_id, claim.party, websocket)
-        latest = hub.states.get(interview_id)
-        if latest is not None and hub.present(interview_id):
-            await _announce(hub, interview_id, latest)
-        elif latest is not None:
+        if hub.present(interview_id):  # tell the other party, with the state as it is now
+            latest = await run_in_threadpool(_state, runtime, interview_id)
+            if latest is not None:
+                await _announce(hub, interview_id, latest)
+        else:
             hub.states.pop(interview_id, None)
 
 
