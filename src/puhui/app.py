@@ -35,6 +35,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description="Contactless digital lending for small and micro enterprises. "
         "Errors are RFC 9457 problem+json; send `Accept-Language: en` for English.",
+        docs_url=None,  # served offline by puhui.web.apidocs (vendored Swagger UI)
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
@@ -91,6 +94,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.core.health import router as health_router
 
     app.include_router(health_router)
+    from puhui.web.apidocs import docs_router
+
+    production = runtime.settings.environment == "production"
+    app.include_router(docs_router(production=production, static_dir=STATIC_DIR))
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
