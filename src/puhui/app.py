@@ -68,6 +68,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.pages import router as staff_pages_router
+    from puhui.web.staff.policy_editor import router as policy_editor_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
 
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         supply_chain_router,
         console_router,
         qr_router,
+        policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,
         receivables_pages_router,
         cockpit_router,
