@@ -159,7 +159,7 @@ def reviews_due(session: Session, clock: Clock, principal: Principal) -> Card:
         int(total),
         tuple(items),
         Text("审批队列为空。", "The review queue is empty."),
-        ("/console/reviews", Text("打开审批队列", "Open the review queue")),
+        ("/console/reviews", Text("全部待审批", "All open reviews")),
         Text(
             "SLA 按政策的审批时限计算；绿色通道优先。",
             "SLA from the policy's review time; green channel first.",
@@ -200,7 +200,7 @@ def policies_pending(session: Session, clock: Clock, principal: Principal) -> Ca
         len(items),
         tuple(items),
         Text("没有待审批的政策版本。", "No policy version awaits approval."),
-        ("/console/policies", Text("授信政策", "Credit policies")),
+        ("/console/policies", Text("版本与审批", "Versions and approval")),
     )
 
 
@@ -236,7 +236,7 @@ def receivables_watch(session: Session, clock: Clock, principal: Principal) -> C
         Text("应收款链", "Supply-chain receivables"),
         int(overdue) + int(maturing),
         items,
-        link=("/console/receivables", Text("打开应收款链", "Open receivables")),
+        link=("/console/receivables", Text("全部凭证", "All certificates")),
     )
 
 
@@ -267,7 +267,7 @@ def overdue_loans(session: Session, clock: Clock, principal: Principal) -> Card:
         int(total or 0),
         items,
         Text("没有逾期贷款。", "No loan is past due."),
-        ("/console/cockpit", Text("驾驶舱", "Cockpit")),
+        ("/console/cockpit", Text("风险图表", "Risk charts")),
     )
 
 
@@ -286,7 +286,7 @@ def audit_today(session: Session, clock: Clock, principal: Principal) -> Card:
                 "/console/audit",
             ),
         ),
-        link=("/console/audit", Text("审计日志", "Audit trail")),
+        link=("/console/audit", Text("全部事件", "All events")),
     )
 
 
@@ -299,12 +299,12 @@ def service_desk(session: Session, clock: Clock, principal: Principal) -> Card:
         None,
         (
             Item(
-                Text("按企业名称或统一社会信用代码查找", "Find an enterprise by name or USCC"),
+                Text("按名称或统一社会信用代码查找客户", "Find a customer by name or USCC"),
                 None,
                 "/console/enterprises",
             ),
         ),
-        link=("/console/enterprises", Text("企业", "Enterprises")),
+        link=("/console/enterprises", Text("客户查询", "Look a customer up")),
     )
 
 
