@@ -13,9 +13,7 @@ from tests.e2e.test_console_staff import _login
 CELL = "cell-knockouts-ko_enforcement-t_knockouts_in_7"  # 未结被执行 >= 2
 
 
-def test_a_risk_officer_changes_one_cell_through_approval(
-    live_server: LiveServer, desktop
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_risk_officer_changes_one_cell_through_approval(live_server: LiveServer, desktop) -> None:  # type: ignore[no-untyped-def]
     page = desktop
     _login(page, live_server, "risk")
     page.get_by_role("link", name="授信政策").click()
@@ -52,8 +50,6 @@ def test_a_risk_officer_changes_one_cell_through_approval(
     page.goto(f"{live_server.url}/console/policies")
     page.get_by_label("审批意见").fill("同意，风险委员会已审议")
     page.get_by_role("button", name="批准生效（第二人）").click()
-    expect(page.get_by_test_id(f"policy-status-{version}")).to_have_text(
-        re.compile(r"active|生效")
-    )
+    expect(page.get_by_test_id(f"policy-status-{version}")).to_have_text(re.compile(r"active|生效"))
     page.goto(f"{live_server.url}/console/policies/editor")
     expect(page.get_by_test_id(CELL)).to_have_value(">= 3")  # the active version is the new one
