@@ -33,9 +33,10 @@ console = Console()
 
 # Commands that only read or change an existing database: on a SQLite file that is not there
 # they stop with a hint instead of creating an empty file (SQLite creates one on connect).
-NEEDS_DATABASE = frozenset(
-    {"audit", "users", "outbox", "eod", "ledger", "contracts", "receivables", "decisions"}
-)
+# (`receivables` and `decisions` check per command: `receivables verify` reads an export
+# folder, `decisions policy diff` may compare two files.)
+NEEDS_DATABASE = frozenset({"audit", "users", "outbox", "eod", "ledger", "contracts"})
+FILE_ONLY = {"receivables": {"verify"}, "decisions": {"policy"}}
 
 
 @app.callback()
@@ -295,7 +296,7 @@ def demo_firms() -> None:
     rt.engine.dispose()
     table = Table(title="沙箱企业（未申请）Sandbox enterprises not yet applied for")
     for column in ("统一社会信用代码 USCC", "企业 enterprise", "法定代表人 legal rep", "身份证 ID"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # whole codes, even in a narrow terminal
     for firm in firms:
         table.add_row(firm.uscc, firm.name, firm.rep_name, firm.resident_id)
     console.print(table)
@@ -332,6 +333,14 @@ def _demo_certificates() -> tuple[int, int]:
     return count, len(CORES)
 
 
+def _database_check(group: str):  # type: ignore[no-untyped-def]
+    def check(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand not in FILE_ONLY[group]:
+            _require_database()
+
+    return check
+
+
 def _mount_optional() -> None:
     """Domain sub-commands, added as their domains land."""
     from puhui.ledger.cli import ledger_app
@@ -354,6 +363,8 @@ def _mount_optional() -> None:
     from puhui.receivables.cli import receivables_app
 
     app.add_typer(receivables_app, name="receivables")
+    for group, sub_app in (("receivables", receivables_app), ("decisions", decisions_app)):
+        sub_app.callback()(_database_check(group))
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
