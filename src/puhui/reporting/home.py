@@ -130,9 +130,7 @@ def reviews_due(session: Session, clock: Clock, principal: Principal) -> Card:
         select(func.count(), func.count().filter(Review.due_at < now)).where(open_)
     ).one()
     rows = session.execute(
-        select(
-            Review.id, Review.due_at, Review.green_channel, Application.reference, Enterprise.name
-        )
+        select(Review.id, Review.due_at, Review.green_channel, Enterprise.name)
         .join(Application, Application.id == Review.application_id)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)
         .where(open_)
@@ -140,15 +138,13 @@ def reviews_due(session: Session, clock: Clock, principal: Principal) -> Card:
         .limit(SHOWN)
     ).all()
     items = []
-    for review_id, due_at, green, reference, name in rows:
+    for review_id, due_at, green, name in rows:
         text, tone = sla_text(due_at, now)
         badge = Text("绿色通道 · ", "green channel · ") if green else Text("", "")
         items.append(
             Item(
                 Text(f"{name}", f"{name}"),
-                Text(
-                    badge.zh + text.zh + f" · {reference}", badge.en + text.en + f" · {reference}"
-                ),
+                Text(badge.zh + text.zh, badge.en + text.en),
                 f"/console/reviews/{review_id}",
                 tone,
             )
