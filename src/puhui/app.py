@@ -35,6 +35,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description="Contactless digital lending for small and micro enterprises. "
         "Errors are RFC 9457 problem+json; send `Accept-Language: en` for English.",
+        docs_url=None,  # served offline by puhui.web.apidocs (vendored Swagger UI)
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
@@ -69,6 +72,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
+    from puhui.web.staff.policy_editor import router as policy_editor_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
 
@@ -85,6 +89,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         supply_chain_router,
         console_router,
         qr_router,
+        policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,
         receivables_pages_router,
         cockpit_router,
@@ -99,6 +104,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.core.health import router as health_router
 
     app.include_router(health_router)
+    from puhui.web.apidocs import docs_router
+
+    production = runtime.settings.environment == "production"
+    app.include_router(docs_router(production=production, static_dir=STATIC_DIR))
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -31,6 +31,54 @@ app.add_typer(outbox_app, name="outbox")
 console = Console()
 
 
+# Commands that only read or change an existing database: on a SQLite file that is not there
+# they stop with a hint instead of creating an empty file (SQLite creates one on connect).
+# (`receivables` and `decisions` check per command: `receivables verify` reads an export
+# folder, `decisions policy diff` may compare two files.)
+NEEDS_DATABASE = frozenset({"audit", "users", "outbox", "eod", "ledger", "contracts"})
+FILE_ONLY = {"receivables": {"verify"}, "decisions": {"policy"}}
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """普惠 Puhui — contactless digital finance for small and micro enterprises."""
+    _use_demo_database()
+    if ctx.invoked_subcommand in NEEDS_DATABASE:
+        _require_database()
+
+
+def _use_demo_database() -> None:
+    """With PUHUI_DATABASE_URL unset (and no TOML file), and no database at the default path,
+    the commands use the one `puhui demo` built (var/demo.db), saying so on stderr."""
+    from puhui.core.config import Settings, get_settings
+
+    if "PUHUI_DATABASE_URL" in os.environ or os.environ.get("PUHUI_CONFIG_FILE"):
+        return
+    default = Settings.model_fields["database_url"].default
+    if _sqlite_path(default).exists() or not _demo_db_path().exists():
+        return
+    os.environ["PUHUI_DATABASE_URL"] = f"sqlite:///{_demo_db_path()}"
+    get_settings.cache_clear()
+    note = f"使用演示数据库 using the demo database {_demo_db_path()}"
+    Console(stderr=True).print(f"[dim]{note}[/dim]")
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///").split("?")[0])
+
+
+def _require_database() -> None:
+    from puhui.core.config import get_settings
+
+    url = get_settings().database_url
+    if url.startswith("sqlite:///") and not _sqlite_path(url).exists():
+        Console(stderr=True).print(
+            f"[red]没有数据库 no database at {_sqlite_path(url)}[/red]: run `make demo` "
+            "(or `uv run puhui db upgrade`) first, or set PUHUI_DATABASE_URL"
+        )
+        raise typer.Exit(1)
+
+
 def _runtime():  # type: ignore[no-untyped-def]
     from puhui.core.runtime import build_runtime
 
@@ -172,8 +220,17 @@ def serve(
     )
 
 
-@app.command()
+demo_app = typer.Typer(
+    help="The demo world: `puhui demo` builds and serves it; `puhui demo firms` lists the "
+    "sandbox enterprises left to apply with.",
+    invoke_without_command=True,
+)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback()
 def demo(
+    ctx: typer.Context,
     host: str = "127.0.0.1",
     port: int = 8000,
     enterprises: int = 300,
@@ -182,11 +239,13 @@ def demo(
         bool, typer.Option("--no-serve", help="build the demo, do not serve")
     ] = False,
 ) -> None:
-    """Build a fresh demo database (SQLite) with demo staff and data, then serve it."""
+    """Build a fresh demo database (SQLite, var/demo.db) with demo staff and data, then serve it.
+    The other commands find it by themselves while PUHUI_DATABASE_URL is unset."""
+    if ctx.invoked_subcommand is not None:
+        return
     from puhui.demo.world import build_demo
 
-    var = Path(os.environ.get("PUHUI_VAR_DIR", "./var"))
-    db_path = var / "demo.db"
+    db_path = _demo_db_path()
     os.environ["PUHUI_DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ.setdefault("PUHUI_COOKIE_SECURE", "false")
     from puhui.core.config import get_settings
@@ -208,7 +267,7 @@ def demo(
         console.print(
             f"[bold]应收款链 Supply-chain receivables[/bold] {certificates} certificates of "
             f"{cores} core enterprises: {base}/console/receivables (log in as risk) · "
-            f"{base}/m/receivables (log in as borrower)"
+            f"{base}/m/receivables (sign in with the demo borrower's mobile 13800138000)"
         )
     manager_ref = _demo_manager_ref()
     if manager_ref:
@@ -216,9 +275,37 @@ def demo(
             f"[bold]申请入口 Applicant journey (客户经理二维码 manager's QR)[/bold] "
             f"{base}/m/start?ref={manager_ref}  — QR image: {base}/console/qr (log in as manager)"
         )
+    console.print(
+        "[dim]其他命令自动使用演示数据库 other commands use var/demo.db while "
+        "PUHUI_DATABASE_URL is unset: uv run puhui audit verify[/dim]"
+    )
     if no_serve:
         return
     serve(host=host, port=port, workers=1)
+
+
+@demo_app.command("firms")
+def demo_firms() -> None:
+    """The sandbox enterprises nobody has applied for yet (USCC, name, legal representative,
+    resident ID): apply with one at /m/start."""
+    from puhui.demo.world import unused_journey_firms
+
+    rt = _runtime()
+    with rt.session_factory() as session:
+        firms = unused_journey_firms(session)
+    rt.engine.dispose()
+    table = Table(title="沙箱企业（未申请）Sandbox enterprises not yet applied for")
+    for column in ("统一社会信用代码 USCC", "企业 enterprise", "法定代表人 legal rep", "身份证 ID"):
+        table.add_column(column, overflow="fold")  # whole codes, even in a narrow terminal
+    for firm in firms:
+        table.add_row(firm.uscc, firm.name, firm.rep_name, firm.resident_id)
+    console.print(table)
+    if not firms:
+        console.print("全部已用完：重新运行 make demo / all used: run make demo again")
+
+
+def _demo_db_path() -> Path:
+    return Path(os.environ.get("PUHUI_VAR_DIR", "./var")) / "demo.db"
 
 
 def _demo_manager_ref() -> str | None:
@@ -246,6 +333,14 @@ def _demo_certificates() -> tuple[int, int]:
     return count, len(CORES)
 
 
+def _database_check(group: str):  # type: ignore[no-untyped-def]
+    def check(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand not in FILE_ONLY[group]:
+            _require_database()
+
+    return check
+
+
 def _mount_optional() -> None:
     """Domain sub-commands, added as their domains land."""
     from puhui.ledger.cli import ledger_app
@@ -268,6 +363,8 @@ def _mount_optional() -> None:
     from puhui.receivables.cli import receivables_app
 
     app.add_typer(receivables_app, name="receivables")
+    for group, sub_app in (("receivables", receivables_app), ("decisions", decisions_app)):
+        sub_app.callback()(_database_check(group))
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")

@@ -57,6 +57,7 @@ def test_policy_change_needs_a_second_risk_officer(
     page = desktop
     _login(page, live_server, "risk")
     page.get_by_role("link", name="授信政策").click()
+    page.get_by_text("高级：提交完整的政策文件（JSON）").click()  # the table editor is the default
     document = page.get_by_label("政策文件（JSON）")
     text = document.input_value()
     assert '"review_sla_hours": 24' in text

@@ -291,8 +291,33 @@ def identify(
             if user is not None:
                 link_enterprise(session, user, enterprise.id)
     elif not principal.can_act_for(enterprise.id):
-        raise EnterpriseNotFound()
+        return _recognise(session, clock, env, principal, enterprise, data, known_rep)
     legal_rep = _legal_rep_person(session, clock, env, enterprise, data, known_rep)
+    return Applicant(enterprise, legal_rep)
+
+
+def _recognise(
+    session: Session,
+    clock: Clock,
+    env: DecisionEnv,
+    principal: Principal,
+    enterprise: EnterpriseRecord,
+    data: ApplicationCreate,
+    known_rep: PersonRecord | None,
+) -> Applicant:
+    """A borrower signed in with another mobile applies for an enterprise already known: the
+    legal representative named as recorded (name and resident ID, the same proof a new
+    enterprise's applicant gives) links the borrower to it; anything else is "not found", so
+    that whether an enterprise banks here is never revealed."""
+    if principal.role != Role.BORROWER or data.legal_representative is None or known_rep is None:
+        raise EnterpriseNotFound()
+    try:
+        legal_rep = _legal_rep_person(session, clock, env, enterprise, data, known_rep)
+    except LegalRepMismatch:
+        raise EnterpriseNotFound() from None
+    user = session.get(User, principal.user_id)
+    if user is not None:
+        link_enterprise(session, user, enterprise.id)
     return Applicant(enterprise, legal_rep)
 
 

@@ -11,6 +11,7 @@ untouched so that an applicant can start the journey at /m/start with a QR code.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +29,7 @@ from puhui.parties import service as parties
 from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
 
 DEMO_PASSWORD = "Puhui-demo-2026"
+DEMO_BORROWER_MOBILE = "13800138000"  # 陈示例, legal representative of the demo enterprise
 
 DEMO_STAFF = [
     (Role.ADMIN, "admin", "系统管理员", "总行营业部"),
@@ -43,6 +45,7 @@ DEMO_STAFF = [
 
 # World firms the demo never applies for: the journey of a new applicant (/m/start) uses them.
 RESERVED_FIRMS = 12
+SHOWN_FIRMS = 6  # printed by `puhui demo`; `puhui demo firms` lists the ones still unused
 HISTORY_DAYS = 30
 PRODUCT = "weiyedai"
 MAX_SIGNED = 8  # each contract renders a PDF with an embedded CJK font (about 1.5 s)
@@ -80,6 +83,11 @@ def journey_firms(limit: int = RESERVED_FIRMS) -> list[JourneyFirm]:
         if len(found) >= limit:
             break
     return found
+
+
+def unused_journey_firms(session: Any) -> list[JourneyFirm]:
+    """The reserved firms not yet registered (nobody has applied for them)."""
+    return [f for f in journey_firms() if parties.find_enterprise(session, f.uscc) is None]
 
 
 def _principal(user: User) -> Principal:
@@ -140,7 +148,9 @@ def build_demo(
             session,
             rt.clock,
             rt.cipher,
-            PersonCreate(name="陈示例", resident_id="11010519491231002X", mobile="13800138000"),
+            PersonCreate(
+                name="陈示例", resident_id="11010519491231002X", mobile=DEMO_BORROWER_MOBILE
+            ),
         )
         parties.add_relationship(
             session,
@@ -158,11 +168,24 @@ def build_demo(
             enterprise_ids=[ent.id],
         )
         logins.append((Role.BORROWER.value, "borrower", DEMO_PASSWORD))
+        # The same enterprise's account on /m, where applicants sign in by SMS code (/m names
+        # its accounts m<mobile>, web/borrower/pages.py): the demo borrower's way in on a phone.
+        auth.create_user(
+            session,
+            rt.clock,
+            username=f"m{DEMO_BORROWER_MOBILE}",
+            password=secrets.token_urlsafe(24) + "a1",
+            role=Role.BORROWER,
+            display_name="陈示例",
+            enterprise_ids=[ent.id],
+        )
+        logins.append(("borrower (/m)", DEMO_BORROWER_MOBILE, "短信验证码 SMS code (on screen)"))
     if enterprises > 0:
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
-        for firm in journey_firms(3):
+        for firm in journey_firms(SHOWN_FIRMS):
             print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}")
+        print(f"  … {RESERVED_FIRMS} in all; `uv run puhui demo firms` lists the unused ones")
     rt.engine.dispose()
     return logins
 

@@ -2,11 +2,8 @@
 the number of applications, decisions, loans and repayments (the console refreshes them every
 15 seconds).
 
-Scope. The filters (branch, customer manager, product) select applications; a branch is the
-branch of the application's customer manager. The loans in scope are those booked under a
-credit line that an in-scope application's offer made (a line with no application behind it —
-a supply-chain or a test line — is in no scope). Every figure is over all time unless it says
-"per day".
+Scope: `puhui.reporting.book` (the same scope and totals the portfolio and the staff home
+read, so their figures agree). Every figure is over all time unless it says "per day".
 
 Definitions (a finance reviewer should check these):
 
@@ -50,8 +47,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
     and_,
     case,
     distinct,
@@ -61,7 +56,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union,
 )
 from sqlalchemy.orm import Session
 
@@ -70,6 +64,9 @@ from puhui.core.models import Role, User
 from puhui.decisioning.models import Application, Decision, DecisionKind, DecisionOutcome
 from puhui.lending.classification import LoanClass
 from puhui.lending.models import Loan, Repayment
+from puhui.reporting.book import Scope
+from puhui.reporting.book import in_scope as _in_scope
+from puhui.reporting.book import loans_in_scope as _loans_in_scope
 from puhui.reporting.sql import EPOCH_MONDAY, DayNumber, ShanghaiDate, as_date
 
 DAYS = 30
@@ -77,15 +74,6 @@ TOP_REASONS = 8
 _ZH = {c.value: c.zh for c in LoanClass}
 FINAL_OUTCOMES = (DecisionOutcome.APPROVE.value, DecisionOutcome.DECLINE.value)
 DECIDING_KINDS = (DecisionKind.AUTOMATED.value, DecisionKind.MANUAL.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """The cockpit's filters; None means all."""
-
-    branch: str | None = None
-    manager_id: uuid.UUID | None = None
-    product: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,34 +100,6 @@ def options(session: Session) -> Options:
         branches=sorted({m.branch for m in managers if m.branch}),
         products=list(products),
     )
-
-
-def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """Conditions on `Application` for the filters."""
-    conditions: list[ColumnElement[bool]] = []
-    if scope.product:
-        conditions.append(Application.product_code == scope.product)
-    if scope.manager_id:
-        conditions.append(Application.manager_user_id == scope.manager_id)
-    if scope.branch:
-        managers = select(User.id).where(User.branch == scope.branch)
-        conditions.append(Application.manager_user_id.in_(managers))
-    return conditions
-
-
-def _scope_lines(scope: Scope) -> Select[Any]:
-    """The credit lines the in-scope applications' offers made."""
-    where = _in_scope(scope)
-    return union(
-        select(Application.credit_line_id).where(*where, Application.credit_line_id.is_not(None)),
-        select(Decision.credit_line_id)
-        .join(Application, Application.id == Decision.application_id)
-        .where(*where, Decision.credit_line_id.is_not(None)),
-    )  # type: ignore[return-value]
-
-
-def _loans_in_scope(scope: Scope) -> ColumnElement[bool]:
-    return Loan.line_id.in_(_scope_lines(scope))
 
 
 def _decision_counts(session: Session, scope: Scope) -> tuple[int, int, int]:

@@ -39,6 +39,7 @@ from puhui.lending.models import Loan
 from puhui.parties.models import Enterprise
 from puhui.receivables.models import CertificateRow, PartRow, Party
 from puhui.receivables.state import CertificateStatus, PartStatus
+from puhui.reporting.book import BookTotals, Scope, book_totals, loans_in_scope
 from puhui.reporting.sql import PAGE_SIZE, Page, contains, page_of
 
 LIVE_PARTS = (
@@ -158,12 +159,6 @@ class LoanRow:
     start_date: date
 
 
-def _applications_lines(manager_id: uuid.UUID | None) -> Any:
-    return select(Application.credit_line_id).where(
-        *_mine(manager_id), Application.credit_line_id.is_not(None)
-    )
-
-
 def loans(
     session: Session,
     *,
@@ -173,8 +168,8 @@ def loans(
     size: int = PAGE_SIZE,
 ) -> Page[LoanRow]:
     """Loans under the lines the applications' offers made (a customer manager's applications
-    when `manager_id` is given), newest first."""
-    where = [Loan.line_id.in_(_applications_lines(manager_id))]
+    when `manager_id` is given), newest first: the loans the totals add up."""
+    where = [loans_in_scope(Scope(manager_id=manager_id))]  # the totals' scope (reporting.book)
     query = (
         select(
             Loan.id,
@@ -195,25 +190,10 @@ def loans(
     return page_of(session, query, page, size).map(lambda r: LoanRow(*r))
 
 
-@dataclass(frozen=True, slots=True)
-class PortfolioTotals:
-    applications: int
-    lines: int
-    outstanding_fen: int
-
-
-def portfolio_totals(session: Session, manager_id: uuid.UUID | None) -> PortfolioTotals:
-    """Applications, the credit lines their offers made, and the outstanding principal of the
-    loans under those lines (a manager's own, or everyone's): two aggregate queries."""
-    apps, lines = session.execute(
-        select(func.count(), func.count(Application.credit_line_id)).where(*_mine(manager_id))
-    ).one()
-    outstanding = session.scalar(
-        select(func.coalesce(func.sum(Loan.principal_outstanding_fen), 0)).where(
-            Loan.line_id.in_(_applications_lines(manager_id))
-        )
-    )
-    return PortfolioTotals(int(apps), int(lines), int(outstanding or 0))
+def portfolio_totals(session: Session, manager_id: uuid.UUID | None) -> BookTotals:
+    """A customer manager's own book (an admin's: everyone's) — the same totals, by the same
+    definitions, as the cockpit's (`puhui.reporting.book`)."""
+    return book_totals(session, Scope(manager_id=manager_id))
 
 
 # --------------------------------------------------------------------------- review queue

@@ -19,10 +19,14 @@ from puhui.core.i18n import Lang
 from puhui.core.models import ROLE_LABELS_ZH
 from puhui.core.money import format_fen
 from puhui.core.web import RefusedPage, request_lang
+from puhui.web.definitions import define
 from puhui.web.i18n import error_text, translate
+from puhui.web.timefmt import local_time
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["format_fen"] = format_fen
+templates.env.filters["local_time"] = local_time  # every time in Asia/Shanghai, zone shown
+templates.env.globals["define"] = define  # a figure's definition, shown on hover
 
 
 def csrf_token(request: Request) -> str:

@@ -20,6 +20,10 @@ from puhui.core.web import iter_api_routes
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/healthz"),
+    # the API reference (public outside production; apidocs puts it behind a login there)
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/favicon.ico"),
     ("GET", "/console/login"),
     ("POST", "/console/login"),
     ("GET", "/console/lang/{code}"),

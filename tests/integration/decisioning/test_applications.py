@@ -259,6 +259,30 @@ def test_borrower_applies_for_a_new_enterprise_registered_from_the_registry(
     assert session.scalar(select(Enterprise).where(Enterprise.uscc == g.uscc)) is None
 
 
+def test_a_known_enterprise_is_recognised_from_another_mobile_of_its_legal_representative(
+    session: Session, runtime: Runtime, apply: Any, headers_for: Any, client: TestClient
+) -> None:
+    """Issue 21: an enterprise already registered (here by a manager) applied for by a borrower
+    signed in with another mobile is found when the legal representative is named as recorded;
+    named otherwise, it stays "not found" (nothing says the enterprise banks here)."""
+    from puhui.datahub.sandbox import default_provider
+
+    f = register(session, runtime, clean_index(2))
+    world = default_provider().world
+    rep = world.people.row(world.enterprises["legal_rep_person_id"][f.index], named=True)
+    given = {"name": rep["name"], "resident_id": rep["resident_id"], "mobile": "13912345678"}
+    impostor = apply(
+        application_body(f, legal_representative={**given, "name": "张冒名"}),
+        headers_for(Role.BORROWER, []),
+    )
+    assert impostor.status_code == 404 and impostor.json()["code"] == "enterprise_not_found"
+    borrower = headers_for(Role.BORROWER)
+    resp = apply(application_body(f, legal_representative=given), borrower)
+    assert resp.status_code == 201, resp.text
+    out = resp.json()
+    assert client.get(f"/api/v1/applications/{out['id']}", headers=borrower).status_code == 200
+
+
 def test_unknown_enterprise_in_registry(
     session: Session, runtime: Runtime, apply: Any, headers_for: Any
 ) -> None:

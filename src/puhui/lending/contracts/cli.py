@@ -53,3 +53,33 @@ def verify_cmd(
             f"matches unsigned contract {u.reference}, status {u.status})"
         )
     raise typer.Exit(1)
+
+
+@contracts_app.command("export")
+def export_cmd(
+    file: Annotated[Path, typer.Argument(help="where to write the PDF")],
+    reference: Annotated[
+        str | None, typer.Option(help="the contract's reference (default: the latest signed)")
+    ] = None,
+) -> None:
+    """Write a signed contract's PDF to FILE, byte for byte as signed (then `contracts verify`
+    it). Recorded in the audit trail as a download. Exit 1 if there is no such contract."""
+    from puhui.core import audit
+    from puhui.core.db import unit_of_work
+    from puhui.core.errors import DomainError
+    from puhui.core.runtime import build_runtime
+    from puhui.lending.contracts import service as contracts
+
+    rt = build_runtime()
+    try:
+        with unit_of_work(rt.session_factory) as session:
+            audit.set_clock(session, rt.clock)
+            audit.set_actor(session, audit.Actor(None, "cli", None, "cli"))
+            contract = contracts.signed_contract(session, reference)
+            contracts.record_download(session, contract)
+            file.write_bytes(contract.document)
+            shown = (contract.reference, contract.document_size, contract.document_sha256)
+    except DomainError as exc:
+        console.print(f"[red]{exc.message('zh')} / {exc.message('en')}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{shown[0]} → {file} ({shown[1]} bytes, SHA-256 {shown[2]})")

@@ -226,6 +226,18 @@ def get_contract_for(
     return contract
 
 
+def signed_contract(session: Session, reference: str | None = None) -> Contract:
+    """A signed contract by its reference, or the most recently signed one (what
+    `puhui contracts export` writes out)."""
+    query = select(Contract).where(Contract.signed_at.is_not(None))
+    if reference:
+        query = query.where(Contract.reference == reference)
+    contract = session.scalar(query.order_by(Contract.signed_at.desc()).limit(1))
+    if contract is None:
+        raise ContractNotFound()
+    return contract
+
+
 def _lock_contract(session: Session, contract_id: uuid.UUID) -> Contract:
     contract = session.scalar(
         select(Contract)

@@ -12,6 +12,7 @@ from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
+from puhui.reporting import home as home_report
 from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
 from puhui.web.paging import pager
@@ -84,9 +85,14 @@ def switch_language(request: Request, code: str, back: str = "/console/") -> Res
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))]
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))],
 ) -> Response:
-    return render(request, "home.html", principal)
+    """Today's work for the principal's role (`puhui.reporting.home`'s cards)."""
+    cards = home_report.cards_for(db, rt.clock, principal)
+    return render(request, "home.html", principal, cards=cards, now=rt.clock.now())
 
 
 @router.get("/enterprises", response_class=HTMLResponse)
