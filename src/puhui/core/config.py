@@ -43,6 +43,18 @@ class Settings(BaseSettings):
     # others wait without a thread. 0: four fifths of the thread pool. Fewer, on a small
     # machine, keeps threads from contending for the interpreter while they hold row locks.
     units_of_work: int = Field(default=0, ge=0)
+    # The audit chain's HMAC key (32 bytes, base64) or key file, kept outside the database;
+    # in development/demo/test a key file is created under var_dir. Required in production.
+    audit_key: str = ""
+    audit_key_file: Path | None = None
+    # Ed25519 seed (base64) of the key that signs audit checkpoints; var_dir in development.
+    audit_signing_key_file: Path | None = None
+    # Where the latest signed audit checkpoint is exported (outside the database).
+    audit_anchor_file: Path | None = None
+    # A signed checkpoint every N audit rows (and on `puhui audit checkpoint`).
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+    # Data at rest and keyed hashes: "aes" (AES-256-GCM, HMAC-SHA256) or "sm" (SM4-GCM, SM3).
+    crypto_suite: str = Field(default="aes", pattern="^(aes|sm)$")
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

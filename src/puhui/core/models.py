@@ -102,6 +102,25 @@ class AuditEvent(IdMixin, Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    # how row_hash was made: "sha256" (rows before the keyed chain), "hmac-sha256", "hmac-sm3"
+    chain_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
+
+
+class AuditCheckpoint(IdMixin, Base):
+    """A signed statement "the audit chain had `size` rows ending in `head_hash` at `signed_at`".
+
+    The note (C2SP signed note, Ed25519) is also exported to a file outside the database, so
+    deleting the newest audit rows (and these checkpoints) is detected by `puhui audit verify`.
+    """
+
+    __tablename__ = "core_audit_checkpoint"
+
+    size: Mapped[int] = mapped_column(unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    legacy_rows: Mapped[int]  # rows before the keyed chain (plain SHA-256), as signed
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
 
 
 class IdempotencyRecord(Base):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from puhui.core import audit
 from puhui.core.clock import Clock, SystemClock
 from puhui.core.config import Settings, get_settings
 from puhui.core.crypto import FieldCipher, load_master_key
@@ -30,6 +31,7 @@ def build_runtime(
     session_factory: sessionmaker[Session] | None = None,
 ) -> Runtime:
     settings = settings or get_settings()
+    audit.configure(audit.load_keys(settings))
     engine = engine or make_engine(settings.database_url)
     return Runtime(
         settings=settings,

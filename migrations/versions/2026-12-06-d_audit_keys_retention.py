@@ -1,0 +1,50 @@
+"""core: the keyed audit chain (each row's chain algorithm; rows before it stay plain SHA-256
+and keep verifying) and its signed checkpoints.
+
+Revision ID: d7a1c0e5b9f2
+Revises: 9a6f3c1d2e47
+Create Date: 2026-12-06 21:00:00.000000+00:00
+
+"""
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+import puhui.core.db
+from puhui.core.migration_helpers import drop_append_only, make_append_only
+
+# revision identifiers, used by Alembic.
+revision: str = "d7a1c0e5b9f2"
+down_revision: Union[str, Sequence[str], None] = "9a6f3c1d2e47"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    # a plain ADD COLUMN (not batch mode: on SQLite that would rebuild the table and drop its
+    # append-only triggers); existing rows are the plain SHA-256 chain
+    op.add_column(
+        "core_audit_event",
+        sa.Column("chain_alg", sa.String(length=16), nullable=False, server_default="sha256"),
+    )
+    op.create_table(
+        "core_audit_checkpoint",
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("legacy_rows", sa.BigInteger(), nullable=False),
+        sa.Column("signed_at", puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("key_id", sa.String(length=64), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_core_audit_checkpoint")),
+        sa.UniqueConstraint("size", name=op.f("uq_core_audit_checkpoint_size")),
+    )
+    make_append_only("core_audit_checkpoint")
+
+
+def downgrade() -> None:
+    drop_append_only("core_audit_checkpoint")
+    op.drop_table("core_audit_checkpoint")
+    op.drop_column("core_audit_event", "chain_alg")
