@@ -136,12 +136,49 @@ def current_keys() -> AuditKeys:
 # Actors and recording
 
 
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
+
+
+def pii_token(value: str, keys: AuditKeys | None = None) -> str:
+    """The keyed hash (16 hex) an audit row stores instead of a mobile number or resident ID."""
+    mac = (keys or current_keys()).mac_key
+    return hmac.new(mac, b"pii\x00" + value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _mask_mobile(m: re.Match[str]) -> str:
+    v = m.group(0)
+    return f"{v[:3]}****{v[-4:]}#{pii_token(v)}"
+
+
+def _mask_resident_id(m: re.Match[str]) -> str:
+    v = m.group(0)
+    if not is_valid_resident_id(v.upper()):
+        return v
+    return f"{v[:6]}********{v[-4:]}#{pii_token(v.upper())}"
+
+
+def scrub(value: str) -> str:
+    """Mobile numbers and resident IDs in ``value`` masked, each with its keyed hash."""
+    if len(value) < 11 or _UUID.match(value):
+        return value
+    return _MOBILE.sub(_mask_mobile, _RESIDENT_ID.sub(_mask_resident_id, value))
+
+
 @dataclass(frozen=True)
 class Actor:
     user_id: uuid.UUID | None
     name: str
     role: str | None = None
     ip: str | None = None
+
+    def __post_init__(self) -> None:
+        # a borrower's username is "m" + mobile: every copy of an actor's name (audit rows,
+        # pull logs, status histories) holds the masked form and its keyed hash instead
+        clean = scrub(self.name)
+        if clean != self.name:
+            object.__setattr__(self, "name", clean)
 
 
 SYSTEM = Actor(user_id=None, name="system", role=None, ip=None)
@@ -175,36 +212,6 @@ def session_clock(session: Session) -> Clock:
 def current_actor(session: Session) -> Actor:
     actor = session.info.get("audit_actor")
     return actor if isinstance(actor, Actor) else SYSTEM
-
-
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
-
-
-def pii_token(value: str, keys: AuditKeys | None = None) -> str:
-    """The keyed hash (16 hex) an audit row stores instead of a mobile number or resident ID."""
-    mac = (keys or current_keys()).mac_key
-    return hmac.new(mac, b"pii\x00" + value.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def _mask_mobile(m: re.Match[str]) -> str:
-    v = m.group(0)
-    return f"{v[:3]}****{v[-4:]}#{pii_token(v)}"
-
-
-def _mask_resident_id(m: re.Match[str]) -> str:
-    v = m.group(0)
-    if not is_valid_resident_id(v.upper()):
-        return v
-    return f"{v[:6]}********{v[-4:]}#{pii_token(v.upper())}"
-
-
-def scrub(value: str) -> str:
-    """Mobile numbers and resident IDs in ``value`` masked, each with its keyed hash."""
-    if len(value) < 11 or _UUID.match(value):
-        return value
-    return _MOBILE.sub(_mask_mobile, _RESIDENT_ID.sub(_mask_resident_id, value))
 
 
 def _jsonable(value: Any) -> Any:
