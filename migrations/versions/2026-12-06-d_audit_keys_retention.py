@@ -1,5 +1,5 @@
 """core: the keyed audit chain (each row's chain algorithm; rows before it stay plain SHA-256
-and keep verifying) and its signed checkpoints.
+and keep verifying) and its signed checkpoints; the wrapped data keys of envelope encryption.
 
 Revision ID: d7a1c0e5b9f2
 Revises: 9a6f3c1d2e47
@@ -42,9 +42,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("size", name=op.f("uq_core_audit_checkpoint_size")),
     )
     make_append_only("core_audit_checkpoint")
+    op.create_table(
+        "core_data_key",
+        sa.Column("kid", sa.String(length=16), nullable=False),
+        sa.Column("suite", sa.String(length=8), nullable=False),
+        sa.Column("wrapped", sa.LargeBinary(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_core_data_key")),
+        sa.UniqueConstraint("kid", name=op.f("uq_core_data_key_kid")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("core_data_key")
     drop_append_only("core_audit_checkpoint")
     op.drop_table("core_audit_checkpoint")
     op.drop_column("core_audit_event", "chain_alg")

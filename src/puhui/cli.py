@@ -294,6 +294,11 @@ def _mount_optional() -> None:
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
+    import puhui.metadata  # noqa: F401 - `keys reencrypt` finds every encrypted column
+    from puhui.flows.cli import keys_app, retention_app
+
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(retention_app, name="retention")
 
 
 _mount_optional()

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=100, ge=1)
     # Data at rest and keyed hashes: "aes" (AES-256-GCM, HMAC-SHA256) or "sm" (SM4-GCM, SM3).
     crypto_suite: str = Field(default="aes", pattern="^(aes|sm)$")
+    # Retention per data class, in days (PIPL art. 19; `puhui retention run` destroys what is
+    # older). The audit trail is kept. Credit files: 5 years (anti-money-laundering law).
+    retention_snapshot_days: int = Field(default=1825, ge=1)
+    retention_capture_days: int = Field(default=90, ge=1)  # identity selfies, licence photos
+    retention_recording_days: int = Field(default=1825, ge=1)  # video interviews
+    retention_conversation_days: int = Field(default=365, ge=1)
+    retention_otp_days: int = Field(default=30, ge=1)
+    retention_session_days: int = Field(default=90, ge=1)  # tokens, sign-in attempts
+    retention_message_days: int = Field(default=180, ge=1)  # sent or expired SMS (outbox)
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

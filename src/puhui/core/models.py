@@ -106,6 +106,23 @@ class AuditEvent(IdMixin, Base):
     chain_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
 
 
+class DataKeyRecord(IdMixin, Base):
+    """A data key of the envelope encryption, wrapped by the key-encryption key (core/crypto).
+
+    status: "active" (seals new values; one at a time), "previous" (still decrypts), "retired"
+    (no ciphertext uses it any more: ``wrapped`` erased).
+    """
+
+    __tablename__ = "core_data_key"
+
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    suite: Mapped[str] = mapped_column(String(8))
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
 class AuditCheckpoint(IdMixin, Base):
     """A signed statement "the audit chain had `size` rows ending in `head_hash` at `signed_at`".
 
@@ -148,8 +165,10 @@ class OutboxMessage(IdMixin, Base):
     # The recipient (a mobile number) and the body (may hold a one-time code) are encrypted.
     recipient_masked: Mapped[str] = mapped_column(String(64))
     recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
-    recipient_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    recipient_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "outbox_recipient"}
+    )
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary, info={"cipher_field": "outbox_body"})
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
