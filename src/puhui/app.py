@@ -62,6 +62,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
     from puhui.web.borrower.pages import router as mobile_router
+    from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.pages import router as staff_pages_router
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_pages_router,
         cockpit_router,
         mobile_router,
+        rights_router,
     ):
         app.include_router(router)
 
