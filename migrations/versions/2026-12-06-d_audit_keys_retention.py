@@ -1,5 +1,5 @@
 """core: the keyed audit chain (each row's chain algorithm; rows before it stay plain SHA-256
-and keep verifying) and its signed checkpoints; the wrapped data keys of envelope encryption.
+and keep verifying) and its signed checkpoints; the wrapped data keys of envelope encryption; the sealed (PAdES) contract.
 
 Revision ID: d7a1c0e5b9f2
 Revises: 9a6f3c1d2e47
@@ -56,7 +56,26 @@ def upgrade() -> None:
     )
 
 
+    # the signed contract, sealed by the bank (PAdES with an RFC 3161 timestamp)
+    op.add_column("lending_contract", sa.Column("signed_document", sa.LargeBinary(), nullable=True))
+    op.add_column(
+        "lending_contract",
+        sa.Column("signed_document_sha256", sa.String(length=64), nullable=True),
+    )
+    op.create_index(
+        op.f("ix_lending_contract_signed_document_sha256"),
+        "lending_contract",
+        ["signed_document_sha256"],
+        unique=False,
+    )
+
+
 def downgrade() -> None:
+    op.drop_index(
+        op.f("ix_lending_contract_signed_document_sha256"), table_name="lending_contract"
+    )
+    op.drop_column("lending_contract", "signed_document_sha256")
+    op.drop_column("lending_contract", "signed_document")
     op.drop_table("core_data_key")
     drop_append_only("core_audit_checkpoint")
     op.drop_table("core_audit_checkpoint")
