@@ -32,12 +32,25 @@ HEX = re.compile(r"^([0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-f
 PENDING = {"core_otp.subject", "core_user.username"}
 
 
+HEX_RUN = re.compile(r"[0-9a-fA-F]{32,}")
+
+
 def findings(value: str) -> list[str]:
-    """The mobile numbers and resident IDs (valid check digit) in ``value``."""
+    """The mobile numbers and resident IDs (valid check digit) in ``value`` — outside hex data
+    (a digit run inside 32+ hex characters, such as a PDF signature's /Contents, is not one)."""
     if HEX.match(value):
         return []
-    found = MOBILE.findall(value)
-    found += [m for m in RESIDENT_ID.findall(value) if is_valid_resident_id(m.upper())]
+    hex_spans = [m.span() for m in HEX_RUN.finditer(value)]
+
+    def in_hex(m: re.Match[str]) -> bool:
+        return any(a <= m.start() and m.end() <= b for a, b in hex_spans)
+
+    found = [m.group(0) for m in MOBILE.finditer(value) if not in_hex(m)]
+    found += [
+        m.group(0)
+        for m in RESIDENT_ID.finditer(value)
+        if not in_hex(m) and is_valid_resident_id(m.group(0).upper())
+    ]
     return found
 
 
@@ -100,6 +113,8 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
     assert findings("11010519491231002Y") == []  # not a resident ID: bad check character
     assert findings("139****5678#ab12") == [] and findings("0" * 20 + "13912345678abc") == []
     assert findings("01a24d2e-9039-7312-a08a-e16350258961") == []
+    assert findings("/Contents <3082a0" + "f" * 30 + "13912345678e0>") == []  # signature hex
+    assert findings("/Contents <3082a0> 13912345678") == ["13912345678"]
 
 
 @pytest.fixture
