@@ -68,6 +68,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.receivables.router import router as receivables_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
+    from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.interviews import router as interviews_pages_router
@@ -98,6 +99,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         interviews_socket,
         interviews_pages_router,
         mobile_interviews_router,
+        rights_router,
     ):
         app.include_router(router)
 

@@ -141,20 +141,43 @@ def users_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit chain; name the first edited or deleted row. Exit 1 if broken."""
+    """Check the audit chain (keyed) against its signed checkpoints (the table's and the exported
+    file's): names the first edited row, a deleted row, removed newest rows or a recomputed
+    chain. Exit 1 if broken."""
     from puhui.core import audit
 
     rt = _runtime()
     with rt.session_factory() as session:
         result = audit.verify(session)
     if result.ok:
-        console.print(f"[green]audit chain intact[/green]: {result.rows_checked} rows")
+        console.print(
+            f"[green]audit chain intact[/green]: {result.rows_checked} rows, "
+            f"{result.checkpoints_checked} signed checkpoints (latest at row "
+            f"{result.latest_checkpoint})"
+        )
         return
     console.print(
         f"[red]audit chain broken[/red] at row id={result.bad_id} seq={result.bad_seq}: "
         f"{result.reason}"
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit chain's head now (Ed25519) and export it to the anchor file; run it from a
+    scheduler (e.g. hourly): rows newer than the last checkpoint are not yet anchored."""
+    from puhui.core import audit
+    from puhui.core.db import unit_of_work
+
+    rt = _runtime()
+    with unit_of_work(rt.session_factory) as session:
+        audit.set_clock(session, rt.clock)
+        signed = audit.checkpoint(session)
+    if signed is None:
+        console.print("nothing new to sign")
+        return
+    console.print(f"[green]signed[/green] {signed.size} rows, head {signed.head[:16]}…")
 
 
 @outbox_app.command("dispatch")
@@ -368,6 +391,11 @@ def _mount_optional() -> None:
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
+    import puhui.metadata  # noqa: F401 - `keys reencrypt` finds every encrypted column
+    from puhui.flows.cli import keys_app, retention_app
+
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(retention_app, name="retention")
 
 
 _mount_optional()

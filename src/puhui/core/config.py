@@ -43,6 +43,27 @@ class Settings(BaseSettings):
     # others wait without a thread. 0: four fifths of the thread pool. Fewer, on a small
     # machine, keeps threads from contending for the interpreter while they hold row locks.
     units_of_work: int = Field(default=0, ge=0)
+    # The audit chain's HMAC key (32 bytes, base64) or key file, kept outside the database;
+    # in development/demo/test a key file is created under var_dir. Required in production.
+    audit_key: str = ""
+    audit_key_file: Path | None = None
+    # Ed25519 seed (base64) of the key that signs audit checkpoints; var_dir in development.
+    audit_signing_key_file: Path | None = None
+    # Where the latest signed audit checkpoint is exported (outside the database).
+    audit_anchor_file: Path | None = None
+    # A signed checkpoint every N audit rows (and on `puhui audit checkpoint`).
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+    # Data at rest and keyed hashes: "aes" (AES-256-GCM, HMAC-SHA256) or "sm" (SM4-GCM, SM3).
+    crypto_suite: str = Field(default="aes", pattern="^(aes|sm)$")
+    # Retention per data class, in days (PIPL art. 19; `puhui retention run` destroys what is
+    # older). The audit trail is kept. Credit files: 5 years (anti-money-laundering law).
+    retention_snapshot_days: int = Field(default=1825, ge=1)
+    retention_capture_days: int = Field(default=90, ge=1)  # identity selfies, licence photos
+    retention_recording_days: int = Field(default=1825, ge=1)  # video interviews
+    retention_conversation_days: int = Field(default=365, ge=1)
+    retention_otp_days: int = Field(default=30, ge=1)
+    retention_session_days: int = Field(default=90, ge=1)  # tokens, sign-in attempts
+    retention_message_days: int = Field(default=180, ge=1)  # sent or expired SMS (outbox)
 
     # Video interviews: ICE servers for WebRTC as a JSON list of RTCIceServer objects (empty:
     # host candidates only, enough on one network), the largest recording accepted for upload

@@ -102,6 +102,42 @@ class AuditEvent(IdMixin, Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    # how row_hash was made: "sha256" (rows before the keyed chain), "hmac-sha256", "hmac-sm3"
+    chain_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
+
+
+class DataKeyRecord(IdMixin, Base):
+    """A data key of the envelope encryption, wrapped by the key-encryption key (core/crypto).
+
+    status: "active" (seals new values; one at a time), "previous" (still decrypts), "retired"
+    (no ciphertext uses it any more: ``wrapped`` erased).
+    """
+
+    __tablename__ = "core_data_key"
+
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    suite: Mapped[str] = mapped_column(String(8))
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class AuditCheckpoint(IdMixin, Base):
+    """A signed statement "the audit chain had `size` rows ending in `head_hash` at `signed_at`".
+
+    The note (C2SP signed note, Ed25519) is also exported to a file outside the database, so
+    deleting the newest audit rows (and these checkpoints) is detected by `puhui audit verify`.
+    """
+
+    __tablename__ = "core_audit_checkpoint"
+
+    size: Mapped[int] = mapped_column(unique=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    legacy_rows: Mapped[int]  # rows before the keyed chain (plain SHA-256), as signed
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
 
 
 class IdempotencyRecord(Base):
@@ -129,8 +165,10 @@ class OutboxMessage(IdMixin, Base):
     # The recipient (a mobile number) and the body (may hold a one-time code) are encrypted.
     recipient_masked: Mapped[str] = mapped_column(String(64))
     recipient_hash: Mapped[str] = mapped_column(String(64), index=True)
-    recipient_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    recipient_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "outbox_recipient"}
+    )
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary, info={"cipher_field": "outbox_body"})
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from puhui.core import audit
 from puhui.core.clock import Clock, SystemClock
 from puhui.core.config import Settings, get_settings
-from puhui.core.crypto import FieldCipher, load_master_key
+from puhui.core.crypto import DataKeyRing, FieldCipher, kek_from_master, load_master_key
 from puhui.core.db import make_engine, make_session_factory
+from puhui.core.keys import ring_loader
 
 
 @dataclass
@@ -30,11 +32,14 @@ def build_runtime(
     session_factory: sessionmaker[Session] | None = None,
 ) -> Runtime:
     settings = settings or get_settings()
+    audit.configure(audit.load_keys(settings))
     engine = engine or make_engine(settings.database_url)
+    master = load_master_key(settings)
+    ring = DataKeyRing(kek_from_master(master), ring_loader(engine))
     return Runtime(
         settings=settings,
         clock=clock or SystemClock(),
-        cipher=FieldCipher.from_master(load_master_key(settings)),
+        cipher=FieldCipher.from_master(master, ring),
         engine=engine,
         session_factory=session_factory or make_session_factory(engine),
     )

@@ -79,3 +79,15 @@ class SnapshotNotFound(NotFound):
     code = "snapshot_not_found"
     message_zh = "未找到该数据快照。"
     message_en = "Snapshot not found."
+
+
+class SnapshotDestroyed(DomainError):
+    code = "snapshot_destroyed"
+    status = 410
+    title_zh = "数据快照已销毁"
+    title_en = "Snapshot destroyed"
+    message_zh = "该数据快照已按保存期限或本人删除请求销毁，仅保留其哈希。"
+    message_en = (
+        "This snapshot was destroyed at the end of its retention period or at the data "
+        "subject's request; only its hash is kept."
+    )

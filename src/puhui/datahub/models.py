@@ -52,7 +52,9 @@ class SnapshotRow(IdMixin, Base):
     provider: Mapped[str] = mapped_column(String(32))
     is_sandbox: Mapped[bool]
     payload_hash: Mapped[str] = mapped_column(String(64))
-    payload_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "datahub_snapshot.payload"}
+    )
     consent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("consents_consent.id"), index=True)
     latency_ms: Mapped[int]
 

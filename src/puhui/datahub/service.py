@@ -37,8 +37,10 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    func,
     or_,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -60,7 +62,7 @@ from puhui.datahub.connectors import (
     build_connectors,
     validate_payload,
 )
-from puhui.datahub.errors import ProviderBadPayload, SnapshotNotFound
+from puhui.datahub.errors import ProviderBadPayload, SnapshotDestroyed, SnapshotNotFound
 from puhui.datahub.models import PullRow, SnapshotRow, SubjectType
 from puhui.datahub.payloads import SourceName, payload_model
 from puhui.datahub.schemas import Snapshot
@@ -116,6 +118,8 @@ _SNAPSHOT_COLUMNS = tuple(c.key for c in SnapshotRow.__table__.columns)
 
 
 def _open(cipher: FieldCipher, source: SourceName, payload_enc: bytes) -> BaseModel:
+    if payload_enc == DESTROYED:
+        raise SnapshotDestroyed()
     try:
         return payload_model(source).model_validate_json(cipher.decrypt(payload_enc, PAYLOAD_FIELD))
     except ValidationError as exc:  # stored under an older schema: not usable as it is
@@ -636,6 +640,40 @@ def verify_snapshot(session: Session, cipher: FieldCipher, snapshot_id: uuid.UUI
     except (InvalidTag, ValueError):
         return False
     return hashlib.sha256(canonical_json(data)).hexdigest() == row.payload_hash
+
+
+DESTROYED = b""  # a snapshot's payload once destroyed: the row (lineage, hash) stays
+
+
+def destroy_snapshots(
+    session: Session,
+    *,
+    fetched_before: datetime | None = None,
+    enterprise_ids: Iterable[uuid.UUID] | None = None,
+) -> int:
+    """Erase the payloads of the snapshots fetched before a time (retention) or of some
+    enterprises (the data subject's request); each row keeps its hash for the decision's
+    lineage. Returns how many payloads were destroyed; the caller audits the destruction."""
+    stmt = update(SnapshotRow).where(SnapshotRow.payload_enc != DESTROYED)
+    if fetched_before is not None:
+        stmt = stmt.where(SnapshotRow.fetched_at < fetched_before)
+    if enterprise_ids is not None:
+        stmt = stmt.where(SnapshotRow.enterprise_id.in_(list(enterprise_ids)))
+    result = session.execute(stmt.values(payload_enc=DESTROYED))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def count_snapshots(session: Session, enterprise_ids: Iterable[uuid.UUID]) -> dict[str, int]:
+    """Snapshots held per source for these enterprises (payload not destroyed)."""
+    stmt = (
+        select(SnapshotRow.source, func.count())
+        .where(
+            SnapshotRow.enterprise_id.in_(list(enterprise_ids)),
+            SnapshotRow.payload_enc != DESTROYED,
+        )
+        .group_by(SnapshotRow.source)
+    )
+    return {str(source): int(n) for source, n in session.execute(stmt)}
 
 
 def pulls_for_enterprise(

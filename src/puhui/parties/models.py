@@ -47,10 +47,12 @@ class Person(IdMixin, Base):
     __tablename__ = "parties_person"
 
     name: Mapped[str] = mapped_column(String(100))
-    resident_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    resident_id_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "resident_id"}
+    )
     resident_id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     resident_id_masked: Mapped[str] = mapped_column(String(18))
-    mobile_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    mobile_enc: Mapped[bytes] = mapped_column(LargeBinary, info={"cipher_field": "mobile"})
     mobile_hash: Mapped[str] = mapped_column(String(64), index=True)
     mobile_masked: Mapped[str] = mapped_column(String(11))
     created_at: Mapped[datetime]

@@ -21,15 +21,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from dataclasses import dataclass
 
+from puhui.core import signing
+from puhui.core.signing import SigningKey, note_key_hash, sign_note, vkey
 from puhui.receivables.errors import CheckpointInvalid
-from puhui.receivables.keys import SigningKey, verify_signature
 from puhui.receivables.statements import parse_at
 
-_ALG_ED25519 = b"\x01"
-_DASH = "\u2014 "
+__all__ = [
+    "Checkpoint",
+    "note_key_hash",
+    "open_checkpoint",
+    "open_note",
+    "sign_checkpoint",
+    "sign_note",
+    "vkey",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,55 +79,16 @@ class Checkpoint:
         return cls(origin=origin, size=int(size_text), root=root, at=at)
 
 
-def note_key_hash(name: str, public_key: bytes) -> bytes:
-    """The 4-byte signed-note key hash of an Ed25519 key."""
-    return hashlib.sha256(name.encode("utf-8") + b"\n" + _ALG_ED25519 + public_key).digest()[:4]
-
-
-def vkey(name: str, public_key: bytes) -> str:
-    """C2SP signed-note verifier key string."""
-    encoded = base64.b64encode(_ALG_ED25519 + public_key).decode("ascii")
-    return f"{name}+{note_key_hash(name, public_key).hex()}+{encoded}"
-
-
-def sign_note(text: str, key: SigningKey, name: str) -> str:
-    """A C2SP signed note: ``text`` (ending in a newline), a blank line, the signature line."""
-    if not text.endswith("\n") or "\n\n" in text:
-        raise ValueError("note text must end with a newline and contain no blank line")
-    blob = note_key_hash(name, key.public) + key.sign(text.encode("utf-8"))
-    return f"{text}\n{_DASH}{name} {base64.b64encode(blob).decode('ascii')}\n"
-
-
 def open_note(note: str, *, name: str, public_key: bytes) -> str:
     """The text of a signed note that carries a valid signature by (name, public_key).
 
     Raises :class:`CheckpointInvalid` if the note is malformed or not signed by that key.
     Signature lines of other keys are ignored (cosigners, witnesses).
     """
-    split = note.rfind("\n\n")
-    if split < 0 or not note.endswith("\n"):
-        raise CheckpointInvalid("not a signed note", "不是签名注记")
-    text, sig_block = note[: split + 1], note[split + 2 :]
-    expected_hash = note_key_hash(name, public_key)
-    verified = False
-    for line in sig_block.split("\n")[:-1]:
-        if not line.startswith(_DASH):
-            raise CheckpointInvalid("malformed signature line", "签名行格式错误")
-        try:
-            line_name, blob64 = line[len(_DASH) :].split(" ")
-            blob = base64.b64decode(blob64, validate=True)
-        except (ValueError, binascii.Error) as exc:
-            raise CheckpointInvalid("malformed signature line", "签名行格式错误") from exc
-        if line_name != name or blob[:4] != expected_hash:
-            continue
-        if len(blob) != 68 or not verify_signature(public_key, blob[4:], text.encode("utf-8")):
-            raise CheckpointInvalid(
-                "the log key's signature does not verify", "平台日志密钥签名验证失败"
-            )
-        verified = True
-    if not verified:
-        raise CheckpointInvalid("no signature by the log key", "没有平台日志密钥的签名")
-    return text
+    try:
+        return signing.open_note(note, name=name, public_key=public_key)
+    except signing.SignedNoteInvalid as exc:
+        raise CheckpointInvalid(exc.reason, exc.reason_zh) from exc
 
 
 def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, name: str | None = None) -> str:

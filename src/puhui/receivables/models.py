@@ -131,7 +131,9 @@ class PartyKey(IdMixin, Base):
     purpose: Mapped[str] = mapped_column(String(16))
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    private_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    private_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "receivables.key:{kid}"}
+    )
     custodial: Mapped[bool]
     valid_from: Mapped[str] = mapped_column(String(20))
     valid_to: Mapped[str | None] = mapped_column(String(20))

@@ -34,6 +34,7 @@ PUBLIC = {
     ("POST", "/m/login/send"),
     ("GET", "/m/login/verify"),
     ("POST", "/m/login/verify"),
+    ("GET", "/m/rights/deleted"),
 }
 
 

@@ -18,7 +18,7 @@ from puhui.core import otp
 from puhui.core.clock import FixedClock
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import Outcome, end_unit_of_work, roll_back
-from puhui.core.models import AuditEvent, OneTimeCode
+from puhui.core.models import AuditCheckpoint, AuditEvent, OneTimeCode
 
 CIPHER = FieldCipher.from_master(b"o" * 32)
 PURPOSE = "contract.sign"
@@ -35,6 +35,7 @@ def db() -> Iterator[Session]:
     engine = create_engine("sqlite://")
     OneTimeCode.__table__.create(engine)  # type: ignore[attr-defined]
     AuditEvent.__table__.create(engine)  # type: ignore[attr-defined]
+    AuditCheckpoint.__table__.create(engine)  # type: ignore[attr-defined]
     with Session(engine) as session:
         yield session
     engine.dispose()

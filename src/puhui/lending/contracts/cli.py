@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,11 +14,40 @@ contracts_app = typer.Typer(help="E-contracts (电子合同).", no_args_is_help=
 console = Console()
 
 
+def _check_seal(data: bytes, settings: Any) -> bool | None:
+    """The bank's PAdES seal of a signed contract: signature, chain to the configured root,
+    timestamp. None when the file carries no signature (an unsigned contract)."""
+    from puhui.lending.contracts import pades
+    from puhui.lending.contracts.pdf import contract_settings
+
+    if not pades.has_signature(data):
+        return None
+    seal = pades.seal_for(settings.environment, settings.var_dir, contract_settings())
+    report = pades.verify_pdf(data, list(seal.trust_roots))
+    mark = {True: "[green]✓[/green]", False: "[red]✗[/red]"}
+    console.print(f"{mark[report.intact]} 签名完整 signature intact ({report.signer})")
+    console.print(f"{mark[report.whole_file]} 覆盖全文 covers the whole file")
+    console.print(f"{mark[report.trusted]} 证书链可信 certificate chain to the configured root")
+    at = report.timestamp_at.isoformat() if report.timestamp_at else "—"
+    console.print(f"{mark[report.timestamp_ok]} 时间戳 RFC 3161 timestamp {at} ({report.tsa})")
+    console.print(f"{mark[report.evidence is not None]} 签署意愿证据 consent evidence attached")
+    if seal.sandbox:
+        console.print("[yellow]沙箱 Sandbox: demo certificate and timestamper[/yellow]")
+    if not report.ok:
+        console.print(
+            f"[red]签章无效 SEAL INVALID[/red] {report.problem}".rstrip()
+            + " — 文件在签章后被修改或证书不可信 / changed after sealing or untrusted"
+        )
+    return report.ok
+
+
 @contracts_app.command("verify")
 def verify_cmd(
     file: Annotated[Path, typer.Argument(help="the contract PDF to check")],
 ) -> None:
-    """Does FILE's SHA-256 match a signed contract? Exit 0 if it does, 1 if not, 2 if unreadable."""
+    """Does FILE's SHA-256 match a signed contract, and (for the sealed PDF) is the bank's PAdES
+    seal valid — signature, certificate chain, RFC 3161 timestamp? Exit 0 if so, 1 if not, 2 if
+    unreadable."""
     from puhui.core.runtime import build_runtime
     from puhui.lending.contracts import service as contracts
 
@@ -28,9 +57,12 @@ def verify_cmd(
         console.print(f"[red]无法读取文件 cannot read {file}: {exc.strerror or exc}[/red]")
         raise typer.Exit(2) from None
     rt = build_runtime()
+    sealed_ok = _check_seal(data, rt.settings)
     with rt.session_factory() as session:
         outcome = contracts.verify_document(session, data)
     console.print(f"SHA-256 {outcome.sha256}  ({outcome.size} bytes)")
+    if sealed_ok is False:
+        raise typer.Exit(1)
     if outcome.matched:
         for m in outcome.signed:
             signed_at = m.signed_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")

@@ -75,6 +75,10 @@ class Contract(IdMixin, Base):
     document: Mapped[bytes] = mapped_column(LargeBinary)
     document_sha256: Mapped[str] = mapped_column(String(64), index=True)
     document_size: Mapped[int]
+    # the signed contract: `document` with the signer's evidence attached, sealed by the bank
+    # (PAdES, RFC 3161 timestamp; see pades.py) when it is signed
+    signed_document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_document_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     font_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     created_by: Mapped[uuid.UUID | None]

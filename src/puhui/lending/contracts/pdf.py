@@ -59,6 +59,13 @@ class ContractSettings(BaseSettings):
     # One-year LPR in basis points, used when the credit line does not carry its own.
     lpr_1y_bp: int = 300
     signing_days: int = 7
+    # the bank's seal (PAdES): PEM certificate, PEM key, the trust root(s) a verifier checks
+    # the chain against; the RFC 3161 timestamp authority's URL. Unset outside production: a
+    # sandbox PKI under var/pki and an in-process sandbox timestamper (see pades.py).
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    trust_root: Path | None = None
+    tsa_url: str = ""
 
 
 def contract_settings() -> ContractSettings:

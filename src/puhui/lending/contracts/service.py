@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, events, otp, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import SHANGHAI, Clock, business_date
+from puhui.core.config import get_settings
 from puhui.core.crypto import FieldCipher, sha256_hex
 from puhui.core.db import record_despite_failure
 from puhui.core.errors import Conflict, DomainError, NotFound
@@ -135,6 +136,17 @@ class ContractDocumentTampered(Conflict):
     code = "contract_document_tampered"
     message_zh = "合同文件与登记的摘要不一致，已停止签署，请联系银行。"
     message_en = "The contract file does not match its recorded hash; signing stopped."
+
+
+class ContractSealUnavailable(DomainError):
+    code = "contract_seal_unavailable"
+    status = 503
+    title_zh = "电子签章暂不可用"
+    title_en = "Contract seal unavailable"
+    message_zh = "时间戳服务暂时无法访问，合同未签署，请稍后重试。"
+    message_en = (
+        "The timestamp authority cannot be reached; the contract was not signed. Try again."
+    )
 
 
 # --- the line's product -----------------------------------------------------------------------
@@ -588,7 +600,47 @@ def sign(
             "credit_line_id": contract.credit_line_id,
         },
     )
+    seal_signed(contract, signature)
     return signature
+
+
+def seal_signed(contract: Contract, signature: ContractSignature) -> None:
+    """Attach the signer's evidence to the contract PDF and seal it as the bank (PAdES with an
+    RFC 3161 timestamp): ``contract.signed_document``. A timestamp authority that cannot be
+    reached refuses the signing (503, retry): a contract is never signed unsealed."""
+    from puhui.lending.contracts import pades  # pyHanko: imported when a contract is signed
+
+    core_settings = get_settings()
+    evidence = {
+        "contract": contract.reference,
+        "contract_id": str(contract.id),
+        "document_sha256": contract.document_sha256,
+        "template_version": contract.template_version,
+        "signer": {
+            "name": mask_name(signature.signer_name),
+            "mobile": signature.signer_mobile_masked,
+            "user_id": str(signature.signer_user_id),
+            "person_id": str(signature.signer_person_id),
+        },
+        "method": signature.method,
+        "signed_at": signature.signed_at.isoformat(),
+        "ip": signature.ip,
+        "user_agent": signature.user_agent,
+        "otp_id": str(signature.otp_id),
+        "otp_message_id": str(signature.otp_message_id) if signature.otp_message_id else None,
+        "consent": "签署人输入发送至其本人手机的一次性验证码，确认已阅读并同意本合同全部条款。 "
+        "The signer entered the one-time code sent to their own mobile, confirming they read "
+        "and accept every term of this contract.",
+    }
+    seal = pades.seal_for(core_settings.environment, core_settings.var_dir, contract_settings())
+    try:
+        sealed = pades.seal_pdf(
+            contract.document, evidence, seal, reason=f"电子合同签署 {contract.reference}"
+        )
+    except OSError as exc:  # the timestamp authority (TimestampRequestError is an IOError)
+        raise ContractSealUnavailable() from exc
+    contract.signed_document = sealed
+    contract.signed_document_sha256 = sha256_hex(sealed)
 
 
 def cancel(
@@ -701,7 +753,9 @@ def verify_document(
     """Does this file's SHA-256 equal a signed contract's? (A borrower sees only its own.)"""
     digest = hashlib.sha256(data).hexdigest()
     contracts = session.scalars(
-        select(Contract).where(Contract.document_sha256 == digest).order_by(Contract.created_at)
+        select(Contract)
+        .where(or_(Contract.document_sha256 == digest, Contract.signed_document_sha256 == digest))
+        .order_by(Contract.created_at)
     ).all()
     signed: list[SignedMatch] = []
     unsigned: list[UnsignedMatch] = []
