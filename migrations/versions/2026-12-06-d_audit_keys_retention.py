@@ -2,7 +2,7 @@
 and keep verifying) and its signed checkpoints; the wrapped data keys of envelope encryption; the sealed (PAdES) contract.
 
 Revision ID: d7a1c0e5b9f2
-Revises: 9a6f3c1d2e47
+Revises: e5a1c7d90b31
 Create Date: 2026-12-06 21:00:00.000000+00:00
 
 """
@@ -17,7 +17,7 @@ from puhui.core.migration_helpers import drop_append_only, make_append_only
 
 # revision identifiers, used by Alembic.
 revision: str = "d7a1c0e5b9f2"
-down_revision: Union[str, Sequence[str], None] = "9a6f3c1d2e47"
+down_revision: Union[str, Sequence[str], None] = "e5a1c7d90b31"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
