@@ -38,9 +38,9 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
     "application_status": {
         "submitted": ("已提交", "Submitted"),
         "approved": ("已批准", "Approved"),
-        "declined": ("未通过", "Declined"),
-        "referred": ("人工审核中", "With a credit officer"),
-        "accepted": ("已签约", "Accepted"),
+        "declined": ("已拒绝", "Declined"),
+        "referred": ("人工审批中", "With a credit officer"),
+        "accepted": ("已接受授信", "Offer accepted"),
         "withdrawn": ("已撤回", "Withdrawn"),
         "expired": ("已过期", "Expired"),
     },
