@@ -16,7 +16,7 @@ def test_an_unknown_page_answers_a_browser_in_words(client: TestClient) -> None:
     for path, layout in (("/m/anything", "mobile"), ("/console/nope", "top")):
         r = client.get(path, headers=HTML)
         assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-        assert "页面不存在" in r.text and f'class="{layout}' in r.text or layout == "top"
+        assert ("页面不存在" in r.text and f'class="{layout}' in r.text) or layout == "top"
         assert "{" not in r.text.split("<main", 1)[1].split("</main>")[0]
     en = client.get("/m/anything", headers={**HTML, "Accept-Language": "en"})
     assert "does not exist" in en.text and "返回" not in en.text
