@@ -26,11 +26,15 @@ from puhui.core.models import ROLE_LABELS_ZH
 from puhui.core.money import format_fen
 from puhui.core.web import RefusedPage, request_lang, runtime_of
 from puhui.web import labels
+from puhui.web.decisions import sla_text
 from puhui.web.i18n import error_text, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["format_fen"] = format_fen
 templates.env.filters["label"] = lambda code, kind, lang="zh": labels.label(kind, code, lang)
+
+templates.env.globals["sla_text"] = sla_text
+templates.env.globals["channel_label"] = labels.channel_label
 
 FLASH = "flash"
 # typed values kept across the redirect are sealed: the session cookie is signed, not secret
