@@ -27,7 +27,7 @@ from tests.e2e.ux_helpers import apply_for, console_login, mobile_sign_in, sign_
 pytestmark = pytest.mark.browser
 
 STAFF = ("admin", "manager", "officer", "risk", "service", "auditor")
-MAX_PAGES = 45  # per role and language
+MAX_PAGES = 60  # per role and language
 PER_SHAPE = 2  # pages of one URL shape (ids replaced) visited
 SKIP = re.compile(
     r"^/(static|docs|redoc|openapi\.json|api/)|/logout|/lang/|/settings/|\.(json|png|svg|pdf|csv)$"
@@ -134,6 +134,9 @@ def _check(page, url: str, lang: str, problems: list[str], response) -> None:  #
     del body
 
 
+VISITED: list[str] = []
+
+
 def _crawl(page, live_server: LiveServer, starts: list[str], lang: str) -> list[str]:  # type: ignore[no-untyped-def]
     problems: list[str] = []
     origin = live_server.url
@@ -151,6 +154,7 @@ def _crawl(page, live_server: LiveServer, starts: list[str], lang: str) -> list[
         shapes[shape] = shapes.get(shape, 0) + 1
         response = page.goto(url)
         visited += 1
+        VISITED.append(f"[{lang}] {_shape(path)}")
         _check(page, url, lang, problems, response)
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
         for href in hrefs:
@@ -199,7 +203,9 @@ def test_every_page_of_every_role_reads_as_words(live_server: LiveServer, browse
             problems += [f"borrower {p}" for p in _crawl(page, live_server, probes, lang)]
     finally:
         context.close()
-    print(f"\ncrawl: {len(problems)} failures")
+    print(f"\ncrawl: {len(VISITED)} pages, {len(set(VISITED))} shapes, {len(problems)} failures")
+    for shape in sorted(set(VISITED)):
+        print("  visited " + shape)
     for p in problems:
         print("  " + p)
     assert not problems, f"{len(problems)} failures:\n" + "\n".join(problems)
