@@ -130,30 +130,59 @@ def _fmt(d: FeatureDef | None, x: float, lang: str) -> str:
     return _number(x)
 
 
+def _count_edges(lower: float | None, upper: float | None) -> tuple[int | None, int | None]:
+    """A count bin's edges as whole numbers it holds: [0.5, 1.5) → (1, 1), [2, 5) → (2, 4)."""
+    low = None if lower is None else math.ceil(lower)
+    high = None
+    if upper is not None:
+        high = int(upper) - 1 if float(upper).is_integer() else math.floor(upper)
+    return low, high
+
+
+def _zh_between(a: str, b: str) -> str:
+    """在 a 至 b 之间, with no space after a unit in Chinese (万元, 次)."""
+    gap_a = "" if _CJK_END.search(a) else " "
+    gap_b = "" if _CJK_END.search(b) else " "
+    return f"在 {a}{gap_a}至 {b}{gap_b}之间"
+
+
+_CJK_END = re.compile(r"[\u4e00-\u9fff]$")
+
+
 def _threshold_words(
     d: FeatureDef | None, lower: float | None, upper: float | None, lang: str
 ) -> str:
     zh = lang == "zh"
-    counted = d is not None and d.kind in ("count", "int")
+    if d is not None and d.kind in ("count", "int"):
+        return _count_threshold(d, lower, upper, lang)
     if lower is not None and upper is not None:
         a, b = _fmt(d, lower, lang), _fmt(d, upper, lang)
-        return f"在 {a}至 {b}之间".replace(" 至", "至") if zh else f"between {a} and {b}"
+        return _zh_between(a, b) if zh else f"between {a} and {b}"
     if lower is not None:
-        if counted and not float(lower).is_integer():
-            value = _fmt(d, math.floor(lower), lang)
-            return f"超过 {value}" if zh else f"more than {value}"
         value = _fmt(d, lower, lang)
-        if counted:
-            return f"不少于 {value}" if zh else f"at least {value}"
         return f"高于 {value}" if zh else f"above {value}"
     if upper is not None:
-        if counted and not float(upper).is_integer():
-            value = _fmt(d, math.floor(upper), lang)
-            return f"不超过 {value}" if zh else f"at most {value}"
         value = _fmt(d, upper, lang)
-        if counted:
-            return f"少于 {value}" if zh else f"fewer than {value}"
         return f"低于 {value}" if zh else f"below {value}"
+    return ""
+
+
+def _count_threshold(d: FeatureDef, lower: float | None, upper: float | None, lang: str) -> str:
+    """Counts in whole numbers: more than 5 (an edge 5.5), at most 1, between 2 and 4; a bin of
+    one number says nothing more than the value."""
+    zh = lang == "zh"
+    low, high = _count_edges(lower, upper)
+    if low is not None and high is not None:
+        if low >= high:
+            return ""
+        a, b = _fmt(d, low, lang), _fmt(d, high, lang)
+        return _zh_between(a, b) if zh else f"between {a} and {b}"
+    if low is not None:
+        value = _fmt(d, low - 1, lang)
+        return f"超过 {value}" if zh else f"more than {value}"
+    if high is not None:
+        value = _fmt(d, high, lang)
+        return f"不超过 {value}" if zh else f"at most {value}"
     return ""
 
 

@@ -104,13 +104,28 @@ def proposal_rows(proposal: Mapping[str, Any], lang: Lang) -> list[Row]:
     return rows
 
 
-def hits_by_stage(hits: Iterable[Mapping[str, Any]], lang: Lang) -> list[tuple[str, list[str]]]:
-    """Rule hits grouped by stage, in stage order: (stage label, ["CODE → action", …])."""
+def hits_by_stage(
+    hits: Iterable[Mapping[str, Any]],
+    lang: Lang,
+    texts: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[tuple[str, list[str]]]:
+    """Rule hits grouped by stage, in stage order: (stage label, ["text (CODE) → action", …]);
+    `texts` are the policy's reason texts by code ({"zh", "en"})."""
     grouped: dict[str, list[str]] = {}
     for hit in hits:
         stage = str(hit.get("stage", ""))
+        code = str(hit.get("code", ""))
         action = label("decision_outcome", hit.get("action"), lang)
-        grouped.setdefault(stage, []).append(f"{hit.get('code', '')} → {action}")
+        text = (texts or {}).get(code) or {}
+        words = str(text.get(lang, "")) if isinstance(text, Mapping) else ""
+        named = (
+            f"{words}（{code}）"
+            if words and lang == "zh"
+            else f"{words} ({code})"
+            if words
+            else code
+        )
+        grouped.setdefault(stage, []).append(f"{named} → {action}")
     return [(label("stage", stage, lang), codes) for stage, codes in grouped.items()]
 
 

@@ -38,6 +38,15 @@ def test_a_bounded_bin_reads_as_between() -> None:
     assert r.en.startswith("Invoiced sales, last 12 months: 1,234,567 yuan, between 1,000,000")
 
 
+def test_a_count_bin_holding_one_value_just_says_the_value() -> None:
+    one = sentence(ReasonInput("inquiries_6m", 1, 6, lower=0.5, upper=1.5))
+    assert one.zh == "近6个月征信审批查询次数 1 次，使评分降低 6 分"
+    two_to_four = sentence(ReasonInput("inquiries_6m", 3, 6, lower=1.5, upper=4.5))
+    assert two_to_four.zh == "近6个月征信审批查询次数 3 次，在 2 次至 4 次之间"
+    ratio = sentence(ReasonInput("declared_to_tax_ratio", 1.05, 2, lower=0.98, upper=1.06))
+    assert ratio.zh == "申报营业收入与开票销售额之比 1.05，在 0.98 至 1.06 之间"
+
+
 def test_missing_reads_as_not_provided() -> None:
     r = sentence(ReasonInput("tax_grade", None, 12))
     assert r.zh == "未提供纳税信用等级"

@@ -110,11 +110,22 @@ def _review_page(
         decision=decision,
         proposal=decision_views.proposal_rows(out.proposal, lang),
         limit_steps=decision_views.limit_steps(out.proposal.get("limit_calc"), lang),
-        hits=decision_views.hits_by_stage(out.proposal.get("hits") or [], lang),
+        hits=decision_views.hits_by_stage(
+            out.proposal.get("hits") or [], lang, _reason_texts(db, decision)
+        ),
         reasons=decision_views.reason_lines(decision.inputs if decision else None, stored, lang),
         sla=decision_views.sla_text(out.minutes_left, out.closed_at is not None, lang),
         names=decision_views.display_names(db, [out.maker_name, out.checker_name]),
     )
+
+
+def _reason_texts(db: Session, decision: Any) -> dict[str, Any]:
+    """The reason texts of the policy a decision was made under, by code."""
+    if decision is None or decision.policy_version_id is None:
+        return {}
+    document = decisioning_service.get_policy(db, decision.policy_version_id).document or {}
+    texts = document.get("reasons") if isinstance(document, dict) else None
+    return texts if isinstance(texts, dict) else {}
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
