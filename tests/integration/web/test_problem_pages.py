@@ -38,3 +38,32 @@ def test_a_role_without_access_reads_why(client: TestClient, headers_for: Any) -
 def test_a_get_of_a_form_address_is_a_page_not_json(client: TestClient) -> None:
     r = client.get("/m/login/send", headers=HTML)
     assert r.status_code == 405 and "返回上一页" in r.text
+
+
+def test_a_500_on_a_page_shows_the_request_number() -> None:
+    """What the catch-all 500 handler does (core/hardening): build the problem, call respond."""
+    from fastapi import FastAPI, Request
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from puhui.core import problems
+    from puhui.web.pages import problem_page
+
+    app = FastAPI()
+    app.add_middleware(SessionMiddleware, secret_key="test")
+    app.state.problem_page = problem_page
+
+    @app.get("/console/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    @app.exception_handler(RuntimeError)
+    async def _crash(request: Request, exc: RuntimeError) -> Any:
+        problem = {"title": "系统错误", "status": 500, "code": "internal", "request_id": "r-42"}
+        return problems.respond(request, problem, 500)
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        page = c.get("/console/boom", headers=HTML)
+        assert page.status_code == 500 and 'data-testid="request-id">r-42<' in page.text
+        api = c.get("/console/boom", headers={"Accept": "application/json"})
+        assert api.headers["content-type"] == "application/problem+json"
+        assert api.json()["request_id"] == "r-42"

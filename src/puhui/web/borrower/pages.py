@@ -745,7 +745,7 @@ def m_amount_hint(
     """The amount as it will be read ("= ¥100,000.00"), or the formats accepted: the form's
     hint, loaded as one types (htmx)."""
     zh = request_lang(request) == "zh"
-    text = ""
+    text = "可填写 100000、100,000.00 或 10万" if zh else "e.g. 100000, 100,000.00 or 10万"
     if amount_yuan.strip():
         try:
             text = "= " + format_fen(yuan_to_fen(amount_yuan, field="amount_yuan", positive=True))
