@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 from tests.e2e.conftest import LiveServer, shot
-from tests.e2e.ux_helpers import apply_for, mobile_sign_in, sign_and_draw
+from tests.e2e.ux_helpers import apply_for, console_login, mobile_sign_in, sign_and_draw
 
 from puhui.demo.world import journey_firms
 
@@ -81,7 +81,7 @@ def test_a_toggle_after_a_form_error_keeps_everything_typed(
         context.close()
 
 
-def test_an_unknown_page_is_a_page(live_server: LiveServer, browser) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_page_and_a_forbidden_one_are_pages(live_server: LiveServer, browser) -> None:  # type: ignore[no-untyped-def]
     context = _phone(browser)
     page = context.new_page()
     try:
@@ -92,6 +92,12 @@ def test_an_unknown_page_is_a_page(live_server: LiveServer, browser) -> None:  #
             expect(page.get_by_test_id("problem")).to_contain_text("页面不存在")
             assert page.get_by_role("link", name=re.compile("返回")).count() >= 1
         shot(page, "ux-unknown-page")
+        # a role without access: a service rep opening the review queue reads why
+        console_login(page, live_server, "service")
+        response = page.goto(f"{live_server.url}/console/reviews")
+        assert response is not None and response.status == 403
+        expect(page.get_by_test_id("problem")).to_contain_text("无权")
+        shot(page, "ux-forbidden-page")
     finally:
         context.close()
 
@@ -127,7 +133,9 @@ def test_repayment_above_the_balance_then_a_settled_loan(live_server: LiveServer
         # settled: 已结清 with its date, the schedule, no repayment form
         assert page.get_by_test_id("settled").inner_text() == "已结清"
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.get_by_test_id("settled-on").inner_text())
-        assert page.get_by_role("table", name="还款计划").get_by_role("row").count() >= 2
+        schedule = page.get_by_role("table", name="还款计划")
+        assert schedule.get_by_role("row").count() >= 13  # the 12 instalments, not an empty table
+        assert "已提前还款" in schedule.inner_text()
         assert page.locator("form[action$='/repayments']").count() == 0
         page.goto(loan_url)
         assert page.locator("form[action$='/repayments']").count() == 0

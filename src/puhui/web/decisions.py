@@ -197,5 +197,29 @@ def display_names(session: Session, keys: Iterable[object]) -> dict[str, str]:
     return names
 
 
+def schedule_rows(schedule: Sequence[Any], prepaid: Sequence[Any], settled: bool) -> list[Any]:
+    """The schedule a page shows: the live rows; for a settled loan also the instalments its
+    final prepayment replaced (status ``prepaid``), so it never shows an empty schedule."""
+    live = [r for r in schedule if getattr(r, "status", "") != "superseded"]
+    if not settled:
+        return list(schedule)
+    shown = {getattr(r, "seq", None) for r in live if getattr(r, "principal_fen", 0)}
+    extra = [
+        {
+            "seq": p.seq,
+            "due_date": p.due_date,
+            "principal_fen": p.principal_fen,
+            "interest_fen": p.interest_fen,
+            "status": "prepaid",
+        }
+        for p in prepaid
+        if p.seq not in shown
+    ]
+    rows: list[Any] = [
+        r for r in live if getattr(r, "principal_fen", 0) or getattr(r, "interest_fen", 0)
+    ]
+    return sorted(rows + extra, key=lambda r: r["seq"] if isinstance(r, dict) else r.seq)
+
+
 def when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d") if at else ""

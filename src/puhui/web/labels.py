@@ -80,6 +80,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "billed": ("待还款", "Due"),
         "paid": ("已还清", "Paid"),
         "superseded": ("已调整", "Rescheduled"),
+        "prepaid": ("已提前还款", "Prepaid"),
     },
     "drawdown_status": {
         "reserved": ("处理中", "Processing"),

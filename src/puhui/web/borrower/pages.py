@@ -701,6 +701,11 @@ def _loan_page(request: Request, db: Session, principal: Principal, loan_id: uui
         "m_loan.html",
         principal,
         loan=detail,
+        schedule=decision_views.schedule_rows(
+            detail.schedule,
+            lending_service.prepaid_instalments(db, loan_id) if settled else [],
+            settled,
+        ),
         repayments=repayments,
         repayment=last,
         settled=settled,

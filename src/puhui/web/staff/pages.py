@@ -221,11 +221,14 @@ def loan_page(
 ) -> Response:
     loan = lending_service.get_loan_for(db, principal, loan_id)
     detail = lending_service.loan_detail(db, loan)
+    settled = detail.status == "paid_off"
+    prepaid = lending_service.prepaid_instalments(db, loan_id) if settled else []
     return render(
         request,
         "loan.html",
         principal,
         loan=detail,
+        schedule=decision_views.schedule_rows(detail.schedule, prepaid, settled),
         repayments=lending_service.repayments_of(db, loan_id),
         enterprise=parties_service.get_enterprise(db, loan.enterprise_id),
     )
