@@ -50,6 +50,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         max_age=runtime.settings.token_ttl_minutes * 60,
     )
     problems.install(app)
+    from puhui.web.pages import problem_page
+
+    app.state.problem_page = problem_page  # errors as pages for people (core.problems.respond)
     from puhui.receivables.errors import ReceivablesError
 
     problems.install_problem_type(app, ReceivablesError)

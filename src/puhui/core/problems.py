@@ -1,7 +1,18 @@
-"""RFC 9457 problem+json rendering for domain errors and malformed payloads, in zh-CN or English."""
+"""RFC 9457 problem+json rendering for domain errors and malformed payloads, in zh-CN or English,
+and content negotiation: people get a page, programs problem+json.
+
+`respond(request, problem, status)` is the one place that decides. A request wants a page when
+it is not an API call (`/api/…`, a bearer token, an `Accept` naming JSON but not HTML, a
+`.json` path) and it either asks for HTML (`Accept: text/html`) or is under `/m` or `/console`.
+The page itself is drawn by the renderer the web layer registers
+(`app.state.problem_page = puhui.web.pages.problem_page`; core imports no web code): the
+message, what to do next, a way back, in the console's or the phone's layout; without one,
+problem+json. Any handler — the catch-all 500 with its request id too — builds the problem
+dict and calls `respond`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request
@@ -15,6 +26,41 @@ from puhui.core.i18n import Lang
 from puhui.core.web import request_lang
 
 PROBLEM = "application/problem+json"
+
+ProblemPage = Callable[[Request, Mapping[str, Any], int], Response]
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser (a page is the answer), not a program (problem+json)."""
+    path = request.url.path
+    if path.startswith("/api/") or path.endswith(".json"):
+        return False
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return False
+    accept = request.headers.get("accept", "").lower()
+    if "text/html" in accept:
+        return True
+    if "json" in accept:
+        return False
+    return path in ("/m", "/console") or path.startswith(("/m/", "/console/"))
+
+
+def respond(
+    request: Request,
+    problem: Mapping[str, Any],
+    status: int,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The problem as a page for a person, as problem+json for a program."""
+    lang = request_lang(request)
+    all_headers = {"Content-Language": "zh-CN" if lang == "zh" else "en", **(headers or {})}
+    page: ProblemPage | None = getattr(request.app.state, "problem_page", None)
+    if page is not None and wants_page(request):
+        response = page(request, problem, status)
+        response.headers.update(all_headers)
+        return response
+    return JSONResponse(dict(problem), status_code=status, media_type=PROBLEM, headers=all_headers)
+
 
 # Messages for validation error types, by pydantic's error type (ours and its own).
 _FIELD_MESSAGES: dict[str, tuple[str, str]] = {
@@ -41,6 +87,17 @@ _FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "uuid_parsing": ("标识格式不正确", "invalid identifier"),
     "enum": ("取值不在允许范围内", "value not allowed"),
     "json_invalid": ("请求体不是合法的 JSON", "the body is not valid JSON"),
+}
+
+
+_HTTP_TITLES: dict[int, tuple[str, str]] = {
+    404: ("未找到", "Not found"),
+    405: ("方法不允许", "Method not allowed"),
+    429: ("请求过于频繁", "Too many requests"),
+}
+_HTTP_DETAILS: dict[int, tuple[str, str]] = {
+    404: ("您要找的页面不存在。", "The page you asked for does not exist."),
+    405: ("此地址不接受这种请求。", "This address does not take this kind of request."),
 }
 
 
@@ -75,11 +132,10 @@ def install_problem_type(app: Any, exc_type: type[Exception]) -> None:
 
     async def _handler(request: Request, exc: Exception) -> Response:
         lang = request_lang(request)
-        return JSONResponse(
+        return respond(
+            request,
             exc.problem(lang, str(request.url.path)),  # type: ignore[attr-defined]
-            status_code=int(exc.status),  # type: ignore[attr-defined]
-            media_type=PROBLEM,
-            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
+            int(exc.status),  # type: ignore[attr-defined]
         )
 
     app.add_exception_handler(exc_type, _handler)
@@ -89,38 +145,34 @@ def install(app: Any) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         lang = request_lang(request)
-        return JSONResponse(
-            exc.problem(lang, str(request.url.path)),
-            status_code=exc.status,
-            media_type=PROBLEM,
-            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
-        )
+        problem = exc.problem(lang, str(request.url.path))
+        if exc.params:  # e.g. a cool-down's seconds, for the page (the JSON keeps its shape)
+            problem_for_page = {**problem, "params": dict(exc.params)}
+            if wants_page(request):
+                return respond(request, problem_for_page, exc.status)
+        return respond(request, problem, exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         lang = request_lang(request)
-        return JSONResponse(
-            validation_problem(list(exc.errors()), lang),
-            status_code=422,
-            media_type=PROBLEM,
-            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
-        )
+        return respond(request, validation_problem(list(exc.errors()), lang), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         lang = request_lang(request)
-        titles = {404: ("未找到", "Not found"), 405: ("方法不允许", "Method not allowed")}
-        zh, en = titles.get(exc.status_code, ("请求错误", "Request error"))
-        return JSONResponse(
+        zh, en = _HTTP_TITLES.get(exc.status_code, ("请求错误", "Request error"))
+        detail_zh, detail_en = _HTTP_DETAILS.get(exc.status_code, (zh, en))
+        return respond(
+            request,
             {
                 "type": "about:blank",
                 "title": zh if lang == "zh" else en,
                 "status": exc.status_code,
                 "code": f"http_{exc.status_code}",
-                "detail": zh if lang == "zh" else en,
+                "detail": detail_zh if lang == "zh" else detail_en,
             },
-            status_code=exc.status_code,
-            media_type=PROBLEM,
+            exc.status_code,
+            headers=dict(exc.headers or {}),
         )
 
     @app.exception_handler(LoginRequired)

@@ -60,6 +60,7 @@ from puhui.lending.models import (
     Instalment,
     InstalmentStatus,
     Loan,
+    LoanEvent,
     LoanStatus,
     Relief,
     Repayment,
@@ -182,6 +183,32 @@ def loan_detail(session: Session, loan: Loan) -> LoanDetailOut:
             "postings": [PostingOut(**asdict(p)) for p in postings],
         }
     )
+
+
+@dataclass(frozen=True)
+class PrepaidInstalment:
+    """An instalment a prepayment replaced, as it was scheduled."""
+
+    seq: int
+    due_date: date
+    principal_fen: int
+    interest_fen: int
+
+
+def prepaid_instalments(session: Session, loan_id: uuid.UUID) -> list[PrepaidInstalment]:
+    """The instalments the loan's last prepayment replaced (its reschedule event keeps them):
+    with the paid rows, a settled loan's schedule as it stood."""
+    detail = session.scalar(
+        select(LoanEvent.detail)
+        .where(LoanEvent.loan_id == loan_id, LoanEvent.kind == "prepayment_reschedule")
+        .order_by(LoanEvent.occurred_at.desc(), LoanEvent.id.desc())
+        .limit(1)
+    )
+    rows = (detail or {}).get("old") or []
+    return [
+        PrepaidInstalment(int(seq), date.fromisoformat(str(due)), int(principal), int(interest))
+        for seq, due, principal, interest in rows
+    ]
 
 
 # --- a simple end of day ------------------------------------------------------------------------

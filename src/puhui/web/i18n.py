@@ -77,6 +77,21 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# What a valid value looks like, added to a refusal of the field's value.
+FIELD_HINTS: dict[str, tuple[str, str]] = {
+    "amount_yuan": (
+        "可填写如 100000、100,000.00 或 10万（元，最多两位小数）。",
+        "Write it like 100000, 100,000.00 or 10万 (yuan, at most 2 decimals).",
+    ),
+    "limit_yuan": (
+        "可填写如 100000、100,000.00 或 10万（元，最多两位小数）。",
+        "Write it like 100000, 100,000.00 or 10万 (yuan, at most 2 decimals).",
+    ),
+    "mobile": ("应为 11 位中国大陆手机号。", "It must be an 11-digit mainland China mobile."),
+    "uscc": ("18 位，见营业执照。", "18 characters, as on the business licence."),
+}
+
+
 class _Refusal(Protocol):
     field: str | None
 
@@ -89,9 +104,10 @@ def error_text(exc: _Refusal, lang: Lang) -> str:
     label = FIELD_LABELS.get(exc.field or "") if type(exc) is InvalidInput else None
     if label is None:
         return exc.message(lang)
+    hint_zh, hint_en = FIELD_HINTS.get(exc.field or "", ("", ""))
     if lang == "zh":
-        return f"“{label[0]}”填写有误，请检查后重新提交。"
-    return f"Please check {label[1]}: the value is not valid."
+        return f"“{label[0]}”填写有误，请检查后重新提交。{hint_zh}"
+    return f"Please check {label[1]}: the value is not valid. {hint_en}".rstrip()
 
 
 def translate(lang: Lang, key: str, **params: object) -> str:

@@ -58,8 +58,9 @@ def test_sms_sign_in_creates_a_borrower_and_shows_the_sandbox_code(client: TestC
         },
         follow_redirects=False,
     )
-    assert 400 <= wrong.status_code < 500
-    assert 'role="alert"' in wrong.text
+    # Post/Redirect/Get: the refusal goes back to the form's page, which shows the message
+    assert wrong.status_code == 303 and wrong.headers["location"] == "/m/login/verify"
+    assert 'role="alert"' in client.get("/m/login/verify").text
     ok = client.post(
         "/m/login/verify",
         data={"code": code.group(1), "csrf_token": _csrf(resp.text)},
@@ -74,8 +75,8 @@ def test_sms_sign_in_creates_a_borrower_and_shows_the_sandbox_code(client: TestC
 def test_bad_mobile_number_is_refused_with_a_message(client: TestClient) -> None:
     page = client.get("/m/start")
     resp = client.post("/m/login/send", data={"mobile": "12345", "csrf_token": _csrf(page.text)})
-    assert resp.status_code == 422
-    assert 'role="alert"' in resp.text
+    assert resp.history[0].status_code == 303 and resp.url.path == "/m/start"  # PRG
+    assert 'role="alert"' in resp.text and 'value="12345"' in resp.text
 
 
 def test_manager_qr_codes(client: TestClient, headers_for: Any) -> None:
@@ -198,15 +199,15 @@ def test_application_without_consent_is_refused_and_changes_nothing(
         },
         headers=headers,
     )
-    assert resp.status_code == 403
-    assert 'role="alert"' in resp.text
+    assert resp.history[0].status_code == 303 and resp.url.path == "/m/apply"  # PRG
+    assert 'role="alert"' in resp.text and f'value="{firm.uscc}"' in resp.text
     assert client.get("/m/home", headers=headers).text.count("/m/applications/") == 0
     bad = client.post(
         "/m/apply",
         data={"key": "bad-amount", "uscc": firm.uscc, "amount_yuan": "12.345", "agree": "yes"},
         headers=headers,
     )
-    assert bad.status_code == 422
+    assert bad.history[0].status_code == 303 and bad.url.path == "/m/apply"
     assert "“金额（元）”填写有误，请检查后重新提交。" in bad.text  # the label, not the field name
     assert "amount_yuan 的值" not in bad.text
 

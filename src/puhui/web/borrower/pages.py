@@ -35,7 +35,7 @@ from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role, User
 from puhui.core.money import format_fen, yuan_to_fen
 from puhui.core.runtime import Runtime
-from puhui.core.web import DB, RefusedPage, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.datahub.router import get_connectors
 from puhui.decisioning import service as decisioning_service
 from puhui.decisioning.scoring import store_for
@@ -43,8 +43,9 @@ from puhui.decisioning.service import ENTERPRISE_SOURCES
 from puhui.lending import service as lending_service
 from puhui.lending.contracts import service as contracts
 from puhui.parties import service as parties_service
-from puhui.web import qr
-from puhui.web.pages import check_csrf, page_error, render
+from puhui.web import decisions as decision_views
+from puhui.web import labels, qr
+from puhui.web.pages import check_csrf, refuse, render, take_flash
 
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -53,16 +54,7 @@ LOGIN_PURPOSE = "mobile.login"
 LOGIN_TOPIC = "mobile.login_otp"
 PRODUCT = "weiyedai"
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-SOURCE_LABELS: dict[str, tuple[str, str]] = {
-    "tax": ("税务", "Tax"),
-    "social_security": ("社保", "Social security"),
-    "housing_fund": ("公积金", "Housing fund"),
-    "utilities": ("水电", "Utilities"),
-    "registry": ("工商登记", "Business registry"),
-    "judicial": ("司法", "Judicial records"),
-    "credit_bureau": ("征信", "Credit bureau"),
-}
+RESEND_SECONDS = int(otp.RESEND_INTERVAL.total_seconds())
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -117,19 +109,27 @@ def _mrender(
         name,
         principal,
         large=bool(request.session.get("large")),
-        src_label=lambda s: SOURCE_LABELS.get(s, (s, s))[0 if lang == "zh" else 1],
+        src_label=lambda s: labels.label("source", s, lang),
         rate_percent=rate_percent,
         L=lambda zh, en: zh if lang == "zh" else en,
         **ctx,
     )
 
 
-def _error(
-    request: Request, name: str, exc: DomainError, principal: Principal | None, **ctx: Any
-) -> RefusedPage:
-    return page_error(
-        request, exc, lambda error: _mrender(request, name, principal, error=error, **ctx)
-    )
+def _cool_down(request: Request, rt: Runtime, key: str, exc: DomainError | None = None) -> None:
+    """Remember when a code may be sent again (the resend button counts down to it)."""
+    seconds = RESEND_SECONDS
+    if exc is not None:
+        seconds = int(exc.params.get("seconds", RESEND_SECONDS))
+    request.session[key] = rt.clock.now().timestamp() + seconds
+
+
+def _resend_in(request: Request, rt: Runtime, key: str) -> int:
+    """Seconds until a code may be sent again (0: now)."""
+    until = request.session.get(key)
+    if not isinstance(until, int | float):
+        return 0
+    return max(0, int(until - rt.clock.now().timestamp() + 0.999))
 
 
 def _mobile_of(request: Request, principal: Principal) -> str:
@@ -168,10 +168,10 @@ def _timeline(session: Session, principal: Principal, lang: str) -> list[Step]:
     for app in decisioning_service.own_applications(session, principal):
         out = decisioning_service.application_out(session, app)
         for ev in out.history:
+            # the stored reason is Chinese text: English shows the event's own label
+            detail = ev.reason if zh else labels.label("event", ev.to_status, "en")
             steps.append(
-                Step(
-                    ev.occurred_at, f"{'申请' if zh else 'Application'} {out.reference}", ev.reason
-                )
+                Step(ev.occurred_at, f"{'申请' if zh else 'Application'} {out.reference}", detail)
             )
         if out.credit_line_id:
             steps += _contract_steps(session, out.credit_line_id, zh)
@@ -269,9 +269,14 @@ def m_settings(request: Request, what: str, back: str = "/m/start") -> Response:
 
 @router.post("/login/send", dependencies=[Depends(public()), Depends(check_csrf)])
 def m_send_code(
-    request: Request, db: DB, rt: RuntimeDep, mobile: Annotated[str, Form()]
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    mobile: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "/m/start",
 ) -> Response:
     mobile = mobile.strip().replace(" ", "")
+    back = back if back in ("/m/start", "/m/login/verify") else "/m/start"
     try:
         if not MOBILE_RE.match(mobile):
             raise InvalidInput(field="mobile")
@@ -287,10 +292,10 @@ def m_send_code(
         )
         otp.attach_message(issued.row, message.id)
     except DomainError as exc:
-        attribution = qr.resolve_ref(db, request.session.get("ref"))
-        raise _error(
-            request, "m_start.html", exc, None, mobile=mobile, attribution=attribution
-        ) from exc
+        if isinstance(exc, otp.OtpTooSoon):
+            _cool_down(request, rt, "login_resend_after", exc)
+        raise refuse(request, exc, back, typed={"mobile": mobile}) from exc
+    _cool_down(request, rt, "login_resend_after")
     request.session["login_mobile"] = mobile
     request.session["login_message"] = str(message.id)
     return RedirectResponse("/m/login/verify", status_code=303)
@@ -307,6 +312,7 @@ def m_verify_page(request: Request, rt: RuntimeDep) -> Response:
         "m_verify.html",
         mobile=mobile,
         sandbox_code=_sandbox_code(request, rt, mobile, LOGIN_TOPIC),
+        resend_in=_resend_in(request, rt, "login_resend_after"),
     )
 
 
@@ -320,14 +326,7 @@ def m_verify_submit(
     try:
         otp.verify(db, rt.clock, rt.cipher, purpose=LOGIN_PURPOSE, subject=mobile, code=code)
     except DomainError as exc:
-        raise _error(
-            request,
-            "m_verify.html",
-            exc,
-            None,
-            mobile=mobile,
-            sandbox_code=_sandbox_code(request, rt, mobile, LOGIN_TOPIC),
-        ) from exc
+        raise refuse(request, exc, "/m/login/verify") from exc
     username = f"m{mobile}"
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
@@ -340,8 +339,7 @@ def m_verify_submit(
             display_name=f"{mobile[:3]}****{mobile[-4:]}",
         )
     elif user.role != Role.BORROWER.value or not user.is_active:
-        refused = InvalidInput(field="mobile")
-        raise _error(request, "m_verify.html", refused, None, mobile=mobile, sandbox_code=None)
+        raise refuse(request, InvalidInput(field="mobile"), "/m/start")
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
     token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
     keep = {k: request.session.get(k) for k in ("ref", "lang", "large", "csrf")}
@@ -391,27 +389,37 @@ def m_apply_page(
     return _apply_form(request, db, principal)
 
 
-def _apply_form(
-    request: Request, db: Session, principal: Principal, status: int = 200, **ctx: Any
-) -> Response:
+def _consent_versions(consents: list[dict[str, Any]]) -> str:
+    return ";".join(f"{c['source']}={c['version']}" for c in consents)
+
+
+def _apply_form(request: Request, db: Session, principal: Principal) -> Response:
+    """The form; after a refusal (Post/Redirect/Get) with everything typed, the consent tick
+    included — but only while the consent texts are the versions that were agreed to."""
+    ctx: dict[str, Any] = take_flash(request)
     enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
     attribution = qr.resolve_ref(db, request.session.get("ref"))
-    previous = decisioning_service.own_applications(db, principal)
-    if previous and "typed" not in ctx:  # a returning enterprise: last amount, nothing to type
-        ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
-    response = _mrender(
+    consents = _consent_items(request_lang(request))
+    typed = ctx.get("typed")
+    if isinstance(typed, dict):
+        same_texts = typed.get("consent_versions") == _consent_versions(consents)
+        ctx["agreed"] = typed.get("agree") == "yes" and same_texts
+        ctx["consents_changed"] = typed.get("agree") == "yes" and not same_texts
+    else:
+        previous = decisioning_service.own_applications(db, principal)
+        if previous:  # a returning enterprise: last amount, nothing to type
+            ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
+    return _mrender(
         request,
         "m_apply.html",
         principal,
         enterprises=enterprises,
-        consents=_consent_items(request_lang(request)),
+        consents=consents,
         valid_days=DEFAULT_VALID_DAYS,
         attribution=attribution,
         key=secrets.token_urlsafe(12),
         **ctx,
     )
-    response.status_code = status
-    return response
 
 
 @router.post("/apply", dependencies=[Depends(check_csrf)])
@@ -437,7 +445,14 @@ def m_apply_submit(
     )
 
     lang = request_lang(request)
-    typed = {"uscc": uscc, "rep_name": rep_name, "amount_yuan": amount_yuan}
+    typed = {
+        "uscc": uscc,
+        "rep_name": rep_name,
+        "rep_resident_id": rep_resident_id,
+        "amount_yuan": amount_yuan,
+        "agree": "yes" if agree == "yes" else "",
+        "consent_versions": _consent_versions(_consent_items(lang)),
+    }
     try:
         amount_fen = yuan_to_fen(amount_yuan, field="amount_yuan", positive=True)
         attribution = qr.resolve_ref(db, request.session.get("ref"))
@@ -471,20 +486,9 @@ def m_apply_submit(
         )
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "form"
-        bad = InvalidInput(field=field)
-        raise page_error(
-            request,
-            bad,
-            lambda error: _apply_form(
-                request, db, principal, error=error, typed=typed, bad_field=field
-            ),
-        ) from exc
+        raise refuse(request, InvalidInput(field=field), "/m/apply", typed=typed) from exc
     except DomainError as exc:  # nothing of a refused application stays: the route rolls back
-        raise page_error(
-            request,
-            exc,
-            lambda error: _apply_form(request, db, principal, error=error, typed=typed),
-        ) from exc
+        raise refuse(request, exc, "/m/apply", typed=typed) from exc
     return RedirectResponse(f"/m/applications/{out.id}", status_code=303)
 
 
@@ -498,7 +502,26 @@ def m_application(
     app = decisioning_service.get_application_for(db, principal, application_id)
     out = decisioning_service.application_out(db, app)
     line = lending_service.get_line(db, out.credit_line_id) if out.credit_line_id else None
-    return _mrender(request, "m_application.html", principal, app=out, line=line)
+    lang = request_lang(request)
+    reasons: list[str] = []
+    note = None
+    if out.decision is not None:
+        decision = decisioning_service.get_decision(db, out.decision.id)
+        reasons = decision_views.reason_lines(decision.inputs, decision.reasons, lang)
+        if out.decision.outcome == "approve":
+            calc = (decision.result or {}).get("limit_calc")
+            note = decision_views.limit_note(
+                out.requested_amount_fen, out.decision.limit_fen, calc, lang
+            )
+    return _mrender(
+        request,
+        "m_application.html",
+        principal,
+        app=out,
+        line=line,
+        reasons=reasons,
+        limit_note=note,
+    )
 
 
 @router.post("/lines/{line_id}/contract", dependencies=[Depends(check_csrf)])
@@ -537,6 +560,7 @@ def m_contract(
         terms=contracts.terms_of(contract),
         sent=bool(message_id),
         sandbox_code=sandbox_code,
+        resend_in=_resend_in(request, rt, f"contract_resend_after:{contract_id}"),
     )
 
 
@@ -564,7 +588,14 @@ def m_contract_send(
     rt: RuntimeDep,
     principal: Annotated[Principal, Depends(BORROWER)],
 ) -> Response:
-    sent = contracts.send_for_signature(db, rt.clock, rt.cipher, principal, contract_id)
+    back = f"/m/contracts/{contract_id}"
+    try:
+        sent = contracts.send_for_signature(db, rt.clock, rt.cipher, principal, contract_id)
+    except DomainError as exc:
+        if isinstance(exc, otp.OtpTooSoon):
+            _cool_down(request, rt, f"contract_resend_after:{contract_id}", exc)
+        raise refuse(request, exc, back) from exc
+    _cool_down(request, rt, f"contract_resend_after:{contract_id}")
     request.session[f"contract_msg:{contract_id}"] = str(sent.message_id)
     return RedirectResponse(f"/m/contracts/{contract_id}", status_code=303)
 
@@ -590,17 +621,7 @@ def m_contract_sign(
             user_agent=request.headers.get("user-agent"),
         )
     except DomainError as exc:
-        contract = contracts.get_contract_for(db, principal, contract_id)
-        raise _error(
-            request,
-            "m_contract.html",
-            exc,
-            principal,
-            contract=contract,
-            terms=contracts.terms_of(contract),
-            sent=True,
-            sandbox_code=None,
-        ) from exc
+        raise refuse(request, exc, f"/m/contracts/{contract_id}") from exc
     contract = contracts.get_contract(db, contract_id)
     request.session.pop(f"contract_msg:{contract_id}", None)
     return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
@@ -616,17 +637,10 @@ def m_line(
     return _line_page(request, db, principal, line_id)
 
 
-def _line_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    line_id: uuid.UUID,
-    status: int = 200,
-    **ctx: Any,
-) -> Response:
+def _line_page(request: Request, db: Session, principal: Principal, line_id: uuid.UUID) -> Response:
     line = lending_service.get_line_for(db, principal, line_id)
     loans = lending_service.list_loans(db, line_id=line_id)
-    response = _mrender(
+    return _mrender(
         request,
         "m_line.html",
         principal,
@@ -634,10 +648,7 @@ def _line_page(
         loans=loans,
         available_fen=line.limit_fen - line.used_fen,
         key=secrets.token_urlsafe(12),
-        **ctx,
     )
-    response.status_code = status
-    return response
 
 
 @router.post("/lines/{line_id}/drawdowns", dependencies=[Depends(check_csrf)])
@@ -660,9 +671,8 @@ def m_draw(
             idempotency_key=key,
         )
     except DomainError as exc:
-        raise page_error(
-            request, exc, lambda error: _line_page(request, db, principal, line_id, error=error)
-        ) from exc
+        typed = {"amount_yuan": amount_yuan}
+        raise refuse(request, exc, f"/m/lines/{line_id}", typed=typed) from exc
     return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
 
 
@@ -676,28 +686,33 @@ def m_loan(
     return _loan_page(request, db, principal, loan_id)
 
 
-def _loan_page(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    loan_id: uuid.UUID,
-    status: int = 200,
-    **ctx: Any,
-) -> Response:
+def _loan_page(request: Request, db: Session, principal: Principal, loan_id: uuid.UUID) -> Response:
+    """The loan, its schedule and repayments; after a repayment what it applied and what is
+    left; a settled loan says so, with its date, and offers no repayment."""
     loan = lending_service.get_loan_for(db, principal, loan_id)
     detail = lending_service.loan_detail(db, loan)
-    response = _mrender(
+    repayments = lending_service.repayments_of(db, loan_id)
+    shown = request.query_params.get("r")
+    last = next((r for r in repayments if str(r.id) == shown), None)
+    settled = detail.status == "paid_off"
+    settled_on = max((r.business_date for r in repayments), default=None) if settled else None
+    return _mrender(
         request,
         "m_loan.html",
         principal,
         loan=detail,
-        repayments=lending_service.repayments_of(db, loan_id),
+        schedule=decision_views.schedule_rows(
+            detail.schedule,
+            lending_service.prepaid_instalments(db, loan_id) if settled else [],
+            settled,
+        ),
+        repayments=repayments,
+        repayment=last,
+        settled=settled,
+        settled_on=settled_on,
         balance_fen=lending_service.settlement_balance(db, loan.enterprise_id),
         key=secrets.token_urlsafe(12),
-        **ctx,
     )
-    response.status_code = status
-    return response
 
 
 @router.post("/loans/{loan_id}/repayments", dependencies=[Depends(check_csrf)])
@@ -712,7 +727,7 @@ def m_repay(
 ) -> Response:
     lending_service.get_loan_for(db, principal, loan_id)
     try:
-        lending_service.repay(
+        out = lending_service.repay(
             db,
             rt.clock,
             loan_id,
@@ -721,10 +736,31 @@ def m_repay(
             kind="prepayment",
         )
     except DomainError as exc:
-        raise page_error(
-            request, exc, lambda error: _loan_page(request, db, principal, loan_id, error=error)
-        ) from exc
-    return RedirectResponse(f"/m/loans/{loan_id}?repaid=1", status_code=303)
+        typed = {"amount_yuan": amount_yuan}
+        raise refuse(request, exc, f"/m/loans/{loan_id}", typed=typed) from exc
+    return RedirectResponse(f"/m/loans/{loan_id}?repaid=1&r={out.id}", status_code=303)
+
+
+@router.get("/amount", response_class=HTMLResponse)
+def m_amount_hint(
+    request: Request,
+    _: Annotated[Principal, Depends(BORROWER)],
+    amount_yuan: str = "",
+) -> Response:
+    """The amount as it will be read ("= ¥100,000.00"), or the formats accepted: the form's
+    hint, loaded as one types (htmx)."""
+    zh = request_lang(request) == "zh"
+    text = "可填写 100000、100,000.00 或 10万" if zh else "e.g. 100000, 100,000.00 or 10万"
+    if amount_yuan.strip():
+        try:
+            text = "= " + format_fen(yuan_to_fen(amount_yuan, field="amount_yuan", positive=True))
+        except DomainError:
+            text = (
+                "无法识别。可填写如 100000、100,000.00 或 10万"
+                if zh
+                else "Not understood. Write e.g. 100000, 100,000.00 or 10万"
+            )
+    return HTMLResponse(text)
 
 
 @router.get("/timeline", response_class=HTMLResponse)

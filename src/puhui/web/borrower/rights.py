@@ -16,36 +16,24 @@ from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.flows import data_rights
-from puhui.web.borrower.pages import SOURCE_LABELS
+from puhui.web import labels
 from puhui.web.pages import check_csrf, page_error, render
 
 router = APIRouter(prefix="/m/rights", route_class=UnitOfWorkRoute, include_in_schema=False)
 BORROWER = require_page(Role.BORROWER)
 
-PURPOSE_LABELS = {
-    "credit_decision": ("授信审批", "credit decision"),
-    "post_loan_monitoring": ("贷后管理", "post-loan monitoring"),
-}
-STATUS_LABELS = {
-    "live": ("有效", "live"),
-    "expired": ("已过期", "expired"),
-    "revoked": ("已撤回", "revoked"),
-    "superseded": ("已被新授权替代", "superseded"),
-}
-
 
 def _page(request: Request, name: str, principal: Principal | None, **ctx: Any) -> Response:
     lang = request_lang(request)
-    pick = 0 if lang == "zh" else 1
     return render(
         request,
         name,
         principal,
         large=bool(request.session.get("large")),
         L=lambda zh, en: zh if lang == "zh" else en,
-        src_label=lambda s: SOURCE_LABELS.get(s, (s, s))[pick],
-        purpose_label=lambda p: PURPOSE_LABELS.get(p, (p, p))[pick],
-        status_label=lambda s: STATUS_LABELS.get(s, (s, s))[pick],
+        src_label=lambda s: labels.label("source", s, lang),
+        purpose_label=lambda p: labels.label("purpose", p, lang),
+        status_label=lambda s: labels.label("consent_status", s, lang),
         **ctx,
     )
 

@@ -20,6 +20,7 @@ from puhui.core.auth import Principal, require_page
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.reporting import cockpit as cockpit_report
+from puhui.web import labels
 from puhui.web.pages import render
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -77,4 +78,19 @@ def cockpit_json(
 ) -> Response:
     scope = _scope(principal, branch, manager, product)
     data = cockpit_report.cockpit_data(db, rt.clock, scope)
+    data["top_decline_reasons"] = [
+        {**r, **_reason_words(str(r.get("code", "")))} for r in data["top_decline_reasons"]
+    ]
     return JSONResponse(data, headers={"Cache-Control": "no-store"})
+
+
+def _reason_words(code: str) -> dict[str, str]:
+    """A scorecard reason counted over many applicants, in words: the feature it is about
+    (each applicant's own value and threshold are on the review and enterprise pages)."""
+    if not code.startswith("SCORE_"):
+        return {}
+    feature = code.removeprefix("SCORE_").lower()
+    zh, en = labels.label("feature", feature, "zh"), labels.label("feature", feature, "en")
+    if zh == feature:
+        return {}
+    return {"zh": f"评分因素：{zh}", "en": f"Score factor: {en}"}

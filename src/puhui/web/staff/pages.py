@@ -24,7 +24,8 @@ from puhui.decisioning.schemas import ReviewConfirm, ReviewDecide
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 from puhui.reporting import lists
-from puhui.web.pages import check_csrf, page_error, render
+from puhui.web import decisions as decision_views
+from puhui.web.pages import check_csrf, page_error, refuse, render
 from puhui.web.paging import pager
 from puhui.web.staff.interviews import review_panel
 
@@ -54,10 +55,14 @@ def portfolio(
     mine = principal.user_id if principal.role == Role.CUSTOMER_MANAGER else None
     apps = lists.applications(db, manager_id=mine, q=q, page=page)
     loans = lists.loans(db, manager_id=mine, q=q, page=loans_page)
+    names = decision_views.display_names(
+        db, [a.channel_key.partition(":")[2] for a in apps.rows if a.channel_key]
+    )
     return render(
         request,
         "portfolio.html",
         principal,
+        names=names,
         totals=lists.portfolio_totals(db, mine),
         apps=apps.rows,
         apps_pager=pager(request, apps, "page", anchor="applications"),
@@ -86,21 +91,43 @@ def reviews(
 
 
 def _review_page(
-    request: Request, db: Session, rt: Any, principal: Principal, review_id: uuid.UUID, **ctx: Any
+    request: Request, db: Session, rt: Any, principal: Principal, review_id: uuid.UUID
 ) -> Response:
+    """The review: the system's proposal as a table (terms, score and PD, the limit calculation
+    step by step, rule hits by stage), the reasons in sentences, the SLA in words, people by
+    name."""
+    lang = request_lang(request)
     out = review_service.review_detail(db, rt.clock, review_id)
     app = decisioning_service.get_application(db, out.application_id)
     enterprise = parties_service.get_enterprise(db, app.enterprise_id)
+    decision = lists.review_decision(db, review_id)
+    stored = [r.model_dump() for r in out.reasons]
     return render(
         request,
         "review.html",
         principal,
         r=out,
         enterprise=enterprise,
-        decision=lists.review_decision(db, review_id),
-        interviews=review_panel(db, review_id, request_lang(request)),
-        **ctx,
+        decision=decision,
+        proposal=decision_views.proposal_rows(out.proposal, lang),
+        limit_steps=decision_views.limit_steps(out.proposal.get("limit_calc"), lang),
+        hits=decision_views.hits_by_stage(
+            out.proposal.get("hits") or [], lang, _reason_texts(db, decision)
+        ),
+        reasons=decision_views.reason_lines(decision.inputs if decision else None, stored, lang),
+        sla=decision_views.sla_text(out.minutes_left, out.closed_at is not None, lang),
+        names=decision_views.display_names(db, [out.maker_name, out.checker_name]),
+        interviews=review_panel(db, review_id, lang),
     )
+
+
+def _reason_texts(db: Session, decision: Any) -> dict[str, Any]:
+    """The reason texts of the policy a decision was made under, by code."""
+    if decision is None or decision.policy_version_id is None:
+        return {}
+    document = decisioning_service.get_policy(db, decision.policy_version_id).document or {}
+    texts = document.get("reasons") if isinstance(document, dict) else None
+    return texts if isinstance(texts, dict) else {}
 
 
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
@@ -130,11 +157,8 @@ def review_decide(
         body = ReviewDecide.model_validate({"outcome": outcome, "reason": reason.strip()})
         review_service.decide_review(db, rt.clock, principal, review_id, body)
     except DomainError as exc:
-        raise page_error(
-            request,
-            exc,
-            lambda error: _review_page(request, db, rt, principal, review_id, error=error),
-        ) from exc
+        back = f"/console/reviews/{review_id}"
+        raise refuse(request, exc, back, typed={"outcome": outcome, "reason": reason}) from exc
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
 
 
@@ -154,11 +178,8 @@ def review_confirm(
         body = ReviewConfirm(agree=agree == "yes", reason=reason.strip())
         review_service.confirm_review(db, rt.clock, principal, review_id, body)
     except DomainError as exc:
-        raise page_error(
-            request,
-            exc,
-            lambda error: _review_page(request, db, rt, principal, review_id, error=error),
-        ) from exc
+        back = f"/console/reviews/{review_id}"
+        raise refuse(request, exc, back, typed={"agree": agree, "reason": reason}) from exc
     return RedirectResponse(f"/console/reviews/{review_id}", status_code=303)
 
 
@@ -172,8 +193,12 @@ def enterprise_page(
     db: DB,
     principal: Annotated[Principal, Depends(require_page(*ALL_STAFF))],
 ) -> Response:
+    lang = request_lang(request)
     enterprise = parties_service.get_enterprise(db, enterprise_id)
-    decisions = lists.enterprise_decisions(db, enterprise_id)
+    decisions = [
+        (ref, d, decision_views.reason_lines(d.inputs, [r.model_dump() for r in d.reasons], lang))
+        for ref, d in lists.enterprise_decisions(db, enterprise_id)
+    ]
     pulls = datahub_service.pulls_for_enterprise(db, enterprise_id, limit=50)
     lines = lending_service.list_lines(db, principal, enterprise_id=enterprise_id)
     loans = lending_service.list_loans(db, enterprise_id=enterprise_id)
@@ -198,11 +223,14 @@ def loan_page(
 ) -> Response:
     loan = lending_service.get_loan_for(db, principal, loan_id)
     detail = lending_service.loan_detail(db, loan)
+    settled = detail.status == "paid_off"
+    prepaid = lending_service.prepaid_instalments(db, loan_id) if settled else []
     return render(
         request,
         "loan.html",
         principal,
         loan=detail,
+        schedule=decision_views.schedule_rows(detail.schedule, prepaid, settled),
         repayments=lending_service.repayments_of(db, loan_id),
         enterprise=parties_service.get_enterprise(db, loan.enterprise_id),
     )

@@ -1,0 +1,278 @@
+"""One vocabulary: what every code a page shows is called, in zh-CN and English.
+
+Statuses of every kind, decision outcomes, rule stages and actions, policy diff kinds, products,
+channels, five-category classes, ledger accounts and entry kinds, data sources, purposes,
+industry sections (GB/T 4754), roles, timeline events. Templates call the filter
+``{{ status|label('line_status') }}`` (and ``label(kind, code)`` in Python); an unknown code
+comes back as itself, and `tests/unit/web/test_labels.py` fails on any member of a StrEnum the
+pages show that lacks either label.
+
+Channels are written ``manager:<user id>``, ``team:<code>`` or ``direct:<region>``;
+`channel_label` turns them into words with the manager's display name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from puhui.consents.sources import SourceName
+from puhui.core.i18n import Lang
+from puhui.core.models import ROLE_LABELS_ZH, Role
+from puhui.decisioning.features import FEATURE_BY_NAME
+from puhui.ledger.chart import CHART
+from puhui.parties.schemas import GBT4754_SECTIONS
+
+Pair = tuple[str, str]
+
+_ROLE_EN = {
+    Role.ADMIN: "Administrator",
+    Role.CUSTOMER_MANAGER: "Customer manager",
+    Role.CREDIT_OFFICER: "Credit officer",
+    Role.RISK_OFFICER: "Risk officer",
+    Role.SERVICE_REP: "Service representative",
+    Role.AUDITOR: "Auditor",
+    Role.BORROWER: "Enterprise customer",
+}
+
+CATALOGUE: dict[str, dict[str, Pair]] = {
+    "application_status": {
+        "submitted": ("已提交", "Submitted"),
+        "approved": ("已批准", "Approved"),
+        "declined": ("已拒绝", "Declined"),
+        "referred": ("人工审批中", "With a credit officer"),
+        "accepted": ("已接受授信", "Offer accepted"),
+        "withdrawn": ("已撤回", "Withdrawn"),
+        "expired": ("已过期", "Expired"),
+    },
+    "decision_outcome": {
+        "approve": ("批准", "Approve"),
+        "decline": ("拒绝", "Decline"),
+        "refer": ("转人工", "Refer"),
+    },
+    "decision_kind": {"automated": ("自动决策", "Automated"), "manual": ("人工审批", "Manual")},
+    "review_status": {
+        "open": ("待审批", "Open"),
+        "awaiting_confirmation": ("待复核", "Awaiting confirmation"),
+        "approved": ("已批准", "Approved"),
+        "declined": ("已拒绝", "Declined"),
+        "withdrawn": ("已撤回", "Withdrawn"),
+    },
+    "policy_status": {
+        "pending_approval": ("待审批", "Pending approval"),
+        "active": ("生效中", "Active"),
+        "superseded": ("已被替代", "Superseded"),
+        "rejected": ("已驳回", "Rejected"),
+    },
+    "line_status": {
+        "pending_signature": ("待签约", "Awaiting signature"),
+        "active": ("可用", "Active"),
+        "frozen": ("已冻结", "Frozen"),
+        "expired": ("已到期", "Expired"),
+        "closed": ("已关闭", "Closed"),
+    },
+    "loan_status": {
+        "active": ("还款中", "Repaying"),
+        "paid_off": ("已结清", "Settled"),
+        "renewed": ("已续贷", "Renewed"),
+    },
+    "instalment_status": {
+        "scheduled": ("未到期", "Not yet due"),
+        "billed": ("待还款", "Due"),
+        "paid": ("已还清", "Paid"),
+        "superseded": ("已调整", "Rescheduled"),
+        "prepaid": ("已提前还款", "Prepaid"),
+    },
+    "drawdown_status": {
+        "reserved": ("处理中", "Processing"),
+        "completed": ("已放款", "Paid out"),
+        "voided": ("已作废", "Voided"),
+    },
+    "contract_status": {
+        "draft": ("待签署", "Draft"),
+        "sent_for_signature": ("已发送验证码", "Code sent"),
+        "signed": ("已签署", "Signed"),
+        "expired": ("已过期", "Expired"),
+        "cancelled": ("已取消", "Cancelled"),
+    },
+    "consent_status": {
+        "live": ("有效", "Live"),
+        "expired": ("已过期", "Expired"),
+        "revoked": ("已撤回", "Revoked"),
+        "superseded": ("已更新", "Superseded"),
+    },
+    "purpose": {
+        "credit_decision": ("授信审批", "Credit decision"),
+        "post_loan_monitoring": ("贷后监测", "Post-loan monitoring"),
+        "marketing": ("营销", "Marketing"),
+    },
+    "loan_class": {
+        "normal": ("正常", "Pass"),
+        "special_mention": ("关注", "Special mention"),
+        "substandard": ("次级", "Substandard"),
+        "doubtful": ("可疑", "Doubtful"),
+        "loss": ("损失", "Loss"),
+    },
+    "repayment_kind": {
+        "manual": ("主动还款", "Repayment"),
+        "auto_debit": ("自动扣款", "Auto-debit"),
+        "prepayment": ("提前还款", "Prepayment"),
+        "renewal": ("续贷付息", "Renewal interest"),
+    },
+    "repayment_method": {
+        "equal_instalment": ("等额本息", "Equal instalments"),
+        "equal_principal": ("等额本金", "Equal principal"),
+        "interest_first": ("先息后本", "Interest first"),
+        "bullet": ("到期一次还本付息", "Bullet"),
+    },
+    "bucket": {
+        "penalty": ("罚息", "Penalty interest"),
+        "compound": ("复利", "Compound interest"),
+        "overdue_interest": ("逾期利息", "Overdue interest"),
+        "overdue_principal": ("逾期本金", "Overdue principal"),
+        "current_interest": ("当期利息", "Current interest"),
+        "current_principal": ("当期本金", "Current principal"),
+    },
+    "entry_kind": {
+        "accrual": ("计息", "Interest accrual"),
+        "deposit": ("入账", "Deposit"),
+        "drawdown": ("放款", "Drawdown"),
+        "interest_billing": ("利息结息", "Interest billing"),
+        "limit_change": ("额度调整", "Limit change"),
+        "limit_increase": ("提额", "Limit increase"),
+        "penalty_waiver": ("罚息减免", "Penalty waiver"),
+        "renewal": ("续贷", "Renewal"),
+        "status": ("状态变更", "Status change"),
+        "penalty": ("罚息", "Penalty interest"),
+    },
+    "product": {
+        "weiyedai": ("微业贷", "Weiyedai working-capital line"),
+        "supply_chain": ("供应链融资", "Supply-chain finance"),
+    },
+    "diff_kind": {
+        "added": ("新增", "Added"),
+        "removed": ("删除", "Removed"),
+        "changed": ("修改", "Changed"),
+    },
+    "stage": {
+        "knockouts": ("准入规则", "Knock-outs"),
+        "cross_checks": ("交叉验证", "Cross-checks"),
+        "anti_fraud": ("反欺诈", "Anti-fraud"),
+        "grading": ("评级", "Grading"),
+        "pricing": ("定价", "Pricing"),
+        "limit": ("额度", "Limit"),
+        "offer": ("要约", "Offer"),
+    },
+    "binding": {
+        "by_sales": ("按销售额测算", "sales-based amount"),
+        "requested": ("申请金额", "amount requested"),
+        "product_cap": ("产品上限", "product cap"),
+        "ceiling": ("单户上限", "per-borrower ceiling"),
+        "group_cap": ("集团上限", "group cap"),
+    },
+    "size_class": {
+        "micro": ("微型", "Micro"),
+        "small": ("小型", "Small"),
+        "medium": ("中型", "Medium"),
+        "large": ("大型", "Large"),
+    },
+    "relation_kind": {
+        "legal_representative": ("法定代表人", "Legal representative"),
+        "shareholder": ("股东", "Shareholder"),
+        "actual_controller": ("实际控制人", "Actual controller"),
+        "guarantor": ("担保人", "Guarantor"),
+        "upstream": ("上游供应商", "Upstream supplier"),
+        "downstream": ("下游客户", "Downstream customer"),
+    },
+    "certificate_status": {
+        "pending": ("待确认", "Pending"),
+        "active": ("有效", "Active"),
+        "overdue": ("逾期", "Overdue"),
+        "paid": ("已兑付", "Paid"),
+        "cleared": ("已结清", "Cleared"),
+        "void": ("已作废", "Void"),
+    },
+    "part_status": {
+        "pending_accept": ("待签收", "Awaiting acceptance"),
+        "held": ("持有中", "Held"),
+        "pending_transfer": ("转让中", "Transfer pending"),
+        "financed": ("已融资", "Financed"),
+        "cleared": ("已结清", "Cleared"),
+        "closed": ("已关闭", "Closed"),
+    },
+    "event": {
+        "submitted": ("提交申请", "Application submitted"),
+        "approved": ("审批通过", "Approved"),
+        "declined": ("未通过审批", "Declined"),
+        "referred": ("转人工审核", "Referred to a credit officer"),
+        "accepted": ("已签约，额度生效", "Contract signed, the line is active"),
+        "withdrawn": ("申请已撤回", "Application withdrawn"),
+        "expired": ("要约已过期", "The offer lapsed"),
+    },
+    "role": {r.value: (ROLE_LABELS_ZH[r], _ROLE_EN[r]) for r in Role},
+    "source": {},
+    "account": {code: (a.name_zh, a.name_en) for code, a in CHART.items()},
+    "industry": dict(GBT4754_SECTIONS),
+    "feature": {n: (d.label_zh, d.label_en) for n, d in FEATURE_BY_NAME.items()},
+}
+
+CATALOGUE["source"] = {
+    SourceName.TAX: ("税务", "Tax"),
+    SourceName.SOCIAL_SECURITY: ("社保", "Social security"),
+    SourceName.HOUSING_FUND: ("公积金", "Housing fund"),
+    SourceName.UTILITIES: ("水电", "Utilities"),
+    SourceName.REGISTRY: ("工商登记", "Business registry"),
+    SourceName.JUDICIAL: ("司法", "Judicial records"),
+    SourceName.CREDIT_BUREAU: ("征信", "Credit bureau"),
+}
+
+
+def label(kind: str, code: object, lang: Lang = "zh") -> str:
+    """The word for `code` of `kind` in `lang`; the code itself when none is known."""
+    if code is None:
+        return ""
+    text = str(getattr(code, "value", code))
+    if kind == "entry_kind":
+        return entry_kind_label(text, lang)
+    pair = CATALOGUE.get(kind, {}).get(text)
+    if pair is None:
+        return text
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def entry_kind_label(code: str, lang: Lang) -> str:
+    """A ledger entry's kind: `repayment:prepayment`, `reversal:drawdown`, or a plain kind."""
+    head, _, tail = code.partition(":")
+    if head == "repayment" and tail:
+        return label("repayment_kind", tail, lang)
+    if head == "reversal" and tail:
+        inner = entry_kind_label(tail, lang)
+        return f"冲正：{inner}" if lang == "zh" else f"Reversal: {inner}"
+    pair = CATALOGUE["entry_kind"].get(code)
+    return code if pair is None else pair[0] if lang == "zh" else pair[1]
+
+
+def channel_label(key: str | None, names: Mapping[str, str], lang: Lang) -> str:
+    """`manager:<id>` → 客户经理 张经理; `team:<code>` → 团队 <code>; `direct:<region>` → 自助申请.
+    `names` maps user ids (as text) to display names."""
+    if not key:
+        return ""
+    head, _, tail = key.partition(":")
+    zh = lang == "zh"
+    if head == "manager":
+        name = names.get(tail) or names.get(tail.replace("-", ""))
+        who = name or ("客户经理" if zh else "a customer manager")
+        return f"客户经理推荐 · {who}" if zh else f"Referred by {who}"
+    if head == "team":
+        return f"团队推荐 · {tail}" if zh else f"Team referral · {tail}"
+    if head == "direct":
+        return "自助申请" if zh else "Self-service"
+    return key
+
+
+def filter_for(lang: Lang) -> Callable[[object, str], str]:
+    """The Jinja filter: ``{{ code|label('line_status') }}``."""
+
+    def _filter(code: object, kind: str) -> str:
+        return label(kind, code, lang)
+
+    return _filter
