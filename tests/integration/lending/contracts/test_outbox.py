@@ -216,16 +216,24 @@ def test_an_expired_code_is_never_sent(
 
 
 def test_the_dispatch_command_sends_what_is_due(
-    session: Session, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+    session: Session,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     from typer.testing import CliRunner
 
     from puhui import cli
+    from puhui.core.config import get_settings
 
     first, second = _enqueue(session, runtime), _enqueue(session, runtime)
     _row(session, second).next_attempt_at = runtime.clock.now() + timedelta(minutes=1)
     session.commit()
     monkeypatch.setattr(cli, "_runtime", lambda: runtime)
+    # the command group checks that the configured database exists before it runs
+    monkeypatch.setenv("PUHUI_DATABASE_URL", runtime.settings.database_url)
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
     status = CliRunner().invoke(cli.app, ["outbox", "status"])
     assert status.exit_code == 0 and "due now: 1" in status.output
     result = CliRunner().invoke(cli.app, ["outbox", "dispatch"])
