@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from puhui import __version__
 from puhui.core import problems
+from puhui.core.ratelimit import Gcra, RateLimitMiddleware
 from puhui.core.runtime import Runtime, build_runtime
 from puhui.wiring import wire
 
@@ -46,6 +47,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         https_only=runtime.settings.cookie_secure,
         max_age=runtime.settings.token_ttl_minutes * 60,
     )
+    if runtime.settings.api_rate_per_second > 0:
+        limiter = Gcra(runtime.settings.api_rate_per_second, runtime.settings.api_rate_burst)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
     problems.install(app)
     from puhui.receivables.errors import ReceivablesError
 
@@ -63,6 +67,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.receivables.router import router as receivables_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.qr import router as qr_router
+    from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.receivables import router as receivables_pages_router
@@ -80,6 +85,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_router,
         supply_chain_router,
         console_router,
+        account_router,
         qr_router,
         staff_pages_router,
         receivables_pages_router,

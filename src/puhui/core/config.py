@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 480
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # a console session ends after this long without a request (and after token_ttl_minutes)
+    session_idle_minutes: int = 60
+    # API requests per second per client address (0: no limit), and the burst allowed
+    api_rate_per_second: float = Field(default=20.0, ge=0)
+    api_rate_burst: int = Field(default=200, ge=1)
     default_language: str = "zh-CN"
     cookie_secure: bool = True
     environment: str = Field(default="development")

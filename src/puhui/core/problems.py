@@ -89,11 +89,14 @@ def install(app: Any) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         lang = request_lang(request)
+        headers = {"Content-Language": "zh-CN" if lang == "zh" else "en"}
+        if (retry_after := getattr(exc, "retry_after", None)) is not None:
+            headers["Retry-After"] = str(retry_after)  # a login throttle's pause
         return JSONResponse(
             exc.problem(lang, str(request.url.path)),
             status_code=exc.status,
             media_type=PROBLEM,
-            headers={"Content-Language": "zh-CN" if lang == "zh" else "en"},
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -17,7 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from puhui.core import auth, outbox
+import pyotp
+
+from puhui.core import auth, mfa, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.db import unit_of_work
@@ -102,12 +104,16 @@ def _code_from_outbox(session: Any, cipher: Any, message_id: uuid.UUID) -> str:
 
 def build_demo(
     db_path: Path, *, enterprises: int = 300, seed: int = 20261123
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, str, str]]:
+    """The demo database; returns the logins (role, username, password, TOTP key). The demo's
+    staff are enrolled in the second factor with a fresh random key each build, printed by
+    `puhui demo` (labelled demo): add it to an authenticator app, or run
+    `puhui users totp-code <username>` (refused in production)."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     rt = build_runtime()
     upgrade(rt.settings.database_url)
-    logins: list[tuple[str, str, str]] = []
+    logins: list[tuple[str, str, str, str]] = []
     users: dict[str, uuid.UUID] = {}
     with unit_of_work(rt.session_factory) as session:
         for role, username, name, branch in DEMO_STAFF:
@@ -121,7 +127,9 @@ def build_demo(
                 branch=branch,
             )
             users[username] = user.id
-            logins.append((role.value, username, DEMO_PASSWORD))
+            secret = pyotp.random_base32()
+            mfa.enrol_with_secret(session, rt.clock, rt.cipher, user, secret)
+            logins.append((role.value, username, DEMO_PASSWORD, secret))
         ent = parties.create_enterprise(
             session,
             rt.clock,
@@ -157,7 +165,7 @@ def build_demo(
             display_name="陈示例",
             enterprise_ids=[ent.id],
         )
-        logins.append((Role.BORROWER.value, "borrower", DEMO_PASSWORD))
+        logins.append((Role.BORROWER.value, "borrower", DEMO_PASSWORD, ""))
     if enterprises > 0:
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
