@@ -70,6 +70,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.pages import router as staff_pages_router
+    from puhui.web.staff.passkeys import router as passkeys_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
 
@@ -86,6 +87,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         supply_chain_router,
         console_router,
         account_router,
+        passkeys_router,
         qr_router,
         staff_pages_router,
         receivables_pages_router,

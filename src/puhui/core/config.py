@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # API requests per second per client address (0: no limit), and the burst allowed
     api_rate_per_second: float = Field(default=20.0, ge=0)
     api_rate_burst: int = Field(default=200, ge=1)
+    # WebAuthn relying party (security keys): host name and origin; empty: from the request
+    webauthn_rp_id: str = ""
+    webauthn_origin: str = ""
     default_language: str = "zh-CN"
     cookie_secure: bool = True
     environment: str = Field(default="development")

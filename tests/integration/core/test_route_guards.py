@@ -29,6 +29,8 @@ PUBLIC = {
     ("GET", "/console/login/enrol"),
     ("GET", "/console/login/enrol/qr.svg"),
     ("POST", "/console/login/enrol"),
+    ("POST", "/console/login/webauthn/options"),
+    ("POST", "/console/login/webauthn"),
     # the applicant's mobile web: the QR landing page and sign-in by SMS code
     ("GET", "/m/"),
     ("GET", "/m/start"),

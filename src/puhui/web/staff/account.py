@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from puhui.core import auth, mfa
+from puhui.core import auth, mfa, passkeys
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
 from puhui.core.models import Role, User, UserSession
@@ -35,7 +35,7 @@ def safe_target(next_url: str) -> str:
     return next_url if next_url.startswith("/") and not next_url.startswith("//") else "/console/"
 
 
-def _pending(request: Request, db: DB, rt: Runtime) -> tuple[UserSession, User] | None:
+def pending_login(request: Request, db: DB, rt: Runtime) -> tuple[UserSession, User] | None:
     """The session whose second factor is owed, and its user (else None: back to login)."""
     secret = request.session.get(auth.SESSION_KEY)
     if not isinstance(secret, str):
@@ -60,16 +60,17 @@ def _done(request: Request) -> Response:
 
 @router.get("/login/second-factor", response_class=HTMLResponse, dependencies=[Depends(public())])
 def second_factor_page(request: Request, db: DB, rt: RuntimeDep) -> Response:
-    if _pending(request, db, rt) is None:
+    found = pending_login(request, db, rt)
+    if found is None:
         return _to_login()
-    return render(request, "login_code.html")
+    return render(request, "login_code.html", keys=passkeys.has_keys(db, found[1]))
 
 
 @router.post("/login/second-factor", dependencies=[Depends(public()), Depends(check_csrf)])
 def second_factor_submit(
     request: Request, db: DB, rt: RuntimeDep, code: Annotated[str, Form(max_length=20)]
 ) -> Response:
-    found = _pending(request, db, rt)
+    found = pending_login(request, db, rt)
     if found is None:
         return _to_login()
     row, user = found
@@ -87,8 +88,9 @@ def second_factor_submit(
             auth.record_failure(db, rt.clock, user.username, ip)
             raise mfa.InvalidSecondFactor(field="code")
     except DomainError as exc:
+        keys = passkeys.has_keys(db, user)
         raise page_error(
-            request, exc, lambda error: render(request, "login_code.html", error=error)
+            request, exc, lambda error: render(request, "login_code.html", error=error, keys=keys)
         ) from exc
     auth.complete_session(db, rt.clock, row, rt.settings.token_ttl_minutes)
     return _done(request)
@@ -96,7 +98,7 @@ def second_factor_submit(
 
 @router.get("/login/enrol", response_class=HTMLResponse, dependencies=[Depends(public())])
 def enrol_page(request: Request, db: DB, rt: RuntimeDep) -> Response:
-    found = _pending(request, db, rt)
+    found = pending_login(request, db, rt)
     if found is None:
         return _to_login()
     _, user = found
@@ -109,7 +111,7 @@ def enrol_page(request: Request, db: DB, rt: RuntimeDep) -> Response:
 @router.get("/login/enrol/qr.svg", dependencies=[Depends(public())])
 def enrol_qr(request: Request, db: DB, rt: RuntimeDep) -> Response:
     """The pending secret as an otpauth:// QR code for the authenticator app."""
-    found = _pending(request, db, rt)
+    found = pending_login(request, db, rt)
     secret = mfa.pending_secret(rt.cipher, found[1]) if found else None
     if found is None or secret is None:
         return Response(status_code=404)
@@ -125,7 +127,7 @@ def enrol_qr(request: Request, db: DB, rt: RuntimeDep) -> Response:
 def enrol_submit(
     request: Request, db: DB, rt: RuntimeDep, code: Annotated[str, Form(max_length=20)]
 ) -> Response:
-    found = _pending(request, db, rt)
+    found = pending_login(request, db, rt)
     if found is None:
         return _to_login()
     row, user = found
@@ -173,6 +175,7 @@ def _security(
         sessions=auth.list_sessions(db, rt.clock, principal.user_id),
         current=getattr(request.state, "session_id", None),
         recovery_left=mfa.unused_recovery_codes(db, user),
+        keys=passkeys.list_keys(db, user),
         enrolled_at=user.totp_enrolled_at,
         **ctx,
     )
