@@ -312,3 +312,29 @@ def test_sms_sign_in_keeps_the_mobile_out_of_the_username(
     assert len(borrowers) == 1
     assert runtime.cipher.decrypt(borrowers[0].mobile_enc, "core_user.mobile") == mobile  # type: ignore[arg-type]
     assert borrowers[0].display_name == "136****4321"
+
+
+def test_a_bogus_security_key_answer_is_refused_and_counted(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    """The full ceremony runs in Chromium (tests/e2e/test_staff_webauthn_browser.py); here the
+    refusals: no pending login, an assertion of an unknown key."""
+    from puhui.core.models import LoginAttempt
+
+    page = client.get("/console/login")
+    headers = {"X-CSRF-Token": _csrf(page.text)}
+    assert client.post("/console/login/webauthn/options", headers=headers).status_code == 409
+    user = make_user(session, runtime, Role.AUDITOR, username="aud.key")
+    enrol_totp(session, runtime, user)
+    _console_password(client, "aud.key")
+    headers = {"X-CSRF-Token": _csrf(client.get("/console/login/second-factor").text)}
+    forged = {"credential": {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}}
+    r = client.post("/console/login/webauthn", json=forged, headers=headers)
+    assert r.status_code == 400 and r.json()["code"] == "security_key_refused"
+    failures = session.scalars(
+        select(LoginAttempt).where(
+            LoginAttempt.username == "aud.key", LoginAttempt.succeeded.is_(False)
+        )
+    ).all()
+    assert len(failures) == 1
+    assert client.get("/console/", follow_redirects=False).status_code == 303

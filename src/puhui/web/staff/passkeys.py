@@ -105,7 +105,10 @@ def login_options(request: Request, db: DB, rt: RuntimeDep) -> Response:
 
 @router.post("/login/webauthn", dependencies=[Depends(public()), Depends(check_csrf)])
 def login_assertion(
-    request: Request, db: DB, rt: RuntimeDep, credential: Annotated[dict[str, Any], Body()]
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    credential: Annotated[dict[str, Any], Body(embed=True)],
 ) -> Response:
     """The security key's answer completes the pending login (a failure counts in the
     throttle like a wrong code)."""
