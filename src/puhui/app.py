@@ -73,6 +73,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.passkeys import router as passkeys_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
+    from puhui.web.staff.sso import router as sso_router
 
     for router in (
         core_router,
@@ -88,6 +89,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         console_router,
         account_router,
         passkeys_router,
+        sso_router,
         qr_router,
         staff_pages_router,
         receivables_pages_router,

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # WebAuthn relying party (security keys): host name and origin; empty: from the request
     webauthn_rp_id: str = ""
     webauthn_origin: str = ""
+    # single sign-on with the bank's directory (OpenID Connect); off while the issuer is empty
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile groups"
+    oidc_group_claim: str = "groups"
+    oidc_role_map: dict[str, str] = Field(default_factory=dict)  # directory group -> role
+    oidc_redirect_uri: str = ""  # empty: <this server>/console/login/sso/callback
     default_language: str = "zh-CN"
     cookie_secure: bool = True
     environment: str = Field(default="development")

@@ -52,6 +52,7 @@ ACCOUNT_STRINGS: dict[str, tuple[str, str]] = {
     "key_remove": ("移除", "Remove"),
     "key_use": ("使用安全密钥", "Use a security key"),
     "key_failed": ("安全密钥验证未完成，请重试。", "The security key did not complete; try again."),
+    "sso_sign_in": ("使用行内统一认证登录", "Sign in with the bank's directory"),
     "security": ("账号安全", "Account security"),
     "my_sessions": ("我的登录会话", "My sessions"),
     "session_started": ("登录时间", "Signed in"),

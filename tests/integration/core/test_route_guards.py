@@ -31,6 +31,8 @@ PUBLIC = {
     ("POST", "/console/login/enrol"),
     ("POST", "/console/login/webauthn/options"),
     ("POST", "/console/login/webauthn"),
+    ("GET", "/console/login/sso"),
+    ("GET", "/console/login/sso/callback"),
     # the applicant's mobile web: the QR landing page and sign-in by SMS code
     ("GET", "/m/"),
     ("GET", "/m/start"),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from puhui.core import audit, auth, mfa
+from puhui.core import audit, auth, mfa, sso
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
 from puhui.core.models import Role
@@ -21,10 +21,15 @@ router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_sc
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public())])
-def login_page(request: Request, next: str = "/console/") -> Response:
+def login_page(request: Request, rt: RuntimeDep, next: str = "/console/") -> Response:
     if next.startswith("/m/") or next == "/m":
         return RedirectResponse("/m/start", status_code=303)  # applicants sign in by SMS code
-    return render(request, "login.html", next=next if next.startswith("/") else "/console/")
+    return render(
+        request,
+        "login.html",
+        next=next if next.startswith("/") else "/console/",
+        sso=sso.configured(rt.settings),
+    )
 
 
 @router.post("/login", dependencies=[Depends(public()), Depends(check_csrf)])
@@ -63,6 +68,7 @@ def login_submit(
                 error=error,
                 username=username,
                 challenge=challenge,
+                sso=sso.configured(rt.settings),
             ),
         ) from exc
     user = login.user
