@@ -240,15 +240,18 @@ def demo(
     table.add_column("角色 role")
     table.add_column("用户名 username")
     table.add_column("密码 password")
-    table.add_column("动态码密钥 TOTP key (演示 demo)")
-    for role, username, password, totp_key in logins:
-        table.add_row(role, username, password, totp_key or "—")
+    for role, username, password, _ in logins:
+        table.add_row(role, username, password)
     console.print(table)
     console.print(
         "员工登录需第二重验证 Staff sign in with a second factor: add the key to an "
         "authenticator app, or print the current code with "
-        "[bold]uv run puhui users totp-code <username>[/bold] (演示 demo only)."
+        "[bold]uv run puhui users totp-code <username>[/bold] (演示 demo only). "
+        "动态码密钥 TOTP keys (演示 demo):"
     )
+    for _, username, _, totp_key in logins:
+        if totp_key:
+            print(f"  {username:<10} {totp_key}")  # plain print: never cut to the terminal
     base = f"http://{host}:{port}"
     console.print(f"[bold]Open[/bold] {base}/console/  (staff console)")
     console.print(f"[bold]API docs[/bold] {base}/docs")
