@@ -16,7 +16,7 @@ from datetime import datetime
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -200,8 +200,18 @@ def check_second_factor(
         return False
     step = _matching_step(secret, code, clock.now(), user.totp_last_step)
     if step is not None:
-        user.totp_last_step = step
-        return True
+        # compare-and-set: of two requests racing with the same code, one moves the step on
+        # (the other waits for its row lock, then finds the step taken)
+        moved = session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .returning(User.id)
+        ).first()
+        return moved is not None
     return _use_recovery_code(session, clock, user, code)
 
 
