@@ -324,6 +324,7 @@ def main() -> None:
             "PUHUI_DATABASE_URL": url,
             "PUHUI_VAR_DIR": str(var_dir),
             "PUHUI_SECRET_KEY": "bench",
+            "PUHUI_API_RATE_PER_SECOND": "0",  # one client measuring throughput, not a flood
             "BENCH_WORLD_SIZE": str(args.world),
             "BENCH_WORLD_SEED": "20261123",
             "PUHUI_UNITS_OF_WORK": str(args.units),

@@ -580,6 +580,7 @@ def _run(
             "PUHUI_DATABASE_URL": url,
             "PUHUI_VAR_DIR": str(var_dir),
             "PUHUI_SECRET_KEY": "bench",
+            "PUHUI_API_RATE_PER_SECOND": "0",  # one client measuring throughput, not a flood
         }
         guard.server = start_server(
             [

@@ -120,6 +120,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         data_key=TEST_KEY,
         secret_key="test-secret",
         cookie_secure=True,
+        # the per-client API rate limit is off here: every test client is one address making
+        # requests as fast as it can; tests/integration/core/test_rate_limit.py turns it on
+        api_rate_per_second=0,
     )
 
 
@@ -190,6 +193,28 @@ def make_user(
     )
     session.commit()
     return user
+
+
+def enrol_totp(session: Session, runtime: Runtime, user) -> str:  # type: ignore[no-untyped-def]
+    """Enrol a staff user in the second factor with a fresh key; returns the key."""
+    import pyotp
+
+    from puhui.core import mfa
+
+    secret = pyotp.random_base32()
+    mfa.enrol_with_secret(session, runtime.clock, runtime.cipher, user, secret)
+    session.commit()
+    return secret
+
+
+def totp_code(runtime: Runtime, secret: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator shows now (on the test clock); `steps_ahead=1` gives the next
+    30-second step's code, which is still accepted — for a second login in the same step."""
+    from datetime import timedelta
+
+    from puhui.core import mfa
+
+    return mfa.current_code(secret, runtime.clock.now() + timedelta(seconds=30 * steps_ahead))
 
 
 def token_for(session: Session, runtime: Runtime, user) -> str:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from puhui import __version__
 from puhui.core import problems
+from puhui.core.ratelimit import Gcra, RateLimitMiddleware
 from puhui.core.runtime import Runtime, build_runtime
 from puhui.wiring import wire
 
@@ -49,6 +50,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         https_only=runtime.settings.cookie_secure,
         max_age=runtime.settings.token_ttl_minutes * 60,
     )
+    if runtime.settings.api_rate_per_second > 0:
+        limiter = Gcra(runtime.settings.api_rate_per_second, runtime.settings.api_rate_burst)
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
     problems.install(app)
     from puhui.web.pages import problem_page
 
@@ -73,12 +77,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
+    from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
+    from puhui.web.staff.passkeys import router as passkeys_router
     from puhui.web.staff.policy_editor import router as policy_editor_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
+    from puhui.web.staff.sso import router as sso_router
 
     for router in (
         core_router,
@@ -92,6 +99,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_router,
         supply_chain_router,
         console_router,
+        account_router,
+        passkeys_router,
+        sso_router,
         qr_router,
         policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,

@@ -139,6 +139,49 @@ def users_create(
     console.print(f"[green]created {username} ({role_value.value})[/green]")
 
 
+@users_app.command("totp-code")
+def users_totp_code(username: str) -> None:
+    """Print a staff member's current authenticator code (demo and development only: it reads
+    the enrolled key with the data key, which a real deployment never lets anyone do)."""
+    from sqlalchemy import select
+
+    from puhui.core import mfa
+    from puhui.core.models import User
+
+    rt = _runtime()
+    if rt.settings.environment == "production":
+        console.print("[red]生产环境不可用 refused in production[/red]")
+        raise typer.Exit(2)
+    with rt.session_factory() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        secret = mfa.enrolled_secret(rt.cipher, user) if user else None
+    if secret is None:
+        console.print(f"[red]{username}: 未绑定 not enrolled[/red]")
+        raise typer.Exit(1)
+    print(mfa.current_code(secret, rt.clock.now()))
+
+
+@users_app.command("reset-mfa")
+def users_reset_mfa(username: str) -> None:
+    """Forget a user's second factor and end their sessions (a lost phone and lost recovery
+    codes); the next login enrols a new authenticator."""
+    from sqlalchemy import select
+
+    from puhui.core import auth, mfa
+    from puhui.core.db import unit_of_work
+    from puhui.core.models import User
+
+    rt = _runtime()
+    with unit_of_work(rt.session_factory) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            console.print(f"[red]{username}: 用户不存在 no such user[/red]")
+            raise typer.Exit(1)
+        mfa.reset(session, rt.clock, user)
+        auth.revoke_user_sessions(session, rt.clock, user.id)
+    console.print(f"[green]{username}: 第二重验证已重置 second factor reset[/green]")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain (keyed) against its signed checkpoints (the table's and the exported
@@ -279,9 +322,18 @@ def demo(
     table.add_column("角色 role")
     table.add_column("用户名 username")
     table.add_column("密码 password")
-    for role, username, password in logins:
+    for role, username, password, _ in logins:
         table.add_row(role, username, password)
     console.print(table)
+    console.print(
+        "员工登录需第二重验证 Staff sign in with a second factor: add the key to an "
+        "authenticator app, or print the current code with "
+        "[bold]uv run puhui users totp-code <username>[/bold] (演示 demo only). "
+        "动态码密钥 TOTP keys (演示 demo):"
+    )
+    for _, username, _, totp_key in logins:
+        if totp_key:
+            print(f"  {username:<10} {totp_key}")  # plain print: never cut to the terminal
     base = f"http://{host}:{port}"
     console.print(f"[bold]Open[/bold] {base}/console/  (staff console)")
     console.print(f"[bold]API docs[/bold] {base}/docs")

@@ -149,6 +149,53 @@ def desktop(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
+def totp_now(live_server: LiveServer, username: str) -> str:
+    """A demo staff member's current authenticator code, from the key the demo enrolled (read
+    with the live server's data key) — one step after the last accepted one when that step is
+    used up already, since a code counts once."""
+    import sqlite3
+
+    import pyotp
+
+    from puhui.core.crypto import FieldCipher
+
+    with sqlite3.connect(live_server.db_path) as conn:
+        row = conn.execute(
+            "SELECT totp_secret_enc, totp_last_step FROM core_user WHERE username = ?",
+            (username,),
+        ).fetchone()
+    assert row and row[0], f"{username} has no second factor enrolled"
+    secret = FieldCipher.from_master(b"e" * 32).decrypt(row[0], "core_user.totp_secret")
+    while True:
+        now_step = int(time.time()) // 30
+        step = max(now_step, (row[1] or 0) + 1)
+        if step <= now_step + 1:  # the server accepts one step either side
+            return str(pyotp.TOTP(secret).generate_otp(step))
+        time.sleep(1)
+
+
+def enter_code(page, live_server: LiveServer, username: str, base: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """On the second-factor page: type the authenticator's code."""
+    page.wait_for_url(f"{base or live_server.url}/console/login/second-factor")
+    page.get_by_label("动态码").fill(totp_now(live_server, username))
+    page.get_by_role("button", name="验证").click()
+
+
+def staff_login(page, live_server: LiveServer, username: str, base: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """A demo staff member signs in: password, then the second factor (`base`: another name
+    of the server, e.g. http://localhost:port for WebAuthn, which refuses IP addresses)."""
+    from puhui.demo.world import DEMO_PASSWORD
+
+    url = base or live_server.url
+    page.context.clear_cookies()
+    page.goto(f"{url}/console/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    enter_code(page, live_server, username, url)
+    page.wait_for_url(f"{url}/console/")
+
+
 def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

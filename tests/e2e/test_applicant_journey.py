@@ -10,20 +10,16 @@ import sqlite3
 
 import httpx
 from playwright.sync_api import expect
-from tests.e2e.conftest import LiveServer, shot
+from tests.e2e.conftest import LiveServer, shot, staff_login
 
-from puhui.demo.world import DEMO_PASSWORD, journey_firms
+from puhui.demo.world import journey_firms
 
 MOBILE = "13700001234"
 
 
 def _manager_qr_url(live_server: LiveServer, desktop) -> str:  # type: ignore[no-untyped-def]
     page = desktop
-    page.goto(f"{live_server.url}/console/login")
-    page.get_by_label("用户名").fill("manager")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/console/")
+    staff_login(page, live_server, "manager")
     page.goto(f"{live_server.url}/console/qr")
     url = page.get_by_test_id("my-url").inner_text().strip()
     assert "/m/start?ref=M" in url

@@ -6,18 +6,11 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import LiveServer, shot
-
-from puhui.demo.world import DEMO_PASSWORD
+from tests.e2e.conftest import LiveServer, shot, staff_login
 
 
 def _login(page, live_server: LiveServer, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/console/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/console/")
+    staff_login(page, live_server, username)  # password, then the second factor
 
 
 def test_review_approved_by_two_officers(live_server: LiveServer, desktop) -> None:  # type: ignore[no-untyped-def]

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import LiveServer, shot
+from tests.e2e.conftest import LiveServer, shot, staff_login
 from tests.integration.receivables.receivables_world import FACE, make_world
 
 from puhui.core.clock import SystemClock
 from puhui.core.crypto import FieldCipher
 from puhui.core.db import make_engine, make_session_factory, unit_of_work
-from puhui.demo.world import DEMO_PASSWORD
 from puhui.receivables import merkle, service
 
 
@@ -35,12 +34,7 @@ def _chain(live_server: LiveServer) -> str:
 def test_a_proof_expands_and_verifies(live_server: LiveServer, desktop) -> None:  # type: ignore[no-untyped-def]
     cert = _chain(live_server)
     page = desktop
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/console/login")
-    page.get_by_label("用户名").fill("risk")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/console/")
+    staff_login(page, live_server, "risk")
     page.get_by_role("link", name="应收款链").click()
     page.wait_for_url(f"{live_server.url}/console/receivables")
     expect(page.get_by_test_id("latest-checkpoint")).to_be_visible()

@@ -36,6 +36,22 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 480
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # a console session ends after this long without a request (and after token_ttl_minutes)
+    session_idle_minutes: int = 60
+    # API requests per second per client address (0: no limit), and the burst allowed
+    api_rate_per_second: float = Field(default=20.0, ge=0)
+    api_rate_burst: int = Field(default=200, ge=1)
+    # WebAuthn relying party (security keys): host name and origin; empty: from the request
+    webauthn_rp_id: str = ""
+    webauthn_origin: str = ""
+    # single sign-on with the bank's directory (OpenID Connect); off while the issuer is empty
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile groups"
+    oidc_group_claim: str = "groups"
+    oidc_role_map: dict[str, str] = Field(default_factory=dict)  # directory group -> role
+    oidc_redirect_uri: str = ""  # empty: <this server>/console/login/sso/callback
     default_language: str = "zh-CN"
     cookie_secure: bool = True
     environment: str = Field(default="development")

@@ -46,6 +46,17 @@ class User(IdMixin, Base):
     branch: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # An applicant signed in by SMS: the username is a keyed hash of the mobile (never the
+    # number); the number itself only encrypted, for the rare page that shows it masked.
+    mobile_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The staff second factor: the TOTP secret (encrypted) once confirmed by a first code; the
+    # secret offered at enrolment until then; the last time step accepted (a code counts once).
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
+    # single sign-on: the directory's subject (`iss` + `sub`), when the user came from it
+    external_subject: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     enterprises: Mapped[list[UserEnterprise]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -76,12 +87,59 @@ class ApiToken(Base):
 
 class LoginAttempt(IdMixin, Base):
     __tablename__ = "core_login_attempt"
-    __table_args__ = (Index("ix_core_login_attempt_username_at", "username", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_core_login_attempt_username_at", "username", "attempted_at"),
+        Index("ix_core_login_attempt_ip_at", "ip", "attempted_at"),
+    )
 
     username: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime]
     succeeded: Mapped[bool]
+
+
+class UserSession(IdMixin, Base):
+    """A console session, server-side: the cookie carries only a random secret whose SHA-256 is
+    `secret_hash`. A session of a staff member counts only once `mfa_at` is set (the second
+    factor passed); `revoked_at` ends it at once."""
+
+    __tablename__ = "core_session"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ip: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200))
+    mfa_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class RecoveryCode(IdMixin, Base):
+    """A staff member's single-use recovery code (argon2 hash), shown once at enrolment."""
+
+    __tablename__ = "core_recovery_code"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebAuthnCredential(IdMixin, Base):
+    """A security key or passkey registered as a staff member's second factor."""
+
+    __tablename__ = "core_webauthn_credential"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(400), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int]
+    label: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
 
 
 class AuditEvent(IdMixin, Base):

@@ -146,11 +146,14 @@ def install(app: Any) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         lang = request_lang(request)
         problem = exc.problem(lang, str(request.url.path))
+        headers: dict[str, str] = {}
+        if (retry_after := getattr(exc, "retry_after", None)) is not None:
+            headers["Retry-After"] = str(retry_after)  # a login throttle's pause
         if exc.params:  # e.g. a cool-down's seconds, for the page (the JSON keeps its shape)
             problem_for_page = {**problem, "params": dict(exc.params)}
             if wants_page(request):
-                return respond(request, problem_for_page, exc.status)
-        return respond(request, problem, exc.status)
+                return respond(request, problem_for_page, exc.status, headers)
+        return respond(request, problem, exc.status, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

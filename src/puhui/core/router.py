@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from puhui.core import audit, auth
+from puhui.core import audit, auth, mfa
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, public, require
-from puhui.core.models import AuditEvent, Role, User
+from puhui.core.models import STAFF_ROLES, AuditEvent, Role, User, UserSession
 from puhui.core.web import (
     DB,
     CursorQ,
@@ -30,6 +30,8 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    # staff: the authenticator's 6-digit code, or a recovery code
+    code: str | None = Field(default=None, min_length=1, max_length=20)
 
 
 class TokenOut(BaseModel):
@@ -51,7 +53,9 @@ class MeOut(BaseModel):
     "/auth/token", response_model=TokenOut, tags=["auth"], dependencies=[Depends(public())]
 )
 def login(body: TokenRequest, request: Request, db: DB, rt: RuntimeDep) -> TokenOut:
-    user = auth.authenticate(
+    """A bearer token. Staff send their second factor (`code`) with the password; a staff
+    member who has not enrolled one in the console gets none."""
+    login = auth.authenticate(
         db,
         rt.clock,
         username=body.username,
@@ -59,7 +63,14 @@ def login(body: TokenRequest, request: Request, db: DB, rt: RuntimeDep) -> Token
         ip=auth.client_ip(request),
         max_failures=rt.settings.login_max_failures,
         window_minutes=rt.settings.login_window_minutes,
+        cipher=rt.cipher,
+        code=body.code,
     )
+    user = login.user
+    if Role(user.role) in STAFF_ROLES and not login.second_factor_passed:
+        if not mfa.is_enrolled(user):
+            raise mfa.EnrolmentRequired()
+        raise mfa.SecondFactorRequired(field="code")
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
     token, expires = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
     return TokenOut(access_token=token, expires_at=expires, role=user.role)
@@ -201,3 +212,49 @@ def list_staff(db: DB, _: Annotated[Principal, Depends(require(*ALL_STAFF))]) ->
     return list(
         db.scalars(select(User).where(User.role != Role.BORROWER.value).order_by(User.username))
     )
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    method: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str
+    user_agent: str
+
+
+@router.get("/me/sessions", response_model=list[SessionOut], tags=["auth"])
+def my_sessions(
+    db: DB, rt: RuntimeDep, principal: Annotated[Principal, Depends(require(*EVERYONE))]
+) -> list[UserSession]:
+    """One's live console sessions (where and since when), newest first."""
+    return auth.list_sessions(db, rt.clock, principal.user_id)
+
+
+@router.delete("/me/sessions/{session_id}", status_code=204, tags=["auth"])
+def revoke_my_session(
+    session_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require(*EVERYONE))],
+) -> None:
+    auth.revoke_session(db, rt.clock, principal, session_id)
+
+
+class RevokedOut(BaseModel):
+    revoked: int
+
+
+@router.post("/users/{user_id}/sessions/revoke", response_model=RevokedOut, tags=["users"])
+def revoke_user_sessions(
+    user_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    _: Annotated[Principal, Depends(require(Role.ADMIN))],
+) -> RevokedOut:
+    """End every console session and API token of a user at once."""
+    if db.get(User, user_id) is None:
+        raise auth.UserNotFound()
+    return RevokedOut(revoked=auth.revoke_user_sessions(db, rt.clock, user_id))

@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from puhui.core import auth, outbox
+import pyotp
+
+from puhui.core import auth, mfa, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.db import unit_of_work
@@ -110,12 +112,16 @@ def _code_from_outbox(session: Any, cipher: Any, message_id: uuid.UUID) -> str:
 
 def build_demo(
     db_path: Path, *, enterprises: int = 300, seed: int = 20261123
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, str, str]]:
+    """The demo database; returns the logins (role, username, password, TOTP key). The demo's
+    staff are enrolled in the second factor with a fresh random key each build, printed by
+    `puhui demo` (labelled demo): add it to an authenticator app, or run
+    `puhui users totp-code <username>` (refused in production)."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     rt = build_runtime()
     upgrade(rt.settings.database_url)
-    logins: list[tuple[str, str, str]] = []
+    logins: list[tuple[str, str, str, str]] = []
     users: dict[str, uuid.UUID] = {}
     with unit_of_work(rt.session_factory) as session:
         for role, username, name, branch in DEMO_STAFF:
@@ -129,7 +135,9 @@ def build_demo(
                 branch=branch,
             )
             users[username] = user.id
-            logins.append((role.value, username, DEMO_PASSWORD))
+            secret = pyotp.random_base32()
+            mfa.enrol_with_secret(session, rt.clock, rt.cipher, user, secret)
+            logins.append((role.value, username, DEMO_PASSWORD, secret))
         ent = parties.create_enterprise(
             session,
             rt.clock,
@@ -167,19 +175,23 @@ def build_demo(
             display_name="陈示例",
             enterprise_ids=[ent.id],
         )
-        logins.append((Role.BORROWER.value, "borrower", DEMO_PASSWORD))
+        logins.append((Role.BORROWER.value, "borrower", DEMO_PASSWORD, ""))
         # The same enterprise's account on /m, where applicants sign in by SMS code (/m names
-        # its accounts m<mobile>, web/borrower/pages.py): the demo borrower's way in on a phone.
-        auth.create_user(
+        # its accounts by a keyed hash of the mobile, core.auth.mobile_username): the demo
+        # borrower's way in on a phone.
+        phone_user = auth.create_user(
             session,
             rt.clock,
-            username=f"m{DEMO_BORROWER_MOBILE}",
+            username=auth.mobile_username(rt.cipher, DEMO_BORROWER_MOBILE),
             password=secrets.token_urlsafe(24) + "a1",
             role=Role.BORROWER,
             display_name="陈示例",
             enterprise_ids=[ent.id],
         )
-        logins.append(("borrower (/m)", DEMO_BORROWER_MOBILE, "短信验证码 SMS code (on screen)"))
+        phone_user.mobile_enc = rt.cipher.encrypt(DEMO_BORROWER_MOBILE, "core_user.mobile")
+        logins.append(
+            ("borrower (/m)", DEMO_BORROWER_MOBILE, "短信验证码 SMS code (on screen)", "")
+        )
     if enterprises > 0:
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
+from puhui.web.account_strings import ACCOUNT_STRINGS
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app_name": ("普惠 · 小微企业数字金融", "Puhui · SME digital finance"),
@@ -108,6 +109,9 @@ def error_text(exc: _Refusal, lang: Lang) -> str:
     if lang == "zh":
         return f"“{label[0]}”填写有误，请检查后重新提交。{hint_zh}"
     return f"Please check {label[1]}: the value is not valid. {hint_en}".rstrip()
+
+
+STRINGS.update(ACCOUNT_STRINGS)  # sign-in and account security (web/account_strings.py)
 
 
 def translate(lang: Lang, key: str, **params: object) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, enrol_totp, make_user, totp_code
 from tests.support.sql import statements
 
 from puhui.core.clock import FixedClock
@@ -16,8 +16,11 @@ from puhui.core.runtime import Runtime
 def test_login_token_and_expiry(
     client: TestClient, session: Session, runtime: Runtime, clock: FixedClock
 ) -> None:
-    make_user(session, runtime, Role.RISK_OFFICER, username="risk1")
-    r = client.post("/api/v1/auth/token", json={"username": "risk1", "password": PASSWORD})
+    user = make_user(session, runtime, Role.RISK_OFFICER, username="risk1")
+    code = totp_code(runtime, enrol_totp(session, runtime, user))  # staff: a second factor
+    r = client.post(
+        "/api/v1/auth/token", json={"username": "risk1", "password": PASSWORD, "code": code}
+    )
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -30,20 +33,32 @@ def test_login_token_and_expiry(
 def test_wrong_password_message_and_throttling(
     client: TestClient, session: Session, runtime: Runtime, clock: FixedClock
 ) -> None:
-    make_user(session, runtime, Role.ADMIN, username="adm")
-    for _ in range(runtime.settings.login_max_failures):
+    """Failures from one address slow that address (exponential pauses, 429 with Retry-After);
+    the account is not locked (tests/integration/core/test_staff_auth.py: other addresses)."""
+    user = make_user(session, runtime, Role.ADMIN, username="adm")
+    secret = enrol_totp(session, runtime, user)
+    for _ in range(3):
         r = client.post("/api/v1/auth/token", json={"username": "adm", "password": "wrong-pass1"})
         assert r.status_code == 401
         assert r.json()["detail"] == "用户名或密码错误。"
-    # Locked now, even with the right password.
+    r = client.post("/api/v1/auth/token", json={"username": "adm", "password": "wrong-pass1"})
+    assert r.status_code == 429 and r.headers["retry-after"] == "2"
+    clock.advance(timedelta(seconds=2))
+    r = client.post("/api/v1/auth/token", json={"username": "adm", "password": "wrong-pass1"})
+    assert r.status_code == 401
+    # Slowed now, even with the right password, from this address.
     r = client.post(
         "/api/v1/auth/token",
-        json={"username": "adm", "password": PASSWORD},
+        json={"username": "adm", "password": PASSWORD, "code": totp_code(runtime, secret)},
         headers={"Accept-Language": "en"},
     )
-    assert r.status_code == 429 and "Too many failed logins" in r.json()["detail"]
-    clock.advance(timedelta(minutes=runtime.settings.login_window_minutes + 1))
-    r = client.post("/api/v1/auth/token", json={"username": "adm", "password": PASSWORD})
+    assert r.status_code == 429 and "Too many failed attempts" in r.json()["detail"]
+    assert r.headers["retry-after"] == "4"
+    clock.advance(timedelta(seconds=4))
+    r = client.post(
+        "/api/v1/auth/token",
+        json={"username": "adm", "password": PASSWORD, "code": totp_code(runtime, secret)},
+    )
     assert r.status_code == 200
 
 
@@ -64,7 +79,8 @@ def test_weak_password_refused(client: TestClient, headers_for: Any) -> None:
 
 
 def test_console_login_with_csrf(client: TestClient, session: Session, runtime: Runtime) -> None:
-    make_user(session, runtime, Role.CREDIT_OFFICER, username="officer1")
+    user = make_user(session, runtime, Role.CREDIT_OFFICER, username="officer1")
+    secret = enrol_totp(session, runtime, user)
     page = client.get("/console/login")
     assert page.status_code == 200 and "登录" in page.text
     import re
@@ -78,11 +94,22 @@ def test_console_login_with_csrf(client: TestClient, session: Session, runtime: 
         data={"username": "officer1", "password": PASSWORD, "csrf_token": csrf.group(1)},
         follow_redirects=False,
     )
-    assert ok.status_code == 303
-    home = client.get("/console/")
-    assert home.status_code == 200 and "审批员" in home.text
+    assert ok.status_code == 303 and ok.headers["location"] == "/console/login/second-factor"
     assert "secure" in ok.headers["set-cookie"].lower()
     assert "httponly" in ok.headers["set-cookie"].lower()
+    step = client.get("/console/login/second-factor")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', step.text)
+    assert csrf
+    no_csrf = client.post("/console/login/second-factor", data={"code": "123456"})
+    assert no_csrf.status_code == 403
+    done = client.post(
+        "/console/login/second-factor",
+        data={"code": totp_code(runtime, secret), "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/console/"
+    home = client.get("/console/")
+    assert home.status_code == 200 and "审批员" in home.text
 
 
 def test_principal_for_token_reads_token_user_and_links_in_one_query(

@@ -27,6 +27,16 @@ PUBLIC = {
     ("GET", "/console/login"),
     ("POST", "/console/login"),
     ("GET", "/console/lang/{code}"),
+    # the second factor after the password step (they serve only a session owing it)
+    ("GET", "/console/login/second-factor"),
+    ("POST", "/console/login/second-factor"),
+    ("GET", "/console/login/enrol"),
+    ("GET", "/console/login/enrol/qr.svg"),
+    ("POST", "/console/login/enrol"),
+    ("POST", "/console/login/webauthn/options"),
+    ("POST", "/console/login/webauthn"),
+    ("GET", "/console/login/sso"),
+    ("GET", "/console/login/sso/callback"),
     # the applicant's mobile web: the QR landing page and sign-in by SMS code
     ("GET", "/m/"),
     ("GET", "/m/start"),

@@ -35,7 +35,13 @@ from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role, User
 from puhui.core.money import format_fen, yuan_to_fen
 from puhui.core.runtime import Runtime
-from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.core.web import (
+    DB,
+    RuntimeDep,
+    UnitOfWorkRoute,
+    request_lang,
+    runtime_of,
+)
 from puhui.datahub.router import get_connectors
 from puhui.decisioning import service as decisioning_service
 from puhui.decisioning.scoring import store_for
@@ -133,12 +139,11 @@ def _resend_in(request: Request, rt: Runtime, key: str) -> int:
 
 
 def _mobile_of(request: Request, principal: Principal) -> str:
-    """The signed-in mobile number (SMS sign-in), else the one in an `m<mobile>` username."""
-    mobile = request.session.get("mobile")
-    if isinstance(mobile, str):
-        return mobile
-    name = principal.username
-    return name[1:] if name.startswith("m") and MOBILE_RE.match(name[1:]) else ""
+    """The signed-in applicant's mobile number (SMS sign-in): kept only encrypted on the user."""
+    user = request.state.db.get(User, principal.user_id)
+    if user is None or user.mobile_enc is None:
+        return ""
+    return str(runtime_of(request).cipher.decrypt(user.mobile_enc, "core_user.mobile"))
 
 
 def _decision_env(request: Request, rt: Runtime) -> decisioning_service.DecisionEnv:
@@ -327,7 +332,7 @@ def m_verify_submit(
         otp.verify(db, rt.clock, rt.cipher, purpose=LOGIN_PURPOSE, subject=mobile, code=code)
     except DomainError as exc:
         raise refuse(request, exc, "/m/login/verify") from exc
-    username = f"m{mobile}"
+    username = auth.mobile_username(rt.cipher, mobile)
     user = db.scalar(select(User).where(User.username == username))
     if user is None:
         user = auth.create_user(
@@ -338,15 +343,24 @@ def m_verify_submit(
             role=Role.BORROWER,
             display_name=f"{mobile[:3]}****{mobile[-4:]}",
         )
+        user.mobile_enc = rt.cipher.encrypt(mobile, "core_user.mobile")
     elif user.role != Role.BORROWER.value or not user.is_active:
         raise refuse(request, InvalidInput(field="mobile"), "/m/start")
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
-    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
+    secret = auth.start_session(
+        db,
+        rt.clock,
+        user,
+        ip=auth.client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        method="sms",
+        ttl_minutes=rt.settings.token_ttl_minutes,
+        complete=True,
+    )
     keep = {k: request.session.get(k) for k in ("ref", "lang", "large", "csrf")}
     request.session.clear()
     request.session.update({k: v for k, v in keep.items() if v is not None})
-    request.session["token"] = token
-    request.session["mobile"] = mobile
+    request.session[auth.SESSION_KEY] = secret
     # From a QR code (or with no enterprise yet) straight to the application: step 3 of 3.
     target = "/m/apply" if request.session.get("ref") or not user.enterprises else "/m/home"
     return RedirectResponse(target, status_code=303)
@@ -356,9 +370,9 @@ def m_verify_submit(
 def m_logout(
     request: Request, db: DB, rt: RuntimeDep, _: Annotated[Principal, Depends(BORROWER)]
 ) -> Response:
-    token = request.session.get("token")
-    if isinstance(token, str):
-        auth.revoke_token(db, rt.clock, token)
+    secret = request.session.get(auth.SESSION_KEY)
+    if isinstance(secret, str):
+        auth.end_session(db, rt.clock, secret)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

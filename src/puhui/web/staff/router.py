@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from puhui.core import audit, auth
+from puhui.core import audit, auth, mfa, sso
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
 from puhui.core.models import Role
@@ -16,15 +16,21 @@ from puhui.reporting import home as home_report
 from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
 from puhui.web.paging import pager
+from puhui.web.staff.account import NEXT_KEY, safe_target
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public())])
-def login_page(request: Request, next: str = "/console/") -> Response:
+def login_page(request: Request, rt: RuntimeDep, next: str = "/console/") -> Response:
     if next.startswith("/m/") or next == "/m":
         return RedirectResponse("/m/start", status_code=303)  # applicants sign in by SMS code
-    return render(request, "login.html", next=next if next.startswith("/") else "/console/")
+    return render(
+        request,
+        "login.html",
+        next=next if next.startswith("/") else "/console/",
+        sso=sso.configured(rt.settings),
+    )
 
 
 @router.post("/login", dependencies=[Depends(public()), Depends(check_csrf)])
@@ -35,9 +41,12 @@ def login_submit(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/console/",
+    code: Annotated[str | None, Form(max_length=20)] = None,
 ) -> Response:
+    """The password step. Staff then give their second factor (or enrol one) on the next page,
+    unless the account is challenged (many failures elsewhere): then both come in this form."""
     try:
-        user = auth.authenticate(
+        login = auth.authenticate(
             db,
             rt.clock,
             username=username,
@@ -45,20 +54,50 @@ def login_submit(
             ip=auth.client_ip(request),
             max_failures=rt.settings.login_max_failures,
             window_minutes=rt.settings.login_window_minutes,
+            cipher=rt.cipher,
+            code=code or None,
         )
     except DomainError as exc:
+        challenge = isinstance(exc, mfa.SecondFactorRequired) or bool(code)
         raise page_error(
             request,
             exc,
-            lambda error: render(request, "login.html", next=next, error=error, username=username),
+            lambda error: render(
+                request,
+                "login.html",
+                next=next,
+                error=error,
+                username=username,
+                challenge=challenge,
+                sso=sso.configured(rt.settings),
+            ),
         ) from exc
+    user = login.user
+    staff = Role(user.role) != Role.BORROWER
+    complete = not staff or login.second_factor_passed
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
-    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
-    request.session.clear()
-    request.session["token"] = token
-    target = next if next.startswith("/") and not next.startswith("//") else "/console/"
-    if user.role == Role.BORROWER.value and target.startswith("/console"):
+    secret = auth.start_session(
+        db,
+        rt.clock,
+        user,
+        ip=auth.client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+        method="password",
+        ttl_minutes=rt.settings.token_ttl_minutes,
+        complete=complete,
+    )
+    lang = request.session.get("lang")
+    request.session.clear()  # a new CSRF token too
+    if lang:
+        request.session["lang"] = lang
+    request.session[auth.SESSION_KEY] = secret
+    target = safe_target(next)
+    if not staff and target.startswith("/console"):
         target = "/m/"
+    if not complete:
+        request.session[NEXT_KEY] = target
+        step = "second-factor" if mfa.is_enrolled(user) else "enrol"
+        return RedirectResponse(f"/console/login/{step}", status_code=303)
     return RedirectResponse(target, status_code=303)
 
 
@@ -69,9 +108,9 @@ def logout(
     rt: RuntimeDep,
     _: Annotated[Principal, Depends(require_page(*Role))],
 ) -> Response:
-    token = request.session.get("token")
-    if isinstance(token, str):
-        auth.revoke_token(db, rt.clock, token)
+    secret = request.session.get(auth.SESSION_KEY)
+    if isinstance(secret, str):
+        auth.end_session(db, rt.clock, secret)
     request.session.clear()
     return RedirectResponse("/console/login", status_code=303)
 
