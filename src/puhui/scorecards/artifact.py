@@ -13,9 +13,16 @@ Bin semantics
   ``bisect_right(splits, x)`` (the convention of optbinning and ``np.digitize``).
 * categorical: each bin lists its categories; values are compared as text after
   :func:`category_key` (``3``, ``3.0`` and ``"3"`` are the same category).
-* missing (``None``, NaN, blank text, an absent key): the ``missing`` bin. When training saw
-  no missing values for a feature its missing bin has WOE 0 and 0 points (neutral).
-* a category never seen in training: the ``unknown`` bin (neutral, 0 points).
+* missing (``None``, NaN, ``+-inf``, blank text): the ``missing`` bin. When training saw
+  no missing values for a feature its missing bin has WOE 0 and 0 points (neutral). A
+  non-finite number is not a measurement: training reads it as missing too, so both sides
+  agree (it used to raise in training and land in the top bin at scoring).
+* an absent key (or an absent column of a batch) is refused with
+  :class:`~puhui.scorecards.errors.MissingFeatures` naming every absent feature: a caller
+  that forgot a column must not be scored as if each applicant had left it blank.
+* a category never seen in training: the ``unknown`` bin. It is neutral (0 points) unless
+  training grouped rare categories (see :mod:`puhui.scorecards.scorecard`): then unseen
+  categories score like the rare group, the population they resemble.
 
 PD
 --
@@ -45,7 +52,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue
+from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue, MissingFeatures
 from puhui.scorecards.scaling import PointsScaling, sigmoid
 
 FORMAT = "puhui.scorecard"
@@ -54,6 +61,7 @@ MISSING_LABEL = "Missing"
 UNKNOWN_LABEL = "Unknown"
 
 FeatureKind = Literal["numeric", "categorical"]
+_ABSENT = object()
 
 
 # --------------------------------------------------------------------------- values
@@ -95,7 +103,7 @@ def numeric_value(value: object, feature: str = "") -> float | None:
     if value is None:
         return None
     if isinstance(value, float):
-        return None if value != value else value
+        return None if value - value != 0.0 else value  # NaN and +-inf are missing
     if isinstance(value, int):
         return float(value)
     if isinstance(value, str):
@@ -113,7 +121,7 @@ def numeric_value(value: object, feature: str = "") -> float | None:
             if is_missing(value):
                 return None
             raise InvalidFeatureValue(feature, value=value) from None
-    return None if x != x else x
+    return None if x - x != 0.0 else x
 
 
 def format_number(x: float) -> str:
@@ -378,7 +386,7 @@ class _Compiled:
         if self.is_numeric:
             # fast path for the common case; numeric_value handles everything else
             x = value if type(value) is float else numeric_value(value, self.name)
-            if x is None or x != x:
+            if x is None or x - x != 0.0:  # None, NaN, +-inf
                 return self.missing_slot
             return bisect.bisect_right(self.splits, x)
         key = value if type(value) is str and value.strip() else category_key(value)
@@ -392,7 +400,7 @@ class _Compiled:
         if self.is_numeric:
             x = float_column(column, self.name)
             out = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
-            out[np.isnan(x)] = self.missing_slot
+            out[~np.isfinite(x)] = self.missing_slot
             return out.astype(np.int64, copy=False)
         values = object_column(column)
         cats = self.categories
@@ -424,7 +432,9 @@ def float_column(column: Any, name: str) -> np.ndarray:
     else:
         arr = np.asarray(column)
     if arr.dtype.kind in "fiub":
-        return arr.astype(np.float64, copy=False)
+        out = arr.astype(np.float64, copy=True)
+        out[~np.isfinite(out)] = np.nan  # +-inf is missing, as in numeric_value
+        return out
     return np.array(
         [np.nan if (x := numeric_value(v, name)) is None else x for v in arr.tolist()],
         dtype=np.float64,
@@ -494,14 +504,18 @@ class ScorecardArtifact:
         return self.base_points + sum(f.max_points for f in self.features)
 
     def score(self, features: Mapping[str, object], *, max_reasons: int = 4) -> ScoreResult:
-        """Score one application. Absent features count as missing."""
+        """Score one application. A key with no value (None, NaN, blank) is a missing value;
+        an absent key is refused (:class:`MissingFeatures`)."""
         total = self.base_points
         exact = self._base_exact
         contributions: list[FeatureContribution] = []
         lost: list[tuple[int, int, _Compiled, int]] = []
         get = features.get
         for i, f in enumerate(self._compiled):
-            slot = f.locate(get(f.name))
+            value = get(f.name, _ABSENT)
+            if value is _ABSENT:
+                raise MissingFeatures(self.absent_features(features))
+            slot = f.locate(value)
             p = f.points[slot]
             total += p
             exact += f.exact[slot]
@@ -522,13 +536,18 @@ class ScorecardArtifact:
             score_exact=exact,
         )
 
+    def absent_features(self, data: Any) -> list[str]:
+        """The features of the model that ``data`` (a mapping or a frame) lacks."""
+        return [f.name for f in self._compiled if not has_column(data, f.name)]
+
     def slot_indices(self, data: Any) -> dict[str, np.ndarray]:
-        """Bin slot of every row per feature (bins, then missing, then unknown)."""
+        """Bin slot of every row per feature (bins, then missing, then unknown); an absent
+        column is refused (:class:`MissingFeatures`)."""
+        absent = self.absent_features(data)
+        if absent:
+            raise MissingFeatures(absent)
         n = frame_len(data)
-        return {
-            f.name: f.locate_array(data[f.name] if has_column(data, f.name) else None, n)
-            for f in self._compiled
-        }
+        return {f.name: f.locate_array(data[f.name], n) for f in self._compiled}
 
     def score_frame(self, data: Any) -> FrameScores:
         """Score a batch: a pandas or polars DataFrame, or a mapping of column -> values."""
