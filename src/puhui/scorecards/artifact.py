@@ -306,10 +306,42 @@ class FeatureContribution(NamedTuple):
 
 
 class ReasonCode(NamedTuple):
+    """Why a score is lower, one feature: the same structure for every model.
+
+    ``points_lost``: the points the feature cost (scorecard: its best bin's points minus the
+    applicant's; challenger: its TreeSHAP share in points). ``contribution``: the same in
+    log-odds of bad. ``bin``: the scorecard bin the value fell in ("" for the challenger).
+    ``threshold`` and ``better``: where meaningful, the edge the value would have to cross and
+    the direction ("higher"/"lower") that would give more points; else None.
+    """
+
     code: str
     feature: str
     bin: str
     points_lost: int
+    value: object = None
+    contribution: float = 0.0
+    threshold: float | None = None
+    better: Literal["higher", "lower"] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and value - value != 0.0:
+            value = None  # NaN / inf: not JSON
+        elif value is not None and not isinstance(value, str | int | float):
+            value = str(value)  # Decimal and the like
+        return {
+            "code": self.code,
+            "feature": self.feature,
+            "value": value,
+            "bin": self.bin,
+            "points_lost": self.points_lost,
+            "contribution": self.contribution,
+            "threshold": self.threshold,
+            "better": self.better,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,10 +362,7 @@ class ScoreResult:
                 {"feature": c.feature, "bin": c.bin, "points": c.points, "max_points": c.max_points}
                 for c in self.contributions
             ],
-            "reasons": [
-                {"code": r.code, "feature": r.feature, "bin": r.bin, "points_lost": r.points_lost}
-                for r in self.reasons
-            ],
+            "reasons": [r.to_dict() for r in self.reasons],
         }
 
 
@@ -357,6 +386,7 @@ class _Compiled:
     __slots__ = (
         "categories",
         "exact",
+        "hints",
         "is_numeric",
         "labels",
         "max_points",
@@ -381,6 +411,7 @@ class _Compiled:
         self.max_points = max(self.points)
         self.missing_slot = len(f.bins)
         self.unknown_slot = len(f.bins) + 1
+        self.hints = _hints(f, factor)
 
     def locate(self, value: object) -> int:
         if self.is_numeric:
@@ -413,6 +444,27 @@ class _Compiled:
         for i in np.flatnonzero(out < 0).tolist():
             out[i] = self.locate(values[i])
         return out
+
+
+def _hints(
+    f: FeatureScorecard, factor: float
+) -> list[tuple[float, float | None, Literal["higher", "lower"] | None]]:
+    """Per slot: log-odds lost against the best slot, and for a numeric bin the edge to cross
+    towards the best regular bin and the direction ("higher"/"lower"); None elsewhere."""
+    slots = f.slots
+    best_points = max(b.points for b in slots)
+    regular = [b.points for b in f.bins]
+    best_bin = regular.index(max(regular)) if regular else 0
+    out: list[tuple[float, float | None, Literal["higher", "lower"] | None]] = []
+    for i, b in enumerate(slots):
+        lost = (best_points - b.points) / factor if factor else 0.0
+        if f.kind != "numeric" or i >= len(f.bins) or i == best_bin:
+            out.append((lost, None, None))
+        elif best_bin > i:
+            out.append((lost, f.splits[i], "higher"))
+        else:
+            out.append((lost, f.splits[i - 1], "lower"))
+    return out
 
 
 def object_column(column: Any) -> list[Any]:
@@ -524,7 +576,7 @@ class ScorecardArtifact:
                 lost.append((p - f.max_points, i, f, slot))
         lost.sort()
         reasons = tuple(
-            ReasonCode(f.reason_code, f.name, f.labels[slot], -neg)
+            ReasonCode(f.reason_code, f.name, f.labels[slot], -neg, get(f.name), *f.hints[slot])
             for neg, _, f, slot in lost[:max_reasons]
         )
         return ScoreResult(
