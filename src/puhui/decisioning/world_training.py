@@ -12,6 +12,9 @@ world's 12-month default (`outcomes.default_12m`); core enterprises (size `large
 as Puhui's products are for small and micro firms.
 
 `train_world_scorecard(...)` fits `puhui.scorecards.scorecard.fit_scorecard` on those rows;
+`train_world_challenger(...)` fits the LightGBM challenger (`puhui.scorecards.gbm.fit_gbm`) on the
+same rows, with the business's monotone constraints (`WORLD_MONOTONE`: more days overdue,
+lawsuits or inquiries never make a firm safer; a longer history never makes it riskier);
 `evaluate_on_world(artifact, world)` scores another world (a seed not used for training) for the
 out-of-sample AUC.
 """
@@ -19,7 +22,7 @@ out-of-sample AUC.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,11 +51,28 @@ from puhui.decisioning.features import (
     compute_features,
 )
 from puhui.scorecards.artifact import ScorecardArtifact
+from puhui.scorecards.gbm import GbmArtifact, GbmParams, fit_gbm
 from puhui.scorecards.scorecard import TrainingParams, fit_scorecard
 from puhui.scorecards.validation import auc as auc_score
 
 TARGET = "default_12m"
 DEFAULT_MODEL_ID = "sme-pd"
+CHALLENGER_MODEL_ID = "sme-pd-challenger"
+# +1: a higher value may only raise the risk; -1: may only lower it (the challenger's trees)
+WORLD_MONOTONE: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "filing_gaps_12m", "utilities_late_12m", "legal_rep_changes_12m",
+            "lawsuits_defendant_12m", "enforcement_open", "bureau_overdue_now_enterprise",
+            "bureau_overdue_now_legal_rep", "bureau_max_overdue_24m_enterprise",
+            "bureau_max_overdue_24m_legal_rep", "bureau_max_overdue_6m", "inquiries_3m",
+            "inquiries_6m",
+        ),
+        1,
+    ),
+    "filing_history_months": -1,
+    "enterprise_age_months": -1,
+}  # fmt: skip
 
 
 def world_bundle(provider: SandboxProvider, index: int) -> tuple[SourceBundle, ApplicationFacts]:
@@ -173,8 +193,36 @@ def train_world_scorecard(
     )
 
 
-def frame_auc(artifact: ScorecardArtifact, frame: pl.DataFrame) -> float:
+def train_world_challenger(
+    frame: pl.DataFrame,
+    *,
+    seed: int,
+    created_at: datetime,
+    model_id: str = CHALLENGER_MODEL_ID,
+    version: str = "1",
+) -> GbmArtifact:
+    """Fit the LightGBM challenger on a world feature frame (see `world_feature_frame`)."""
+    fitted = fit_gbm(
+        frame,
+        TARGET,
+        list(MODEL_FEATURES),
+        categorical=list(CATEGORICAL_MODEL_FEATURES),
+        seed=seed,
+        created_at=created_at,
+        model_id=model_id,
+        version=version,
+        params=GbmParams(monotone=WORLD_MONOTONE),
+        description=f"challenger (LightGBM), synthetic world, feature set {FEATURE_SET_VERSION}",
+    )
+    artifact = fitted.artifact
+    training = {**artifact.training, "feature_set_version": FEATURE_SET_VERSION}
+    return replace(artifact, training=training)
+
+
+def frame_auc(artifact: ScorecardArtifact | GbmArtifact, frame: pl.DataFrame) -> float:
     """AUC of the artifact's PD on a feature frame (higher PD = riskier)."""
+    if isinstance(artifact, GbmArtifact):
+        return auc_score(frame[TARGET].to_numpy(), artifact.predict_pd(frame))
     scores = artifact.score_frame(frame)
     return auc_score(frame[TARGET].to_numpy(), scores.pd)
 

@@ -51,10 +51,62 @@ def _split_list(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _print_models(title: str, models: list[Any]) -> None:
+    """Per-model held-out AUC, reported CV AUC, KS, Brier; then each calibration table."""
+    table = Table(title=title)
+    for col in ("model", "features", "AUC (test)", "CV AUC (training)", "KS", "Brier"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for m in models:
+        table.add_row(m.name, str(m.features), f"{m.auc:.4f}", f"{m.cv_auc:.4f}",
+                      f"{m.ks:.4f}", f"{m.brier:.4f}")  # fmt: skip
+    console.print(table)
+    for m in models:
+        cal = Table(title=f"{m.name}: calibration on the test rows (PD deciles)")
+        for col in ("decile", "PD range", "n", "bads", "observed", "predicted"):
+            cal.add_column(col, justify="right")
+        for r in m.calibration:
+            cal.add_row(
+                str(r.group),
+                f"{r.score_min:.3f}-{r.score_max:.3f}",
+                str(r.n),
+                str(r.n_bad),
+                f"{r.observed_bad_rate:.3f}",
+                f"{r.predicted_pd:.3f}",
+            )
+        console.print(cal)
+
+
+def _evaluate_csv(csv: Path, target: str, seed: int, test_size: float, exclude: str | None) -> None:
+    from puhui.core.errors import DomainError
+    from puhui.scorecards.evaluation import evaluate_table
+
+    df = _read_table(csv)
+    if target not in df.columns:
+        raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
+    try:
+        with console.status(f"{csv.name}: fitting the scorecard and the challenger..."):
+            result = evaluate_table(
+                df,
+                target,
+                dataset=csv.name,
+                seed=seed,
+                test_size=test_size,
+                exclude=_split_list(exclude) or (),
+            )
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from exc
+    _print_models(
+        f"{csv.name}: {result.n_train} training rows, {result.n_test} held out "
+        f"(stratified, seed {seed}), bad rate {result.bad_rate:.3f}",
+        [result.scorecard, result.challenger],
+    )
+    typer.echo(json.dumps(result.summary(), ensure_ascii=False))
+
+
 @model_app.command("evaluate")
 def evaluate(
     dataset: Annotated[str, typer.Option(help="Benchmark dataset: german.")] = "german",
-    seed: Annotated[int, typer.Option(help="random_state of the 70/30 split and of CV.")] = 42,
+    seed: Annotated[int, typer.Option(help="random_state of the split and of CV.")] = 42,
     tune: Annotated[
         bool,
         typer.Option(help="Also grid-search binning and IV threshold by CV on the train part."),
@@ -62,13 +114,35 @@ def evaluate(
     registry: Annotated[
         Path | None, typer.Option(help="Also save the artifact and report to this registry.")
     ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate both models on this table instead (.csv or .parquet; text columns "
+            "categorical, numbers numeric).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="With --csv: the 0/1 target, 1 = bad.")] = None,
+    test_size: Annotated[float, typer.Option(help="With --csv: the share held out.")] = 0.3,
+    exclude: Annotated[
+        str | None, typer.Option(help="With --csv: comma-separated columns to leave out.")
+    ] = None,
 ) -> None:
-    """Our scorecard against scorecardpy on a held-out 30%; the last line is JSON."""
+    """Held-out AUC, KS, Brier and calibration of the scorecard and the LightGBM challenger
+    (German Credit: beside scorecardpy; or any --csv with --target). The last line is JSON."""
     from puhui.scorecards.german import SPLIT, evaluate_german
     from puhui.scorecards.registry import FileModelRegistry
     from puhui.scorecards.report import render_report_html
     from puhui.scorecards.validation import build_validation_report
 
+    if csv is not None:
+        if target is None:
+            raise typer.BadParameter("--csv needs --target", param_hint="--target")
+        if not 0 < test_size < 1:
+            raise typer.BadParameter("between 0 and 1", param_hint="--test-size")
+        _evaluate_csv(csv, target, seed, test_size, exclude)
+        return
     if dataset != "german":
         raise typer.BadParameter("only 'german' is available", param_hint="--dataset")
     with console.status("German Credit: fitting on the training part..."):
@@ -88,8 +162,14 @@ def evaluate(
         f"{result.scorecardpy_auc:.4f}",
     )
     console.print(table)
-    how = "whole pipeline refitted per fold" if tune else "C selection on train WOE"
-    console.print(f"train 5-fold CV AUC ({how}): {result.ours_cv_auc:.4f}")
+    console.print(
+        f"train 5-fold CV AUC (whole pipeline refitted per fold): {result.ours_cv_auc:.4f}"
+    )
+    if result.scorecard is not None and result.challenger is not None:
+        _print_models(
+            f"German Credit, {SPLIT} split, seed {seed}: scorecard and challenger",
+            [result.scorecard, result.challenger],
+        )
     if registry is not None:
         from puhui.scorecards.german import TARGET
 

@@ -402,7 +402,7 @@ def fit_scorecard(
     scored = tuple(binnings[f].as_feature(coefs[f], scaling.factor) for f in selected)
     train_auc = auc_score(y, model.decision_function(np.column_stack([woe[f] for f in selected])))
     training = {
-        "fingerprint": data_fingerprint(df, list(features), y),
+        "fingerprint": data_fingerprint(df, list(features), target_vector(df, target, bad_value)),
         "seed": seed,
         "params": p.to_dict(),
         "c": c,
