@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from tests.support.highcard import TARGET, generate
 
 from puhui.scorecards.artifact import ScorecardArtifact
 from puhui.scorecards.scorecard import FittedScorecard, TrainingParams, fit_scorecard
 from puhui.scorecards.validation import auc
-from tests.support.highcard import TARGET, generate
 
 CREATED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
