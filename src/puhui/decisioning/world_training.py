@@ -200,8 +200,10 @@ def train_world_challenger(
     created_at: datetime,
     model_id: str = CHALLENGER_MODEL_ID,
     version: str = "1",
+    params: GbmParams | None = None,
 ) -> GbmArtifact:
-    """Fit the LightGBM challenger on a world feature frame (see `world_feature_frame`)."""
+    """Fit the LightGBM challenger on a world feature frame (see `world_feature_frame`);
+    `params` default to `GbmParams(monotone=WORLD_MONOTONE)`."""
     fitted = fit_gbm(
         frame,
         TARGET,
@@ -211,7 +213,7 @@ def train_world_challenger(
         created_at=created_at,
         model_id=model_id,
         version=version,
-        params=GbmParams(monotone=WORLD_MONOTONE),
+        params=params or GbmParams(monotone=WORLD_MONOTONE),
         description=f"challenger (LightGBM), synthetic world, feature set {FEATURE_SET_VERSION}",
     )
     artifact = fitted.artifact
