@@ -236,11 +236,12 @@ def evaluate_on_world(artifact: ScorecardArtifact, world: World) -> tuple[float,
 
 @dataclass(frozen=True)
 class WorldTrainingResult:
-    artifact: ScorecardArtifact
-    report: Any  # puhui.scorecards.validation.ValidationReport on the held-out world
+    artifact: ScorecardArtifact | GbmArtifact
+    report: Any  # ValidationReport on the held-out world (None for the challenger)
     train_rows: int
     holdout_rows: int
     holdout_seed: int
+    holdout_auc: float = 0.0
 
 
 def train_on_world(
@@ -254,9 +255,12 @@ def train_on_world(
     version: str = "1",
     params: TrainingParams | None = None,
     progress: Callable[[str], None] | None = None,
+    challenger: bool = False,
 ) -> WorldTrainingResult:
     """Train on the world `seed` and validate on another world (a seed not used for training):
-    the out-of-sample figures of the validation report are honest."""
+    the out-of-sample figures of the validation report are honest. `challenger=True` trains
+    the LightGBM challenger instead (`train_world_challenger`; no validation report yet, its
+    held-out AUC in `holdout_auc`)."""
     from puhui.datahub.world import generate_world
     from puhui.scorecards.validation import build_validation_report
 
@@ -267,6 +271,14 @@ def train_on_world(
     say(f"generating the training world ({n_enterprises} enterprises, seed {seed})")
     train = world_feature_frame(generate_world(n_enterprises, seed))
     say(f"fitting on {train.height} enterprises")
+    n_holdout = holdout_enterprises or max(n_enterprises // 2, 2_000)
+    if challenger:
+        gbm = train_world_challenger(train, seed=seed, created_at=created_at,
+                                     model_id=model_id, version=version)  # fmt: skip
+        say(f"validating on another world ({n_holdout} enterprises, seed {holdout_seed})")
+        holdout = world_feature_frame(generate_world(n_holdout, holdout_seed))
+        return WorldTrainingResult(gbm, None, train.height, holdout.height, holdout_seed,
+                                   frame_auc(gbm, holdout))  # fmt: skip
     artifact = train_world_scorecard(
         train,
         seed=seed,
@@ -279,7 +291,6 @@ def train_on_world(
             f"feature set {FEATURE_SET_VERSION}"
         ),
     )
-    n_holdout = holdout_enterprises or max(n_enterprises // 2, 2_000)
     say(f"validating on another world ({n_holdout} enterprises, seed {holdout_seed})")
     holdout = world_feature_frame(generate_world(n_holdout, holdout_seed))
     report = build_validation_report(
@@ -295,4 +306,5 @@ def train_on_world(
         reference_name=f"training world seed {seed}",
         extra={"train_seed": seed, "holdout_seed": holdout_seed},
     )
-    return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed)
+    auc = frame_auc(artifact, holdout)
+    return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed, auc)

@@ -234,13 +234,22 @@ def train(
         int | None,
         typer.Option(help="Train on a synthetic world of N enterprises (seed --seed) instead."),
     ] = None,
+    challenger: Annotated[
+        bool,
+        typer.Option(
+            help="With --world-enterprises: train the LightGBM challenger (model id "
+            "sme-pd-challenger unless --model-id is given)."
+        ),
+    ] = False,
 ) -> None:
     """Train a scorecard on a dataset (or, with --world-enterprises, on the synthetic world with
     the decision's own features), write artifact + validation report to the registry."""
     from puhui.core.errors import DomainError
 
     if world_enterprises is not None:
-        _train_world(world_enterprises, seed, registry, model_id, version, champion)
+        if challenger and model_id == "sme-pd":
+            model_id = "sme-pd-challenger"
+        _train_world(world_enterprises, seed, registry, model_id, version, champion, challenger)
         return
     if data is None or target is None:
         raise typer.BadParameter("give DATA and --target, or --world-enterprises")
@@ -265,7 +274,13 @@ def train(
 
 
 def _train_world(
-    n: int, seed: int, registry: Path, model_id: str, version: str, champion: bool
+    n: int,
+    seed: int,
+    registry: Path,
+    model_id: str,
+    version: str,
+    champion: bool,
+    challenger: bool = False,
 ) -> None:
     """`train --world-enterprises N --seed S`: see puhui.decisioning.world_training."""
     from puhui.scorecards.registry import FileModelRegistry
@@ -275,16 +290,18 @@ def _train_world(
         raise typer.BadParameter("no world training plugged in (run it through `puhui`)")
     train_on_world = _world_trainer[0]
     now = _now()
+    kw = {"challenger": True} if challenger else {}
     result = train_on_world(
-        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print
+        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print, **kw
     )
     reg = FileModelRegistry(registry)
-    reg.save(result.artifact, report=result.report, report_html=render_report_html(result.report))
+    r = result.report
+    reg.save(result.artifact, report=r, report_html=render_report_html(r) if r else None)
     if champion:
         reg.promote(model_id, version, at=now, reason=f"trained on world seed {seed}")
-    r = result.report
+    figures = f"KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset})" if r else "(another world)"
     console.print(
-        f"held-out AUC {r.auc:.4f}  KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset}); "
+        f"held-out AUC {result.holdout_auc:.4f}  {figures}; "
         f"saved to {reg.version_dir(model_id, version)}"
     )
     typer.echo(
@@ -296,8 +313,8 @@ def _train_world(
                 "train_seed": seed,
                 "holdout_seed": result.holdout_seed,
                 "holdout_enterprises": result.holdout_rows,
-                "auc": round(r.auc, 4),
-                "ks": round(r.ks, 4),
+                "auc": round(result.holdout_auc, 4),
+                "ks": round(r.ks, 4) if r else None,
                 "features": result.artifact.feature_names,
             }
         )

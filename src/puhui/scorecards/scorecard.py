@@ -1,19 +1,24 @@
-"""Scorecard training: optimal binning, WOE, feature selection, logistic regression, points.
+"""Scorecard training: leak-free binning, WOE, feature selection, logistic regression, points.
 
-The pipeline (fit on the training data only):
+The pipeline (fit on the training data only; rows first put in their canonical order, so the
+input's row order changes nothing - :func:`~puhui.scorecards.binning.canonical_order`):
 
-1. **Binning.** Each feature is binned by ``optbinning.OptimalBinning`` (CART pre-binning,
-   then a constraint-programming optimum of IV). Numeric features get a monotonic event-rate
-   trend (``auto_asc_desc``: ascending or descending, whichever fits), categorical features
-   are grouped by event rate. Missing values get their own bin.
+1. **Binning** (:mod:`puhui.scorecards.binning`). Each feature is binned by
+   ``optbinning.OptimalBinning`` (CART pre-binning, then a constraint-programming optimum of
+   IV). Numeric features get a monotonic event-rate trend (``auto_asc_desc``), categorical
+   features are grouped by event rate *after* rare levels are pooled into one group (the leak
+   of high-cardinality columns); a strong low-frequency signal below the 5 % minimum pre-bin
+   gets a two-bin flag instead when that is significant and carries more IV. Missing values
+   (NaN and +-inf alike) get their own bin.
 2. **WOE.** ``woe = ln((good_i + a) / G) - ln((bad_i + a) / B)`` with a small smoothing ``a``
    so that a bin without goods or bads keeps a finite WOE. Positive WOE = safer than average.
 3. **Selection.** Features with information value below ``iv_min`` are dropped; of two
    features whose WOE columns correlate above ``max_correlation`` the weaker (lower IV) goes.
 4. **Logistic regression** (scikit-learn) of ``bad`` on the WOE columns. The inverse
-   regularization strength ``C`` is chosen by stratified K-fold cross-validated AUC on the
-   training data. Features whose coefficient has the wrong sign (a safer bin raising the risk)
-   are dropped one at a time and the model refitted.
+   regularization strength ``C`` and the reported ``cv_auc`` come from
+   :func:`cross_validate`: stratified K-fold with the *whole* pipeline (binning included)
+   refitted on each fold's training rows. Features whose coefficient has the wrong sign (a
+   safer bin raising the risk) are dropped one at a time and the model refitted.
 5. **Points** (see :mod:`puhui.scorecards.scaling`): base points
    ``round(offset - factor * intercept)`` and per bin ``round(-factor * coef * woe)``.
 
