@@ -566,7 +566,8 @@ def decide(
         product=product,
         requested_amount_fen=requested_amount_fen,
         requested_term_months=requested_term_months,
-        scores=scores or {},
+        # the scorecard alone: `score` says it all (the stored inputs stay as small as before)
+        scores=scores if scores and set(scores) != {"scorecard"} else {},
     )
     return Decided(features, inputs, credit_policy.decide(policy, inputs))
 
