@@ -799,10 +799,11 @@ def score_reason(reason: Mapping[str, Any]) -> Reason:
     lost = reason.get("points_lost", 0)
     zh_label = d.label_zh if d else name
     en_label = d.label_en if d else name
+    zh_bin, en_bin = (f"（{bin_label}）", f" ({bin_label})") if bin_label else ("", "")
     return Reason(
         f"SCORE_{name.upper()}",
-        f"{zh_label}（{bin_label}）使评分降低 {lost} 分",
-        f"{en_label} ({bin_label}) lowered the score by {lost} points",
+        f"{zh_label}{zh_bin}使评分降低 {lost} 分",
+        f"{en_label}{en_bin} lowered the score by {lost} points",
         "score",
     )
 

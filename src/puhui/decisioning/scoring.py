@@ -11,7 +11,7 @@ same thing.
 The challenger (`CHALLENGER_MODEL_ID`, a LightGBM `GbmArtifact` in the same registry) is loaded
 the same way but has no baseline: `challenger_store(...).available()` is False until one is
 promoted. The policy's `models` field says which of the two decides and which shadows
-(`puhui.decisioning.policy.ModelChoice`); `pipeline.score_for` scores both when asked.
+(`puhui.decisioning.model_choice.ModelChoice`); `pipeline.score_for` scores both when asked.
 """
 
 from __future__ import annotations

@@ -132,3 +132,11 @@ def test_a_missing_shadow_is_skipped_a_missing_decider_refused(tmp_path: Path) -
     assert set(scored.scores) == {"scorecard"}
     with pytest.raises(ModelUnavailable):
         pipeline.score_for(ModelChoice(decides="challenger"), models, features)
+
+
+def test_a_challenger_reason_reads_without_a_bin() -> None:
+    from puhui.decisioning.policy import score_reason
+
+    reason = score_reason({"feature": "enforcement_open", "bin": "", "points_lost": 12})
+    assert reason.en == "Open enforcement cases lowered the score by 12 points"
+    assert reason.zh == "未结被执行案件使评分降低 12 分"
