@@ -237,8 +237,8 @@ def train(
     challenger: Annotated[
         bool,
         typer.Option(
-            help="With --world-enterprises: train the LightGBM challenger (model id "
-            "sme-pd-challenger unless --model-id is given)."
+            help="Train the LightGBM challenger instead of the scorecard (with "
+            "--world-enterprises: model id sme-pd-challenger unless --model-id is given)."
         ),
     ] = False,
 ) -> None:
@@ -253,6 +253,13 @@ def train(
         return
     if data is None or target is None:
         raise typer.BadParameter("give DATA and --target, or --world-enterprises")
+    if challenger:
+        try:
+            _train_challenger(data, target, registry, model_id, version, exclude, seed, holdout,
+                              champion)  # fmt: skip
+        except (DomainError, ValueError) as exc:
+            raise _fail(exc) from exc
+        return
     try:
         _train(
             data,
@@ -383,6 +390,51 @@ def _train(
     if champion:
         reg.promote(model_id, version, at=now, reason="trained with --champion")
     _print_trained(model_id, version, artifact, report, reg.version_dir(model_id, version))
+
+
+def _train_challenger(
+    data: Path,
+    target: str,
+    registry: Path,
+    model_id: str,
+    version: str,
+    exclude: str | None,
+    seed: int,
+    holdout: float,
+    champion: bool,
+) -> None:
+    """`train DATA --target T --challenger`: the LightGBM challenger on a table (text columns
+    categorical), its held-out AUC printed; saved to the registry (no HTML report yet)."""
+    from puhui.scorecards.errors import ModelVersionExists
+    from puhui.scorecards.gbm import fit_gbm
+    from puhui.scorecards.registry import FileModelRegistry
+    from puhui.scorecards.validation import auc
+
+    df = _read_table(data)
+    if target not in df.columns:
+        raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
+    feats, cats = _feature_columns(df, target, None, None, exclude)
+    reg = FileModelRegistry(registry)
+    if (reg.version_dir(model_id, version) / "artifact.json").exists():
+        raise ModelVersionExists(model_id=model_id, version=version)
+    df, y = _with_binary_target(df, target, None)
+    train_df, test_df = _holdout_split(df, y, holdout, seed)
+    now = _now()
+    with console.status("training the challenger..."):
+        fitted = fit_gbm(train_df, target, feats, categorical=cats, seed=seed, created_at=now,
+                         model_id=model_id, version=version,
+                         description=f"challenger trained on {data.name}")  # fmt: skip
+    held_out = auc(test_df[target].to_numpy(), fitted.artifact.predict_pd(test_df))
+    reg.save(fitted.artifact)
+    if champion:
+        reg.promote(model_id, version, at=now, reason="trained with --champion")
+    console.print(
+        f"AUC {held_out:.4f} (holdout {holdout:.0%}), CV AUC {fitted.cv_auc:.4f}; "
+        f"saved to {reg.version_dir(model_id, version)}"
+    )
+    typer.echo(json.dumps({"model_id": model_id, "version": version,
+                           "auc": round(held_out, 4), "cv_auc": round(fitted.cv_auc, 4),
+                           "features": fitted.artifact.feature_names}))  # fmt: skip
 
 
 def _feature_columns(

@@ -162,3 +162,25 @@ def test_cli_evaluate_csv_fits_both_models(tmp_path: Path, synthetic: SyntheticF
     assert missing.exit_code != 0
     wrong = runner.invoke(_app(), ["model", "evaluate", "--csv", str(path), "--target", "nope"])
     assert wrong.exit_code != 0
+
+
+def test_cli_train_challenger_on_a_table(tmp_path: Path, synthetic: SyntheticFactory) -> None:
+    from puhui.scorecards.gbm import GbmArtifact
+
+    df = synthetic(2000, seed=32)
+    df["id"] = range(len(df))
+    csv = tmp_path / "train.csv"
+    df.to_csv(csv, index=False)
+    reg_dir = tmp_path / "reg"
+    result = runner.invoke(
+        _app(),
+        ["model", "train", str(csv), "--target", "bad", "--registry", str(reg_dir),
+         "--model-id", "sme-pd-challenger", "--version", "c1", "--exclude", "id",
+         "--challenger", "--champion"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["auc"] > 0.7 and abs(summary["auc"] - summary["cv_auc"]) < 0.05
+    assert "id" not in summary["features"]
+    art = FileModelRegistry(reg_dir).load_champion("sme-pd-challenger")
+    assert isinstance(art, GbmArtifact) and art.version == "c1"
