@@ -9,7 +9,8 @@
                    representative checked before the person's credit report is asked for
     channel_of     where the application came from (pure): channel key, manager, contact hash
     features       the features of the payloads and of Puhui's own records at decision time
-    score          the champion scorecard's points, PD and reasons (pure, given the model)
+    score          the champion scorecard's points, PD and reasons (pure, given the model);
+                   `score_for`: the models the policy names (decides / shadows), each scored
     decide         the policy's outcome (pure): given the features, the score and the product
     persist        the offer line on approval, then the application, its history, the decision
                    (with its lineage), the review when referred, and the audit event
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,7 @@ from puhui.decisioning.features import (
     model_inputs,
 )
 from puhui.decisioning.lifecycle import SYSTEM_NAME, PolicyRef, active_policy
+from puhui.decisioning.model_choice import ModelChoice
 from puhui.decisioning.models import (
     Application,
     ApplicationEvent,
@@ -88,7 +90,7 @@ from puhui.decisioning.policy import (
     ScoreInputs,
 )
 from puhui.decisioning.schemas import ApplicationCreate
-from puhui.decisioning.scoring import LoadedModel, ModelStore
+from puhui.decisioning.scoring import LoadedModel, ModelStore, challenger_store
 from puhui.lending import service as lending_service
 from puhui.lending.schemas import ProductBounds
 from puhui.parties import service as parties_service
@@ -521,17 +523,38 @@ def features(
 
 @dataclass(frozen=True)
 class Scored:
-    model: LoadedModel
-    inputs: ScoreInputs  # points, PD and the reasons, as the policy reads them
+    model: LoadedModel  # the deciding model
+    inputs: ScoreInputs  # its points, PD and reasons, as the policy reads them
+    scores: dict[str, ScoreInputs] = field(default_factory=dict)  # every model scored, by role
+
+
+def _score_inputs(model: LoadedModel, features: Features) -> ScoreInputs:
+    scored = model.artifact.score(model_inputs(features))
+    return ScoreInputs(
+        points=scored.points,
+        pd=scored.pd,
+        reasons=[r.to_dict() for r in scored.reasons],
+        model_id=model.model_id,
+        model_version=model.version,
+    )
 
 
 def score(model: LoadedModel, features: Features) -> Scored:
-    scored = model.artifact.score(model_inputs(features))
-    reasons = [
-        {"code": r.code, "feature": r.feature, "bin": r.bin, "points_lost": r.points_lost}
-        for r in scored.reasons
-    ]
-    return Scored(model, ScoreInputs(points=scored.points, pd=scored.pd, reasons=reasons))
+    return Scored(model, _score_inputs(model, features))
+
+
+def score_for(choice: ModelChoice, models: ModelStore, features: Features) -> Scored:
+    """Score with every model the policy names: the deciding one (ModelUnavailable when it
+    cannot be loaded) and the shadow, skipped when no challenger has been promoted (a shadow
+    never stops a decision). Both scores go into the decision's inputs."""
+    loaded: dict[str, LoadedModel] = {}
+    for role in choice.roles:
+        store = models if role == "scorecard" else challenger_store(models)
+        if role != choice.decides and not store.available():
+            continue
+        loaded[role] = store.champion()
+    scores = {role: _score_inputs(m, features) for role, m in loaded.items()}
+    return Scored(loaded[choice.decides], scores[choice.decides], scores)
 
 
 _OUTCOME_STATUS = {
@@ -560,6 +583,7 @@ def decide(
     *,
     requested_amount_fen: int,
     requested_term_months: int | None,
+    scores: dict[str, ScoreInputs] | None = None,
 ) -> Decided:
     inputs = DecisionInputs(
         features=features,
@@ -567,6 +591,8 @@ def decide(
         product=product,
         requested_amount_fen=requested_amount_fen,
         requested_term_months=requested_term_months,
+        # the scorecard alone: `score` says it all (the stored inputs stay as small as before)
+        scores=scores if scores and set(scores) != {"scorecard"} else {},
     )
     return Decided(features, inputs, credit_policy.decide(policy, inputs))
 

@@ -18,6 +18,11 @@ A policy document (JSON, `PolicyDocument`) holds
 
   `action` is `decline`, `refer` or `flag` (recorded, no effect). The tables read the features
   (`puhui.decisioning.features`), `pd`, `score_points` and `product_code`.
+* `models` (optional) - champion/challenger: which model decides (`scorecard`, the default, or
+  `challenger`) and which, if any, shadows (scored and recorded on every decision, deciding
+  nothing). Both models' points, PD and reasons are stored in the decision's inputs
+  (`DecisionInputs.scores`), so replay under a document that names the other model re-decides
+  with that model's stored score (`deciding_score`);
 * `reasons` - the Chinese and English text of every code;
 * `tests` - cases the document must pass before anyone may approve it.
 
@@ -44,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from puhui.core.canonical import canonical_json
 from puhui.decisioning.features import FEATURE_BY_NAME, FeatureValue
+from puhui.decisioning.model_choice import ModelChoice
 
 FORMAT = "puhui.credit-policy"
 CEILING_FEN = 10_000_000 * 100  # 普惠: at most 10 million CNY per borrower
@@ -161,9 +167,17 @@ class PolicyDocument(_Strict):
     graph: dict[str, Any]
     test_defaults: dict[str, FeatureValue] = Field(default_factory=dict)
     tests: list[PolicyTestCase] = Field(default_factory=list)
+    models: ModelChoice | None = None
 
     def canonical(self) -> bytes:
-        return canonical_json(self.model_dump(mode="json"))
+        data = self.model_dump(mode="json")
+        if data.get("models") is None:  # documents without the field keep their old hash
+            data.pop("models", None)
+        return canonical_json(data)
+
+    @property
+    def model_choice(self) -> ModelChoice:
+        return self.models or ModelChoice()
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
@@ -585,16 +599,29 @@ class ScoreInputs(_Strict):
     points: int
     pd: float
     reasons: list[dict[str, Any]] = Field(default_factory=list)
+    model_id: str | None = None
+    model_version: str | None = None
 
 
 class DecisionInputs(_Strict):
-    """Everything `decide` reads. Stored with each decision; replay feeds it back unchanged."""
+    """Everything `decide` reads. Stored with each decision; replay feeds it back unchanged.
+
+    `score` is the deciding model's; `scores` holds every model scored (role -> score: the
+    scorecard, and the challenger when the policy names it), so replay can decide with either.
+    """
 
     features: dict[str, FeatureValue]
     score: ScoreInputs
     product: ProductTerms
     requested_amount_fen: int
     requested_term_months: int | None = None
+    scores: dict[str, ScoreInputs] = Field(default_factory=dict)
+
+
+def deciding_score(doc: PolicyDocument, inputs: DecisionInputs) -> ScoreInputs:
+    """The score the document's deciding model gave (`inputs.scores[role]`); decisions stored
+    before the challenger, or without that model's score, fall back to `inputs.score`."""
+    return inputs.scores.get(doc.model_choice.decides, inputs.score)
 
 
 @dataclass(frozen=True)
@@ -678,10 +705,10 @@ class DecisionOutcome:
 MAX_REASONS = 4
 
 
-def _context(inputs: DecisionInputs) -> dict[str, Any]:
+def _context(inputs: DecisionInputs, score: ScoreInputs) -> dict[str, Any]:
     ctx: dict[str, Any] = dict(inputs.features)
-    ctx["pd"] = inputs.score.pd
-    ctx["score_points"] = inputs.score.points
+    ctx["pd"] = score.pd
+    ctx["score_points"] = score.points
     ctx["product_code"] = inputs.product.code
     return ctx
 
@@ -772,10 +799,11 @@ def score_reason(reason: Mapping[str, Any]) -> Reason:
     lost = reason.get("points_lost", 0)
     zh_label = d.label_zh if d else name
     en_label = d.label_en if d else name
+    zh_bin, en_bin = (f"（{bin_label}）", f" ({bin_label})") if bin_label else ("", "")
     return Reason(
         f"SCORE_{name.upper()}",
-        f"{zh_label}（{bin_label}）使评分降低 {lost} 分",
-        f"{en_label} ({bin_label}) lowered the score by {lost} points",
+        f"{zh_label}{zh_bin}使评分降低 {lost} 分",
+        f"{en_label}{en_bin} lowered the score by {lost} points",
         "score",
     )
 
@@ -848,7 +876,7 @@ def _outcome(hits: list[RuleHit], offer: _Offer | None) -> Outcome:
 
 
 def _reasons(
-    doc: PolicyDocument, inputs: DecisionInputs, hits: list[RuleHit], outcome: Outcome
+    doc: PolicyDocument, score: ScoreInputs, hits: list[RuleHit], outcome: Outcome
 ) -> tuple[Reason, ...]:
     """The outcome's own hits first (one per code), then the scorecard's reasons, at most
     MAX_REASONS."""
@@ -857,7 +885,7 @@ def _reasons(
     for hit in hits:
         if hit.action == primary and all(r.code != hit.code for r in reasons):
             reasons.append(_reason(doc, hit.code))
-    for raw in inputs.score.reasons:
+    for raw in score.reasons:
         if len(reasons) >= MAX_REASONS:
             break
         reasons.append(score_reason(raw))
@@ -867,7 +895,8 @@ def _reasons(
 def decide(policy: CompiledPolicy, inputs: DecisionInputs) -> DecisionOutcome:
     """The outcome of one application under a policy (see the module docstring)."""
     doc = policy.document
-    result = policy.evaluate_graph(_context(inputs))
+    score = deciding_score(doc, inputs)
+    result = policy.evaluate_graph(_context(inputs, score))
     hits = _hits(result)
     grade, spread, multiple = _grading(result)
     if grade is None or spread is None or multiple is None:
@@ -892,7 +921,7 @@ def decide(policy: CompiledPolicy, inputs: DecisionInputs) -> DecisionOutcome:
         repayment_method=offered.repayment_method if offered else None,
         line_term_months=offered.line_term_months if offered else None,
         limit_calc=offer.limit_calc if offer else None,
-        reasons=_reasons(doc, inputs, hits, outcome),
+        reasons=_reasons(doc, score, hits, outcome),
     )
 
 

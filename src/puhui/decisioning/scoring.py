@@ -7,6 +7,11 @@ the package (`baseline/sme-pd.json`, trained with `puhui model train --world-ent
 per process and reloaded only when the registry's champion pointer changes. An artifact trained
 on another feature-set version is refused (`ModelUnavailable`, 503): its bins would not mean the
 same thing.
+
+The challenger (`CHALLENGER_MODEL_ID`, a LightGBM `GbmArtifact` in the same registry) is loaded
+the same way but has no baseline: `challenger_store(...).available()` is False until one is
+promoted. The policy's `models` field says which of the two decides and which shadows
+(`puhui.decisioning.model_choice.ModelChoice`); `pipeline.score_for` scores both when asked.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from puhui.decisioning.errors import ModelUnavailable
 from puhui.decisioning.features import FEATURE_SET_VERSION
 from puhui.scorecards.artifact import ScorecardArtifact
 from puhui.scorecards.errors import InvalidArtifact, ModelNotFound
-from puhui.scorecards.registry import FileModelRegistry
+from puhui.scorecards.registry import FileModelRegistry, ModelArtifact
 
 MODEL_ID = "sme-pd"
+CHALLENGER_MODEL_ID = "sme-pd-challenger"
 BASELINE_PATH = Path(__file__).parent / "baseline" / "sme-pd.json"
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    artifact: ScorecardArtifact
+    artifact: ModelArtifact
     source: str  # "registry" or "baseline"
 
     @property
@@ -42,9 +48,12 @@ class LoadedModel:
 class ModelStore:
     """Hands out the champion artifact of one model id; thread-safe, cached."""
 
-    def __init__(self, registry_root: Path | None, model_id: str = MODEL_ID) -> None:
+    def __init__(
+        self, registry_root: Path | None, model_id: str = MODEL_ID, *, baseline: bool = True
+    ) -> None:
         self.registry_root = registry_root
         self.model_id = model_id
+        self.baseline = baseline
         self._lock = threading.Lock()
         self._key: tuple[str, float] | None = None
         self._loaded: LoadedModel | None = None
@@ -54,6 +63,10 @@ class ModelStore:
             return None
         path = self.registry_root / self.model_id / "champion.json"
         return path if path.exists() else None
+
+    def available(self) -> bool:
+        """A champion can be handed out (promoted in the registry, or a shipped baseline)."""
+        return self.baseline or self._pointer() is not None
 
     def champion(self) -> LoadedModel:
         pointer = self._pointer()
@@ -73,6 +86,8 @@ class ModelStore:
             if pointer is not None and self.registry_root is not None:
                 artifact = FileModelRegistry(self.registry_root).load_champion(self.model_id)
                 loaded = LoadedModel(artifact, "registry")
+            elif not self.baseline:
+                raise ModelNotFound(self.model_id, "champion")
             else:
                 loaded = LoadedModel(baseline_artifact(), "baseline")
         except (ModelNotFound, InvalidArtifact, OSError, ValueError) as exc:
@@ -101,11 +116,18 @@ _stores: dict[str, ModelStore] = {}
 _stores_lock = threading.Lock()
 
 
-def store_for(registry_root: Path | None) -> ModelStore:
-    """One store per registry directory per process."""
-    key = str(registry_root)
+def store_for(registry_root: Path | None, model_id: str = MODEL_ID) -> ModelStore:
+    """One store per registry directory and model id per process."""
+    key = f"{registry_root}|{model_id}"
     store = _stores.get(key)
     if store is None:
         with _stores_lock:
-            store = _stores.setdefault(key, ModelStore(registry_root))
+            store = _stores.setdefault(
+                key, ModelStore(registry_root, model_id, baseline=model_id == MODEL_ID)
+            )
     return store
+
+
+def challenger_store(models: ModelStore) -> ModelStore:
+    """The challenger's store beside a champion store (same registry directory)."""
+    return store_for(models.registry_root, CHALLENGER_MODEL_ID)

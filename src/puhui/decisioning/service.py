@@ -145,7 +145,7 @@ def apply(
     enterprise = applicant.enterprise
     channel = pipeline.channel_of(env.cipher, principal, data, enterprise, pulled.registry)
     features = pipeline.features(session, clock, data, applicant, pulled, channel)
-    scored = pipeline.score(env.models.champion(), features)
+    scored = pipeline.score_for(offer.policy.document.model_choice, env.models, features)
     decided = pipeline.decide(
         offer.policy,
         offer.product,
@@ -153,6 +153,7 @@ def apply(
         scored.inputs,
         requested_amount_fen=data.requested_amount_fen,
         requested_term_months=data.requested_term_months,
+        scores=scored.scores,
     )
     latency_ms = int((time.perf_counter() - started) * 1000)
     written = pipeline.persist(

@@ -12,6 +12,9 @@ world's 12-month default (`outcomes.default_12m`); core enterprises (size `large
 as Puhui's products are for small and micro firms.
 
 `train_world_scorecard(...)` fits `puhui.scorecards.scorecard.fit_scorecard` on those rows;
+`train_world_challenger(...)` fits the LightGBM challenger (`puhui.scorecards.gbm.fit_gbm`) on the
+same rows, with the business's monotone constraints (`WORLD_MONOTONE`: more days overdue,
+lawsuits or inquiries never make a firm safer; a longer history never makes it riskier);
 `evaluate_on_world(artifact, world)` scores another world (a seed not used for training) for the
 out-of-sample AUC.
 """
@@ -19,7 +22,7 @@ out-of-sample AUC.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,11 +51,28 @@ from puhui.decisioning.features import (
     compute_features,
 )
 from puhui.scorecards.artifact import ScorecardArtifact
+from puhui.scorecards.gbm import GbmArtifact, GbmParams, fit_gbm
 from puhui.scorecards.scorecard import TrainingParams, fit_scorecard
 from puhui.scorecards.validation import auc as auc_score
 
 TARGET = "default_12m"
 DEFAULT_MODEL_ID = "sme-pd"
+CHALLENGER_MODEL_ID = "sme-pd-challenger"
+# +1: a higher value may only raise the risk; -1: may only lower it (the challenger's trees)
+WORLD_MONOTONE: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "filing_gaps_12m", "utilities_late_12m", "legal_rep_changes_12m",
+            "lawsuits_defendant_12m", "enforcement_open", "bureau_overdue_now_enterprise",
+            "bureau_overdue_now_legal_rep", "bureau_max_overdue_24m_enterprise",
+            "bureau_max_overdue_24m_legal_rep", "bureau_max_overdue_6m", "inquiries_3m",
+            "inquiries_6m",
+        ),
+        1,
+    ),
+    "filing_history_months": -1,
+    "enterprise_age_months": -1,
+}  # fmt: skip
 
 
 def world_bundle(provider: SandboxProvider, index: int) -> tuple[SourceBundle, ApplicationFacts]:
@@ -173,8 +193,38 @@ def train_world_scorecard(
     )
 
 
-def frame_auc(artifact: ScorecardArtifact, frame: pl.DataFrame) -> float:
+def train_world_challenger(
+    frame: pl.DataFrame,
+    *,
+    seed: int,
+    created_at: datetime,
+    model_id: str = CHALLENGER_MODEL_ID,
+    version: str = "1",
+    params: GbmParams | None = None,
+) -> GbmArtifact:
+    """Fit the LightGBM challenger on a world feature frame (see `world_feature_frame`);
+    `params` default to `GbmParams(monotone=WORLD_MONOTONE)`."""
+    fitted = fit_gbm(
+        frame,
+        TARGET,
+        list(MODEL_FEATURES),
+        categorical=list(CATEGORICAL_MODEL_FEATURES),
+        seed=seed,
+        created_at=created_at,
+        model_id=model_id,
+        version=version,
+        params=params or GbmParams(monotone=WORLD_MONOTONE),
+        description=f"challenger (LightGBM), synthetic world, feature set {FEATURE_SET_VERSION}",
+    )
+    artifact = fitted.artifact
+    training = {**artifact.training, "feature_set_version": FEATURE_SET_VERSION}
+    return replace(artifact, training=training)
+
+
+def frame_auc(artifact: ScorecardArtifact | GbmArtifact, frame: pl.DataFrame) -> float:
     """AUC of the artifact's PD on a feature frame (higher PD = riskier)."""
+    if isinstance(artifact, GbmArtifact):
+        return auc_score(frame[TARGET].to_numpy(), artifact.predict_pd(frame))
     scores = artifact.score_frame(frame)
     return auc_score(frame[TARGET].to_numpy(), scores.pd)
 
@@ -186,11 +236,12 @@ def evaluate_on_world(artifact: ScorecardArtifact, world: World) -> tuple[float,
 
 @dataclass(frozen=True)
 class WorldTrainingResult:
-    artifact: ScorecardArtifact
-    report: Any  # puhui.scorecards.validation.ValidationReport on the held-out world
+    artifact: ScorecardArtifact | GbmArtifact
+    report: Any  # ValidationReport on the held-out world (None for the challenger)
     train_rows: int
     holdout_rows: int
     holdout_seed: int
+    holdout_auc: float = 0.0
 
 
 def train_on_world(
@@ -204,9 +255,12 @@ def train_on_world(
     version: str = "1",
     params: TrainingParams | None = None,
     progress: Callable[[str], None] | None = None,
+    challenger: bool = False,
 ) -> WorldTrainingResult:
     """Train on the world `seed` and validate on another world (a seed not used for training):
-    the out-of-sample figures of the validation report are honest."""
+    the out-of-sample figures of the validation report are honest. `challenger=True` trains
+    the LightGBM challenger instead (`train_world_challenger`; no validation report yet, its
+    held-out AUC in `holdout_auc`)."""
     from puhui.datahub.world import generate_world
     from puhui.scorecards.validation import build_validation_report
 
@@ -217,6 +271,14 @@ def train_on_world(
     say(f"generating the training world ({n_enterprises} enterprises, seed {seed})")
     train = world_feature_frame(generate_world(n_enterprises, seed))
     say(f"fitting on {train.height} enterprises")
+    n_holdout = holdout_enterprises or max(n_enterprises // 2, 2_000)
+    if challenger:
+        gbm = train_world_challenger(train, seed=seed, created_at=created_at,
+                                     model_id=model_id, version=version)  # fmt: skip
+        say(f"validating on another world ({n_holdout} enterprises, seed {holdout_seed})")
+        holdout = world_feature_frame(generate_world(n_holdout, holdout_seed))
+        return WorldTrainingResult(gbm, None, train.height, holdout.height, holdout_seed,
+                                   frame_auc(gbm, holdout))  # fmt: skip
     artifact = train_world_scorecard(
         train,
         seed=seed,
@@ -229,7 +291,6 @@ def train_on_world(
             f"feature set {FEATURE_SET_VERSION}"
         ),
     )
-    n_holdout = holdout_enterprises or max(n_enterprises // 2, 2_000)
     say(f"validating on another world ({n_holdout} enterprises, seed {holdout_seed})")
     holdout = world_feature_frame(generate_world(n_holdout, holdout_seed))
     report = build_validation_report(
@@ -245,4 +306,5 @@ def train_on_world(
         reference_name=f"training world seed {seed}",
         extra={"train_seed": seed, "holdout_seed": holdout_seed},
     )
-    return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed)
+    auc = frame_auc(artifact, holdout)
+    return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed, auc)

@@ -13,9 +13,16 @@ Bin semantics
   ``bisect_right(splits, x)`` (the convention of optbinning and ``np.digitize``).
 * categorical: each bin lists its categories; values are compared as text after
   :func:`category_key` (``3``, ``3.0`` and ``"3"`` are the same category).
-* missing (``None``, NaN, blank text, an absent key): the ``missing`` bin. When training saw
-  no missing values for a feature its missing bin has WOE 0 and 0 points (neutral).
-* a category never seen in training: the ``unknown`` bin (neutral, 0 points).
+* missing (``None``, NaN, ``+-inf``, blank text): the ``missing`` bin. When training saw
+  no missing values for a feature its missing bin has WOE 0 and 0 points (neutral). A
+  non-finite number is not a measurement: training reads it as missing too, so both sides
+  agree (it used to raise in training and land in the top bin at scoring).
+* an absent key (or an absent column of a batch) is refused with
+  :class:`~puhui.scorecards.errors.MissingFeatures` naming every absent feature: a caller
+  that forgot a column must not be scored as if each applicant had left it blank.
+* a category never seen in training: the ``unknown`` bin. It is neutral (0 points) unless
+  training grouped rare categories (see :mod:`puhui.scorecards.scorecard`): then unseen
+  categories score like the rare group, the population they resemble.
 
 PD
 --
@@ -45,7 +52,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue
+from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue, MissingFeatures
 from puhui.scorecards.scaling import PointsScaling, sigmoid
 
 FORMAT = "puhui.scorecard"
@@ -54,6 +61,7 @@ MISSING_LABEL = "Missing"
 UNKNOWN_LABEL = "Unknown"
 
 FeatureKind = Literal["numeric", "categorical"]
+_ABSENT = object()
 
 
 # --------------------------------------------------------------------------- values
@@ -95,7 +103,7 @@ def numeric_value(value: object, feature: str = "") -> float | None:
     if value is None:
         return None
     if isinstance(value, float):
-        return None if value != value else value
+        return None if value - value != 0.0 else value  # NaN and +-inf are missing
     if isinstance(value, int):
         return float(value)
     if isinstance(value, str):
@@ -113,7 +121,7 @@ def numeric_value(value: object, feature: str = "") -> float | None:
             if is_missing(value):
                 return None
             raise InvalidFeatureValue(feature, value=value) from None
-    return None if x != x else x
+    return None if x - x != 0.0 else x
 
 
 def format_number(x: float) -> str:
@@ -298,10 +306,42 @@ class FeatureContribution(NamedTuple):
 
 
 class ReasonCode(NamedTuple):
+    """Why a score is lower, one feature: the same structure for every model.
+
+    ``points_lost``: the points the feature cost (scorecard: its best bin's points minus the
+    applicant's; challenger: its TreeSHAP share in points). ``contribution``: the same in
+    log-odds of bad. ``bin``: the scorecard bin the value fell in ("" for the challenger).
+    ``threshold`` and ``better``: where meaningful, the edge the value would have to cross and
+    the direction ("higher"/"lower") that would give more points; else None.
+    """
+
     code: str
     feature: str
     bin: str
     points_lost: int
+    value: object = None
+    contribution: float = 0.0
+    threshold: float | None = None
+    better: Literal["higher", "lower"] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and value - value != 0.0:
+            value = None  # NaN / inf: not JSON
+        elif value is not None and not isinstance(value, str | int | float):
+            value = str(value)  # Decimal and the like
+        return {
+            "code": self.code,
+            "feature": self.feature,
+            "value": value,
+            "bin": self.bin,
+            "points_lost": self.points_lost,
+            "contribution": self.contribution,
+            "threshold": self.threshold,
+            "better": self.better,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,10 +362,7 @@ class ScoreResult:
                 {"feature": c.feature, "bin": c.bin, "points": c.points, "max_points": c.max_points}
                 for c in self.contributions
             ],
-            "reasons": [
-                {"code": r.code, "feature": r.feature, "bin": r.bin, "points_lost": r.points_lost}
-                for r in self.reasons
-            ],
+            "reasons": [r.to_dict() for r in self.reasons],
         }
 
 
@@ -349,6 +386,7 @@ class _Compiled:
     __slots__ = (
         "categories",
         "exact",
+        "hints",
         "is_numeric",
         "labels",
         "max_points",
@@ -373,12 +411,13 @@ class _Compiled:
         self.max_points = max(self.points)
         self.missing_slot = len(f.bins)
         self.unknown_slot = len(f.bins) + 1
+        self.hints = _hints(f, factor)
 
     def locate(self, value: object) -> int:
         if self.is_numeric:
             # fast path for the common case; numeric_value handles everything else
             x = value if type(value) is float else numeric_value(value, self.name)
-            if x is None or x != x:
+            if x is None or x - x != 0.0:  # None, NaN, +-inf
                 return self.missing_slot
             return bisect.bisect_right(self.splits, x)
         key = value if type(value) is str and value.strip() else category_key(value)
@@ -392,7 +431,7 @@ class _Compiled:
         if self.is_numeric:
             x = float_column(column, self.name)
             out = np.searchsorted(np.asarray(self.splits, dtype=np.float64), x, side="right")
-            out[np.isnan(x)] = self.missing_slot
+            out[~np.isfinite(x)] = self.missing_slot
             return out.astype(np.int64, copy=False)
         values = object_column(column)
         cats = self.categories
@@ -405,6 +444,27 @@ class _Compiled:
         for i in np.flatnonzero(out < 0).tolist():
             out[i] = self.locate(values[i])
         return out
+
+
+def _hints(
+    f: FeatureScorecard, factor: float
+) -> list[tuple[float, float | None, Literal["higher", "lower"] | None]]:
+    """Per slot: log-odds lost against the best slot, and for a numeric bin the edge to cross
+    towards the best regular bin and the direction ("higher"/"lower"); None elsewhere."""
+    slots = f.slots
+    best_points = max(b.points for b in slots)
+    regular = [b.points for b in f.bins]
+    best_bin = regular.index(max(regular)) if regular else 0
+    out: list[tuple[float, float | None, Literal["higher", "lower"] | None]] = []
+    for i, b in enumerate(slots):
+        lost = (best_points - b.points) / factor if factor else 0.0
+        if f.kind != "numeric" or i >= len(f.bins) or i == best_bin:
+            out.append((lost, None, None))
+        elif best_bin > i:
+            out.append((lost, f.splits[i], "higher"))
+        else:
+            out.append((lost, f.splits[i - 1], "lower"))
+    return out
 
 
 def object_column(column: Any) -> list[Any]:
@@ -424,7 +484,9 @@ def float_column(column: Any, name: str) -> np.ndarray:
     else:
         arr = np.asarray(column)
     if arr.dtype.kind in "fiub":
-        return arr.astype(np.float64, copy=False)
+        out = arr.astype(np.float64, copy=True)
+        out[~np.isfinite(out)] = np.nan  # +-inf is missing, as in numeric_value
+        return out
     return np.array(
         [np.nan if (x := numeric_value(v, name)) is None else x for v in arr.tolist()],
         dtype=np.float64,
@@ -494,14 +556,18 @@ class ScorecardArtifact:
         return self.base_points + sum(f.max_points for f in self.features)
 
     def score(self, features: Mapping[str, object], *, max_reasons: int = 4) -> ScoreResult:
-        """Score one application. Absent features count as missing."""
+        """Score one application. A key with no value (None, NaN, blank) is a missing value;
+        an absent key is refused (:class:`MissingFeatures`)."""
         total = self.base_points
         exact = self._base_exact
         contributions: list[FeatureContribution] = []
         lost: list[tuple[int, int, _Compiled, int]] = []
         get = features.get
         for i, f in enumerate(self._compiled):
-            slot = f.locate(get(f.name))
+            value = get(f.name, _ABSENT)
+            if value is _ABSENT:
+                raise MissingFeatures(self.absent_features(features))
+            slot = f.locate(value)
             p = f.points[slot]
             total += p
             exact += f.exact[slot]
@@ -510,7 +576,7 @@ class ScorecardArtifact:
                 lost.append((p - f.max_points, i, f, slot))
         lost.sort()
         reasons = tuple(
-            ReasonCode(f.reason_code, f.name, f.labels[slot], -neg)
+            ReasonCode(f.reason_code, f.name, f.labels[slot], -neg, get(f.name), *f.hints[slot])
             for neg, _, f, slot in lost[:max_reasons]
         )
         return ScoreResult(
@@ -522,13 +588,18 @@ class ScorecardArtifact:
             score_exact=exact,
         )
 
+    def absent_features(self, data: Any) -> list[str]:
+        """The features of the model that ``data`` (a mapping or a frame) lacks."""
+        return [f.name for f in self._compiled if not has_column(data, f.name)]
+
     def slot_indices(self, data: Any) -> dict[str, np.ndarray]:
-        """Bin slot of every row per feature (bins, then missing, then unknown)."""
+        """Bin slot of every row per feature (bins, then missing, then unknown); an absent
+        column is refused (:class:`MissingFeatures`)."""
+        absent = self.absent_features(data)
+        if absent:
+            raise MissingFeatures(absent)
         n = frame_len(data)
-        return {
-            f.name: f.locate_array(data[f.name] if has_column(data, f.name) else None, n)
-            for f in self._compiled
-        }
+        return {f.name: f.locate_array(data[f.name], n) for f in self._compiled}
 
     def score_frame(self, data: Any) -> FrameScores:
         """Score a batch: a pandas or polars DataFrame, or a mapping of column -> values."""

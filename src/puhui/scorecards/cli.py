@@ -51,10 +51,62 @@ def _split_list(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _print_models(title: str, models: list[Any]) -> None:
+    """Per-model held-out AUC, reported CV AUC, KS, Brier; then each calibration table."""
+    table = Table(title=title)
+    for col in ("model", "features", "AUC (test)", "CV AUC (training)", "KS", "Brier"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for m in models:
+        table.add_row(m.name, str(m.features), f"{m.auc:.4f}", f"{m.cv_auc:.4f}",
+                      f"{m.ks:.4f}", f"{m.brier:.4f}")  # fmt: skip
+    console.print(table)
+    for m in models:
+        cal = Table(title=f"{m.name}: calibration on the test rows (PD deciles)")
+        for col in ("decile", "PD range", "n", "bads", "observed", "predicted"):
+            cal.add_column(col, justify="right")
+        for r in m.calibration:
+            cal.add_row(
+                str(r.group),
+                f"{r.score_min:.3f}-{r.score_max:.3f}",
+                str(r.n),
+                str(r.n_bad),
+                f"{r.observed_bad_rate:.3f}",
+                f"{r.predicted_pd:.3f}",
+            )
+        console.print(cal)
+
+
+def _evaluate_csv(csv: Path, target: str, seed: int, test_size: float, exclude: str | None) -> None:
+    from puhui.core.errors import DomainError
+    from puhui.scorecards.evaluation import evaluate_table
+
+    df = _read_table(csv)
+    if target not in df.columns:
+        raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
+    try:
+        with console.status(f"{csv.name}: fitting the scorecard and the challenger..."):
+            result = evaluate_table(
+                df,
+                target,
+                dataset=csv.name,
+                seed=seed,
+                test_size=test_size,
+                exclude=_split_list(exclude) or (),
+            )
+    except (DomainError, ValueError) as exc:
+        raise _fail(exc) from exc
+    _print_models(
+        f"{csv.name}: {result.n_train} training rows, {result.n_test} held out "
+        f"(stratified, seed {seed}), bad rate {result.bad_rate:.3f}",
+        [result.scorecard, result.challenger],
+    )
+    typer.echo(json.dumps(result.summary(), ensure_ascii=False))
+
+
 @model_app.command("evaluate")
 def evaluate(
     dataset: Annotated[str, typer.Option(help="Benchmark dataset: german.")] = "german",
-    seed: Annotated[int, typer.Option(help="random_state of the 70/30 split and of CV.")] = 42,
+    seed: Annotated[int, typer.Option(help="random_state of the split and of CV.")] = 42,
     tune: Annotated[
         bool,
         typer.Option(help="Also grid-search binning and IV threshold by CV on the train part."),
@@ -62,13 +114,35 @@ def evaluate(
     registry: Annotated[
         Path | None, typer.Option(help="Also save the artifact and report to this registry.")
     ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            help="Evaluate both models on this table instead (.csv or .parquet; text columns "
+            "categorical, numbers numeric).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="With --csv: the 0/1 target, 1 = bad.")] = None,
+    test_size: Annotated[float, typer.Option(help="With --csv: the share held out.")] = 0.3,
+    exclude: Annotated[
+        str | None, typer.Option(help="With --csv: comma-separated columns to leave out.")
+    ] = None,
 ) -> None:
-    """Our scorecard against scorecardpy on a held-out 30%; the last line is JSON."""
+    """Held-out AUC, KS, Brier and calibration of the scorecard and the LightGBM challenger
+    (German Credit: beside scorecardpy; or any --csv with --target). The last line is JSON."""
     from puhui.scorecards.german import SPLIT, evaluate_german
     from puhui.scorecards.registry import FileModelRegistry
     from puhui.scorecards.report import render_report_html
     from puhui.scorecards.validation import build_validation_report
 
+    if csv is not None:
+        if target is None:
+            raise typer.BadParameter("--csv needs --target", param_hint="--target")
+        if not 0 < test_size < 1:
+            raise typer.BadParameter("between 0 and 1", param_hint="--test-size")
+        _evaluate_csv(csv, target, seed, test_size, exclude)
+        return
     if dataset != "german":
         raise typer.BadParameter("only 'german' is available", param_hint="--dataset")
     with console.status("German Credit: fitting on the training part..."):
@@ -88,8 +162,14 @@ def evaluate(
         f"{result.scorecardpy_auc:.4f}",
     )
     console.print(table)
-    how = "whole pipeline refitted per fold" if tune else "C selection on train WOE"
-    console.print(f"train 5-fold CV AUC ({how}): {result.ours_cv_auc:.4f}")
+    console.print(
+        f"train 5-fold CV AUC (whole pipeline refitted per fold): {result.ours_cv_auc:.4f}"
+    )
+    if result.scorecard is not None and result.challenger is not None:
+        _print_models(
+            f"German Credit, {SPLIT} split, seed {seed}: scorecard and challenger",
+            [result.scorecard, result.challenger],
+        )
     if registry is not None:
         from puhui.scorecards.german import TARGET
 
@@ -154,16 +234,32 @@ def train(
         int | None,
         typer.Option(help="Train on a synthetic world of N enterprises (seed --seed) instead."),
     ] = None,
+    challenger: Annotated[
+        bool,
+        typer.Option(
+            help="Train the LightGBM challenger instead of the scorecard (with "
+            "--world-enterprises: model id sme-pd-challenger unless --model-id is given)."
+        ),
+    ] = False,
 ) -> None:
     """Train a scorecard on a dataset (or, with --world-enterprises, on the synthetic world with
     the decision's own features), write artifact + validation report to the registry."""
     from puhui.core.errors import DomainError
 
     if world_enterprises is not None:
-        _train_world(world_enterprises, seed, registry, model_id, version, champion)
+        if challenger and model_id == "sme-pd":
+            model_id = "sme-pd-challenger"
+        _train_world(world_enterprises, seed, registry, model_id, version, champion, challenger)
         return
     if data is None or target is None:
         raise typer.BadParameter("give DATA and --target, or --world-enterprises")
+    if challenger:
+        try:
+            _train_challenger(data, target, registry, model_id, version, exclude, seed, holdout,
+                              champion)  # fmt: skip
+        except (DomainError, ValueError) as exc:
+            raise _fail(exc) from exc
+        return
     try:
         _train(
             data,
@@ -185,7 +281,13 @@ def train(
 
 
 def _train_world(
-    n: int, seed: int, registry: Path, model_id: str, version: str, champion: bool
+    n: int,
+    seed: int,
+    registry: Path,
+    model_id: str,
+    version: str,
+    champion: bool,
+    challenger: bool = False,
 ) -> None:
     """`train --world-enterprises N --seed S`: see puhui.decisioning.world_training."""
     from puhui.scorecards.registry import FileModelRegistry
@@ -195,16 +297,18 @@ def _train_world(
         raise typer.BadParameter("no world training plugged in (run it through `puhui`)")
     train_on_world = _world_trainer[0]
     now = _now()
+    kw = {"challenger": True} if challenger else {}
     result = train_on_world(
-        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print
+        n, seed, created_at=now, model_id=model_id, version=version, progress=console.print, **kw
     )
     reg = FileModelRegistry(registry)
-    reg.save(result.artifact, report=result.report, report_html=render_report_html(result.report))
+    r = result.report
+    reg.save(result.artifact, report=r, report_html=render_report_html(r) if r else None)
     if champion:
         reg.promote(model_id, version, at=now, reason=f"trained on world seed {seed}")
-    r = result.report
+    figures = f"KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset})" if r else "(another world)"
     console.print(
-        f"held-out AUC {r.auc:.4f}  KS {r.ks:.4f}  Gini {r.gini:.4f}  ({r.dataset}); "
+        f"held-out AUC {result.holdout_auc:.4f}  {figures}; "
         f"saved to {reg.version_dir(model_id, version)}"
     )
     typer.echo(
@@ -216,8 +320,8 @@ def _train_world(
                 "train_seed": seed,
                 "holdout_seed": result.holdout_seed,
                 "holdout_enterprises": result.holdout_rows,
-                "auc": round(r.auc, 4),
-                "ks": round(r.ks, 4),
+                "auc": round(result.holdout_auc, 4),
+                "ks": round(r.ks, 4) if r else None,
                 "features": result.artifact.feature_names,
             }
         )
@@ -286,6 +390,51 @@ def _train(
     if champion:
         reg.promote(model_id, version, at=now, reason="trained with --champion")
     _print_trained(model_id, version, artifact, report, reg.version_dir(model_id, version))
+
+
+def _train_challenger(
+    data: Path,
+    target: str,
+    registry: Path,
+    model_id: str,
+    version: str,
+    exclude: str | None,
+    seed: int,
+    holdout: float,
+    champion: bool,
+) -> None:
+    """`train DATA --target T --challenger`: the LightGBM challenger on a table (text columns
+    categorical), its held-out AUC printed; saved to the registry (no HTML report yet)."""
+    from puhui.scorecards.errors import ModelVersionExists
+    from puhui.scorecards.gbm import fit_gbm
+    from puhui.scorecards.registry import FileModelRegistry
+    from puhui.scorecards.validation import auc
+
+    df = _read_table(data)
+    if target not in df.columns:
+        raise typer.BadParameter(f"no column {target!r}", param_hint="--target")
+    feats, cats = _feature_columns(df, target, None, None, exclude)
+    reg = FileModelRegistry(registry)
+    if (reg.version_dir(model_id, version) / "artifact.json").exists():
+        raise ModelVersionExists(model_id=model_id, version=version)
+    df, y = _with_binary_target(df, target, None)
+    train_df, test_df = _holdout_split(df, y, holdout, seed)
+    now = _now()
+    with console.status("training the challenger..."):
+        fitted = fit_gbm(train_df, target, feats, categorical=cats, seed=seed, created_at=now,
+                         model_id=model_id, version=version,
+                         description=f"challenger trained on {data.name}")  # fmt: skip
+    held_out = auc(test_df[target].to_numpy(), fitted.artifact.predict_pd(test_df))
+    reg.save(fitted.artifact)
+    if champion:
+        reg.promote(model_id, version, at=now, reason="trained with --champion")
+    console.print(
+        f"AUC {held_out:.4f} (holdout {holdout:.0%}), CV AUC {fitted.cv_auc:.4f}; "
+        f"saved to {reg.version_dir(model_id, version)}"
+    )
+    typer.echo(json.dumps({"model_id": model_id, "version": version,
+                           "auc": round(held_out, 4), "cv_auc": round(fitted.cv_auc, 4),
+                           "features": fitted.artifact.feature_names}))  # fmt: skip
 
 
 def _feature_columns(

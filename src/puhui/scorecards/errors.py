@@ -24,6 +24,18 @@ class InvalidFeatureValue(InvalidInput):
     message_en = "The value {value!r} of feature {field} cannot be scored."
 
 
+class MissingFeatures(InvalidInput):
+    """Required features are absent from what was handed to a model (absent, not blank: a
+    present key with no value is a missing value and has its own bin)."""
+
+    code = "missing_model_features"
+    message_zh = "缺少模型所需的特征：{names}。"
+    message_en = "The model needs features that were not supplied: {names}."
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(field="features", names=", ".join(names))
+
+
 class InvalidTrainingData(DomainError):
     code = "invalid_training_data"
     status = 422

@@ -3,7 +3,8 @@
 :class:`ModelRegistry` is the interface; :class:`FileModelRegistry` keeps everything in a
 directory (``var/models`` by default), one folder per version::
 
-    <root>/<model_id>/<version>/artifact.json     the scorecard (ScorecardArtifact JSON)
+    <root>/<model_id>/<version>/artifact.json     the model: a scorecard (ScorecardArtifact JSON)
+                                                  or a challenger (GbmArtifact, puhui.gbm)
                                 artifact.sha256   sha256 of its canonical form, checked on load
                                 report.json       the validation report (numbers)
                                 report.html       the validation report (page)
@@ -24,11 +25,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from puhui.scorecards.artifact import FORMAT as SCORECARD_FORMAT
 from puhui.scorecards.artifact import ScorecardArtifact
 from puhui.scorecards.errors import InvalidArtifact, ModelNotFound, ModelVersionExists
+from puhui.scorecards.gbm import FORMAT as GBM_FORMAT
+from puhui.scorecards.gbm import GbmArtifact
 from puhui.scorecards.validation import ValidationReport
 
 DEFAULT_ROOT = Path("var/models")
+ModelArtifact = ScorecardArtifact | GbmArtifact
+
+
+def artifact_from_json(text: str | bytes) -> ModelArtifact:
+    """A scorecard or a challenger, by the document's ``format``."""
+    try:
+        fmt = json.loads(text).get("format")
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise InvalidArtifact(reason=f"not a JSON object: {exc}") from exc
+    if fmt == GBM_FORMAT:
+        return GbmArtifact.from_json(text)
+    if fmt == SCORECARD_FORMAT:
+        return ScorecardArtifact.from_json(text)
+    raise InvalidArtifact(reason=f"unknown format {fmt!r}")
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -44,13 +64,13 @@ class ChampionRecord:
 class ModelRegistry(Protocol):
     def save(
         self,
-        artifact: ScorecardArtifact,
+        artifact: ModelArtifact,
         *,
         report: ValidationReport | None = None,
         report_html: str | None = None,
     ) -> None: ...
 
-    def load(self, model_id: str, version: str) -> ScorecardArtifact: ...
+    def load(self, model_id: str, version: str) -> ModelArtifact: ...
 
     def load_report(self, model_id: str, version: str) -> dict[str, Any] | None: ...
 
@@ -70,7 +90,7 @@ class ModelRegistry(Protocol):
 
     def champion(self, model_id: str) -> ChampionRecord | None: ...
 
-    def load_champion(self, model_id: str) -> ScorecardArtifact: ...
+    def load_champion(self, model_id: str) -> ModelArtifact: ...
 
 
 def _check_name(value: str, what: str) -> str:
@@ -106,7 +126,7 @@ class FileModelRegistry:
 
     def save(
         self,
-        artifact: ScorecardArtifact,
+        artifact: ModelArtifact,
         *,
         report: ValidationReport | None = None,
         report_html: str | None = None,
@@ -125,12 +145,12 @@ class FileModelRegistry:
         _write_atomic(folder / "artifact.sha256", artifact.content_hash() + "\n")
         _write_atomic(folder / "artifact.json", artifact.to_json())  # last: marks it complete
 
-    def load(self, model_id: str, version: str) -> ScorecardArtifact:
+    def load(self, model_id: str, version: str) -> ModelArtifact:
         folder = self.version_dir(model_id, version)
         path = folder / "artifact.json"
         if not path.exists():
             raise ModelNotFound(model_id, version)
-        artifact = ScorecardArtifact.from_json(path.read_text(encoding="utf-8"))
+        artifact = artifact_from_json(path.read_text(encoding="utf-8"))
         digest_file = folder / "artifact.sha256"
         if digest_file.exists():
             expected = digest_file.read_text(encoding="utf-8").strip()
@@ -195,7 +215,7 @@ class FileModelRegistry:
             reason=str(d.get("reason", "")),
         )
 
-    def load_champion(self, model_id: str) -> ScorecardArtifact:
+    def load_champion(self, model_id: str) -> ModelArtifact:
         record = self.champion(model_id)
         if record is None:
             raise ModelNotFound(model_id, "champion")

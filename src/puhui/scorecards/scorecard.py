@@ -1,19 +1,24 @@
-"""Scorecard training: optimal binning, WOE, feature selection, logistic regression, points.
+"""Scorecard training: leak-free binning, WOE, feature selection, logistic regression, points.
 
-The pipeline (fit on the training data only):
+The pipeline (fit on the training data only; rows first put in their canonical order, so the
+input's row order changes nothing - :func:`~puhui.scorecards.binning.canonical_order`):
 
-1. **Binning.** Each feature is binned by ``optbinning.OptimalBinning`` (CART pre-binning,
-   then a constraint-programming optimum of IV). Numeric features get a monotonic event-rate
-   trend (``auto_asc_desc``: ascending or descending, whichever fits), categorical features
-   are grouped by event rate. Missing values get their own bin.
+1. **Binning** (:mod:`puhui.scorecards.binning`). Each feature is binned by
+   ``optbinning.OptimalBinning`` (CART pre-binning, then a constraint-programming optimum of
+   IV). Numeric features get a monotonic event-rate trend (``auto_asc_desc``), categorical
+   features are grouped by event rate *after* rare levels are pooled into one group (the leak
+   of high-cardinality columns); a strong low-frequency signal below the 5 % minimum pre-bin
+   gets a two-bin flag instead when that is significant and carries more IV. Missing values
+   (NaN and +-inf alike) get their own bin.
 2. **WOE.** ``woe = ln((good_i + a) / G) - ln((bad_i + a) / B)`` with a small smoothing ``a``
    so that a bin without goods or bads keeps a finite WOE. Positive WOE = safer than average.
 3. **Selection.** Features with information value below ``iv_min`` are dropped; of two
    features whose WOE columns correlate above ``max_correlation`` the weaker (lower IV) goes.
 4. **Logistic regression** (scikit-learn) of ``bad`` on the WOE columns. The inverse
-   regularization strength ``C`` is chosen by stratified K-fold cross-validated AUC on the
-   training data. Features whose coefficient has the wrong sign (a safer bin raising the risk)
-   are dropped one at a time and the model refitted.
+   regularization strength ``C`` and the reported ``cv_auc`` come from
+   :func:`cross_validate`: stratified K-fold with the *whole* pipeline (binning included)
+   refitted on each fold's training rows. Features whose coefficient has the wrong sign (a
+   safer bin raising the risk) are dropped one at a time and the model refitted.
 5. **Points** (see :mod:`puhui.scorecards.scaling`): base points
    ``round(offset - factor * intercept)`` and per bin ``round(-factor * coef * woe)``.
 
@@ -25,8 +30,6 @@ pipeline, binning included, is refitted in every fold) on the training data only
 from __future__ import annotations
 
 import hashlib
-import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -35,37 +38,24 @@ from typing import Any, Literal
 import numpy as np
 
 from puhui.scorecards.artifact import (
-    MISSING_LABEL,
-    UNKNOWN_LABEL,
     Calibration,
     FeatureKind,
-    FeatureScorecard,
     ScorecardArtifact,
-    ScorecardBin,
     category_key,
-    feature_slots,
     float_column,
     frame_len,
-    numeric_bin_label,
-    numeric_bins_from_splits,
     object_column,
+)
+from puhui.scorecards.binning import (
+    BinningParams,
+    FeatureBinning,
+    canonical_order,
+    fit_binning,
+    points_of,
 )
 from puhui.scorecards.errors import InvalidFeatureValue, InvalidTrainingData
 from puhui.scorecards.scaling import PointsScaling
 from puhui.scorecards.validation import auc as auc_score
-
-
-@dataclass(frozen=True)
-class BinningParams:
-    """Parameters of ``optbinning.OptimalBinning`` used for every feature."""
-
-    max_n_prebins: int = 20
-    min_prebin_size: float = 0.05
-    max_n_bins: int | None = None
-    min_bin_size: float | None = 0.05
-    monotonic_trend: str | None = "auto_asc_desc"  # numeric features
-    max_pvalue: float | None = None
-    gamma: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,74 +77,6 @@ class TrainingParams:
 
 
 @dataclass
-class FeatureBinning:
-    """A feature's bins as fitted on training data (before the regression)."""
-
-    name: str
-    kind: FeatureKind
-    splits: tuple[float, ...]
-    groups: tuple[tuple[str, ...], ...]
-    n: np.ndarray  # per slot: bins, missing, unknown
-    n_bad: np.ndarray
-    woe: np.ndarray
-    iv: float
-    optbinning: Any = None  # the fitted optbinning.OptimalBinning
-
-    def as_feature(self, coefficient: float = 0.0, factor: float = 0.0) -> FeatureScorecard:
-        """The scorecard feature with points ``round(-factor * coefficient * woe)``."""
-        labels: list[str]
-        if self.kind == "numeric":
-            edges = numeric_bins_from_splits(self.splits)
-            labels = [numeric_bin_label(lo, hi) for lo, hi in edges]
-        else:
-            edges = [(None, None)] * len(self.groups)
-            labels = [", ".join(g) for g in self.groups]
-        pts = [_points(-factor * coefficient * float(w)) for w in self.woe]
-        k = len(labels)
-        bins = tuple(
-            ScorecardBin(
-                label=labels[i],
-                points=pts[i],
-                woe=float(self.woe[i]),
-                n=int(self.n[i]),
-                n_bad=int(self.n_bad[i]),
-                lower=edges[i][0],
-                upper=edges[i][1],
-                categories=self.groups[i] if self.kind == "categorical" else (),
-            )
-            for i in range(k)
-        )
-        missing = ScorecardBin(
-            label=MISSING_LABEL,
-            points=pts[k],
-            woe=float(self.woe[k]),
-            n=int(self.n[k]),
-            n_bad=int(self.n_bad[k]),
-        )
-        unknown = ScorecardBin(
-            label=UNKNOWN_LABEL,
-            points=pts[k + 1],
-            woe=float(self.woe[k + 1]),
-            n=int(self.n[k + 1]),
-            n_bad=int(self.n_bad[k + 1]),
-        )
-        return FeatureScorecard(
-            name=self.name,
-            kind=self.kind,
-            coefficient=coefficient,
-            iv=self.iv,
-            bins=bins,
-            missing=missing,
-            unknown=unknown,
-            splits=self.splits,
-            reason_code=self.name,
-        )
-
-    def slots(self, column: Any, n: int) -> np.ndarray:
-        return feature_slots(self.as_feature(), column, n)
-
-
-@dataclass
 class FittedScorecard:
     """The training result: the artifact plus the fitted optbinning and sklearn objects."""
 
@@ -163,7 +85,7 @@ class FittedScorecard:
     selected: list[str]
     model: Any  # sklearn LogisticRegression on the WOE columns of ``selected``
     c: float
-    cv_auc: float | None
+    cv_auc: float
     dropped: dict[str, str]
 
     def woe_matrix(self, data: Any) -> np.ndarray:
@@ -174,6 +96,9 @@ class FittedScorecard:
             fb = self.binnings[name]
             k = len(fb.woe) - 2
             x = _training_column(data, name, fb.kind)
+            if fb.optbinning is None:  # a flag: bins of our own
+                cols.append(fb.woe_of(x))
+                continue
             idx = np.asarray(
                 fb.optbinning.transform(
                     x, metric="indices", metric_missing="empirical", metric_special="empirical"
@@ -232,94 +157,35 @@ def target_vector(data: Any, target: str, bad_value: object = None) -> np.ndarra
 
 
 def data_fingerprint(data: Any, columns: Sequence[str], y: np.ndarray) -> dict[str, Any]:
-    """A sha256 over the training columns (names and values, in row order) and the target."""
-    h = hashlib.sha256()
+    """A sha256 over the training columns (names and values) and the target, rows in their
+    canonical order (:func:`~puhui.scorecards.binning.canonical_order`): the same rows in
+    another order give the same fingerprint."""
     n = frame_len(data)
+    arrays: dict[str, np.ndarray] = {}
+    for name in columns:
+        values = object_column(_get(data, name))
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+            arrays[name] = np.where(np.isnan(arr), np.nan, arr)  # canonical NaN
+        except (TypeError, ValueError):
+            keys = [category_key(v) for v in values]
+            arrays[name] = np.array(["\x00" if k is None else k for k in keys], dtype=object)
+    yy = np.asarray(y, dtype=np.int64)
+    order = canonical_order(arrays, yy)
+    h = hashlib.sha256()
     h.update(f"rows={n}\n".encode())
     for name in columns:
         h.update(f"column={name}\n".encode())
-        col = _get(data, name)
-        values = object_column(col)
-        try:
-            arr = np.asarray(values, dtype=np.float64)
-            arr = np.where(np.isnan(arr), np.nan, arr)  # canonical NaN
+        arr = arrays[name][order]
+        if arr.dtype.kind == "f":
             h.update(b"f8:" + arr.tobytes())
-        except (TypeError, ValueError):
-            keys = [category_key(v) for v in values]
-            h.update(b"s:" + "\x1f".join("\x00" if k is None else k for k in keys).encode())
-    h.update(b"target:" + np.asarray(y, dtype=np.int64).tobytes())
+        else:
+            h.update(b"s:" + "\x1f".join(arr.tolist()).encode())
+    h.update(b"target:" + yy[order].tobytes())
     return {"sha256": h.hexdigest(), "n_rows": n, "n_bad": int(np.sum(y)), "columns": list(columns)}
 
 
 # --------------------------------------------------------------------------- binning
-
-
-def _points(x: float) -> int:
-    """Round half away from zero (points are integers)."""
-    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
-
-
-def _woe(
-    n_good: np.ndarray, n_bad: np.ndarray, total_good: int, total_bad: int, smoothing: float
-) -> np.ndarray:
-    woe = np.log((n_good + smoothing) / total_good) - np.log((n_bad + smoothing) / total_bad)
-    woe[(n_good + n_bad) == 0] = 0.0  # an empty bin (no missing in training, unknown) is neutral
-    return woe
-
-
-def fit_binning(
-    name: str,
-    x: np.ndarray,
-    y: np.ndarray,
-    kind: FeatureKind,
-    params: BinningParams,
-    smoothing: float = 0.5,
-) -> FeatureBinning:
-    from optbinning import OptimalBinning
-
-    ob = OptimalBinning(
-        name=name,
-        dtype="numerical" if kind == "numeric" else "categorical",
-        max_n_prebins=params.max_n_prebins,
-        min_prebin_size=params.min_prebin_size,
-        max_n_bins=params.max_n_bins,
-        min_bin_size=params.min_bin_size,
-        monotonic_trend=params.monotonic_trend if kind == "numeric" else "auto",
-        max_pvalue=params.max_pvalue,
-        gamma=params.gamma,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ob.fit(x, y)
-    if kind == "numeric":
-        splits = tuple(float(s) for s in ob.splits)
-        groups: tuple[tuple[str, ...], ...] = ()
-    else:
-        splits = ()
-        groups = tuple(tuple(str(c) for c in g) for g in ob.splits)
-    k = (len(splits) + 1) if kind == "numeric" else len(groups)
-    zeros = np.zeros(k + 2)
-    fb = FeatureBinning(
-        name=name,
-        kind=kind,
-        splits=splits,
-        groups=groups,
-        n=zeros,
-        n_bad=zeros,
-        woe=zeros,
-        iv=0.0,
-        optbinning=ob,
-    )
-    slot = fb.slots(x, len(x))
-    n = np.bincount(slot, minlength=k + 2).astype(np.int64)
-    n_bad = np.bincount(slot, weights=y, minlength=k + 2).astype(np.int64)
-    total_bad = int(y.sum())
-    total_good = len(y) - total_bad
-    n_good = n - n_bad
-    woe = _woe(n_good, n_bad, total_good, total_bad, smoothing)
-    iv = float(np.sum((n_good / total_good - n_bad / total_bad) * woe))
-    fb.n, fb.n_bad, fb.woe, fb.iv = n, n_bad, woe, iv
-    return fb
 
 
 # --------------------------------------------------------------------------- regression
@@ -438,32 +304,68 @@ def bin_features(
     for name, x in columns.items():
         fb = fit_binning(name, x, y, kinds[name], params, smoothing)
         binnings[name] = fb
-        woe[name] = fb.woe[fb.slots(x, len(x))]
+        woe[name] = fb.woe_of(x)
     return binnings, woe
 
 
-def choose_c(
-    woe: Mapping[str, np.ndarray],
+@dataclass(frozen=True)
+class CrossValidation:
+    """The honest estimate: the whole pipeline refitted in every fold (see cross_validate)."""
+
+    c: float
+    cv_auc: float
+    cv_auc_std: float
+    by_c: dict[float, float]
+    folds: int
+
+
+def cross_validate(
+    columns: Mapping[str, np.ndarray],
     y: np.ndarray,
-    selected: list[str],
+    kinds: Mapping[str, FeatureKind],
     p: TrainingParams,
     seed: int,
-) -> tuple[float, float]:
-    """C with the best stratified K-fold AUC on the WOE columns (ties: the smaller C)."""
+) -> CrossValidation:
+    """Stratified K-fold AUC of the whole pipeline: in every fold the binning (rare
+    categories and flags included), the WOE, the selection and the regression are fitted on
+    the fold's training rows only and scored on its held-out rows. ``C`` is the grid value
+    with the best mean (ties: the smaller); with ``p.c`` set, the grid is that one value.
+
+    Before this, ``cv_auc`` reused WOE fitted on all training rows, so the held-out rows of
+    each fold had helped draw their own bins: 0.795 reported against 0.773 on a test set.
+    """
     from sklearn.model_selection import StratifiedKFold
 
-    x = np.column_stack([woe[f] for f in selected])
+    grid = (p.c,) if p.c is not None else p.c_grid
     skf = StratifiedKFold(n_splits=p.cv_folds, shuffle=True, random_state=seed)
-    folds = list(skf.split(x, y))
-    scores: dict[float, float] = {}
-    for c in p.c_grid:
-        aucs = []
-        for tr, va in folds:
-            m = _logistic(c, p.penalty, seed).fit(x[tr], y[tr])
-            aucs.append(auc_score(y[va], m.decision_function(x[va])))
-        scores[c] = float(np.mean(aucs))
-    best = max(p.c_grid, key=lambda c: (scores[c], -c))
-    return best, scores[best]
+    results: dict[float, list[float]] = {c: [] for c in grid}
+    for tr, va in skf.split(np.zeros(len(y)), y):
+        binnings, woe_tr = bin_features(
+            {f: x[tr] for f, x in columns.items()}, y[tr], kinds, p.binning, p.woe_smoothing
+        )
+        woe_va = {f: binnings[f].woe_of(columns[f][va]) for f in columns}
+        for c in grid:
+            cand = replace(p, c=c)
+            results[c].append(_held_out_auc(binnings, woe_tr, woe_va, y[tr], y[va], cand, seed))
+    by_c = {c: float(np.mean(v)) for c, v in results.items()}
+    best = max(grid, key=lambda c: (by_c[c], -c))
+    return CrossValidation(best, by_c[best], float(np.std(results[best])), by_c, p.cv_folds)
+
+
+def training_columns(
+    df: Any,
+    target: str,
+    features: Sequence[str],
+    kinds: Mapping[str, FeatureKind],
+    bad_value: object = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The feature columns (numeric: float with +-inf as NaN; categorical: text keys) and the
+    0/1 target, rows in their canonical order (independent of the input's row order)."""
+    y = target_vector(df, target, bad_value)
+    _check_target(y)
+    columns = {f: _training_column(df, f, kinds[f]) for f in features}
+    order = canonical_order(columns, y)
+    return {f: x[order] for f, x in columns.items()}, y[order]
 
 
 def fit_scorecard(
@@ -488,16 +390,15 @@ def fit_scorecard(
     if target in features:
         raise InvalidTrainingData(reason="the target cannot be a feature")
     kinds = _kinds(features, categorical)
-    y = target_vector(df, target, bad_value)
-    _check_target(y)
-    columns = {f: _training_column(df, f, kinds[f]) for f in features}
+    columns, y = training_columns(df, target, features, kinds, bad_value)
 
     binnings, woe = bin_features(columns, y, kinds, p.binning, p.woe_smoothing)
     dropped: dict[str, str] = {}
     selected = select_features(binnings, woe, p, dropped)
     if not selected:
         raise InvalidTrainingData(reason=f"no feature reaches IV {p.iv_min}")
-    c, cv_auc = (p.c, None) if p.c is not None else choose_c(woe, y, selected, p, seed)
+    cv = cross_validate(columns, y, kinds, p, seed)
+    c, cv_auc = cv.c, cv.cv_auc
     selected, model = fit_regression(woe, y, selected, c, p, seed, dropped)
     coefs = dict(zip(selected, (float(v) for v in model.coef_[0]), strict=True))
 
@@ -506,16 +407,19 @@ def fit_scorecard(
     scored = tuple(binnings[f].as_feature(coefs[f], scaling.factor) for f in selected)
     train_auc = auc_score(y, model.decision_function(np.column_stack([woe[f] for f in selected])))
     training = {
-        "fingerprint": data_fingerprint(df, list(features), y),
+        "fingerprint": data_fingerprint(df, list(features), target_vector(df, target, bad_value)),
         "seed": seed,
         "params": p.to_dict(),
         "c": c,
         "cv_auc": cv_auc,
+        "cv_auc_std": cv.cv_auc_std,
+        "cv": f"whole pipeline (binning included) refitted in each of {cv.folds} stratified folds",
         "train_auc": train_auc,
         "candidates": {
             f: {
                 "kind": kinds[f],
                 "iv": binnings[f].iv,
+                "binning": binnings[f].method,
                 "selected": f in selected,
                 "dropped": dropped.get(f),
             }
@@ -530,7 +434,7 @@ def fit_scorecard(
         target=target,
         scaling=scaling,
         intercept=intercept,
-        base_points=_points(scaling.offset - scaling.factor * intercept),
+        base_points=points_of(scaling.offset - scaling.factor * intercept),
         calibration=Calibration.from_scaling(scaling),
         features=scored,
         training=training,
@@ -603,9 +507,7 @@ def tune_scorecard(
     g = grid or TuningGrid()
     b = base or TrainingParams()
     kinds = _kinds(features, categorical)
-    y = target_vector(df, target, bad_value)
-    _check_target(y)
-    columns = {f: _training_column(df, f, kinds[f]) for f in features}
+    columns, y = training_columns(df, target, features, kinds, bad_value)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     candidates = _tuning_candidates(g, b)
     results: list[list[float]] = [[] for _ in candidates]
@@ -615,9 +517,7 @@ def tune_scorecard(
             binnings, woe_tr = bin_features(
                 {f: x[tr] for f, x in columns.items()}, y_tr, kinds, bp, b.woe_smoothing
             )
-            woe_va = {
-                f: binnings[f].woe[binnings[f].slots(columns[f][va], len(va))] for f in features
-            }
+            woe_va = {f: binnings[f].woe_of(columns[f][va]) for f in features}
             for i, cand in enumerate(candidates):
                 if cand.binning == bp:
                     results[i].append(

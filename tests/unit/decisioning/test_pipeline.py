@@ -115,7 +115,10 @@ def test_score_gives_the_policy_the_artifacts_points_pd_and_reasons() -> None:
     assert scored.inputs.points == direct.points
     assert scored.inputs.pd == direct.pd
     assert [r["code"] for r in scored.inputs.reasons] == [r.code for r in direct.reasons]
-    assert set(scored.inputs.reasons[0]) == {"code", "feature", "bin", "points_lost"}
+    assert set(scored.inputs.reasons[0]) == {
+        "code", "feature", "value", "bin", "points_lost", "contribution", "threshold", "better"
+    }  # fmt: skip
+    assert (scored.inputs.model_id, scored.inputs.model_version) == (model.model_id, model.version)
 
 
 # --------------------------------------------------------------------------- decision row

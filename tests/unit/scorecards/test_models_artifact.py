@@ -20,7 +20,7 @@ from puhui.scorecards.artifact import (
     ScorecardBin,
     category_key,
 )
-from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue
+from puhui.scorecards.errors import InvalidArtifact, InvalidFeatureValue, MissingFeatures
 from puhui.scorecards.scaling import PointsScaling
 
 CREATED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -103,8 +103,26 @@ def test_missing_values_take_the_missing_bin(missing: Any) -> None:
     assert r.points == 522 - 3 + 0
 
 
-def test_absent_features_count_as_missing() -> None:
-    assert _artifact().score({}).points == 522 - 3
+def test_absent_features_are_refused_by_name() -> None:
+    """Issue 22 defect 4: `score({})` used to give 522 - 3 points (every feature "missing")."""
+    with pytest.raises(MissingFeatures) as err:
+        _artifact().score({})
+    assert "age, tax_grade" in err.value.message("en")
+    assert "age, tax_grade" in err.value.message("zh") and "缺少" in err.value.message("zh")
+    assert err.value.status == 422
+    with pytest.raises(MissingFeatures, match="tax_grade"):
+        _artifact().score({"age": 30})
+    with pytest.raises(MissingFeatures, match="tax_grade"):
+        _artifact().score_frame({"age": [30, 50]})
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, np.inf, "inf", Decimal("Infinity")])
+def test_non_finite_numbers_take_the_missing_bin(value: Any) -> None:
+    """Issue 22 defect 4: +inf used to land in the top bin at scoring."""
+    a = _artifact()
+    r = a.score({"age": value, "tax_grade": "A"})
+    assert r.contributions[0].bin == "Missing"
+    assert a.score_frame({"age": [value], "tax_grade": ["A"]}).points.tolist() == [r.points]
 
 
 def test_unknown_category_is_neutral() -> None:
@@ -138,7 +156,11 @@ def test_json_round_trip_gives_identical_scores() -> None:
     assert b == a
     assert b.to_json() == a.to_json()
     assert b.content_hash() == a.content_hash()
-    for app in ({"age": 30, "tax_grade": "A"}, {"age": None, "tax_grade": "M"}, {}):
+    for app in (
+        {"age": 30, "tax_grade": "A"},
+        {"age": None, "tax_grade": "M"},
+        {"age": None, "tax_grade": None},
+    ):
         assert b.score(app) == a.score(app)
     doc = json.loads(a.to_json())
     assert doc["format"] == "puhui.scorecard" and doc["format_version"] == 1
@@ -163,8 +185,9 @@ def test_score_frame_matches_score() -> None:
         assert out.points.tolist() == expected
         assert out.pd.tolist() == pytest.approx([a.score(r).pd for r in rows], abs=1e-15)
         assert out.feature_points["tax_grade"].tolist() == [30, -40, 0, 0]
-    # a column absent from the batch counts as missing
-    assert a.score_frame({"age": [30, 50]}).points.tolist() == [522 + 5, 522 + 15]
+    # a column of blanks is missing (an absent column is refused: see above)
+    blanks = {"age": [30, 50], "tax_grade": [None, None]}
+    assert a.score_frame(blanks).points.tolist() == [522 + 5, 522 + 15]
 
 
 def test_min_max_points() -> None:
