@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from puhui import __version__
-from puhui.core import problems
+from puhui.core import problems, sms
 from puhui.core.runtime import Runtime, build_runtime
 from puhui.wiring import wire
 
@@ -29,6 +29,8 @@ def _secret_key(runtime: Runtime) -> str:
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime()
+    # Production refuses to start with a sandbox SMS channel (issue 15, finding 1).
+    app_channels = sms.build_channels(runtime.settings, runtime.cipher, runtime.clock)
     wire()  # the domain events' handlers (puhui.wiring), before any request runs
     app = FastAPI(
         title="Puhui 普惠 API",
@@ -38,6 +40,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
+    app.state.outbox_channels = app_channels
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(runtime),

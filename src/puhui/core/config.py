@@ -6,7 +6,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # others wait without a thread. 0: four fifths of the thread pool. Fewer, on a small
     # machine, keeps threads from contending for the interpreter while they hold row locks.
     units_of_work: int = Field(default=0, ge=0)
+    # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
+    sms_channel: Literal["sandbox", "http"] = "sandbox"
+    sms_gateway_url: str = ""
+    sms_gateway_key: str = ""
+    sms_gateway_timeout_s: float = 5.0  # float-ok: seconds
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.integration.lending.lending_factories import make_enterprise, make_line
 
+from puhui.core import otp
 from puhui.core.clock import FixedClock
 from puhui.core.models import AuditEvent, OneTimeCode, Role
+from puhui.core.runtime import Runtime
 from puhui.lending import loans
 from puhui.lending import service as lending_service
 from puhui.lending.errors import CreditLimitExceeded
@@ -29,7 +31,7 @@ def _csrf(html: str) -> str:
 
 
 def test_a_wrong_sms_code_counts_although_the_page_is_refused(
-    client: TestClient, session: Session
+    client: TestClient, session: Session, runtime: Runtime
 ) -> None:
     start = client.get("/m/start")
     sent = client.post(
@@ -46,7 +48,8 @@ def test_a_wrong_sms_code_counts_although_the_page_is_refused(
         )
         assert r.status_code == 400 and f"{left} attempts left" in r.text
     session.expire_all()
-    row = session.scalars(select(OneTimeCode).where(OneTimeCode.subject == "13600002222")).one()
+    stored = otp.subject_key(runtime.cipher, "mobile.login", "13600002222")
+    row = session.scalars(select(OneTimeCode).where(OneTimeCode.subject == stored)).one()
     assert row.attempts == 2 and row.consumed_at is None
 
 
