@@ -31,6 +31,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime()
     # Production refuses to start with a sandbox SMS channel (issue 15, finding 1).
     app_channels = sms.build_channels(runtime.settings, runtime.cipher, runtime.clock)
+    from puhui.datahub.identity_world import world_directory
+    from puhui.identity.adapters import build_identity
+
+    identity_providers = build_identity(runtime.settings, world_directory)  # sandbox: dev only
     wire()  # the domain events' handlers (puhui.wiring), before any request runs
     app = FastAPI(
         title="Puhui 普惠 API",
@@ -41,6 +45,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.clock = runtime.clock
     app.state.outbox_channels = app_channels
+    app.state.identity = identity_providers
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(runtime),
