@@ -69,6 +69,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.cockpit import router as cockpit_router
@@ -93,6 +94,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_pages_router,
         cockpit_router,
         mobile_router,
+        mobile_identity_router,
     ):
         app.include_router(router)
 

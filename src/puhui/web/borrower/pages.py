@@ -399,6 +399,11 @@ def _apply_form(
     previous = decisioning_service.own_applications(db, principal)
     if previous and "typed" not in ctx:  # a returning enterprise: last amount, nothing to type
         ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
+    from puhui.web.borrower.identity import licence_prefill  # identity hook: licence OCR
+
+    ctx.setdefault("licence", licence_prefill(request))
+    if ctx["licence"] and "typed" not in ctx and ctx["licence"].get("uscc"):
+        ctx["typed"] = {k: ctx["licence"][k] for k in ("uscc", "rep_name")}
     response = _mrender(
         request,
         "m_apply.html",
@@ -448,6 +453,17 @@ def m_apply_submit(
                 resident_id=rep_resident_id.strip().upper(),
                 mobile=_mobile_of(request, principal),
             )
+        from puhui.web.borrower.identity import check_applicant  # identity hook (issue 15)
+
+        check_applicant(
+            request,
+            db,
+            rt,
+            principal,
+            uscc=uscc,
+            rep_name=rep_name,
+            rep_resident_id=rep_resident_id,
+        )
         consents = _consent_items(lang)
         data = ApplicationCreate(
             uscc=uscc.strip().upper(),
@@ -526,8 +542,12 @@ def m_contract(
     message_id = request.session.get(f"contract_msg:{contract_id}")
     if message_id and contract.status != "signed":
         _dispatch(request, rt, message_id)
-        person = parties_service.get_person(db, contract.legal_rep_person_id)
-        mobile = parties_service.mobile_of(rt.cipher, person)
+        from puhui.identity import service as identity_service  # the code's true recipient
+
+        verified = identity_service.require_verified_rep(
+            db, rt.clock.now(), contract.legal_rep_person_id
+        )
+        mobile = identity_service.verified_mobile(rt.cipher, verified)
         sandbox_code = _sandbox_code(request, rt, mobile, contracts.SMS_TOPIC)
     return _mrender(
         request,
@@ -588,9 +608,11 @@ def m_contract_sign(
             code.strip(),
             ip=auth.client_ip(request),
             user_agent=request.headers.get("user-agent"),
+            device_hash=_device_hash(request, rt),
         )
     except DomainError as exc:
         contract = contracts.get_contract_for(db, principal, contract_id)
+        face = exc.code == "identity_face_required"
         raise _error(
             request,
             "m_contract.html",
@@ -600,10 +622,17 @@ def m_contract_sign(
             terms=contracts.terms_of(contract),
             sent=True,
             sandbox_code=None,
+            face_url=f"/m/identity/face?next=/m/contracts/{contract_id}" if face else None,
         ) from exc
     contract = contracts.get_contract(db, contract_id)
     request.session.pop(f"contract_msg:{contract_id}", None)
     return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
+
+
+def _device_hash(request: Request, rt: Runtime) -> str:
+    from puhui.web.borrower.identity import device_hash  # identity hook: the new-device rule
+
+    return device_hash(request, rt.cipher)
 
 
 @router.get("/lines/{line_id}", response_class=HTMLResponse)
