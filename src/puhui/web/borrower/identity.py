@@ -26,7 +26,7 @@ from puhui.datahub.payloads import RegistryPayload, SourceName
 from puhui.datahub.router import get_connectors
 from puhui.identity import service as identity_service
 from puhui.identity.adapters import SANDBOX_LABEL, IdentityProviders
-from puhui.identity.errors import LicenceMismatch, LicenceUnreadable
+from puhui.identity.errors import AgentNotAuthorised, LicenceMismatch, LicenceUnreadable
 from puhui.identity.licence import LicenceFields
 from puhui.identity.rules import AgentScope, parse_scopes
 from puhui.parties import service as parties_service
@@ -168,6 +168,7 @@ def _agents_page(
         names=names,
         now=now,
         scopes=list(AgentScope),
+        linked=principal.enterprise_ids,
         **ctx,
     )
 
@@ -240,6 +241,32 @@ def m_agents_revoke(
     except DomainError as exc:
         raise _error(request, "m_identity_agents.html", exc, principal) from exc
     return RedirectResponse("/m/identity/agents", status_code=303)
+
+
+@router.post("/agents/{authorisation_id}/accept", dependencies=[Depends(check_csrf)])
+def m_agents_accept(
+    request: Request,
+    authorisation_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    """The agent (signed in with the authorised mobile) starts acting for the enterprise."""
+    from puhui.core import auth
+    from puhui.core.models import User
+
+    mobile = _mobile_of(request, principal)
+    held = {a.id: a for a in identity_service.authorisations_for_agent(db, rt.cipher, mobile)}
+    grant = held.get(authorisation_id)
+    user = db.get(User, principal.user_id)
+    if grant is None or not grant.is_live(rt.clock.now()) or user is None:
+        refused = AgentNotAuthorised(scope_zh="—", scope_en="—")
+        raise page_error(
+            request, refused, lambda error: _agents_page(request, db, rt, principal, error=error)
+        )
+    if grant.enterprise_id not in principal.enterprise_ids:
+        auth.link_enterprise(db, user, grant.enterprise_id)
+    return RedirectResponse("/m/home", status_code=303)
 
 
 # --------------------------------------------------------------------------------- licence
