@@ -98,10 +98,13 @@ def gateway() -> Iterator[LocalServer]:
 
 @pytest.fixture
 def production_client(
-    settings: Settings, runtime: Runtime, gateway: LocalServer
+    settings: Settings, runtime: Runtime, gateway: LocalServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     from puhui.app import create_app
 
+    # production refuses every sandbox: the identity provider is a (never called) real one too
+    monkeypatch.setenv("PUHUI_IDENTITY_PROVIDER", "http")
+    monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", gateway.url + "/identity")
     real = settings.model_copy(
         update={
             "environment": "production",
