@@ -58,6 +58,7 @@ class JourneyFirm:
     name: str
     rep_name: str
     resident_id: str
+    mobile: str = ""  # the representative's registered mobile: sign in with it (three-factor)
 
 
 def journey_firms(limit: int = RESERVED_FIRMS) -> list[JourneyFirm]:
@@ -77,6 +78,7 @@ def journey_firms(limit: int = RESERVED_FIRMS) -> list[JourneyFirm]:
                 name=str(ent["name"][i]),
                 rep_name=str(rep["name"]),
                 resident_id=str(rep["resident_id"]),
+                mobile=str(rep["mobile"]),
             )
         )
         if len(found) >= limit:
@@ -164,7 +166,9 @@ def build_demo(
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
         for firm in journey_firms(3):
-            print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}")
+            print(
+                f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}  {firm.mobile}"
+            )
     rt.engine.dispose()
     return logins
 
