@@ -64,6 +64,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.datahub.router import router as datahub_router
     from puhui.decisioning.router import router as decisioning_router
     from puhui.flows.supply_chain import router as supply_chain_router
+    from puhui.identity.router import router as identity_router
     from puhui.ledger.router import router as ledger_router
     from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
@@ -81,6 +82,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         core_router,
         parties_router,
         consents_router,
+        identity_router,
         datahub_router,
         ledger_router,
         contracts_router,

@@ -166,9 +166,7 @@ def build_demo(
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
         for firm in journey_firms(3):
-            print(
-                f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}  {firm.mobile}"
-            )
+            print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}  {firm.mobile}")
     rt.engine.dispose()
     return logins
 
