@@ -360,14 +360,19 @@ def check_applicant(
     mobile = _mobile_of(request, principal)
     enterprise = parties_service.find_enterprise(db, uscc.strip().upper()) if uscc else None
     if enterprise is not None and enterprise.id in principal.enterprise_ids:
-        identity_service.require_authority(
-            db,
-            rt.cipher,
-            rt.clock.now(),
-            enterprise_id=enterprise.id,
-            mobile=mobile,
-            scope=AgentScope.APPLY,
-        )
+        try:
+            identity_service.require_authority(
+                db,
+                rt.cipher,
+                rt.clock.now(),
+                enterprise_id=enterprise.id,
+                mobile=mobile,
+                scope=AgentScope.APPLY,
+            )
+        except AgentNotAuthorised:
+            # a representative who applied before verification existed: checked now, once
+            if not _verify_known_rep(request, db, rt, principal, enterprise.id, mobile):
+                raise
         return
     if rep_name.strip() or rep_resident_id.strip():
         identity_service.ensure_three_factor(
@@ -380,3 +385,34 @@ def check_applicant(
             mobile=mobile,
             user_id=principal.user_id,
         )
+
+
+def _verify_known_rep(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    mobile: str,
+) -> bool:
+    """Carrier three-factor of the enterprise's recorded legal representative with the
+    signed-in mobile; True when it passes."""
+    from puhui.identity.errors import VerificationFailed
+
+    for person_id in parties_service.legal_representatives_of(db, enterprise_id):
+        person = parties_service.get_person(db, person_id)
+        try:
+            identity_service.ensure_three_factor(
+                db,
+                rt.clock,
+                rt.cipher,
+                providers(request).three_factor,
+                name=person.name,
+                resident_id=rt.cipher.decrypt(person.resident_id_enc, "resident_id"),
+                mobile=mobile,
+                user_id=principal.user_id,
+            )
+        except VerificationFailed:
+            continue
+        return True
+    return False
