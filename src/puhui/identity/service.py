@@ -647,3 +647,31 @@ def require_authority(
         if row.is_live(now) and scope.value in row.scope_list():
             return row
     raise AgentNotAuthorised(scope_zh=scope.zh, scope_en=scope.en)
+
+
+def require_scope_if_agent(
+    session: Session,
+    cipher: FieldCipher,
+    now: datetime,
+    *,
+    enterprise_id: uuid.UUID,
+    mobile: str,
+    scope: AgentScope,
+) -> None:
+    """An agent (the mobile holds, or held, an authorisation for the enterprise and is not its
+    verified legal representative) acts only within a live authorisation's scope; anyone else
+    is left to the caller's own access checks."""
+    if not mobile:
+        return
+    held = session.scalar(
+        select(AgentAuthorisation.id)
+        .where(
+            AgentAuthorisation.enterprise_id == enterprise_id,
+            AgentAuthorisation.agent_mobile_hash == mobile_hash(cipher, mobile),
+        )
+        .limit(1)
+    )
+    if held is not None:
+        require_authority(
+            session, cipher, now, enterprise_id=enterprise_id, mobile=mobile, scope=scope
+        )

@@ -317,3 +317,48 @@ def borrower_principal() -> Any:
         )
 
     return make
+
+
+def test_an_agent_s_drawdown_or_repayment_stays_within_the_authorisation(
+    session: Session, runtime: Runtime, unverified: dict[str, Any]
+) -> None:
+    w = unverified
+    now = runtime.clock.now()
+    verify_rep(
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name="陈测试",
+        resident_id=w["resident_id"],
+        mobile=REP_MOBILE,
+        face=False,
+    )
+    identity_service.grant_authorisation(
+        session,
+        runtime.clock,
+        runtime.cipher,
+        enterprise_id=w["enterprise_id"],
+        rep_person_id=w["person_id"],
+        grantor_mobile=REP_MOBILE,
+        grantor_user_id=None,
+        agent_name="李经办",
+        agent_mobile=AGENT_MOBILE,
+        scopes=[AgentScope.APPLY, AgentScope.REPAYMENT],
+        days=7,
+    )
+
+    def check(mobile: str, scope: AgentScope) -> None:
+        identity_service.require_scope_if_agent(
+            session,
+            runtime.cipher,
+            now,
+            enterprise_id=w["enterprise_id"],
+            mobile=mobile,
+            scope=scope,
+        )
+
+    check(AGENT_MOBILE, AgentScope.REPAYMENT)
+    with pytest.raises(AgentNotAuthorised):
+        check(AGENT_MOBILE, AgentScope.DRAWDOWN)
+    check(REP_MOBILE, AgentScope.DRAWDOWN)  # the representative
+    check("13600000000", AgentScope.DRAWDOWN)  # no authorisation: the caller's own checks

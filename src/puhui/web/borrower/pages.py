@@ -629,6 +629,28 @@ def m_contract_sign(
     return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
 
 
+def _agent_scope(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    scope: str,
+) -> None:
+    """An agent (经办人) stays within the legal representative's authorisation (identity hook)."""
+    from puhui.identity import service as identity_service
+    from puhui.identity.rules import AgentScope
+
+    identity_service.require_scope_if_agent(
+        db,
+        rt.cipher,
+        rt.clock.now(),
+        enterprise_id=enterprise_id,
+        mobile=_mobile_of(request, principal),
+        scope=AgentScope(scope),
+    )
+
+
 def _device_hash(request: Request, rt: Runtime) -> str:
     from puhui.web.borrower.identity import device_hash  # identity hook: the new-device rule
 
@@ -679,8 +701,9 @@ def m_draw(
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
 ) -> Response:
-    lending_service.get_line_for(db, principal, line_id)
+    line = lending_service.get_line_for(db, principal, line_id)
     try:
+        _agent_scope(request, db, rt, principal, line.enterprise_id, "drawdown")
         out = lending_service.draw(
             db,
             rt.clock,
@@ -739,8 +762,9 @@ def m_repay(
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
 ) -> Response:
-    lending_service.get_loan_for(db, principal, loan_id)
+    loan = lending_service.get_loan_for(db, principal, loan_id)
     try:
+        _agent_scope(request, db, rt, principal, loan.enterprise_id, "repayment")
         lending_service.repay(
             db,
             rt.clock,
