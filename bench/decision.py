@@ -117,8 +117,11 @@ def _setup(url: str, size: int, seed: int, var_dir: Path) -> tuple[str, list[str
     from puhui.core.migrate import upgrade
     from puhui.core.models import Role
     from puhui.core.runtime import build_runtime
+    from puhui.datahub.identity_world import WorldDirectory
     from puhui.datahub.sandbox import default_provider
     from puhui.decisioning import service
+    from puhui.identity import service as identity_service
+    from puhui.identity.adapters import SandboxIdentityProvider
     from puhui.lending import service as lending_service
     from puhui.parties import service as parties_service
     from puhui.parties.models import RelationKind
@@ -127,6 +130,13 @@ def _setup(url: str, size: int, seed: int, var_dir: Path) -> tuple[str, list[str
     upgrade(url)
     rt = build_runtime(Settings(database_url=url, var_dir=var_dir))
     world = default_provider(size, seed).world
+    verifier = SandboxIdentityProvider(
+        WorldDirectory(
+            world.people["name"].to_list(),
+            world.people["resident_id"].to_list(),
+            world.people["mobile"].to_list(),
+        )
+    )
     usccs: list[str] = []
     with unit_of_work(rt.session_factory) as session:
         audit.set_clock(session, rt.clock)
@@ -167,6 +177,16 @@ def _setup(url: str, size: int, seed: int, var_dir: Path) -> tuple[str, list[str
                     PersonCreate(
                         name=rep["name"], resident_id=rep["resident_id"], mobile=rep["mobile"]
                     ),
+                )
+                # the representative passed three-factor verification (sandbox provider)
+                identity_service.verify_three_factor(
+                    session,
+                    rt.clock,
+                    rt.cipher,
+                    verifier,
+                    name=rep["name"],
+                    resident_id=rep["resident_id"],
+                    mobile=rep["mobile"],
                 )
             parties_service.add_relationship(
                 session,

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from puhui import __version__
-from puhui.core import problems
+from puhui.core import problems, sms
 from puhui.core.ratelimit import Gcra, RateLimitMiddleware
 from puhui.core.runtime import Runtime, build_runtime
 from puhui.wiring import wire
@@ -30,6 +30,12 @@ def _secret_key(runtime: Runtime) -> str:
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime()
+    # Production refuses to start with a sandbox SMS channel (issue 15, finding 1).
+    app_channels = sms.build_channels(runtime.settings, runtime.cipher, runtime.clock)
+    from puhui.datahub.identity_world import world_directory
+    from puhui.identity.adapters import build_identity
+
+    identity_providers = build_identity(runtime.settings, world_directory)  # sandbox: dev only
     wire()  # the domain events' handlers (puhui.wiring), before any request runs
     app = FastAPI(
         title="Puhui 普惠 API",
@@ -42,6 +48,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
+    app.state.outbox_channels = app_channels
+    app.state.identity = identity_providers
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(runtime),
@@ -66,6 +74,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.datahub.router import router as datahub_router
     from puhui.decisioning.router import router as decisioning_router
     from puhui.flows.supply_chain import router as supply_chain_router
+    from puhui.identity.router import router as identity_router
     from puhui.interviews.router import api as interviews_api
     from puhui.interviews.router import router as interviews_socket
     from puhui.ledger.router import router as ledger_router
@@ -73,6 +82,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.borrower.rights import router as rights_router
@@ -91,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         core_router,
         parties_router,
         consents_router,
+        identity_router,
         datahub_router,
         ledger_router,
         contracts_router,
@@ -113,6 +124,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         interviews_pages_router,
         mobile_interviews_router,
         rights_router,
+        mobile_identity_router,
     ):
         app.include_router(router)
 

@@ -229,17 +229,19 @@ def outbox_dispatch(
 ) -> None:
     """Send the pending messages that are due (run it every minute from a scheduler): retries
     after a gateway's temporary error, gives up after the last attempt, never sends an expired
-    one-time code. Sends through the sandbox channel: no real SMS leaves this command."""
-    from puhui.core import outbox
+    one-time code. Sends through the configured channel (PUHUI_SMS_CHANNEL: the HTTP gateway, or
+    the sandbox in development/demo/test, where no real SMS leaves this command)."""
+    from puhui.core import outbox, sms
 
     rt = _runtime()
-    channels = outbox.sandbox_registry(rt.cipher, rt.clock)
+    channels = sms.build_channels(rt.settings, rt.cipher, rt.clock)
     report = outbox.dispatch_pending(
         rt.session_factory, channels, cipher=rt.cipher, clock=rt.clock, limit=limit
     )
     console.print(
         f"已发送 sent {report.sent} · 待重试 retry {report.retry} · 失败 failed {report.failed}"
-        f" · 已过期 expired {report.expired}  [dim]({outbox.SANDBOX_NOTE})[/dim]"
+        f" · 已过期 expired {report.expired}"
+        + (f"  [dim]({outbox.SANDBOX_NOTE})[/dim]" if sms.is_sandbox(channels[outbox.SMS]) else "")
     )
 
 

@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
+    # a fake camera for the face check (getUserMedia without a device or a prompt)
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",

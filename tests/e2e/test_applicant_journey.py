@@ -32,11 +32,11 @@ def _manager_qr_url(live_server: LiveServer, desktop) -> str:  # type: ignore[no
     return url
 
 
-def _sign_in(page, url: str, name: str) -> None:  # type: ignore[no-untyped-def]
+def _sign_in(page, url: str, name: str, mobile: str = MOBILE) -> None:  # type: ignore[no-untyped-def]
     page.goto(url)
     assert "张经理" in page.get_by_test_id("attribution").inner_text()
     shot(page, f"{name}-1-start")
-    page.get_by_label("手机号").fill(MOBILE)
+    page.get_by_label("手机号").fill(mobile)
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url(re.compile(r"/m/login/verify$"))
     code = page.get_by_test_id("sandbox-code").inner_text()
@@ -54,7 +54,8 @@ def test_applicant_journey_from_qr_code_to_repayment(
     before = desktop.request.get(cockpit).json()["applications"]
     firm = journey_firms()[0]
     page = phone
-    _sign_in(page, url.replace("http://testserver", live_server.url), "m-journey")
+    # the legal representative signs in with their own (carrier-registered) mobile (issue 15)
+    _sign_in(page, url.replace("http://testserver", live_server.url), "m-journey", firm.mobile)
     page.wait_for_url(re.compile(r"/m/apply$"))
     page.get_by_label("统一社会信用代码").fill(firm.uscc)
     page.get_by_label("法定代表人姓名").fill(firm.rep_name)
@@ -80,6 +81,13 @@ def test_applicant_journey_from_qr_code_to_repayment(
     page.get_by_role("button", name="获取签署验证码").click()
     code = page.get_by_test_id("sandbox-code").inner_text()
     shot(page, "m-journey-5-contract")
+    page.get_by_label("签署验证码").fill(code)
+    page.get_by_role("button", name="确认签署").click()
+    # the first credit needs a face check (issue 15): the fake camera records a selfie video
+    page.get_by_test_id("face-link").click()
+    page.wait_for_url(re.compile(r"/m/identity/face"))
+    page.get_by_role("button", name="开始录制并核验").click()
+    page.wait_for_url(re.compile(r"/m/contracts/"), timeout=20_000)
     page.get_by_label("签署验证码").fill(code)
     page.get_by_role("button", name="确认签署").click()
     page.wait_for_url(re.compile(r"/m/lines/"))
@@ -136,7 +144,8 @@ def test_returning_enterprise_three_steps_to_decision(live_server: LiveServer, b
                 "select id from core_user where username = 'manager'"
             ).fetchone()
         ref = "M" + str(user_id).replace("-", "")
-        _sign_in(page, f"{live_server.url}/m/start?ref={ref}", "m-returning")  # steps 1, 2
+        mobile = journey_firms()[0].mobile  # the same legal representative as the journey
+        _sign_in(page, f"{live_server.url}/m/start?ref={ref}", "m-returning", mobile)  # steps 1, 2
         page.wait_for_url(re.compile(r"/m/apply$"))
         assert page.get_by_label("统一社会信用代码").count() == 0  # nothing to type again
         assert page.get_by_label("申请金额（元）").input_value() == "200000"  # last amount

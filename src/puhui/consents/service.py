@@ -57,6 +57,7 @@ from puhui.core.db import add_persistent
 from puhui.core.errors import InvalidInput
 from puhui.core.i18n import Lang
 from puhui.core.ids import new_id
+from puhui.identity import service as identity_service
 from puhui.parties import service as parties_service
 
 
@@ -246,8 +247,8 @@ def grant_bundles(
     """
     purpose = Purpose(purpose)
     channel = Channel(channel)
-    agreed = _checked_bundles(session, enterprise_id, bundles, purpose, text_lang, valid_days)
     now = clock.now()
+    agreed = _checked_bundles(session, now, enterprise_id, bundles, purpose, text_lang, valid_days)
     grant = _Grant(
         enterprise_id,
         purpose,
@@ -290,6 +291,7 @@ class _Grant:
 
 def _checked_bundles(
     session: Session,
+    now: datetime,
     enterprise_id: uuid.UUID,
     bundles: Sequence[Bundle],
     purpose: Purpose,
@@ -306,15 +308,16 @@ def _checked_bundles(
     parties_service.get_enterprise(session, enterprise_id)
     for bundle in bundles:
         _check_person_shape(bundle)
-    _check_people(
-        session,
-        enterprise_id,
-        {
-            b.person_id
-            for b in bundles
-            if b.person_id is not None and b.scope == ConsentScope.LEGAL_REPRESENTATIVE
-        },
-    )
+    people = {
+        b.person_id
+        for b in bundles
+        if b.person_id is not None and b.scope == ConsentScope.LEGAL_REPRESENTATIVE
+    }
+    _check_people(session, enterprise_id, people)
+    # A consent to a person's own data (the credit bureau) counts only from a person who passed
+    # carrier three-factor verification (issue 15: not whoever knows a name and a USCC).
+    for person_id in sorted(people):
+        identity_service.require_verified_rep(session, now, person_id)
     agreed = [
         _texts_to_agree(b, s, purpose, text_lang) for b, s in zip(bundles, sources, strict=True)
     ]

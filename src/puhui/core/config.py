@@ -6,7 +6,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     interview_ice_servers: str = ""
     interview_recording_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     interview_recording_retention_days: int = Field(default=1825, ge=1)
+    # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
+    sms_channel: Literal["sandbox", "http"] = "sandbox"
+    sms_gateway_url: str = ""
+    sms_gateway_key: str = ""
+    sms_gateway_timeout_s: float = 5.0  # float-ok: seconds
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -48,11 +48,17 @@ class User(IdMixin, Base):
     created_at: Mapped[datetime]
     # An applicant signed in by SMS: the username is a keyed hash of the mobile (never the
     # number); the number itself only encrypted, for the rare page that shows it masked.
-    mobile_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mobile_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "core_user.mobile"}
+    )
     # The staff second factor: the TOTP secret (encrypted) once confirmed by a first code; the
     # secret offered at enrolment until then; the last time step accepted (a code counts once).
-    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    totp_pending_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "core_user.totp_secret"}
+    )
+    totp_pending_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "core_user.totp_secret"}
+    )
     totp_enrolled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None]
     # single sign-on: the directory's subject (`iss` + `sub`), when the user came from it

@@ -4,6 +4,12 @@ A code is bound to a *purpose* (``"contract.sign"``) and a *subject* (the contra
 verifies only for that pair. Issuing a new code for the same pair supersedes the older one.
 Only an HMAC-SHA256 of the code, keyed with the data key's lookup sub-key and salted with the
 row id, purpose and subject, is stored — a 6-digit code is too small a space for a plain hash.
+The subject itself (a mobile number for sign-in codes) is stored only as a keyed hash too
+(`subject_key`: HMAC-SHA256 with the same sub-key, bound to the purpose), never in clear, and the
+audit events carry that hash (issue 15, finding 5).
+
+The code is sent by the caller through the outbox's SMS channel (`core/sms.py`: an HTTP gateway,
+or the sandbox in development/demo/test only).
 
 A wrong code counts an attempt through a side unit of work (``record_despite_failure``): the
 refusal which follows rolls the request back and the count (and its audit event) stays.
@@ -126,18 +132,23 @@ def _code_hash(
     return cipher.lookup_hash(f"{otp_id}|{purpose}|{subject}|{code}", "otp")
 
 
+def subject_key(cipher: FieldCipher, purpose: str, subject: str) -> str:
+    """The stored form of a code's subject: a keyed hash (HMAC-SHA256), bound to the purpose."""
+    return cipher.lookup_hash(f"{purpose}|{subject}", "otp_subject")
+
+
 def generate_code(digits: int = CODE_DIGITS) -> str:
     """A uniformly random decimal code from the OS's CSPRNG (leading zeros kept)."""
     return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
-def _live(session: Session, purpose: str, subject: str) -> list[OneTimeCode]:
+def _live(session: Session, purpose: str, subject_hash: str) -> list[OneTimeCode]:
     return list(
         session.scalars(
             select(OneTimeCode)
             .where(
                 OneTimeCode.purpose == purpose,
-                OneTimeCode.subject == subject,
+                OneTimeCode.subject == subject_hash,
                 OneTimeCode.consumed_at.is_(None),
                 OneTimeCode.superseded_at.is_(None),
             )
@@ -160,7 +171,8 @@ def issue(
 ) -> IssuedCode:
     """Create a code for (purpose, subject), superseding any earlier live one."""
     now = clock.now()
-    previous = _live(session, purpose, subject)
+    stored_subject = subject_key(cipher, purpose, subject)
+    previous = _live(session, purpose, stored_subject)
     if previous and resend_interval and now - previous[0].created_at < resend_interval:
         wait = resend_interval - (now - previous[0].created_at)
         raise OtpTooSoon(seconds=max(1, int(wait.total_seconds())))
@@ -171,7 +183,7 @@ def issue(
     row = OneTimeCode(
         id=otp_id,
         purpose=purpose,
-        subject=subject,
+        subject=stored_subject,
         code_hash=_code_hash(cipher, otp_id, purpose, subject, code),
         created_at=now,
         expires_at=now + ttl,
@@ -187,7 +199,7 @@ def issue(
         otp_id,
         after={
             "purpose": purpose,
-            "subject": subject,
+            "subject": stored_subject,
             "expires_at": row.expires_at,
             "superseded": [str(p.id) for p in previous],
         },
@@ -215,11 +227,12 @@ def verify(
     (too many wrong attempts) or OtpWrong (with the remaining attempts).
     """
     now = clock.now()
-    live = _live(session, purpose, subject)
+    stored_subject = subject_key(cipher, purpose, subject)
+    live = _live(session, purpose, stored_subject)
     if not live:
         latest = session.scalar(
             select(OneTimeCode)
-            .where(OneTimeCode.purpose == purpose, OneTimeCode.subject == subject)
+            .where(OneTimeCode.purpose == purpose, OneTimeCode.subject == stored_subject)
             .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
             .limit(1)
         )
@@ -241,7 +254,7 @@ def verify(
         # Counted beside the request, which the refusal below rolls back (see core.db).
         otp_id = row.id
         record_despite_failure(
-            session, lambda side: _count_wrong_attempt(side, otp_id, purpose, subject)
+            session, lambda side: _count_wrong_attempt(side, otp_id, purpose, stored_subject)
         )
         if remaining <= 0:
             raise OtpLocked(field="code")
@@ -253,12 +266,14 @@ def verify(
         "otp.verify",
         "otp",
         row.id,
-        after={"purpose": purpose, "subject": subject, "attempts": row.attempts + 1},
+        after={"purpose": purpose, "subject": stored_subject, "attempts": row.attempts + 1},
     )
     return row
 
 
-def _count_wrong_attempt(session: Session, otp_id: uuid.UUID, purpose: str, subject: str) -> None:
+def _count_wrong_attempt(
+    session: Session, otp_id: uuid.UUID, purpose: str, subject_hash: str
+) -> None:
     """One more wrong attempt on the code, counted in the database (concurrent wrong attempts
     all count), with its audit event."""
     attempts = session.execute(
@@ -272,13 +287,15 @@ def _count_wrong_attempt(session: Session, otp_id: uuid.UUID, purpose: str, subj
         "otp.verify_failed",
         "otp",
         otp_id,
-        after={"purpose": purpose, "subject": subject, "attempts": attempts},
+        after={"purpose": purpose, "subject": subject_hash, "attempts": attempts},
     )
 
 
-def invalidate(session: Session, clock: Clock, *, purpose: str, subject: str) -> int:
+def invalidate(
+    session: Session, clock: Clock, cipher: FieldCipher, *, purpose: str, subject: str
+) -> int:
     """Supersede every live code for (purpose, subject) (e.g. the contract was cancelled)."""
-    rows = _live(session, purpose, subject)
+    rows = _live(session, purpose, subject_key(cipher, purpose, subject))
     for row in rows:
         row.superseded_at = clock.now()
     if rows:

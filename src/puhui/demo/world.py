@@ -15,6 +15,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from puhui.core.db import unit_of_work
 from puhui.core.migrate import upgrade
 from puhui.core.models import Role, User
 from puhui.core.runtime import build_runtime
+from puhui.identity import service as identity
 from puhui.parties import service as parties
 from puhui.parties.schemas import EnterpriseCreate, PersonCreate, RelationshipCreate
 
@@ -61,6 +63,7 @@ class JourneyFirm:
     name: str
     rep_name: str
     resident_id: str
+    mobile: str = ""  # the representative's registered mobile: sign in with it (three-factor)
 
 
 def journey_firms(limit: int = RESERVED_FIRMS) -> list[JourneyFirm]:
@@ -80,6 +83,7 @@ def journey_firms(limit: int = RESERVED_FIRMS) -> list[JourneyFirm]:
                 name=str(ent["name"][i]),
                 rep_name=str(rep["name"]),
                 resident_id=str(rep["resident_id"]),
+                mobile=str(rep["mobile"]),
             )
         )
         if len(found) >= limit:
@@ -196,7 +200,7 @@ def build_demo(
         _portfolio(rt, users, enterprises, seed)
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
         for firm in journey_firms(SHOWN_FIRMS):
-            print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}")
+            print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}  {firm.mobile}")
         print(f"  … {RESERVED_FIRMS} in all; `uv run puhui demo firms` lists the unused ones")
     rt.engine.dispose()
     return logins
@@ -309,6 +313,17 @@ def _apply(
     product = PRODUCT
     if big:  # a business loan above the automatic authority: the review queue
         product, requested = "jingyingdai", 900_000_000
+    # The legal representative signs in with their own mobile: carrier three-factor through the
+    # sandbox provider (the world's registered mobiles) before the personal-data consent counts.
+    identity.ensure_three_factor(
+        session,
+        clock,
+        env.cipher,
+        _sandbox_identity(),
+        name=rep["name"],
+        resident_id=rep["resident_id"],
+        mobile=rep["mobile"],
+    )
     out = decisioning.apply(
         session,
         clock,
@@ -334,6 +349,17 @@ def _apply(
     return out.credit_line_id
 
 
+DEMO_CAPTURE = b"\x1a\x45\xdf\xa3" + b"puhui-demo-sandbox-capture" * 200
+
+
+@lru_cache(maxsize=1)
+def _sandbox_identity() -> Any:
+    from puhui.datahub.identity_world import world_directory
+    from puhui.identity.adapters import SandboxIdentityProvider
+
+    return SandboxIdentityProvider(world_directory())
+
+
 def _sign_and_draw(
     session: Any,
     clock: FixedClock,
@@ -349,6 +375,19 @@ def _sign_and_draw(
     from puhui.lending.contracts import service as contracts
 
     contract, _ = contracts.create_contract(session, clock, principal, line_id)
+    # The first credit needs a face check: the demo passes one through the sandbox provider with
+    # a synthetic recording (a WebM header and filler; the sandbox scores no face, see
+    # identity.adapters), which is purged after the retention period like any capture.
+    identity.verify_face(
+        session,
+        clock,
+        rt.cipher,
+        _sandbox_identity(),
+        person_id=contract.legal_rep_person_id,
+        video=DEMO_CAPTURE,
+        content_type="video/webm",
+        retention=timedelta(days=30),
+    )
     sent = contracts.send_for_signature(session, clock, rt.cipher, principal, contract.id)
     code = _code_from_outbox(session, rt.cipher, sent.message_id)
     contracts.sign(session, clock, rt.cipher, principal, contract.id, code, ip="127.0.0.1")

@@ -22,6 +22,8 @@ from puhui.core.clock import Clock
 from puhui.core.config import Settings
 from puhui.core.models import ApiToken, LoginAttempt, OneTimeCode, OutboxMessage
 from puhui.datahub import service as datahub_service
+from puhui.identity import service as identity_service
+from puhui.interviews import service as interviews_service
 
 Purger = Callable[[Session, Clock, datetime], int]
 
@@ -76,6 +78,22 @@ PURGERS: list[DataClass] = [
         _sessions,
     ),
     DataClass("messages", "短信消息", "text messages", "retention_message_days", _messages),
+    # Captures and recordings carry their own `purge_after` (set from the same settings when
+    # they were stored), so these two ignore the cut-off.
+    DataClass(
+        "identity_captures",
+        "实名核验影像（自拍视频、执照照片）",
+        "identity captures (selfie videos, licence photos)",
+        "retention_capture_days",
+        lambda session, clock, _cutoff: identity_service.purge_expired_captures(session, clock),
+    ),
+    DataClass(
+        "interview_recordings",
+        "视频面谈录像",
+        "video interview recordings",
+        "retention_recording_days",
+        lambda session, clock, _cutoff: interviews_service.purge_expired_recordings(session, clock),
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 from tests.support.sql import statements
 
 from puhui.consents import service
@@ -74,6 +75,14 @@ def world(session: Session, runtime: Runtime) -> dict[str, Any]:
         enterprise.id,
         RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=rep.id),
     )
+    verify_rep(  # the legal representative passed three-factor verification (issue 15)
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name="陈测试",
+        resident_id="11010519491231002X",
+        mobile="13800138000",
+    )
     session.commit()
     return {"enterprise": enterprise, "rep": rep, "stranger": stranger}
 
@@ -107,8 +116,9 @@ def test_two_bundles_are_granted_and_supersede_the_live_consents_they_replace(
         granted = service.grant_bundles(
             session, clock, enterprise.id, _bundles(rep.id), DECISION, granted_by=None
         )
-    # One query of the relationships (the legal representative), one INSERT, one UPDATE.
-    assert len(seen) <= 3, seen
+    # One query of the relationships (the legal representative), one of the representative's
+    # three-factor verification (issue 15), one INSERT, one UPDATE.
+    assert len(seen) <= 4, seen
     assert not any(s.startswith("SELECT") and "consents_consent" in s for s in seen), seen
 
     enterprise_consents, rep_consents = granted

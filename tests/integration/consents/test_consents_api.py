@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 
 from puhui.consents import service, texts
 from puhui.consents.models import Consent, Purpose
@@ -55,6 +56,14 @@ def _legal_rep(session: Session, runtime: Runtime, enterprise_id: uuid.UUID) -> 
         runtime.clock,
         enterprise_id,
         RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
+    )
+    verify_rep(  # the legal representative passed three-factor verification (issue 15)
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name="陈测试",
+        resident_id="11010519491231002X",
+        mobile="13800138000",
     )
     session.commit()
     return person.id

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 
 from puhui.core.runtime import Runtime
 from puhui.datahub.sandbox import default_provider
@@ -56,6 +57,15 @@ def register_world_firm(session: Session, runtime: Runtime, index: int = 0) -> W
         runtime.clock,
         enterprise.id,
         RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
+    )
+    # the legal representative passed real-name verification (issue 15)
+    verify_rep(
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name=rep["name"],
+        resident_id=rep["resident_id"],
+        mobile=rep["mobile"],
     )
     session.commit()
     return WorldFirm(enterprise.id, row["uscc"], person.id, rep["resident_id"], rep["mobile"])

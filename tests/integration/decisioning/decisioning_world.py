@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 
 from puhui.core.runtime import Runtime
 from puhui.datahub.connectors import Connectors, SandboxConnector
@@ -144,6 +145,16 @@ def register(session: Session, runtime: Runtime, index: int, *, with_rep: bool =
             RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
         )
         person_id = person.id
+        # the legal representative passed real-name verification (issue 15)
+        verify_rep(
+            session,
+            runtime.clock,
+            runtime.cipher,
+            name=rep["name"],
+            resident_id=rep["resident_id"],
+            mobile=rep["mobile"],
+            person_id=person.id,
+        )
     session.commit()
     return Firm(
         index=index,

@@ -20,6 +20,7 @@ from decisioning_world import (
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 from tests.support.sql import statements
 
 from puhui.consents.models import Consent
@@ -223,6 +224,16 @@ def test_borrower_applies_for_a_new_enterprise_registered_from_the_registry(
 
     world = default_provider().world
     rep = world.people.row(world.enterprises["legal_rep_person_id"][f.index], named=True)
+    # the legal representative passed three-factor verification first (issue 15)
+    verify_rep(
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name=rep["name"],
+        resident_id=rep["resident_id"],
+        mobile=rep["mobile"],
+    )
+    session.commit()
     borrower = headers_for(Role.BORROWER)
     body = application_body(
         f,
@@ -410,6 +421,15 @@ def test_a_legal_representative_not_in_the_registry_is_refused_before_the_bureau
             return super().fetch(source, subject_id, request_id=request_id)
 
     use_connectors(app, Connectors(default=Recording({})))
+    verify_rep(  # the person passed three-factor verification (issue 15)
+        session,
+        runtime.clock,
+        runtime.cipher,
+        name=stranger["name"],
+        resident_id=stranger["resident_id"],
+        mobile=stranger["mobile"],
+    )
+    session.commit()
     before = _counts(session)
     resp = apply(
         application_body(

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.integration.lending.lending_factories import make_enterprise, make_line
 
+from puhui.core import otp
 from puhui.core.clock import FixedClock
 from puhui.core.models import AuditEvent, OneTimeCode, Role
+from puhui.core.runtime import Runtime
 from puhui.lending import loans
 from puhui.lending import service as lending_service
 from puhui.lending.errors import CreditLimitExceeded
@@ -30,7 +32,7 @@ def _csrf(html: str) -> str:
 
 
 def test_a_wrong_sms_code_counts_although_the_page_is_refused(
-    client: TestClient, session: Session
+    client: TestClient, session: Session, runtime: Runtime
 ) -> None:
     start = client.get("/m/start")
     sent = client.post(
@@ -48,7 +50,8 @@ def test_a_wrong_sms_code_counts_although_the_page_is_refused(
         # Post/Redirect/Get: back on the code's page, with the message
         assert r.history[0].status_code == 303 and f"{left} attempts left" in r.text
     session.expire_all()
-    row = session.scalars(select(OneTimeCode).where(OneTimeCode.subject == "13600002222")).one()
+    stored = otp.subject_key(runtime.cipher, "mobile.login", "13600002222")
+    row = session.scalars(select(OneTimeCode).where(OneTimeCode.subject == stored)).one()
     assert row.attempts == 2 and row.consumed_at is None
 
 

@@ -188,6 +188,6 @@ def test_nothing_sent_and_invalidate(db: Session, clock: FixedClock) -> None:
     with pytest.raises(otp.OtpMissing):
         otp.verify(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT, code="123456")
     issued = _issue(db, clock)
-    assert otp.invalidate(db, clock, purpose=PURPOSE, subject=SUBJECT) == 1
+    assert otp.invalidate(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT) == 1
     with pytest.raises(otp.OtpMissing):
         otp.verify(db, clock, CIPHER, purpose=PURPOSE, subject=SUBJECT, code=issued.code)

@@ -39,6 +39,8 @@ from puhui.core.config import get_settings
 from puhui.core.crypto import FieldCipher, sha256_hex
 from puhui.core.db import record_despite_failure
 from puhui.core.errors import Conflict, DomainError, NotFound
+from puhui.identity import service as identity_service
+from puhui.identity.rules import FacePolicy
 from puhui.lending import credit_lines, loans, products
 from puhui.lending.allocation import DEFAULT_ORDER
 from puhui.lending.contracts.models import (
@@ -300,7 +302,9 @@ def _expire_when_due(session: Session, clock: Clock, contract_id: uuid.UUID) -> 
 def _expire(session: Session, clock: Clock, contract: Contract) -> None:
     _transition(session, clock, contract, ContractStatus.EXPIRED, reason="signing deadline")
     contract.closed_at = clock.now()
-    otp.invalidate(session, clock, purpose=OTP_PURPOSE, subject=str(contract.id))
+    # No code of this contract is invalidated here: `sign` refuses a contract that is not sent
+    # for signature before it looks at a code, and the code's stored subject is a keyed hash
+    # (core.otp.subject_key) this function has no key for; the code lapses within 5 minutes.
     audit.record(
         session,
         "contract.expire",
@@ -485,8 +489,12 @@ def send_for_signature(
             action_en="sent for signature",
         )
     _expire_if_due(session, clock, contract)
-    person = parties_service.get_person(session, contract.legal_rep_person_id)
-    mobile = parties_service.mobile_of(cipher, person)
+    # The code goes only to the mobile the carrier confirmed is the legal representative's
+    # (three-factor verification), never to whoever is signed in (issue 15, finding 1).
+    verified = identity_service.require_verified_rep(
+        session, clock.now(), contract.legal_rep_person_id
+    )
+    mobile = identity_service.verified_mobile(cipher, verified)
     issued = otp.issue(session, clock, cipher, purpose=OTP_PURPOSE, subject=str(contract.id))
     message = outbox.enqueue_sms(
         session,
@@ -525,6 +533,34 @@ def send_for_signature(
     )
 
 
+def _check_identity(
+    session: Session,
+    clock: Clock,
+    contract: Contract,
+    device_hash: str | None,
+    face_policy: FacePolicy | None,
+) -> None:
+    now = clock.now()
+    identity_service.require_verified_rep(session, now, contract.legal_rep_person_id)
+    signed_before = session.scalar(
+        select(func.count())
+        .select_from(Contract)
+        .where(
+            Contract.enterprise_id == contract.enterprise_id,
+            Contract.status == ContractStatus.SIGNED.value,
+        )
+    )
+    identity_service.require_face(
+        session,
+        now,
+        face_policy or identity_service.face_policy(),
+        contract.legal_rep_person_id,
+        first_credit=not signed_before,
+        amount_fen=terms_of(contract).limit_fen,
+        device_hash=device_hash,
+    )
+
+
 def _shanghai(at: datetime | None) -> str:
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if at else "-"
 
@@ -539,10 +575,17 @@ def sign(
     *,
     ip: str,
     user_agent: str | None = None,
+    device_hash: str | None = None,
+    face_policy: FacePolicy | None = None,
 ) -> ContractSignature:
-    """Sign with the SMS code: record the signature, mark signed, activate the credit line."""
+    """Sign with the SMS code: record the signature, mark signed, activate the credit line.
+
+    The legal representative must have passed three-factor verification, and a face check when
+    a rule requires one (the enterprise's first contract, a limit at or above the threshold, a
+    new device: `identity.rules`, `PUHUI_IDENTITY_FACE_*`)."""
     contract = _lock_contract(session, contract_id)
     _check_access(principal, contract)
+    _check_identity(session, clock, contract, device_hash, face_policy)
     status = _status(contract)
     if status == ContractStatus.SIGNED:
         raise ContractAlreadySigned(signed_at=_shanghai(contract.signed_at))
@@ -662,7 +705,9 @@ def cancel(
         )
     _transition(session, clock, contract, ContractStatus.CANCELLED, reason=reason)
     contract.closed_at = clock.now()
-    otp.invalidate(session, clock, purpose=OTP_PURPOSE, subject=str(contract.id))
+    # No code of this contract is invalidated here: `sign` refuses a contract that is not sent
+    # for signature before it looks at a code, and the code's stored subject is a keyed hash
+    # (core.otp.subject_key) this function has no key for; the code lapses within 5 minutes.
     audit.record(
         session,
         "contract.cancel",

@@ -423,6 +423,14 @@ def _apply_form(request: Request, db: Session, principal: Principal) -> Response
         previous = decisioning_service.own_applications(db, principal)
         if previous:  # a returning enterprise: last amount, nothing to type
             ctx["typed"] = {"amount_yuan": str(previous[0].requested_amount_fen // 100)}
+    from puhui.web.borrower.identity import licence_prefill  # identity hook: licence OCR
+
+    ctx.setdefault("licence", licence_prefill(request))
+    if ctx["licence"] and ctx["licence"].get("uscc"):
+        before = ctx.get("typed")
+        kept: dict[str, Any] = before if isinstance(before, dict) else {}
+        if not kept.get("uscc"):
+            ctx["typed"] = {**kept, **{k: ctx["licence"][k] for k in ("uscc", "rep_name")}}
     return _mrender(
         request,
         "m_apply.html",
@@ -477,6 +485,17 @@ def m_apply_submit(
                 resident_id=rep_resident_id.strip().upper(),
                 mobile=_mobile_of(request, principal),
             )
+        from puhui.web.borrower.identity import check_applicant  # identity hook (issue 15)
+
+        check_applicant(
+            request,
+            db,
+            rt,
+            principal,
+            uscc=uscc,
+            rep_name=rep_name,
+            rep_resident_id=rep_resident_id,
+        )
         consents = _consent_items(lang)
         data = ApplicationCreate(
             uscc=uscc.strip().upper(),
@@ -563,8 +582,12 @@ def m_contract(
     message_id = request.session.get(f"contract_msg:{contract_id}")
     if message_id and contract.status != "signed":
         _dispatch(request, rt, message_id)
-        person = parties_service.get_person(db, contract.legal_rep_person_id)
-        mobile = parties_service.mobile_of(rt.cipher, person)
+        from puhui.identity import service as identity_service  # the code's true recipient
+
+        verified = identity_service.require_verified_rep(
+            db, rt.clock.now(), contract.legal_rep_person_id
+        )
+        mobile = identity_service.verified_mobile(rt.cipher, verified)
         sandbox_code = _sandbox_code(request, rt, mobile, contracts.SMS_TOPIC)
     return _mrender(
         request,
@@ -633,12 +656,43 @@ def m_contract_sign(
             code.strip(),
             ip=auth.client_ip(request),
             user_agent=request.headers.get("user-agent"),
+            device_hash=_device_hash(request, rt),
         )
     except DomainError as exc:
-        raise refuse(request, exc, f"/m/contracts/{contract_id}") from exc
+        face = exc.code == "identity_face_required"
+        face_url = f"/m/identity/face?next=/m/contracts/{contract_id}" if face else None
+        raise refuse(request, exc, f"/m/contracts/{contract_id}", face_url=face_url) from exc
     contract = contracts.get_contract(db, contract_id)
     request.session.pop(f"contract_msg:{contract_id}", None)
     return RedirectResponse(f"/m/lines/{contract.credit_line_id}", status_code=303)
+
+
+def _agent_scope(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    scope: str,
+) -> None:
+    """An agent (经办人) stays within the legal representative's authorisation (identity hook)."""
+    from puhui.identity import service as identity_service
+    from puhui.identity.rules import AgentScope
+
+    identity_service.require_scope_if_agent(
+        db,
+        rt.cipher,
+        rt.clock.now(),
+        enterprise_id=enterprise_id,
+        mobile=_mobile_of(request, principal),
+        scope=AgentScope(scope),
+    )
+
+
+def _device_hash(request: Request, rt: Runtime) -> str:
+    from puhui.web.borrower.identity import device_hash  # identity hook: the new-device rule
+
+    return device_hash(request, rt.cipher)
 
 
 @router.get("/lines/{line_id}", response_class=HTMLResponse)
@@ -675,8 +729,9 @@ def m_draw(
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
 ) -> Response:
-    lending_service.get_line_for(db, principal, line_id)
+    line = lending_service.get_line_for(db, principal, line_id)
     try:
+        _agent_scope(request, db, rt, principal, line.enterprise_id, "drawdown")
         out = lending_service.draw(
             db,
             rt.clock,
@@ -739,8 +794,9 @@ def m_repay(
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
 ) -> Response:
-    lending_service.get_loan_for(db, principal, loan_id)
+    loan = lending_service.get_loan_for(db, principal, loan_id)
     try:
+        _agent_scope(request, db, rt, principal, loan.enterprise_id, "repayment")
         out = lending_service.repay(
             db,
             rt.clock,

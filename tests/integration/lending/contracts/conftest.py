@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.identity_factories import verify_rep
 
 from puhui.core import codes
 from puhui.core.clock import Clock
@@ -105,7 +106,13 @@ def new_enterprise(session: Session, runtime: Runtime, name: str, uscc: str) -> 
 
 
 def add_legal_rep(
-    session: Session, runtime: Runtime, enterprise_id: uuid.UUID, resident_id: str, mobile: str
+    session: Session,
+    runtime: Runtime,
+    enterprise_id: uuid.UUID,
+    resident_id: str,
+    mobile: str,
+    *,
+    verified: bool = True,
 ) -> uuid.UUID:
     person = parties.create_person(
         session,
@@ -119,6 +126,16 @@ def add_legal_rep(
         enterprise_id,
         RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
     )
+    if verified:  # three-factor and face checks passed (issue 15)
+        verify_rep(
+            session,
+            runtime.clock,
+            runtime.cipher,
+            name="陈测试",
+            resident_id=resident_id,
+            mobile=mobile,
+            person_id=person.id,
+        )
     return person.id
 
 
