@@ -8,6 +8,7 @@ registered route and proves that unauthenticated and wrong-role calls are refuse
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -262,7 +263,50 @@ def _token_statement() -> Select[uuid.UUID, str, str, str, str | None, uuid.UUID
 def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
     """The principal of a live token of an active user, in one query: the token, its user and
     the user's enterprise links (outer join), as columns — every authenticated request runs it."""
-    params = {"token_hash": hashlib.sha256(token.encode()).hexdigest(), "now": clock.now()}
+    return _principal_for_hash(session, clock, hashlib.sha256(token.encode()).hexdigest())
+
+
+# --- console sessions: the cookie carries a session id, never an API token ------------------
+#
+# A console or /m sign-in keeps a random session id in the (signed) cookie. Its row is stored
+# under a keyed hash of another kind than a bearer token's plain SHA-256, so a session id read
+# from a cookie opens no API call as `Authorization: Bearer`, and an API token put in a cookie
+# opens no page.
+_SESSION_HASH_KEY = b"puhui console session id"
+
+
+def session_hash(session_id: str) -> str:
+    return hmac.new(_SESSION_HASH_KEY, session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def issue_session(session: Session, clock: Clock, user: User, ttl_minutes: int) -> str:
+    """A new console session for `user`: the id to keep in the cookie (`request.session["sid"]`)."""
+    session_id = secrets.token_urlsafe(32)
+    now = clock.now()
+    session.add(
+        ApiToken(
+            token_hash=session_hash(session_id),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=ttl_minutes),
+        )
+    )
+    audit.record(session, "auth.login", "user", user.id, after={"channel": "console"})
+    return session_id
+
+
+def principal_for_session(session: Session, clock: Clock, session_id: str) -> Principal | None:
+    return _principal_for_hash(session, clock, session_hash(session_id))
+
+
+def revoke_session(session: Session, clock: Clock, session_id: str) -> None:
+    row = session.get(ApiToken, session_hash(session_id))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = clock.now()
+
+
+def _principal_for_hash(session: Session, clock: Clock, token_hash: str) -> Principal | None:
+    params = {"token_hash": token_hash, "now": clock.now()}
     rows = session.execute(_token_statement(), params).all()
     if not rows:
         return None
@@ -355,7 +399,7 @@ def _principal_from_request(request: Request, *, page: bool) -> Principal | None
     if header.lower().startswith("bearer "):
         return principal_for_token(session, clock, header[7:].strip())
     if "session" in request.scope:
-        token = request.session.get("token")
-        if isinstance(token, str):
-            return principal_for_token(session, clock, token)
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
+            return principal_for_session(session, clock, session_id)
     return None

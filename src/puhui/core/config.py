@@ -43,9 +43,16 @@ class Settings(BaseSettings):
     # others wait without a thread. 0: four fifths of the thread pool. Fewer, on a small
     # machine, keeps threads from contending for the interpreter while they hold row locks.
     units_of_work: int = Field(default=0, ge=0)
+    # Request bodies (core/hardening.py): above the limit a request is refused with 413 before
+    # it is read; paths starting with one of `upload_paths` (photos, recordings) may send more.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    upload_max_body_bytes: int = Field(default=8_000_000, ge=1024)
+    upload_paths: list[str] = Field(
+        default_factory=lambda: ["/api/v1/contracts/verify", "/m/identity", "/api/v1/interviews"]
+    )
 
     def resolved_var_dir(self) -> Path:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir
 
 

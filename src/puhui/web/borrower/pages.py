@@ -32,6 +32,7 @@ from puhui.consents.schemas import DEFAULT_VALID_DAYS, Purpose
 from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
 from puhui.core.errors import DomainError, InvalidInput
+from puhui.core.hardening import same_site_path
 from puhui.core.models import Role, User
 from puhui.core.money import format_fen, yuan_to_fen
 from puhui.core.runtime import Runtime
@@ -246,7 +247,7 @@ def _consent_items(lang: str) -> list[dict[str, Any]]:
 
 @router.get("/", dependencies=[Depends(public())])
 def m_root(request: Request) -> Response:
-    target = "/m/home" if request.session.get("token") else "/m/start"
+    target = "/m/home" if request.session.get("sid") else "/m/start"
     return RedirectResponse(target, status_code=303)
 
 
@@ -264,7 +265,8 @@ def m_settings(request: Request, what: str, back: str = "/m/start") -> Response:
         request.session["large"] = not request.session.get("large")
     elif what in ("zh", "en"):
         request.session["lang"] = what
-    return RedirectResponse(back if back.startswith("/m") else "/m/start", status_code=303)
+    target = same_site_path(back, "/m/start")
+    return RedirectResponse(target if target.startswith("/m") else "/m/start", status_code=303)
 
 
 @router.post("/login/send", dependencies=[Depends(public()), Depends(check_csrf)])
@@ -343,11 +345,11 @@ def m_verify_submit(
         refused = InvalidInput(field="mobile")
         raise _error(request, "m_verify.html", refused, None, mobile=mobile, sandbox_code=None)
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
-    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
+    session_id = auth.issue_session(db, rt.clock, user, rt.settings.token_ttl_minutes)
     keep = {k: request.session.get(k) for k in ("ref", "lang", "large", "csrf")}
     request.session.clear()
     request.session.update({k: v for k, v in keep.items() if v is not None})
-    request.session["token"] = token
+    request.session["sid"] = session_id
     request.session["mobile"] = mobile
     # From a QR code (or with no enterprise yet) straight to the application: step 3 of 3.
     target = "/m/apply" if request.session.get("ref") or not user.enterprises else "/m/home"
@@ -358,9 +360,9 @@ def m_verify_submit(
 def m_logout(
     request: Request, db: DB, rt: RuntimeDep, _: Annotated[Principal, Depends(BORROWER)]
 ) -> Response:
-    token = request.session.get("token")
-    if isinstance(token, str):
-        auth.revoke_token(db, rt.clock, token)
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        auth.revoke_session(db, rt.clock, session_id)
     lang = request.session.get("lang")
     request.session.clear()
     if lang:

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from puhui.core import audit, auth
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
+from puhui.core.hardening import same_site_path
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.reporting import lists
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_sc
 def login_page(request: Request, next: str = "/console/") -> Response:
     if next.startswith("/m/") or next == "/m":
         return RedirectResponse("/m/start", status_code=303)  # applicants sign in by SMS code
-    return render(request, "login.html", next=next if next.startswith("/") else "/console/")
+    return render(request, "login.html", next=same_site_path(next, "/console/"))
 
 
 @router.post("/login", dependencies=[Depends(public()), Depends(check_csrf)])
@@ -52,10 +53,10 @@ def login_submit(
             lambda error: render(request, "login.html", next=next, error=error, username=username),
         ) from exc
     audit.set_actor(db, audit.Actor(user.id, user.username, user.role, auth.client_ip(request)))
-    token, _ = auth.issue_token(db, rt.clock, user, rt.settings.token_ttl_minutes)
+    session_id = auth.issue_session(db, rt.clock, user, rt.settings.token_ttl_minutes)
     request.session.clear()
-    request.session["token"] = token
-    target = next if next.startswith("/") and not next.startswith("//") else "/console/"
+    request.session["sid"] = session_id
+    target = same_site_path(next, "/console/")
     if user.role == Role.BORROWER.value and target.startswith("/console"):
         target = "/m/"
     return RedirectResponse(target, status_code=303)
@@ -68,9 +69,9 @@ def logout(
     rt: RuntimeDep,
     _: Annotated[Principal, Depends(require_page(*Role))],
 ) -> Response:
-    token = request.session.get("token")
-    if isinstance(token, str):
-        auth.revoke_token(db, rt.clock, token)
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        auth.revoke_session(db, rt.clock, session_id)
     request.session.clear()
     return RedirectResponse("/console/login", status_code=303)
 
@@ -79,7 +80,7 @@ def logout(
 def switch_language(request: Request, code: str, back: str = "/console/") -> Response:
     if code in ("zh", "en"):
         request.session["lang"] = code
-    return RedirectResponse(back if back.startswith("/") else "/console/", status_code=303)
+    return RedirectResponse(same_site_path(back, "/console/"), status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
