@@ -189,7 +189,9 @@ async def _operational_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
-    return internal_error_response(request, exc)
+    # Starlette's last resort; `EdgeMiddleware` has answered (and logged) already, unless the
+    # error came from outside it.
+    return internal_error_response(request)
 
 
 class _BodyTooLarge(StarletteHTTPException):
