@@ -454,8 +454,73 @@ def write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, in the caller's language",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "stable error code"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_CONTENT = {PROBLEM: {"schema": _PROBLEM_REF}}
+
+
+def declare_problems(spec: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the errors as they are answered: 422 and every other error
+    status (the `default` response) are problem+json, never FastAPI's `HTTPValidationError`."""
+    components = spec.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid input", "content": _PROBLEM_CONTENT}
+            responses.setdefault(
+                "default",
+                {"description": "Error (problem+json, RFC 9457)", "content": _PROBLEM_CONTENT},
+            )
+    return spec
+
+
+def _install_openapi(app: Any) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_problems(original())
+        schema: dict[str, Any] = app.openapi_schema
+        return schema
+
+    app.openapi = openapi
+
+
 def install(app: Any, settings: Settings) -> None:
     """Add the edge middleware and the last-resort handlers to an app (from `create_app`)."""
     app.add_middleware(EdgeMiddleware, settings=settings)
+    _install_openapi(app)
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unhandled)
