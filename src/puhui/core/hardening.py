@@ -63,14 +63,24 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 logger = logging.getLogger(__name__)
 
 
-def content_security_policy(nonce: str) -> str:
+# FastAPI's API documentation pages start Swagger UI / ReDoc with an inline script they cannot
+# give a nonce to: there (and only there) inline scripts of this origin's page may run.
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+def content_security_policy(nonce: str, *, inline_scripts: bool = False) -> str:
     """Scripts only from this origin (htmx, ECharts, the pages' own files) or with this
     response's nonce; styles from this origin plus inline styles (ECharts' tooltips and htmx's
     indicator style are written inline — a style cannot run code); nothing may frame a page."""
+    scripts = (
+        "script-src 'self' 'unsafe-inline'"
+        if inline_scripts
+        else (f"script-src 'self' 'nonce-{nonce}'")
+    )
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{nonce}'",
+            scripts,
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "media-src 'self' blob:",
@@ -84,9 +94,12 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def security_headers(nonce: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+def security_headers(
+    nonce: str, *, hsts: bool, inline_scripts: bool = False
+) -> list[tuple[bytes, bytes]]:
+    policy = content_security_policy(nonce, inline_scripts=inline_scripts)
     headers = [
-        (b"content-security-policy", content_security_policy(nonce).encode()),
+        (b"content-security-policy", policy.encode()),
         (b"x-frame-options", b"DENY"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -226,7 +239,11 @@ class EdgeMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["csp_nonce"] = nonce
-        extra = [(b"x-request-id", request_id.encode()), *security_headers(nonce, hsts=self.hsts)]
+        docs = scope["path"].startswith(DOCS_PATHS)
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            *security_headers(nonce, hsts=self.hsts, inline_scripts=docs),
+        ]
         started = False
 
         async def send_with_headers(message: Message) -> None:

@@ -97,3 +97,25 @@ def test_thirty_concurrent_drawdowns_on_sqlite_queue_instead_of_failing(tmp_path
         assert posted == 20 and used == 20 * AMOUNT
     finally:
         engine.dispose()
+
+
+def test_a_database_still_busy_after_its_wait_is_a_retryable_503(app: Any) -> None:
+    import sqlite3
+
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    busy = APIRouter()
+
+    @busy.post("/api/v1/busy-for-test")
+    def _busy() -> None:
+        raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database is locked"))
+
+    app.include_router(busy)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as c:
+        resp = c.post("/api/v1/busy-for-test", headers={"Accept-Language": "en"})
+    assert resp.status_code == 503
+    assert resp.headers["retry-after"] == "2"
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["code"] == "database_busy" and "nothing was changed" in resp.json()["detail"]
