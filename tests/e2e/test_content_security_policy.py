@@ -27,7 +27,7 @@ def test_pages_run_under_the_policy(live_server: LiveServer, desktop) -> None:  
     page.wait_for_url(f"{live_server.url}/console/")
     assert page.evaluate("window.__cspViolations") == []
     page.goto(f"{live_server.url}/console/cockpit")
-    page.wait_for_function("window.puhuiCockpit !== undefined")
+    page.wait_for_function("() => window.puhuiCockpit !== undefined")
     for chart in ("c-days", "c-mix", "c-vintage", "c-reasons"):
         expect(page.locator(f"#{chart} canvas").first).to_be_attached()
     page.locator("#c-mix canvas").first.hover()  # a tooltip (inline styles) appears
