@@ -23,6 +23,7 @@ lint: setup
 	uv run ruff format --check src tests bench
 	uv run mypy src
 	uv run lint-imports
+	uv run python scripts/audit_deps.py
 
 format: setup
 	uv run ruff check --fix src tests bench

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
 from puhui import __version__
-from puhui.core import problems, sms
+from puhui.core import hardening, problems, sms
 from puhui.core.ratelimit import Gcra, RateLimitMiddleware
 from puhui.core.runtime import Runtime, build_runtime
 from puhui.wiring import wire
@@ -21,10 +20,10 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 def _secret_key(runtime: Runtime) -> str:
     if runtime.settings.secret_key:
         return runtime.settings.secret_key
+    hardening.require_secret_key(runtime.settings)
     path = runtime.settings.resolved_var_dir() / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        hardening.write_private(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
 
 
@@ -51,7 +50,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.outbox_channels = app_channels
     app.state.identity = identity_providers
     app.add_middleware(
-        SessionMiddleware,
+        hardening.EncryptedSessionMiddleware,
         secret_key=_secret_key(runtime),
         session_cookie="puhui_session",
         same_site="lax",
@@ -65,6 +64,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.pages import problem_page
 
     app.state.problem_page = problem_page  # errors as pages for people (core.problems.respond)
+    hardening.install(app, runtime.settings)
     from puhui.receivables.errors import ReceivablesError
 
     problems.install_problem_type(app, ReceivablesError)

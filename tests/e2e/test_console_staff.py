@@ -87,7 +87,7 @@ def test_cockpit_draws_charts_from_the_json(live_server: LiveServer, desktop) ->
     page = desktop
     _login(page, live_server, "risk")
     page.get_by_role("link", name="驾驶舱").click()
-    page.wait_for_function("window.puhuiCockpit !== undefined")
+    page.wait_for_function("() => window.puhuiCockpit !== undefined")
     for chart in ("c-days", "c-mix", "c-vintage", "c-reasons"):
         expect(page.locator(f"#{chart} canvas").first).to_be_attached()
     data = page.evaluate("window.puhuiCockpit")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from puhui.consents.models import Channel, ConsentScope, ConsentStatus, Purpose
 from puhui.consents.sources import SourceName
+from puhui.core.types import SafeMultiline, StrictInt
 
 DEFAULT_VALID_DAYS = 365
 MAX_VALID_DAYS = 3 * 365
@@ -36,7 +37,7 @@ class ConsentGrantRequest(BaseModel):
         default_factory=dict,
         description="SHA-256 of the text shown per source, checked against the catalogue",
     )
-    valid_days: int = Field(default=DEFAULT_VALID_DAYS, ge=1, le=MAX_VALID_DAYS)
+    valid_days: StrictInt = Field(default=DEFAULT_VALID_DAYS, ge=1, le=MAX_VALID_DAYS)
 
     @field_validator("sources")
     @classmethod
@@ -47,7 +48,7 @@ class ConsentGrantRequest(BaseModel):
 class ConsentRevokeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=200)
+    reason: SafeMultiline | None = Field(default=None, max_length=200)
 
 
 class ConsentOut(BaseModel):

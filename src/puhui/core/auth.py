@@ -366,7 +366,11 @@ def _token_statement() -> Select[uuid.UUID, str, str, str, str | None, uuid.UUID
 def principal_for_token(session: Session, clock: Clock, token: str) -> Principal | None:
     """The principal of a live token of an active user, in one query: the token, its user and
     the user's enterprise links (outer join), as columns — every authenticated request runs it."""
-    params = {"token_hash": hashlib.sha256(token.encode()).hexdigest(), "now": clock.now()}
+    return _principal_for_hash(session, clock, hashlib.sha256(token.encode()).hexdigest())
+
+
+def _principal_for_hash(session: Session, clock: Clock, token_hash: str) -> Principal | None:
+    params = {"token_hash": token_hash, "now": clock.now()}
     rows = session.execute(_token_statement(), params).all()
     if not rows:
         return None

@@ -92,9 +92,16 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_key: str = ""
     sms_gateway_timeout_s: float = 5.0  # float-ok: seconds
+    # Request bodies (core/hardening.py): above the limit a request is refused with 413 before
+    # it is read; paths starting with one of `upload_paths` (photos, recordings) may send more.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    upload_max_body_bytes: int = Field(default=8_000_000, ge=1024)
+    upload_paths: list[str] = Field(
+        default_factory=lambda: ["/api/v1/contracts/verify", "/m/identity", "/api/v1/interviews"]
+    )
 
     def resolved_var_dir(self) -> Path:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir
 
 

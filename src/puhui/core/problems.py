@@ -80,13 +80,22 @@ _FIELD_MESSAGES: dict[str, tuple[str, str]] = {
     "less_than_equal": ("数值过大", "too large"),
     "less_than": ("数值过大", "too large"),
     "int_parsing": ("应为整数", "must be an integer"),
-    "int_type": ("应为整数", "must be an integer"),
     "int_from_float": ("应为整数（金额以分为单位）", "must be an integer (amounts in fen)"),
     "date_from_datetime_parsing": ("日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD"),
     "date_parsing": ("日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD"),
     "uuid_parsing": ("标识格式不正确", "invalid identifier"),
     "enum": ("取值不在允许范围内", "value not allowed"),
     "json_invalid": ("请求体不是合法的 JSON", "the body is not valid JSON"),
+    "text_invalid": (
+        "含有不允许的字符（控制字符、换行、双向控制符或仅有不可见字符）",
+        "contains characters not allowed (control, line break, bidi control, or only invisible)",
+    ),
+    "date_implausible": ("日期不合理（应在 1900–2100 年之间）", "implausible date (1900–2100)"),
+    "birth_date_implausible": (
+        "出生日期不合理（应在 1900 年之后且年满 16 周岁）",
+        "implausible birth date (after 1900 and at least 16 years old)",
+    ),
+    "int_type": ("应为整数（JSON 数字，不加引号）", "must be an integer (a JSON number, unquoted)"),
 }
 
 

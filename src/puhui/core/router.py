@@ -13,6 +13,7 @@ from sqlalchemy import select
 from puhui.core import audit, auth, mfa
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, public, require
 from puhui.core.models import STAFF_ROLES, AuditEvent, Role, User, UserSession
+from puhui.core.types import SafeText
 from puhui.core.web import (
     DB,
     CursorQ,
@@ -105,8 +106,8 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     password: str = Field(min_length=1, max_length=200)
     role: Role
-    display_name: str | None = Field(default=None, max_length=100)
-    branch: str | None = Field(default=None, max_length=64)
+    display_name: SafeText | None = Field(default=None, max_length=100)
+    branch: SafeText | None = Field(default=None, max_length=64)
     enterprise_ids: list[uuid.UUID] = []
 
 

@@ -39,10 +39,11 @@ from starlette.concurrency import run_in_threadpool
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
-from puhui.core.db import Outcome, end_unit_of_work, roll_back
+from puhui.core.db import WRITE_EXPECTED, Outcome, end_unit_of_work, roll_back
 from puhui.core.i18n import Lang, pick_language
 from puhui.core.runtime import Runtime
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _unit_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
     weakref.WeakKeyDictionary()
 )
@@ -101,6 +102,7 @@ class UnitOfWorkRoute(APIRoute):
                 ),
             )
             request.state.db = session
+            WRITE_EXPECTED.set(request.method not in _READ_METHODS)
             # Commit (or roll back) and close in one thread hop.
             try:
                 response = await original(request)

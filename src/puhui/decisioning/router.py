@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
 from puhui.core.models import Role
+from puhui.core.types import QueryInt64, SafeMultiline
 from puhui.core.web import (
     DB,
     ClockDep,
@@ -136,7 +137,7 @@ def get_application(
 
 
 class WithdrawIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=500)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 @router.post("/applications/{application_id}/withdraw", response_model=ApplicationOut)
@@ -325,7 +326,9 @@ def replay_policy(
     _: Annotated[Principal, Depends(require(*POLICY_EDITORS))],
     db: DB,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    made_under: Annotated[int | None, Query(ge=1, description="decisions of this version")] = None,
+    made_under: Annotated[
+        QueryInt64 | None, Query(ge=1, description="decisions of this version")
+    ] = None,
 ) -> ReplayReport:
     """What stored decisions would become under this version (from stored inputs)."""
     row = service.get_policy(db, version_id)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from puhui.core.types import Fen, PositiveFen, SafeMultiline, SafeText, StrictInt
 from puhui.datahub.payloads import SourceName
 from puhui.parties.schemas import USCC, Mobile, ResidentId
 
@@ -17,7 +18,7 @@ class LegalRepresentativeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SafeText = Field(min_length=1, max_length=100)
     resident_id: ResidentId
     mobile: Mobile
 
@@ -28,7 +29,7 @@ class AttributionIn(BaseModel):
     manager_user_id: uuid.UUID | None = Field(
         default=None, description="the customer manager whose QR code brought the applicant"
     )
-    team_code: str | None = Field(
+    team_code: SafeText | None = Field(
         default=None, min_length=1, max_length=64, description="team QR code id (团办二维码)"
     )
 
@@ -50,11 +51,11 @@ class ApplicationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uscc: USCC
-    product_code: str = Field(min_length=1, max_length=32)
-    requested_amount_fen: int = Field(gt=0, description="amount asked for, in fen")
-    requested_term_months: int | None = Field(default=None, ge=1, le=360)
-    declared_annual_revenue_fen: int | None = Field(
-        default=None, ge=0, description="annual revenue the applicant declares, in fen"
+    product_code: SafeText = Field(min_length=1, max_length=32)
+    requested_amount_fen: PositiveFen = Field(description="amount asked for, in fen")
+    requested_term_months: StrictInt | None = Field(default=None, ge=1, le=360)
+    declared_annual_revenue_fen: Fen | None = Field(
+        default=None, description="annual revenue the applicant declares, in fen"
     )
     legal_representative: LegalRepresentativeIn | None = None
     attribution: AttributionIn | None = None
@@ -151,13 +152,13 @@ class PolicySubmit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     document: dict[str, Any]
-    note: str = Field(min_length=2, max_length=500, description="what changed and why")
+    note: SafeMultiline = Field(min_length=2, max_length=500, description="what changed and why")
 
 
 class PolicyApprove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=2, max_length=500)
+    note: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class PolicyVersionOut(BaseModel):
@@ -205,23 +206,25 @@ class ReviewDecide(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Literal["approve", "decline"]
-    reason: str = Field(min_length=2, max_length=500, description="mandatory, kept with the case")
-    limit_fen: int | None = Field(default=None, gt=0, description="default: the proposal")
-    rate_bp: int | None = Field(default=None, ge=0, le=10_000)
-    term_months: int | None = Field(default=None, ge=1, le=360)
+    reason: SafeMultiline = Field(
+        min_length=2, max_length=500, description="mandatory, kept with the case"
+    )
+    limit_fen: PositiveFen | None = Field(default=None, description="default: the proposal")
+    rate_bp: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    term_months: StrictInt | None = Field(default=None, ge=1, le=360)
 
 
 class ReviewConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agree: bool
-    reason: str = Field(min_length=2, max_length=500)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class GreenChannelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=2, max_length=500)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class ReviewOut(BaseModel):

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from puhui.core.types import PositiveFen, SafeMultiline, SafeText, StrictInt
 from puhui.lending.rescheduling import PrepaymentOption
 from puhui.lending.schedules import RepaymentMethod
 
@@ -115,21 +116,23 @@ class CreditLineEventOut(BaseModel):
 class LineAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=2, max_length=500)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class LimitChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    limit_fen: int = Field(gt=0)
-    reason: str = Field(min_length=2, max_length=500)
+    limit_fen: PositiveFen
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class DrawdownRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int = Field(gt=0, description="amount to draw, in fen")
-    term_months: int | None = Field(default=None, ge=1, le=360, description="default: the line's")
+    amount_fen: PositiveFen = Field(description="amount to draw, in fen")
+    term_months: StrictInt | None = Field(
+        default=None, ge=1, le=360, description="default: the line's"
+    )
     repayment_method: RepaymentMethod | None = None
 
 
@@ -216,7 +219,7 @@ class LoanDetailOut(LoanOut):
 class RepaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int = Field(gt=0, description="amount offered, in fen")
+    amount_fen: PositiveFen = Field(description="amount offered, in fen")
     kind: Literal["manual", "prepayment"] = "manual"
     prepayment_option: PrepaymentOption | None = Field(
         default=None, description="keep_term or keep_instalment; default: the product's"
@@ -252,8 +255,8 @@ class RepaymentOut(BaseModel):
 class DepositRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int = Field(gt=0)
-    memo: str = Field(default="", max_length=100)
+    amount_fen: PositiveFen
+    memo: SafeText = Field(default="", max_length=100)
 
 
 class DepositOut(BaseModel):
@@ -273,18 +276,18 @@ class SettlementAccountOut(BaseModel):
 class DeferralRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    months: int = Field(ge=1, le=24)
-    reason: str = Field(min_length=2, max_length=500)
+    months: StrictInt = Field(ge=1, le=24)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 class RenewalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision_id: uuid.UUID
-    term_months: int | None = Field(default=None, ge=1, le=360)
-    rate_bp: int | None = Field(default=None, ge=0, le=10_000)
+    term_months: StrictInt | None = Field(default=None, ge=1, le=360)
+    rate_bp: StrictInt | None = Field(default=None, ge=0, le=10_000)
     repayment_method: RepaymentMethod | None = None
-    reason: str = Field(default="无还本续贷", min_length=2, max_length=500)
+    reason: SafeMultiline = Field(default="无还本续贷", min_length=2, max_length=500)
 
 
 class ReliefOut(BaseModel):

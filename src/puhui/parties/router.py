@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
 from puhui.core.models import Role
+from puhui.core.types import SafeMultiline
 from puhui.core.web import (
     DB,
     CipherDep,
@@ -119,7 +120,9 @@ def get_person(
 
 
 class RevealRequest(BaseModel):
-    reason: str = Field(min_length=2, max_length=200, description="why the clear values are needed")
+    reason: SafeMultiline = Field(
+        min_length=2, max_length=200, description="why the clear values are needed"
+    )
 
 
 @router.post("/people/{person_id}/reveal", response_model=PersonOut)

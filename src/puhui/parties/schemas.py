@@ -10,6 +10,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from puhui.core import codes
+from puhui.core.types import (
+    Fen,
+    PlausibleDate,
+    SafeText,
+    is_plausible_birth_date,
+    today_in_shanghai,
+)
 from puhui.parties.models import RelationKind, SizeClass
 
 GBT4754_SECTIONS: dict[str, tuple[str, str]] = {
@@ -47,6 +54,9 @@ def _resident_id(value: str) -> str:
     value = codes.normalize_resident_id(value)
     if not codes.is_valid_resident_id(value):
         raise PydanticCustomError("resident_id_invalid", "invalid resident ID number")
+    born = codes.resident_id_birth_date(value)
+    if born is None or not is_plausible_birth_date(born, today_in_shanghai()):
+        raise PydanticCustomError("birth_date_implausible", "implausible birth date")
     return value
 
 
@@ -108,15 +118,15 @@ class PersonRecord(Protocol):
 class EnterpriseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=200)
+    name: SafeText = Field(min_length=2, max_length=200)
     uscc: USCC
     industry_section: IndustrySection
     region_code: RegionCode
-    region_name: str = Field(min_length=1, max_length=100)
-    registered_capital_fen: int = Field(ge=0)
-    established_date: date
+    region_name: SafeText = Field(min_length=1, max_length=100)
+    registered_capital_fen: Fen
+    established_date: PlausibleDate
     size_class: SizeClass
-    branch: str | None = None
+    branch: SafeText | None = Field(default=None, max_length=64)
 
 
 class EnterpriseOut(BaseModel):
@@ -138,7 +148,7 @@ class EnterpriseOut(BaseModel):
 class PersonCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SafeText = Field(min_length=1, max_length=100)
     resident_id: ResidentId
     mobile: Mobile
 
@@ -159,7 +169,9 @@ class RelationshipCreate(BaseModel):
     kind: RelationKind
     person_id: uuid.UUID | None = None
     related_enterprise_id: uuid.UUID | None = None
-    share_pct: str | None = Field(default=None, description="shareholding in percent, e.g. '35.5'")
+    share_pct: SafeText | None = Field(
+        default=None, max_length=16, description="shareholding in percent, e.g. '35.5'"
+    )
 
 
 class RelationshipOut(BaseModel):

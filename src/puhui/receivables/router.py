@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from puhui.core.auth import ALL_STAFF, EVERYONE, Principal, require
 from puhui.core.models import Role
+from puhui.core.types import INT64_MAX, QueryInt64
 from puhui.core.web import DB, CipherDep, ClockDep, UnitOfWorkRoute
 from puhui.receivables import service
 from puhui.receivables.errors import NotFound
@@ -278,17 +279,17 @@ def register_key(
 
 
 @router.get("/operations/{seq}", response_model=LogEntryOut)
-def get_operation(seq: int, db: DB, principal: Anyone) -> LogEntryOut:
+def get_operation(seq: QueryInt64, db: DB, principal: Anyone) -> LogEntryOut:
     return service.get_operation(db, principal, seq)
 
 
 @router.get("/operations/{seq}/proof", response_model=InclusionProofOut)
 def inclusion_proof(
-    seq: int,
+    seq: QueryInt64,
     db: DB,
     principal: Anyone,
     size: Annotated[
-        int | None, Query(ge=1, description="tree size; default: latest checkpoint")
+        QueryInt64 | None, Query(ge=1, description="tree size; default: latest checkpoint")
     ] = None,
 ) -> InclusionProofOut:
     return service.inclusion_proof(db, principal, seq, size)
@@ -298,8 +299,8 @@ def inclusion_proof(
 def consistency(
     db: DB,
     _: Anyone,
-    old: Annotated[int, Query(ge=0)],
-    new: Annotated[int | None, Query(ge=0, description="default: latest checkpoint")] = None,
+    old: Annotated[int, Query(ge=0, le=INT64_MAX)],
+    new: Annotated[QueryInt64 | None, Query(ge=0, description="default: latest checkpoint")] = None,
 ) -> ConsistencyProofOut:
     return service.consistency_proof(db, old, new)
 
@@ -319,7 +320,7 @@ def publish_checkpoint(
 def list_checkpoints(
     db: DB,
     _: Anyone,
-    before_size: Annotated[int | None, Query(ge=0)] = None,
+    before_size: Annotated[QueryInt64 | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CheckpointOut]:
     return service.list_checkpoints(db, before_size=before_size, limit=limit)

@@ -8,6 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from puhui.core.types import (
+    Fen,
+    Int64,
+    PlausibleDate,
+    PositiveFen,
+    SafeMultiline,
+    SafeText,
+    StrictInt,
+)
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -18,9 +28,9 @@ class _In(BaseModel):
 
 class LimitGrant(_In):
     enterprise_id: uuid.UUID
-    limit_fen: int = Field(ge=0, le=2**53 - 1, description="0 revokes the limit")
-    grade: str = Field(min_length=1, max_length=8, description="the core enterprise's grade")
-    reason: str = Field(min_length=2, max_length=500)
+    limit_fen: Fen = Field(description="0 revokes the limit")
+    grade: SafeText = Field(min_length=1, max_length=8, description="the core enterprise's grade")
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
     application_reference: str | None = Field(
         default=None,
         min_length=1,
@@ -35,15 +45,15 @@ class LimitGrant(_In):
 class IssueRequest(_In):
     issuer_enterprise_id: uuid.UUID
     supplier_enterprise_id: uuid.UUID
-    face_fen: int = Field(gt=0, le=2**53 - 1)
-    maturity_date: date
-    contract_no: str = Field(min_length=1, max_length=64, description="trade contract number")
-    invoice_no: str = Field(min_length=1, max_length=64, description="invoice number")
-    invoice_amount_fen: int = Field(gt=0, le=2**53 - 1)
+    face_fen: PositiveFen
+    maturity_date: PlausibleDate
+    contract_no: SafeText = Field(min_length=1, max_length=64, description="trade contract number")
+    invoice_no: SafeText = Field(min_length=1, max_length=64, description="invoice number")
+    invoice_amount_fen: PositiveFen
 
 
 class SplitRequest(_In):
-    amounts_fen: list[int] = Field(min_length=2, max_length=100)
+    amounts_fen: list[Int64] = Field(min_length=2, max_length=100)
 
 
 class TransferRequest(_In):
@@ -69,7 +79,7 @@ class PrepareRequest(_In):
     issue: IssueRequest | None = None
     cert_id: str | None = Field(default=None, max_length=64)
     part_id: str | None = Field(default=None, max_length=64)
-    amounts_fen: list[int] | None = Field(default=None, min_length=2, max_length=100)
+    amounts_fen: list[Int64] | None = Field(default=None, min_length=2, max_length=100)
     to_enterprise_id: uuid.UUID | None = None
 
 
@@ -79,7 +89,7 @@ class SubmitRequest(_In):
     statement: str = Field(min_length=2, max_length=20_000)
     kid: str = Field(min_length=64, max_length=64, pattern=r"^[0-9a-f]{64}$")
     signature: str = Field(min_length=88, max_length=88, description="base64 Ed25519 signature")
-    contract_no: str | None = Field(default=None, min_length=1, max_length=64)
+    contract_no: SafeText | None = Field(default=None, min_length=1, max_length=64)
 
 
 class KeyRegister(_In):
@@ -88,10 +98,10 @@ class KeyRegister(_In):
 
 
 class PricingUpdate(_In):
-    discount_rate_bp: int = Field(ge=0, le=10_000)
-    penalty_daily_bp: int = Field(ge=0, le=100)
+    discount_rate_bp: StrictInt = Field(ge=0, le=10_000)
+    penalty_daily_bp: StrictInt = Field(ge=0, le=100)
     financeable: bool
-    reason: str = Field(min_length=2, max_length=500)
+    reason: SafeMultiline = Field(min_length=2, max_length=500)
 
 
 # --- responses ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from puhui.core.auth import Principal
 from puhui.core.errors import CsrfFailed
+from puhui.core.hardening import csp_nonce
 from puhui.core.i18n import Lang
 from puhui.core.models import ROLE_LABELS_ZH
 from puhui.core.money import format_fen
@@ -92,6 +93,7 @@ def render(request: Request, name: str, principal: Principal | None = None, **ct
                 else ""
             ),
             "csrf": csrf_token(request),
+            "csp_nonce": csp_nonce(request),  # for an inline <script nonce="...">
             **ctx,
         },
     )

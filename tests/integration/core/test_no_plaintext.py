@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from puhui.core.models import Role
 
-PERSON = {"name": "林明文", "resident_id": "440524188001010014", "mobile": "13912345678"}
+PERSON = {"name": "林明文", "resident_id": "440524198001010013", "mobile": "13912345678"}
 
 
 def _all_text(session: Session, engine: Engine) -> str:

@@ -16,6 +16,7 @@ from puhui.core.auth import EVERYONE, Principal, client_ip, require
 from puhui.core.errors import InvalidInput
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime
+from puhui.core.types import SafeMultiline
 from puhui.core.web import DB, CipherDep, ClockDep, RuntimeDep, UnitOfWorkRoute
 from puhui.lending.contracts import service as contracts
 from puhui.lending.contracts.models import Contract, ContractStatus
@@ -219,7 +220,7 @@ def sign_contract(
 
 
 class CancelRequest(BaseModel):
-    reason: str = Field(min_length=2, max_length=200)
+    reason: SafeMultiline = Field(min_length=2, max_length=200)
 
 
 @router.post("/{contract_id}/cancel", response_model=ContractOut)

@@ -32,6 +32,7 @@ from puhui.consents.schemas import DEFAULT_VALID_DAYS, Purpose
 from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
 from puhui.core.errors import DomainError, InvalidInput
+from puhui.core.hardening import same_site_path
 from puhui.core.models import Role, User
 from puhui.core.money import format_fen, yuan_to_fen
 from puhui.core.runtime import Runtime
@@ -251,7 +252,7 @@ def _consent_items(lang: str) -> list[dict[str, Any]]:
 
 @router.get("/", dependencies=[Depends(public())])
 def m_root(request: Request) -> Response:
-    target = "/m/home" if request.session.get("token") else "/m/start"
+    target = "/m/home" if request.session.get("sid") else "/m/start"
     return RedirectResponse(target, status_code=303)
 
 
@@ -269,7 +270,8 @@ def m_settings(request: Request, what: str, back: str = "/m/start") -> Response:
         request.session["large"] = not request.session.get("large")
     elif what in ("zh", "en"):
         request.session["lang"] = what
-    return RedirectResponse(back if back.startswith("/m") else "/m/start", status_code=303)
+    target = same_site_path(back, "/m/start")
+    return RedirectResponse(target if target.startswith("/m") else "/m/start", status_code=303)
 
 
 @router.post("/login/send", dependencies=[Depends(public()), Depends(check_csrf)])

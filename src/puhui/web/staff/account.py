@@ -21,6 +21,7 @@ from sqlalchemy import select
 from puhui.core import auth, mfa, passkeys
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
+from puhui.core.hardening import same_site_path
 from puhui.core.models import Role, User, UserSession
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
@@ -32,7 +33,7 @@ NEXT_KEY = "after_login"
 
 
 def safe_target(next_url: str) -> str:
-    return next_url if next_url.startswith("/") and not next_url.startswith("//") else "/console/"
+    return same_site_path(next_url, "/console/")  # never off-site (core.hardening)
 
 
 def pending_login(request: Request, db: DB, rt: Runtime) -> tuple[UserSession, User] | None:

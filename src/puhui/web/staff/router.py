@@ -10,13 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from puhui.core import audit, auth, mfa, sso
 from puhui.core.auth import ALL_STAFF, Principal, public, require_page
 from puhui.core.errors import DomainError
+from puhui.core.hardening import same_site_path
 from puhui.core.models import Role
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute
 from puhui.reporting import home as home_report
 from puhui.reporting import lists
 from puhui.web.pages import check_csrf, page_error, render
 from puhui.web.paging import pager
-from puhui.web.staff.account import NEXT_KEY, safe_target
+from puhui.web.staff.account import NEXT_KEY
 
 router = APIRouter(prefix="/console", route_class=UnitOfWorkRoute, include_in_schema=False)
 
@@ -28,7 +29,7 @@ def login_page(request: Request, rt: RuntimeDep, next: str = "/console/") -> Res
     return render(
         request,
         "login.html",
-        next=next if next.startswith("/") else "/console/",
+        next=same_site_path(next, "/console/"),
         sso=sso.configured(rt.settings),
     )
 
@@ -91,7 +92,7 @@ def login_submit(
     if lang:
         request.session["lang"] = lang
     request.session[auth.SESSION_KEY] = secret
-    target = safe_target(next)
+    target = same_site_path(next, "/console/")
     if not staff and target.startswith("/console"):
         target = "/m/"
     if not complete:
@@ -119,7 +120,7 @@ def logout(
 def switch_language(request: Request, code: str, back: str = "/console/") -> Response:
     if code in ("zh", "en"):
         request.session["lang"] = code
-    return RedirectResponse(back if back.startswith("/") else "/console/", status_code=303)
+    return RedirectResponse(same_site_path(back, "/console/"), status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
