@@ -40,8 +40,8 @@ def wants_page(request: Request) -> bool:
     accept = request.headers.get("accept", "").lower()
     if "text/html" in accept:
         return True
-    if "json" in accept:
-        return False
+    if "json" in accept or "json" in request.headers.get("content-type", "").lower():
+        return False  # a script's fetch (it sent or asked for JSON) reads the problem
     return path in ("/m", "/console") or path.startswith(("/m/", "/console/"))
 
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.local_http import LocalServer
+from tests.support.production import production_settings
 
 from puhui.core import outbox, sms
 from puhui.core.config import Settings
@@ -71,10 +72,12 @@ def test_an_unreachable_gateway_is_retryable() -> None:
     assert caught.value.retryable
 
 
-def test_production_refuses_to_start_with_the_sandbox_sms_channel(settings: Settings) -> None:
+def test_production_refuses_to_start_with_the_sandbox_sms_channel(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from puhui.app import create_app
 
-    production = settings.model_copy(update={"environment": "production"})
+    production = production_settings(settings, monkeypatch, sms_channel="sandbox")
     runtime = build_runtime(production)
     with pytest.raises(sms.SandboxNotAllowed):
         create_app(runtime)

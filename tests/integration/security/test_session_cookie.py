@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import TEST_KEY, make_user
 from tests.integration.security.conftest import console_login
+from tests.support.production import production_settings
 
 from puhui.core.config import Settings
 from puhui.core.db import make_engine
 from puhui.core.hardening import SecretKeyMissing
-from puhui.core.models import ApiToken, Role
+from puhui.core.models import ApiToken, Role, UserSession
 from puhui.core.runtime import Runtime
 
 
@@ -40,8 +41,9 @@ def test_the_cookie_carries_no_token_usable_on_the_api(
     raw = _cookie_bytes(client)
     assert b"token" not in raw and b"sid" not in raw  # encrypted: no readable keys
     # every string the server issued for this user: none works as a bearer token
-    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
-    assert len(rows) == 1
+    rows = session.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert len(rows) == 1  # the server-side session; no API token was issued for the console
+    assert not session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).all()
     stranger = TestClient(client.app, base_url="https://testserver")
     candidate = client.cookies["puhui_session"]
     resp = stranger.get("/api/v1/me", headers={"Authorization": f"Bearer {candidate}"})
@@ -77,13 +79,14 @@ def test_logout_revokes_the_server_side_session(
     assert resp.status_code == 303
 
 
-def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path, db_url: str) -> None:
+def test_production_refuses_to_start_without_a_secret_key(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from puhui.app import create_app
     from puhui.core.runtime import build_runtime
 
-    settings = Settings(
-        database_url=db_url, var_dir=tmp_path, data_key=TEST_KEY, environment="production"
-    )
+    base = Settings(database_url=db_url, var_dir=tmp_path, data_key=TEST_KEY)
+    settings = production_settings(base, monkeypatch, secret_key="")
     with pytest.raises(SecretKeyMissing, match="PUHUI_SECRET_KEY"):
         create_app(build_runtime(settings))
     assert not (tmp_path / "secret.key").exists()

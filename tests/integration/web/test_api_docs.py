@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.support.production import production_settings
 
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime, build_runtime
@@ -38,10 +39,10 @@ def test_favicon_is_served(client: TestClient) -> None:
 
 
 @pytest.fixture
-def production_client(runtime: Runtime) -> Iterator[TestClient]:
+def production_client(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     from puhui.app import create_app
 
-    settings = runtime.settings.model_copy(update={"environment": "production"})
+    settings = production_settings(runtime.settings, monkeypatch)
     prod = build_runtime(
         settings, clock=runtime.clock, engine=runtime.engine,
         session_factory=runtime.session_factory,

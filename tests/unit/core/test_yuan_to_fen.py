@@ -77,7 +77,9 @@ def test_a_field_gets_a_clear_bilingual_message() -> None:
     with pytest.raises(InvalidInput) as err:
         yuan_to_fen("1e30", field="amount_yuan")
     assert err.value.field == "amount_yuan"
-    assert error_text(err.value, "zh") == "“金额（元）”填写有误，请检查后重新提交。"
+    # the message names the field and shows the accepted formats (web.i18n's format hint)
+    zh = error_text(err.value, "zh")
+    assert zh.startswith("“金额（元）”填写有误，请检查后重新提交。") and "10万" in zh
     assert "amount" in error_text(err.value, "en").lower()
     with pytest.raises(InvalidInput):
         yuan_to_fen("0", field="amount_yuan", positive=True)

@@ -1,0 +1,33 @@
+"""Settings for a production start-up in tests: everything production demands (a secret key,
+audit keys outside the database, a real SMS gateway and identity provider) present, so that a
+test about one requirement can remove just that one and see its own refusal."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from puhui.core.config import Settings
+
+
+def production_settings(
+    base: Settings, monkeypatch: pytest.MonkeyPatch, **updates: Any
+) -> Settings:
+    """`base` as production. The gateway and provider URLs point at a closed port: a test that
+    sends through them starts its own server and overrides them."""
+    var = base.resolved_var_dir()
+    monkeypatch.setenv("PUHUI_IDENTITY_PROVIDER", "http")
+    monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", "http://127.0.0.1:9/identity")
+    values: dict[str, Any] = {
+        "environment": "production",
+        "secret_key": base64.b64encode(b"s" * 48).decode(),
+        "audit_key": base64.b64encode(b"k" * 32).decode(),
+        "audit_signing_key_file": var / "production-audit-signing.key",
+        "sms_channel": "http",
+        "sms_gateway_url": "http://127.0.0.1:9/sms",
+        "sms_gateway_key": "test",
+    }
+    values.update(updates)
+    return base.model_copy(update=values)
