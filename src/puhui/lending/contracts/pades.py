@@ -23,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from asn1crypto import cms, core, tsp
@@ -348,8 +350,22 @@ def seal_pdf(pdf: bytes, evidence: dict[str, Any], seal: BankSeal, *, reason: st
     )
     pdf_signer = signers.PdfSigner(meta, signer=seal.signer, timestamper=seal.timestamper)
     # room for the signature, certificates and token reserved up front: no trial timestamp
-    out = pdf_signer.sign_pdf(writer, bytes_reserved=24_576)
+    out = _off_the_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=24_576))
     return bytes(out.getbuffer())
+
+
+T = TypeVar("T")
+
+
+def _off_the_loop(work: Callable[[], T]) -> T:
+    """pyHanko's synchronous calls run their own event loop (asyncio.run), which fails in a
+    thread where one already runs (a caller inside async code): there, run them in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 # --- verification ------------------------------------------------------------------------------
@@ -409,7 +425,7 @@ def verify_pdf(data: bytes, roots: list[asn1_x509.Certificate]) -> PadesReport:
         return PadesReport(signed=False, problem="no signature")
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     try:
-        status = asyncio.run(_validate(sigs[0], context))
+        status = _off_the_loop(lambda: asyncio.run(_validate(sigs[0], context)))
     except Exception as exc:
         return PadesReport(signed=True, problem=f"signature cannot be validated: {exc}")
     ts = status.timestamp_validity

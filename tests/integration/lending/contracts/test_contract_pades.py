@@ -150,3 +150,17 @@ def _blank_pdf() -> bytes:
     doc.set_font("helvetica", size=12)
     doc.cell(text="contract")
     return bytes(doc.output())
+
+
+def test_sealing_and_verifying_work_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """pyHanko runs its own event loop; a caller inside async code (a browser test's loop, an
+    async route) must still get a seal, not 'asyncio.run() cannot be called…'."""
+    import asyncio
+
+    seal = pades.load_seal(environment="test", var_dir=tmp_path)
+
+    async def inside_a_loop() -> bool:
+        sealed = pades.seal_pdf(_blank_pdf(), {"contract": "L"}, seal, reason="loop")
+        return pades.verify_pdf(sealed, list(seal.trust_roots)).ok
+
+    assert asyncio.run(inside_a_loop())
