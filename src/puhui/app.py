@@ -35,6 +35,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.identity.adapters import build_identity
 
     identity_providers = build_identity(runtime.settings, world_directory)  # sandbox: dev only
+    if runtime.settings.environment == "production":  # nor with the sandbox contract seal
+        from puhui.lending.contracts.pdf import contract_settings
+
+        seal = contract_settings()
+        if not (seal.signing_cert and seal.signing_key and seal.trust_root and seal.tsa_url):
+            raise RuntimeError(
+                "production needs PUHUI_CONTRACT_SIGNING_CERT, _SIGNING_KEY, _TRUST_ROOT and "
+                "_TSA_URL: the sandbox certificate and timestamper are refused"
+            )
     wire()  # the domain events' handlers (puhui.wiring), before any request runs
     app = FastAPI(
         title="Puhui 普惠 API",

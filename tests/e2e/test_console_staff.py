@@ -62,7 +62,7 @@ def test_policy_change_needs_a_second_risk_officer(
     page.get_by_label("变更说明").fill("人工审批时限缩短至 12 小时")
     page.get_by_role("button", name="提交审批").click()
     page.wait_for_url(f"{live_server.url}/console/policies")
-    assert page.get_by_test_id("policy-status-2").inner_text() == "pending_approval"
+    assert page.get_by_test_id("policy-status-2").get_attribute("data-status") == "pending_approval"
     diff = page.get_by_role("table", name="diff v2")
     assert "review_sla_hours" in diff.inner_text()
     assert "12" in diff.inner_text()
@@ -71,7 +71,7 @@ def test_policy_change_needs_a_second_risk_officer(
     page.get_by_label("审批意见").fill("自批")
     page.get_by_role("button", name="批准生效（第二人）").click()
     expect(page.get_by_role("alert")).to_be_visible()
-    assert page.get_by_test_id("policy-status-2").inner_text() == "pending_approval"
+    assert page.get_by_test_id("policy-status-2").get_attribute("data-status") == "pending_approval"
 
     # a second risk officer (the demo has two) approves
     _login(page, live_server, "risk2")
@@ -79,7 +79,7 @@ def test_policy_change_needs_a_second_risk_officer(
     page.get_by_label("审批意见").fill("同意，风险委员会已审议")
     page.get_by_role("button", name="批准生效（第二人）").click()
     # the form posts back to the page it is on: wait for the new status, not for the URL
-    expect(page.get_by_test_id("policy-status-2")).to_have_text("active")
+    expect(page.get_by_test_id("policy-status-2")).to_have_attribute("data-status", "active")
     shot(page, "console-policy-approved")
 
 

@@ -20,6 +20,13 @@ def production_settings(
     var = base.resolved_var_dir()
     monkeypatch.setenv("PUHUI_IDENTITY_PROVIDER", "http")
     monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", "http://127.0.0.1:9/identity")
+    for name, value in {  # the bank's seal: named (files loaded at the first signing)
+        "SIGNING_CERT": var / "bank-signer.pem",
+        "SIGNING_KEY": var / "bank-signer.key",
+        "TRUST_ROOT": var / "bank-root.pem",
+        "TSA_URL": "http://127.0.0.1:9/tsa",
+    }.items():
+        monkeypatch.setenv(f"PUHUI_CONTRACT_{name}", str(value))
     values: dict[str, Any] = {
         "environment": "production",
         "secret_key": base64.b64encode(b"s" * 48).decode(),

@@ -105,17 +105,14 @@ def production_client(
 ) -> Iterator[TestClient]:
     from puhui.app import create_app
 
-    # production refuses every sandbox: the identity provider is a (never called) real one too
-    monkeypatch.setenv("PUHUI_IDENTITY_PROVIDER", "http")
-    monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", gateway.url + "/identity")
-    real = settings.model_copy(
-        update={
-            "environment": "production",
-            "sms_channel": "http",
-            "sms_gateway_url": gateway.url + "/sms",
-            "sms_gateway_key": "secret",
-        }
+    # production refuses every sandbox: the identity provider and the seal are real ones too
+    real = production_settings(
+        settings,
+        monkeypatch,
+        sms_gateway_url=gateway.url + "/sms",
+        sms_gateway_key="secret",
     )
+    monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", gateway.url + "/identity")
     rt = Runtime(real, runtime.clock, runtime.cipher, runtime.engine, runtime.session_factory)
     with TestClient(create_app(rt), base_url="https://testserver") as client:
         yield client
