@@ -4,9 +4,7 @@ the Content-Security-Policy without a single violation, and a page cannot be fra
 from __future__ import annotations
 
 from playwright.sync_api import expect
-from tests.e2e.conftest import LiveServer
-
-from puhui.demo.world import DEMO_PASSWORD
+from tests.e2e.conftest import LiveServer, staff_login
 
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -19,12 +17,7 @@ document.addEventListener('securitypolicyviolation', function (e) {
 def test_pages_run_under_the_policy(live_server: LiveServer, desktop) -> None:  # type: ignore[no-untyped-def]
     page = desktop
     page.add_init_script(RECORD_VIOLATIONS)
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/console/login")
-    page.get_by_label("用户名").fill("risk")
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{live_server.url}/console/")
+    staff_login(page, live_server, "risk")  # password, then the second factor
     assert page.evaluate("window.__cspViolations") == []
     page.goto(f"{live_server.url}/console/cockpit")
     page.wait_for_function("() => window.puhuiCockpit !== undefined")

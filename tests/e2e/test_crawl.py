@@ -24,6 +24,8 @@ import pytest
 from tests.e2e.conftest import LiveServer
 from tests.e2e.ux_helpers import apply_for, console_login, mobile_sign_in, sign_and_draw
 
+from puhui.demo.world import journey_firms
+
 pytestmark = pytest.mark.browser
 
 STAFF = ("admin", "manager", "officer", "risk", "service", "auditor")
@@ -193,7 +195,7 @@ def test_every_page_of_every_role_reads_as_words(live_server: LiveServer, browse
                 found = _crawl(page, live_server, probes, lang)
                 problems += [f"{username} {p}" for p in found]
         # a borrower with a signed line and a loan (a reserved sandbox firm)
-        mobile_sign_in(page, live_server, "13700009001")
+        mobile_sign_in(page, live_server, journey_firms()[6].mobile)
         apply_for(page, live_server, 6, "50000")
         if page.locator("form[action$='/contract'] button").count():
             sign_and_draw(page, live_server, "10000")

@@ -29,7 +29,7 @@ def test_resend_within_the_cool_down_shows_the_seconds_left(
     context = _phone(browser)
     page = context.new_page()
     try:
-        mobile_sign_in(page, live_server, "13700009101")
+        mobile_sign_in(page, live_server, journey_firms()[7].mobile)
         apply_for(page, live_server, 7, "60000")
         page.locator("form[action$='/contract'] button").click()
         page.wait_for_url(re.compile(r"/m/contracts/"))
@@ -57,7 +57,7 @@ def test_a_toggle_after_a_form_error_keeps_everything_typed(
     page = context.new_page()
     firm = journey_firms()[8]
     try:
-        mobile_sign_in(page, live_server, "13700009102")
+        mobile_sign_in(page, live_server, firm.mobile)
         page.goto(f"{live_server.url}/m/apply")
         page.locator("#uscc").fill(firm.uscc)
         page.locator("#rep_name").fill(firm.rep_name)
@@ -106,7 +106,7 @@ def test_a_reduced_limit_says_so_and_why(live_server: LiveServer, browser) -> No
     context = _phone(browser)
     page = context.new_page()
     try:
-        mobile_sign_in(page, live_server, "13700009103")
+        mobile_sign_in(page, live_server, journey_firms()[9].mobile)
         apply_for(page, live_server, 9, "20000000")
         if page.get_by_test_id("status").inner_text() != "已批准":
             pytest.skip("the sandbox firm was not approved; the note needs an approval")
@@ -121,7 +121,7 @@ def test_repayment_above_the_balance_then_a_settled_loan(live_server: LiveServer
     context = _phone(browser)
     page = context.new_page()
     try:
-        mobile_sign_in(page, live_server, "13700009104")
+        mobile_sign_in(page, live_server, journey_firms()[10].mobile)
         apply_for(page, live_server, 10, "80000")
         loan_url = sign_and_draw(page, live_server, "20000")
         page.locator("#amount_yuan").fill("9999999")

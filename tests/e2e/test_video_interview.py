@@ -89,7 +89,7 @@ def test_officer_and_applicant_hold_a_recorded_video_interview(
     review_id = _open_review_of_the_demo_borrower(live_server)
     review_url = f"{live_server.url}/console/reviews/{review_id}"
 
-    _login(officer, live_server, "officer")
+    staff_login(officer, live_server, "officer")  # password, then the second factor
     officer.goto(review_url)
     officer.get_by_role("button", name="发起视频面谈").click()
     officer.wait_for_url(re.compile(r"/console/interviews/[0-9a-f-]+$"))

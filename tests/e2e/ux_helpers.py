@@ -6,18 +6,13 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, staff_login
 
-from puhui.demo.world import DEMO_PASSWORD, journey_firms
+from puhui.demo.world import journey_firms
 
 
 def console_login(page, live_server: LiveServer, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/console/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(DEMO_PASSWORD)
-    page.locator("form button[type=submit]").first.click()
-    page.wait_for_load_state()
+    staff_login(page, live_server, username)  # password, then the second factor
 
 
 def mobile_sign_in(page, live_server: LiveServer, mobile: str) -> None:  # type: ignore[no-untyped-def]
@@ -54,6 +49,14 @@ def sign_and_draw(page, live_server: LiveServer, amount: str) -> str:  # type: i
     code = page.get_by_test_id("sandbox-code").inner_text()
     page.locator("#code").fill(code)
     page.locator("form[action$='/sign'] button").click()
+    page.wait_for_load_state()
+    if page.get_by_test_id("face-link").count():  # a first credit: the face check (issue 15)
+        page.get_by_test_id("face-link").click()
+        page.wait_for_url(re.compile(r"/m/identity/face"))
+        page.locator("#record").click()
+        page.wait_for_url(re.compile(r"/m/contracts/"), timeout=20_000)
+        page.locator("#code").fill(code)
+        page.locator("form[action$='/sign'] button").click()
     page.wait_for_url(re.compile(r"/m/lines/"))
     page.locator("#amount_yuan").fill(amount)
     page.locator("form[action$='/drawdowns'] button").click()

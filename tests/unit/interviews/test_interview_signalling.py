@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from puhui.interviews.signalling import MAX_MESSAGE_CHARS, Hub, parse_signal
 from puhui.interviews.states import Party
@@ -54,4 +55,6 @@ def test_a_room_relays_to_the_other_party_only_and_a_new_tab_replaces_the_old() 
         await hub.leave(iid, Party.APPLICANT, tab2)
         assert not await hub.send(iid, Party.APPLICANT, {"kind": "offer"})
 
-    asyncio.run(scenario())
+    # in a thread of its own: a browser test in the same worker may hold a running loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
