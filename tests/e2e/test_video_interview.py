@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
-from tests.e2e.conftest import CHROMIUM_ARGS, LiveServer, chromium_path, shot
+from tests.e2e.conftest import CHROMIUM_ARGS, LiveServer, chromium_path, shot, staff_login
 
 from puhui.demo.world import DEMO_PASSWORD
 
