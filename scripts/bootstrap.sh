@@ -16,6 +16,9 @@ need_apt=()
 if ! ls /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc >/dev/null 2>&1 && [ -z "${PUHUI_CONTRACT_FONT:-}" ]; then
   need_apt+=(fonts-noto-cjk)
 fi
+# OpenCV (inside the licence OCR, rapidocr-onnxruntime) loads libGL and GLib at import.
+if ! ldconfig -p 2>/dev/null | grep -q "libGL.so.1"; then need_apt+=(libgl1); fi
+if ! ldconfig -p 2>/dev/null | grep -q "libglib-2.0.so.0"; then need_apt+=(libglib2.0-0); fi
 if [ "${1:-}" = "--test" ]; then
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
     need_apt+=(postgresql)

@@ -38,7 +38,9 @@ CHROMIUM_ARGS = [
 ]
 ROLES = ("officer", "risk", "manager", "auditor", "admin", "service")
 PASSWORD = "Puhui-demo-2026"
-MOBILE = "13700009876"
+
+
+_ENV: dict[str, str] = {}  # the demo server's environment (the CLI reads the same database)
 
 
 def _free_port() -> int:
@@ -50,13 +52,16 @@ def _free_port() -> int:
 @contextmanager
 def demo_server(var: Path) -> Iterator[str]:
     """`puhui demo --no-serve` (small), then uvicorn on it until the block ends."""
-    env = {
-        **os.environ,
-        "PUHUI_VAR_DIR": str(var),
-        "PUHUI_DATABASE_URL": f"sqlite:///{var / 'demo.db'}",
-        "PUHUI_DATA_KEY": base64.b64encode(b"s" * 32).decode(),
-        "PUHUI_COOKIE_SECURE": "false",
-    }
+    env = _ENV
+    env.update(
+        {
+            **os.environ,
+            "PUHUI_VAR_DIR": str(var),
+            "PUHUI_DATABASE_URL": f"sqlite:///{var / 'demo.db'}",
+            "PUHUI_DATA_KEY": base64.b64encode(b"s" * 32).decode(),
+            "PUHUI_COOKIE_SECURE": "false",
+        }
+    )
     python = sys.executable
     subprocess.run(
         [python, "-m", "puhui.cli", "demo", "--no-serve", "--enterprises", "60"],
@@ -118,6 +123,15 @@ def _login(page, url: str, username: str) -> None:  # type: ignore[no-untyped-de
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{url}/console/login/second-factor")  # staff: the second factor
+    out = subprocess.run(
+        [sys.executable, "-m", "puhui.cli", "users", "totp-code", username],
+        cwd=ROOT, env=_ENV, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    code = re.search(r"\b(\d{6})\b", out.stdout)
+    assert code, out.stdout
+    page.get_by_label("动态码").fill(code.group(1))
+    page.get_by_role("button", name="验证").click()
     page.wait_for_url(f"{url}/console/")
 
 
@@ -135,7 +149,7 @@ def applicant(browser, url: str, journey_url: str) -> None:  # type: ignore[no-u
     page = context.new_page()
     page.goto(journey_url)
     _shot(page, "m-start")
-    page.get_by_label("手机号").fill(MOBILE)
+    page.get_by_label("手机号").fill(firm.mobile)  # the representative's own (three-factor)
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url(re.compile(r"/m/login/verify$"))
     page.get_by_label("6 位验证码").fill(page.get_by_test_id("sandbox-code").inner_text())
