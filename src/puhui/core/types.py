@@ -18,12 +18,13 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, Strict
 from pydantic_core import PydanticCustomError
+
+from puhui.core.clock import SystemClock, business_date
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -32,7 +33,6 @@ MAX_FEN = 10**15  # 10 万亿元 (10 trillion yuan) in fen
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
 ADULT_YEARS = 16
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 # Strict integers. `Int64` for a field without bounds of its own; a field with its own
@@ -100,7 +100,7 @@ PlausibleDate = Annotated[date, AfterValidator(_plausible)]
 def today_in_shanghai() -> date:
     """Today's date for edge validation (an age limit), not for business dates: those come from
     the injected Clock."""
-    return datetime.now(_SHANGHAI).date()
+    return business_date(SystemClock())
 
 
 def is_plausible_birth_date(born: date, today: date) -> bool:

@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -56,6 +56,8 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from puhui.core.clock import SystemClock
+
 EVIDENCE_NAME = "puhui-signing-evidence.json"
 FIELD_NAME = "PuhuiBankSeal"
 SANDBOX_LABEL = "沙箱 Sandbox"
@@ -64,7 +66,7 @@ SANDBOX_LABEL = "沙箱 Sandbox"
 class HttpxTimeStamper(TimeStamper):
     """An RFC 3161 timestamp authority over HTTP (POST application/timestamp-query)."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0) -> None:  # float-ok: seconds
         self.url = url
         self.timeout = timeout
         super().__init__()
@@ -104,7 +106,7 @@ def _cert(
     ca: bool = False,
     eku: x509.ObjectIdentifier | None = None,
 ) -> x509.Certificate:
-    now = datetime.now(UTC) - timedelta(days=1)
+    now = SystemClock().now() - timedelta(days=1)  # a certificate's validity, not a business time
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(subject))
