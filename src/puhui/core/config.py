@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["/api/v1/contracts/verify", "/m/identity", "/api/v1/interviews"]
     )
 
+    # Drawdowns (lending/drawdowns.py): a line with a loan more than this many days past due
+    # refuses new drawdowns (0: from the first day past due).
+    drawdown_overdue_grace_days: int = Field(default=0, ge=0)
+
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir

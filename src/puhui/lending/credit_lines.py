@@ -334,6 +334,40 @@ def unfreeze(session: Session, clock: Clock, line_id: uuid.UUID, reason: str) ->
     return line
 
 
+def demand_early_repayment(
+    session: Session, clock: Clock, line_id: uuid.UUID, due_date: date, reason: str
+) -> CreditLine:
+    """Risk action 提前收回: the bank demands the line's loans back by `due_date`. An active
+    line is frozen first (no new drawdowns); the demand is a `repayment_demand` history row
+    with its date, and an audit event. (The loans' schedules are not accelerated here.)"""
+    line = _locked(session, line_id)
+    today = business_date(clock)
+    if due_date < today:
+        raise InvalidInput(field="due_date")
+    if line.status == LineStatus.ACTIVE:
+        loans.transition_line(session, clock, line, LineStatus.FROZEN, today, reason)
+    elif line.status != LineStatus.FROZEN:
+        status = LineStatus(line.status)
+        raise LineNotActive(status=status.value, status_zh=status.zh)
+    loans.line_event(
+        session,
+        clock,
+        line,
+        today,
+        kind="repayment_demand",
+        reason=reason,
+        detail={"due_date": due_date.isoformat()},
+    )
+    audit.record(
+        session,
+        "credit_line.repayment_demand",
+        "credit_line",
+        line.id,
+        after={"due_date": due_date.isoformat(), "reason": reason},
+    )
+    return line
+
+
 def close(session: Session, clock: Clock, line_id: uuid.UUID, reason: str) -> CreditLine:
     """No more drawdowns, ever; loans already made run on to their end."""
     line = _locked(session, line_id)

@@ -17,11 +17,13 @@ import uuid
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, idempotency
 from puhui.core.clock import Clock, business_date
+from puhui.core.config import get_settings
 from puhui.core.db import record_despite_failure
 from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
@@ -34,16 +36,20 @@ from puhui.lending.errors import (
     DrawdownFailed,
     InvalidAmount,
     LineExpired,
+    LineFrozen,
     LineNotActive,
+    LineOverdue,
     MethodNotAllowed,
     TermOutOfBounds,
 )
 from puhui.lending.models import (
     CreditLine,
+    CreditLineEvent,
     Drawdown,
     DrawdownStatus,
     LineStatus,
     Loan,
+    LoanStatus,
     Product,
 )
 from puhui.lending.products import get_product
@@ -64,12 +70,11 @@ def _check_drawable(
     term_months: int,
     method: RepaymentMethod,
     today: date,
+    *,
+    frozen_reason: str | None = None,
+    past_due: tuple[str, int] | None = None,
 ) -> None:
-    status = LineStatus(line.status)
-    if status is LineStatus.EXPIRED or (status is LineStatus.ACTIVE and line.expiry_date < today):
-        raise LineExpired(expiry_date=line.expiry_date.isoformat())
-    if status is not LineStatus.ACTIVE:
-        raise LineNotActive(status=status.value, status_zh=status.zh)
+    _check_status(line, today, frozen_reason, past_due)
     if not product.min_amount_fen <= amount_fen <= product.max_amount_fen:
         raise AmountOutOfBounds(
             field="amount_fen",
@@ -89,6 +94,68 @@ def _check_drawable(
             amount=format_fen(amount_fen),
             available=format_fen(line.available_fen),
         )
+
+
+def freeze_reason(session: Session, line_id: uuid.UUID) -> str | None:
+    """Why the line was last frozen (the reason of its latest transition to `frozen`)."""
+    return session.scalar(
+        select(CreditLineEvent.reason)
+        .where(
+            CreditLineEvent.line_id == line_id,
+            CreditLineEvent.to_status == LineStatus.FROZEN.value,
+        )
+        .order_by(CreditLineEvent.occurred_at.desc(), CreditLineEvent.id.desc())
+        .limit(1)
+    )
+
+
+def loan_past_due(session: Session, line_id: uuid.UUID) -> tuple[str, int] | None:
+    """The line's most overdue active loan beyond the grace days (`PUHUI_DRAWDOWN_OVERDUE_
+    GRACE_DAYS`, 0 by default), as (reference, days past due); None when none is."""
+    grace = get_settings().drawdown_overdue_grace_days
+    row = session.execute(
+        select(Loan.reference, Loan.dpd)
+        .where(
+            Loan.line_id == line_id,
+            Loan.status == LoanStatus.ACTIVE.value,
+            Loan.dpd > grace,
+        )
+        .order_by(Loan.dpd.desc())
+        .limit(1)
+    ).first()
+    return (row[0], int(row[1])) if row is not None else None
+
+
+def drawdown_refusal(session: Session, line: CreditLine, today: date) -> DomainError | None:
+    """Why the line refuses any drawdown now (expired, frozen with its reason, a loan past
+    due, not active), or None: what the borrower's line page shows before a form is offered."""
+    try:
+        _check_line_usable(session, line, today)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def _check_line_usable(session: Session, line: CreditLine, today: date) -> None:
+    status = LineStatus(line.status)
+    frozen = freeze_reason(session, line.id) if status is LineStatus.FROZEN else None
+    past_due = loan_past_due(session, line.id) if status is LineStatus.ACTIVE else None
+    _check_status(line, today, frozen, past_due)
+
+
+def _check_status(
+    line: CreditLine, today: date, frozen: str | None, past_due: tuple[str, int] | None
+) -> None:
+    """Expired, frozen (with the freeze's reason), a loan past due, or not active: refused."""
+    status = LineStatus(line.status)
+    if status is LineStatus.EXPIRED or (status is LineStatus.ACTIVE and line.expiry_date < today):
+        raise LineExpired(expiry_date=line.expiry_date.isoformat())
+    if status is LineStatus.FROZEN:
+        raise LineFrozen(reason=frozen or "风险控制")
+    if past_due is not None:
+        raise LineOverdue(loan=past_due[0], dpd=past_due[1])
+    if status is not LineStatus.ACTIVE:
+        raise LineNotActive(status=status.value, status_zh=status.zh)
 
 
 def draw(
@@ -124,7 +191,18 @@ def draw(
     product = get_product(session, line.product_code)
     term = term_months or line.term_months
     method = repayment_method or RepaymentMethod(line.repayment_method)
-    _check_drawable(line, product, amount_fen, term, method, today)
+    frozen = line.status == LineStatus.FROZEN.value
+    active = line.status == LineStatus.ACTIVE.value
+    _check_drawable(
+        line,
+        product,
+        amount_fen,
+        term,
+        method,
+        today,
+        frozen_reason=freeze_reason(session, line.id) if frozen else None,
+        past_due=loan_past_due(session, line.id) if active else None,
+    )
 
     fields: dict[str, Any] = {
         "line_id": line.id,

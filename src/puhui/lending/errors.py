@@ -59,6 +59,27 @@ class LineNotActive(Conflict):
     message_en = "The credit line is {status}; no drawdown is possible."
 
 
+class LineFrozen(Conflict):
+    code = "credit_line_frozen"
+    message_zh = (
+        "授信额度已被银行冻结，暂不能用款。原因：{reason}。"
+        "已发放的借款照常还款；如有疑问请联系客户经理。"
+    )
+    message_en = (
+        "The credit line is frozen by the bank; no drawdown is possible. Reason: {reason}. "
+        "Loans already made run on as scheduled; your customer manager can explain."
+    )
+
+
+class LineOverdue(Conflict):
+    code = "credit_line_overdue"
+    message_zh = "借据 {loan} 已逾期 {dpd} 天，额度暂停用款；还清逾期款项后即可恢复用款。"
+    message_en = (
+        "Loan {loan} is {dpd} days past due, so no drawdown is possible on this line; "
+        "drawdowns resume once the overdue amount is repaid."
+    )
+
+
 class LineExpired(Conflict):
     code = "credit_line_expired"
     message_zh = "授信额度已于 {expiry_date} 到期，不能用款。"

@@ -5,8 +5,8 @@ Products        ensure_default_products, get_product, get_product_or_default, li
                 product_bounds
 Credit lines    create_line_from_offer, get_line, get_line_for, list_lines, line_history,
                 activate_after_signing, freeze, unfreeze, close, change_limit, expire_lines,
-                expire_offers
-Drawdowns       draw
+                expire_offers, demand_early_repayment (提前收回)
+Drawdowns       draw, drawdown_refusal (why a line refuses: frozen, a loan past due, ...)
 Loans           get_loan_for, list_loans, loan_detail
 Repayments      repay, auto_debit_due, deposit, settlement_balance
 Relief          defer, renew_without_principal, auto_limit_increase
@@ -42,6 +42,7 @@ from puhui.lending.credit_lines import (
     change_limit,
     close,
     create_line_from_offer,
+    demand_early_repayment,
     expire_lines,
     expire_offers,
     freeze,
@@ -52,7 +53,7 @@ from puhui.lending.credit_lines import (
     live_limit_sum,
     unfreeze,
 )
-from puhui.lending.drawdowns import draw
+from puhui.lending.drawdowns import draw, drawdown_refusal
 from puhui.lending.errors import LoanNotFound
 from puhui.lending.interest import DayCountBasis, accrue
 from puhui.lending.models import (
@@ -93,8 +94,10 @@ __all__ = [
     "close",
     "create_line_from_offer",
     "defer",
+    "demand_early_repayment",
     "deposit",
     "draw",
+    "drawdown_refusal",
     "ensure_default_products",
     "expire_lines",
     "expire_offers",

@@ -183,7 +183,9 @@ def test_a_line_that_is_not_usable_refuses_drawdowns(
     before = _snapshot(session, line.id)
     r = client.post(_url(line.id), json={"amount_fen": 1_000_000}, headers=headers)
     assert r.status_code == 409
-    expected = "credit_line_expired" if state == "expired" else "credit_line_not_active"
+    expected = {"expired": "credit_line_expired", "frozen": "credit_line_frozen"}.get(
+        state, "credit_line_not_active"
+    )
     assert r.json()["code"] == expected
     assert ("到期" if state == "expired" else "暂不能用款") in r.json()["detail"]
     en = client.post(

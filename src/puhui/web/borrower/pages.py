@@ -31,6 +31,7 @@ from puhui.consents import texts as consent_texts
 from puhui.consents.schemas import DEFAULT_VALID_DAYS, Purpose
 from puhui.core import audit, auth, otp, outbox
 from puhui.core.auth import Principal, public, require_page
+from puhui.core.clock import business_date
 from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.hardening import same_site_path
 from puhui.core.models import Role, User
@@ -702,20 +703,25 @@ def m_line(
     request: Request,
     line_id: uuid.UUID,
     db: DB,
+    rt: RuntimeDep,
     principal: Annotated[Principal, Depends(BORROWER)],
 ) -> Response:
-    return _line_page(request, db, principal, line_id)
+    return _line_page(request, db, rt, principal, line_id)
 
 
-def _line_page(request: Request, db: Session, principal: Principal, line_id: uuid.UUID) -> Response:
+def _line_page(
+    request: Request, db: Session, rt: Runtime, principal: Principal, line_id: uuid.UUID
+) -> Response:
     line = lending_service.get_line_for(db, principal, line_id)
     loans = lending_service.list_loans(db, line_id=line_id)
+    refusal = lending_service.drawdown_refusal(db, line, business_date(rt.clock))
     return _mrender(
         request,
         "m_line.html",
         principal,
         line=line,
         loans=loans,
+        refusal=refusal.message(request_lang(request)) if refusal else None,
         available_fen=line.limit_fen - line.used_fen,
         key=secrets.token_urlsafe(12),
     )
