@@ -13,7 +13,8 @@ import puhui.ledger.models
 import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.parties.models
-import puhui.receivables.models  # noqa: F401
+import puhui.receivables.models
+import puhui.risk.models  # noqa: F401
 from puhui.core.db import Base
 
 target_metadata = Base.metadata

@@ -282,6 +282,17 @@ def list_applications(
     return list(session.scalars(query))
 
 
+def customer_manager_of(session: Session, enterprise_id: uuid.UUID) -> uuid.UUID | None:
+    """The enterprise's customer manager: the one attributed on its latest application that
+    names one (risk assigns the enterprise's alerts to them)."""
+    return session.scalar(
+        select(Application.manager_user_id)
+        .where(Application.enterprise_id == enterprise_id, Application.manager_user_id.is_not(None))
+        .order_by(Application.created_at.desc())
+        .limit(1)
+    )
+
+
 def own_applications(session: Session, principal: Principal) -> list[Application]:
     """Every application of the principal's enterprises, newest first (a borrower's journey)."""
     if not principal.enterprise_ids:

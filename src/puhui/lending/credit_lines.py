@@ -271,6 +271,20 @@ LIVE_LINE_STATUSES = (
 )
 
 
+def live_lines_of(session: Session, enterprise_id: uuid.UUID) -> list[CreditLine]:
+    """The enterprise's live lines (pending signature, active, frozen), oldest first."""
+    return list(
+        session.scalars(
+            select(CreditLine)
+            .where(
+                CreditLine.enterprise_id == enterprise_id,
+                CreditLine.status.in_(LIVE_LINE_STATUSES),
+            )
+            .order_by(CreditLine.created_at, CreditLine.id)
+        )
+    )
+
+
 def live_limit_sum(enterprise_id: ColumnElement[Any]) -> ScalarSelect[int]:
     """A scalar subquery: the sum of the limits of the live lines of `enterprise_id` (a column
     or a bound parameter), 0 without — for a caller folding exposures into a query of its own."""

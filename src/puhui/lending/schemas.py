@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from puhui.core.types import PositiveFen, SafeMultiline, SafeText, StrictInt
+from puhui.lending.models import LineStatus as LineStatus  # re-exported for other domains
 from puhui.lending.rescheduling import PrepaymentOption
 from puhui.lending.schedules import RepaymentMethod
 

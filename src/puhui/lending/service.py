@@ -51,6 +51,7 @@ from puhui.lending.credit_lines import (
     line_history,
     list_lines,
     live_limit_sum,
+    live_lines_of,
     unfreeze,
 )
 from puhui.lending.drawdowns import draw, drawdown_refusal
@@ -113,6 +114,7 @@ __all__ = [
     "list_loans",
     "list_products",
     "live_limit_sum",
+    "live_lines_of",
     "loan_detail",
     "product_bounds",
     "renew_without_principal",
