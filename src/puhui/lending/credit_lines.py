@@ -34,7 +34,14 @@ from puhui.lending.errors import (
     OfferOutOfBounds,
 )
 from puhui.lending.events import OfferLapsed
-from puhui.lending.models import CreditLine, CreditLineEvent, LineStatus, Product
+from puhui.lending.models import (
+    CreditLine,
+    CreditLineEvent,
+    LineStatus,
+    Loan,
+    LoanStatus,
+    Product,
+)
 from puhui.lending.products import CEILING_FEN, get_product, get_product_or_default
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.schemas import Offer, ProductBounds
@@ -283,6 +290,25 @@ def live_lines_of(session: Session, enterprise_id: uuid.UUID) -> list[CreditLine
             .order_by(CreditLine.created_at, CreditLine.id)
         )
     )
+
+
+def exposed_enterprise_ids(
+    session: Session, *, after: uuid.UUID | None = None, limit: int = 500
+) -> list[uuid.UUID]:
+    """Enterprises with exposure on lending's side — an active or frozen line, or a loan still
+    running (also under a closed or expired line) — in id order, after `after` (post-loan
+    monitoring walks them in batches)."""
+    lines = select(CreditLine.enterprise_id.label("enterprise_id")).where(
+        CreditLine.status.in_([LineStatus.ACTIVE.value, LineStatus.FROZEN.value])
+    )
+    running = select(Loan.enterprise_id.label("enterprise_id")).where(
+        Loan.status == LoanStatus.ACTIVE.value
+    )
+    both = lines.union(running).subquery()
+    query = select(both.c.enterprise_id).order_by(both.c.enterprise_id).limit(limit)
+    if after is not None:
+        query = query.where(both.c.enterprise_id > after)
+    return list(session.scalars(query))
 
 
 def live_limit_sum(enterprise_id: ColumnElement[Any]) -> ScalarSelect[int]:

@@ -1,0 +1,114 @@
+"""Post-loan monitoring (issue 14, item 1): never a pull without a live post_loan_monitoring
+consent (the enterprise is listed unmonitored), pulls through the data hub with the snapshots'
+lineage, a warning raises alerts and the red level freezes the line; re-running a date changes
+nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.integration.decisioning.decisioning_world import register
+from tests.integration.lending.lending_factories import at, draw, make_line
+
+from puhui.consents import service as consents_service
+from puhui.consents.schemas import Purpose
+from puhui.consents.service import Bundle
+from puhui.core.clock import business_date
+from puhui.core.runtime import Runtime
+from puhui.datahub import service as datahub_service
+from puhui.datahub.connectors import build_connectors
+from puhui.lending import service as lending
+from puhui.lending.models import Loan
+from puhui.risk import actions, alerts, monitoring
+from puhui.risk.models import MonitoredEnterprise, Observation
+
+
+def _env(runtime: Runtime) -> monitoring.MonitorEnv:
+    return monitoring.MonitorEnv(build_connectors(), runtime.cipher)
+
+
+def _grant(session: Session, runtime: Runtime, enterprise_id: object) -> None:
+    consents_service.grant_bundles(
+        session,
+        runtime.clock,
+        enterprise_id,  # type: ignore[arg-type]
+        [Bundle(monitoring.SOURCES)],
+        Purpose.POST_LOAN_MONITORING,
+        valid_days=365,
+    )
+
+
+def test_monitoring_pulls_only_under_a_live_consent_and_says_so(
+    session: Session, runtime: Runtime
+) -> None:
+    clock = runtime.clock
+    firm = register(session, runtime, 5, with_rep=False)
+    assert firm.enterprise_id is not None
+    ent_id = firm.enterprise_id
+    make_line(session, clock, ent_id)  # type: ignore[arg-type]
+    day = business_date(clock)
+    env = _env(runtime)
+
+    out = monitoring.monitor_enterprise(session, clock, env, ent_id, day)
+    assert out.status == "unmonitored"
+    state = session.scalars(select(MonitoredEnterprise)).one()
+    assert (state.status, state.reason) == ("unmonitored", "no_consent")
+    assert datahub_service.count_snapshots(session, [ent_id]) == {}  # nothing was asked
+    # a credit-decision consent is not a monitoring consent
+    consents_service.grant_bundles(
+        session, clock, ent_id, [Bundle(monitoring.SOURCES)], Purpose.CREDIT_DECISION
+    )
+    assert monitoring.monitor_enterprise(session, clock, env, ent_id, day).status == "unmonitored"
+
+    _grant(session, runtime, ent_id)
+    out = monitoring.monitor_enterprise(session, clock, env, ent_id, day)
+    assert out.status == "pulled"
+    observation = session.scalars(select(Observation)).one()
+    assert len(observation.snapshot_ids) == len(monitoring.SOURCES)  # the lineage
+    assert observation.rules_version == 1 and observation.values  # the inputs behind signals
+    assert state.status == "monitored" and state.consent_expires_at is not None
+    assert state.next_due_date is not None and state.next_due_date > day
+    # again the same day, or before it is due: nothing new
+    assert monitoring.monitor_enterprise(session, clock, env, ent_id, day).status == "not_due"
+    assert session.scalar(select(func.count()).select_from(Observation)) == 1
+
+
+def test_a_red_warning_opens_alerts_freezes_the_line_and_a_rerun_changes_nothing(
+    session: Session, runtime: Runtime
+) -> None:
+    clock = runtime.clock
+    firm = register(session, runtime, 6, with_rep=False)
+    ent_id = firm.enterprise_id
+    assert ent_id is not None
+    line = make_line(session, clock, ent_id)
+    loan = draw(session, clock, line.id, 2_000_000)
+    _grant(session, runtime, ent_id)
+    session.get(Loan, loan.id).dpd = 45  # type: ignore[union-attr]  # as the end of day sets it
+    session.commit()
+
+    result = monitoring.run_monitor(
+        runtime.session_factory, clock, _env(runtime), business_date(clock)
+    )
+    assert result.steps[0].totals.get("pulled") == 1 and result.steps[0].totals.get("red") == 1
+    session.expire_all()
+    opened = alerts.list_alerts(session, enterprise_id=ent_id)
+    assert "W_DPD_30" in {a.signal_code for a in opened}
+    assert all(a.level in {"red", "orange", "yellow"} for a in opened)
+    assert lending.get_line(session, line.id).status == "frozen"
+    assert actions.watch_entry(session, ent_id) is not None
+    refusal = lending.drawdown_refusal(session, lending.get_line(session, line.id),
+                                       business_date(clock))  # fmt: skip
+    assert refusal is not None and refusal.code == "credit_line_frozen"
+
+    again = monitoring.run_monitor(
+        runtime.session_factory, clock, _env(runtime), business_date(clock)
+    )
+    assert again.already_completed
+    # a week later (watch-listed: weekly) the same signal refreshes its alert, no new one
+    at(clock, business_date(clock) + timedelta(days=7))
+    monitoring.run_monitor(runtime.session_factory, clock, _env(runtime), business_date(clock))
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Observation)) == 2
+    assert len(alerts.list_alerts(session, enterprise_id=ent_id)) == len(opened)
