@@ -91,6 +91,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.risk.router import router as risk_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
@@ -103,6 +104,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.passkeys import router as passkeys_router
     from puhui.web.staff.policy_editor import router as policy_editor_router
     from puhui.web.staff.receivables import router as receivables_pages_router
+    from puhui.web.staff.risk import router as risk_pages_router
     from puhui.web.staff.router import router as console_router
     from puhui.web.staff.sso import router as sso_router
 
@@ -117,6 +119,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lending_router,
         decisioning_router,
         receivables_router,
+        risk_router,
         supply_chain_router,
         console_router,
         account_router,
@@ -126,6 +129,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,
         receivables_pages_router,
+        risk_pages_router,
         cockpit_router,
         mobile_router,
         interviews_api,

@@ -225,6 +225,60 @@ CATALOGUE["source"] = {
     SourceName.CREDIT_BUREAU: ("征信", "Credit bureau"),
 }
 
+# post-loan risk (issue 14): levels, alerts, dispositions, actions, monitoring, rules versions
+CATALOGUE.update(
+    {
+        "risk_level": {
+            "red": ("红色预警", "Red"),
+            "orange": ("橙色预警", "Orange"),
+            "yellow": ("黄色预警", "Yellow"),
+        },
+        "alert_status": {
+            "open": ("待分派", "Open"),
+            "assigned": ("已分派", "Assigned"),
+            "investigating": ("核查中", "Investigating"),
+            "escalated": ("已升级", "Escalated"),
+            "resolved": ("已关闭", "Resolved"),
+        },
+        "disposition": {
+            "false_positive": ("误报（数据已解释）", "False positive (explained)"),
+            "risk_accepted": ("风险可控，继续观察", "Risk accepted, keep watching"),
+            "action_taken": ("已采取处置措施", "Action taken"),
+            "repaid": ("已还款结清", "Repaid"),
+        },
+        "action_kind": {
+            "watch": ("列入观察名单", "Put on the watch list"),
+            "unwatch": ("移出观察名单", "Remove from the watch list"),
+            "freeze": ("冻结额度", "Freeze the line"),
+            "unfreeze": ("解冻额度", "Unfreeze the line"),
+            "limit_cut": ("压降额度", "Reduce the limit"),
+            "early_repayment": ("提前收回", "Demand early repayment"),
+        },
+        "action_status": {
+            "proposed": ("待复核", "Awaiting approval"),
+            "executed": ("已执行", "Executed"),
+            "rejected": ("已驳回", "Rejected"),
+        },
+        "monitor_status": {
+            "monitored": ("监测中", "Monitored"),
+            "unmonitored": ("未监测（无贷后授权）", "Unmonitored (no post-loan consent)"),
+            "ended": ("已结束", "Ended"),
+        },
+        "line_event_kind": {
+            "status": ("状态变更", "Status change"),
+            "limit_change": ("额度调整", "Limit change"),
+            "limit_increase": ("自动提额", "Automatic limit increase"),
+            "repayment_demand": ("提前收回通知", "Early repayment demanded"),
+        },
+        "rules_status": {
+            "pending_approval": ("待审批", "Pending approval"),
+            "active": ("生效", "Active"),
+            "superseded": ("已替代", "Superseded"),
+            "rejected": ("已驳回", "Rejected"),
+        },
+    }
+)
+
 
 def label(kind: str, code: object, lang: Lang = "zh") -> str:
     """The word for `code` of `kind` in `lang`; the code itself when none is known."""

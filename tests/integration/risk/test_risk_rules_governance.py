@@ -39,8 +39,15 @@ def _observation(session: Session, runtime: Runtime, dpd: int, level: str) -> Ob
         values={"dpd": dpd},
         snapshot_ids=[],
         signal_set_version="test",
-        hits=[{"code": "days_past_due", "month": "2026-10-01", "value": dpd, "baseline": None,
-               "evidence": {}}],  # fmt: skip
+        hits=[
+            {
+                "code": "days_past_due",
+                "month": "2026-10-01",
+                "value": dpd,
+                "baseline": None,
+                "evidence": {},
+            }
+        ],
         level=level,
         reasons=[],
         rules_version=1,
