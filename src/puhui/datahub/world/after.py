@@ -90,7 +90,7 @@ def _month_index(world: World, months: pl.Series) -> I64:
     return months.to_numpy().astype("datetime64[M]").astype(np.int64) - first
 
 
-def _dense_panel(world: World, column: str, fill: Any = 0) -> npt.NDArray[Any]:
+def dense_panel(world: World, column: str, fill: Any = 0) -> npt.NDArray[Any]:
     panel = world.panel
     out = np.full((world.n_enterprises, world.months), fill, dtype=panel[column].to_numpy().dtype)
     rows = panel["enterprise_id"].to_numpy().astype(np.int64)
@@ -162,8 +162,8 @@ def _tax(world: World, rng: np.random.Generator, h: F64, dev: F64, out: dict[str
     calendar = ((month0 + np.arange(T + H)).astype(np.int64) % 12).astype(np.int64)
     season = _season(world, calendar)
     el = world.params.sales_elasticity
-    sales = _dense_panel(world, "invoiced_sales_fen").astype(np.float64)
-    filed = _dense_panel(world, "filed", False)
+    sales = dense_panel(world, "invoiced_sales_fen").astype(np.float64)
+    filed = dense_panel(world, "filed", False)
     last = slice(T - 12, T)
     ratio = sales[:, last] / (season[:, last] * np.exp(el * dev[:, last]))
     ratio = np.where(filed[:, last] & (sales[:, last] > 0), ratio, np.nan)
@@ -171,7 +171,7 @@ def _tax(world: World, rng: np.random.Generator, h: F64, dev: F64, out: dict[str
         warnings.simplefilter("ignore", RuntimeWarning)  # firms that never filed: level 0
         level = np.nan_to_num(np.nanmedian(ratio, axis=1), nan=0.0)
         vat_rate = np.nan_to_num(
-            _dense_panel(world, "vat_paid_fen")[:, last].sum(axis=1) / sales[:, last].sum(axis=1)
+            dense_panel(world, "vat_paid_fen")[:, last].sum(axis=1) / sales[:, last].sum(axis=1)
         )
     shells = (world.outcomes["fraud_type"] == "shell_company").fill_null(False).to_numpy()
     sd = np.where(shells, 0.7, world.params.invoice_noise_sd)[:, None]
@@ -200,14 +200,14 @@ def _employment(
     T, H, n = world.months, world.params.horizon_months, world.n_enterprises
     p = world.params
     ema = _ema(dev, p.headcount_smoothing)
-    insured = _dense_panel(world, "headcount").astype(np.float64)
+    insured = dense_panel(world, "headcount").astype(np.float64)
     recent = slice(T - 6, T)
     level = np.median(insured[:, recent] / np.exp(p.headcount_elasticity * ema[:, recent]), axis=1)
     future = slice(T, T + H)
     staff = level[:, None] * np.exp(p.headcount_elasticity * ema[:, future])
     staff *= np.exp(rng.normal(0.0, 0.02, size=(n, H)))
     headcount = np.rint(staff).astype(np.int32)
-    contributors = _dense_panel(world, "housing_fund_contributors")[:, T - 12 :]
+    contributors = dense_panel(world, "housing_fund_contributors")[:, T - 12 :]
     has_hf = contributors.sum(axis=1) > 0
     share = contributors.sum(axis=1) / np.maximum(insured[:, T - 12 :].sum(axis=1), 1.0)
     hf_people = np.where(has_hf[:, None], np.rint(headcount * share[:, None]), 0)
@@ -228,9 +228,9 @@ def _utilities(
     world: World, rng: np.random.Generator, h: F64, dev: F64, out: dict[str, Any]
 ) -> None:
     T, H, n = world.months, world.params.horizon_months, world.n_enterprises
-    kwh = np.concatenate([_dense_panel(world, "electricity_kwh").astype(np.float64),
+    kwh = np.concatenate([dense_panel(world, "electricity_kwh").astype(np.float64),
                           np.zeros((n, H))], axis=1)  # fmt: skip
-    water = np.concatenate([_dense_panel(world, "water_m3").astype(np.float64),
+    water = np.concatenate([dense_panel(world, "water_m3").astype(np.float64),
                             np.zeros((n, H))], axis=1)  # fmt: skip
     for t in range(T, T + H):
         change = dev[:, t] - dev[:, t - 12]
@@ -247,7 +247,7 @@ def _tax_grades(world: World, h: F64, out: dict[str, Any]) -> None:
     n = world.n_enterprises
     grade = world.enterprises["tax_credit_grade"].to_numpy().astype(object)
     months = _horizon_months(world)
-    filed_all = np.concatenate([_dense_panel(world, "filed", False), out["filed"]], axis=1)
+    filed_all = np.concatenate([dense_panel(world, "filed", False), out["filed"]], axis=1)
     grades = np.empty((n, H), dtype=object)
     run = np.zeros(n, dtype=np.int64)
     for k, month in enumerate(months):
