@@ -450,6 +450,9 @@ def _mount_optional() -> None:
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(retention_app, name="retention")
+    from puhui.risk.cli import risk_app
+
+    app.add_typer(risk_app, name="risk")
 
 
 _mount_optional()

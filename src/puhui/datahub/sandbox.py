@@ -124,6 +124,32 @@ class SandboxProvider:
     def sources(self) -> tuple[SourceName, ...]:
         return tuple(SourceName)
 
+    def as_of(self, day: date) -> SandboxProvider:
+        """The provider answering as the sources read on ``day``, after the world's decision date
+        (post-loan monitoring re-pulls): the months and events of the world's life after the
+        decision (``puhui.datahub.world.after``) up to ``day``. A day on or before the world's own
+        ``as_of`` gives this provider. Cached per day; thread-safe.
+
+        Monitoring pulls through the hub as usual, with the connector of that day:
+        ``SandboxConnector(default_provider().as_of(business_date))``.
+        """
+        if day <= self._as_of:
+            return self
+        from puhui.datahub.world.after import months_seen, simulate_after, world_as_of
+
+        key = f"as_of:{months_seen(self.world, day)}:{day.isoformat()}"
+        with self._lock:
+            after = self._cache.get("after")
+            if after is None:
+                after = self._cache["after"] = simulate_after(self.world)
+            provider = self._cache.get(key)
+            if provider is None:
+                days = [k for k in self._cache if k.startswith("as_of:")]
+                for old in days[: max(0, len(days) - 7)]:  # keep the last eight days
+                    del self._cache[old]
+                provider = self._cache[key] = SandboxProvider(world_as_of(self.world, after, day))
+        return provider
+
     def enterprise_id(self, uscc: str) -> int:
         try:
             return self._uscc_to_id[uscc]
