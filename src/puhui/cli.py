@@ -451,7 +451,9 @@ def _mount_optional() -> None:
     app.add_typer(keys_app, name="keys")
     app.add_typer(retention_app, name="retention")
     from puhui.risk.cli import risk_app
+    from puhui.risk.monitor_cli import monitor as risk_monitor
 
+    risk_app.command("monitor")(risk_monitor)
     app.add_typer(risk_app, name="risk")
 
 
