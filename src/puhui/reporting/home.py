@@ -359,3 +359,64 @@ def _yuan(fen: int) -> str:
     from puhui.core.money import format_fen
 
     return format_fen(fen)
+
+
+# ------------------------------------------------------------------------------- risk (R1)
+
+_LEVELS = (
+    ("red", "红色预警", "Red"),
+    ("orange", "橙色预警", "Orange"),
+    ("yellow", "黄色预警", "Yellow"),
+)
+
+
+@card(Role.RISK_OFFICER, Role.CUSTOMER_MANAGER, order=25)
+def warnings_by_level(session: Session, clock: Clock, principal: Principal) -> Card:
+    """Open post-loan warnings by level and age (opened within a day, 1–7 days, older), with
+    how many are past their SLA — one aggregate query."""
+    from puhui.risk.models import OPEN_ALERT_STATUSES, Alert
+
+    now = clock.now()
+    day_ago, week_ago = now - timedelta(days=1), now - timedelta(days=7)
+    rows = session.execute(
+        select(
+            Alert.level,
+            func.count(),
+            func.count().filter(Alert.opened_at >= day_ago),
+            func.count().filter(Alert.opened_at < day_ago, Alert.opened_at >= week_ago),
+            func.count().filter(Alert.opened_at < week_ago),
+            func.count().filter(Alert.sla_due_at < now),
+        )
+        .where(Alert.status.in_([s.value for s in OPEN_ALERT_STATUSES]))
+        .group_by(Alert.level)
+    ).all()
+    by_level = {r[0]: r[1:] for r in rows}
+    items = []
+    for code, zh, en in _LEVELS:
+        total, fresh, week, older, late = by_level.get(code, (0, 0, 0, 0, 0))
+        if not total:
+            continue
+        items.append(
+            Item(
+                Text(f"{zh} {total}", f"{en} {total}"),
+                Text(
+                    f"1 天内 {fresh} · 1–7 天 {week} · 7 天以上 {older} · 超时 {late}",
+                    f"<1 day {fresh} · 1–7 days {week} · >7 days {older} · past SLA {late}",
+                ),
+                "/console/risk",
+                "overdue" if late else "",
+            )
+        )
+    return Card(
+        "risk_warnings",
+        Text("贷后预警", "Post-loan warnings"),
+        sum(r[1] for r in rows),
+        tuple(items),
+        empty=Text("没有未关闭的预警。", "No open warnings."),
+        link=("/console/risk", Text("风险工作台", "Risk workbench")),
+        title_hint=Text(
+            "贷后监测发现、尚未关闭的预警，按级别与发现时长统计；超时指超过该级别的处理时限。",
+            "Open warnings from post-loan monitoring by level and age; past SLA: beyond the "
+            "level's deadline.",
+        ),
+    )

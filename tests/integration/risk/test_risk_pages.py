@@ -43,6 +43,9 @@ def test_a_manager_works_an_alert_to_a_freeze_and_the_borrower_sees_why(
     assert bench.status_code == 200 and "宁波预警测试有限公司" in bench.text
     assert "新增被执行案件" in bench.text and 'data-level="orange"' in bench.text
     assert "W_ENFORCEMENT" not in bench.text  # words, never codes
+    home = client.get("/console/", headers=headers_for(Role.RISK_OFFICER))
+    assert 'data-testid="card-risk_warnings"' in home.text and "橙色预警 1" in home.text
+    assert "1 天内 1" in home.text
     page = client.get(f"/console/risk/alerts/{alert.id}", headers=manager)
     assert "新增被执行案件 1 件" in page.text  # the data behind the signal
 
