@@ -116,6 +116,7 @@ ENTERPRISE_SOURCES: tuple[SourceName, ...] = (
 )
 REP_SOURCES: tuple[SourceName, ...] = (SourceName.CREDIT_BUREAU,)  # of the legal representative
 PURPOSE = Purpose.CREDIT_DECISION
+POST_LOAN_VALID_DAYS = 3 * 365  # post-loan monitoring: the life of a line and its loans
 BURST_WINDOW = timedelta(hours=3)
 REPEAT_WINDOW = timedelta(days=30)
 
@@ -354,6 +355,19 @@ def consent(
         granted_by=principal.user_id,
         text_lang=data.consent.text_lang,
     )
+    if data.consent.post_loan_monitoring:
+        # a separate consent (purpose, text, expiry of its own), never used for this decision
+        consents_service.grant_bundles(
+            session,
+            clock,
+            applicant.enterprise.id,
+            [Bundle(ENTERPRISE_SOURCES)],
+            Purpose.POST_LOAN_MONITORING,
+            channel=Channel.API,
+            granted_by=principal.user_id,
+            text_lang=data.consent.text_lang,
+            valid_days=POST_LOAN_VALID_DAYS,
+        )
     return [c for bundle in granted for c in bundle]
 
 

@@ -45,6 +45,11 @@ class ConsentIn(BaseModel):
     text_lang: Literal["zh", "en"] = "zh"
     text_versions: dict[SourceName, str] = Field(default_factory=dict)
     text_sha256: dict[SourceName, str] = Field(default_factory=dict)
+    post_loan_monitoring: bool = Field(
+        default=False,
+        description="the applicant also agrees to post-loan monitoring of the same sources "
+        "(purpose post_loan_monitoring, its own expiry) should a loan be granted",
+    )
 
 
 class ApplicationCreate(BaseModel):

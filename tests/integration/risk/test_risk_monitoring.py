@@ -6,6 +6,7 @@ nothing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from puhui.consents import service as consents_service
 from puhui.consents.schemas import Purpose
 from puhui.consents.service import Bundle
 from puhui.core.clock import business_date
+from puhui.core.models import Role
 from puhui.core.runtime import Runtime
 from puhui.datahub import service as datahub_service
 from puhui.datahub.connectors import build_connectors
@@ -112,3 +114,28 @@ def test_a_red_warning_opens_alerts_freezes_the_line_and_a_rerun_changes_nothing
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Observation)) == 2
     assert len(alerts.list_alerts(session, enterprise_id=ent_id)) == len(opened)
+
+
+def test_the_application_collects_the_post_loan_consent_with_its_own_expiry(
+    session: Session, runtime: Runtime, client: Any, headers_for: Any
+) -> None:
+    from tests.integration.decisioning.decisioning_world import application_body
+
+    firm = register(session, runtime, 9)
+    body = application_body(firm, consent={"agree": True, "post_loan_monitoring": True})
+    r = client.post(
+        "/api/v1/applications",
+        json=body,
+        headers={**headers_for(Role.CUSTOMER_MANAGER), "Idempotency-Key": "pl-1"},
+    )
+    assert r.status_code == 201, r.text
+    now = runtime.clock.now()
+    live = consents_service.live_consents(
+        session, now, firm.enterprise_id, monitoring.SOURCES, Purpose.POST_LOAN_MONITORING
+    )  # type: ignore[arg-type]
+    assert set(live) == set(monitoring.SOURCES)
+    assert all((c.expires_at - now).days >= 3 * 365 - 1 for c in live.values())
+    credit = consents_service.live_consents(
+        session, now, firm.enterprise_id, monitoring.SOURCES, Purpose.CREDIT_DECISION
+    )  # type: ignore[arg-type]
+    assert all(c.expires_at < min(x.expires_at for x in live.values()) for c in credit.values())

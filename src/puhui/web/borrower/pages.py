@@ -459,6 +459,7 @@ def m_apply_submit(
     rep_name: Annotated[str, Form()] = "",
     rep_resident_id: Annotated[str, Form()] = "",
     agree: Annotated[str | None, Form()] = None,
+    post_loan: Annotated[str | None, Form()] = None,
 ) -> Response:
     from pydantic import ValidationError
 
@@ -515,6 +516,7 @@ def m_apply_submit(
                 text_lang=lang,
                 text_versions={c["source"]: c["version"] for c in consents if c["version"]},
                 text_sha256={c["source"]: c["sha256"] for c in consents if c["sha256"]},
+                post_loan_monitoring=post_loan == "yes",
             ),
         )
         out = decisioning_service.apply(
