@@ -109,3 +109,27 @@ def test_the_api_refuses_a_resolution_without_disposition_and_a_self_approval(
     assert lending.get_line(session, line.id).limit_fen == 10_000_000
     borrower = client.get("/api/v1/risk/alerts", headers=headers_for(Role.BORROWER, [ent.id]))
     assert borrower.status_code == 403
+
+
+def test_rules_are_submitted_replayed_and_approved_on_the_console(
+    client: TestClient, headers_for: Any, session: Session, clock: FixedClock
+) -> None:
+    import json
+
+    from puhui.risk import governance
+
+    maker = headers_for(Role.RISK_OFFICER)
+    page = client.get("/console/risk/rules", headers=maker)
+    assert page.status_code == 200 and 'data-testid="rules-1"' in page.text and "生效" in page.text
+    document = governance.active_rules(session, clock).document
+    edited = {**document, "version": 2, "title_zh": "预警规则（收紧）"}
+    r = client.post(
+        "/console/risk/rules",
+        data={"document": json.dumps(edited, ensure_ascii=False), "note": "收紧标题"},
+        headers=maker,
+    )
+    assert r.status_code == 200 and 'data-testid="replay-2"' in r.text and "待审批" in r.text
+    assert "approve" not in r.text.split('data-testid="rules-2"')[1].split("</article>")[0]
+    checker = headers_for(Role.ADMIN)  # not a rules editor: refused
+    assert client.post(f"/console/risk/rules/{governance.list_rules(session)[0].id}/approve",
+                       data={"note": "ok"}, headers=checker).status_code == 403  # fmt: skip

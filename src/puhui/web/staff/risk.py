@@ -217,3 +217,76 @@ def timeline(
         line_events={line.id: lending_service.line_history(db, line.id) for line in lines},
         watched=risk_service.watch_entry(db, enterprise_id),
     )
+
+
+# ------------------------------------------------------------------------------ rules
+
+
+RULES_EDITORS = (Role.RISK_OFFICER,)
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*READERS))],
+) -> Response:
+    """The warning rules' versions: status, what changed (the diff), and for a version
+    pending approval what it would change on the stored observations (replay)."""
+    active = risk_service.active_rules(db, rt.clock)
+    rows = risk_service.list_rules(db)
+    replays = {
+        r.id: [x for x in risk_service.replay(db, r.id, limit=500) if x.changed]
+        for r in rows
+        if r.status == "pending_approval"
+    }
+    return render(request, "risk_rules.html", principal, rows=rows, active=active,
+                  replays=replays)  # fmt: skip
+
+
+@router.post("/rules", dependencies=[Depends(check_csrf)])
+def submit_rules(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*RULES_EDITORS))],
+    document: Annotated[str, Form(max_length=200_000)],
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """A new version from the JSON document (a second risk officer approves it)."""
+    import json
+
+    try:
+        try:
+            parsed = json.loads(document)
+        except ValueError as exc:
+            raise InvalidInput(field="document") from exc
+        if not isinstance(parsed, dict):
+            raise InvalidInput(field="document")
+        risk_service.submit_rules(db, rt.clock, principal, parsed, note)
+    except DomainError as exc:
+        raise refuse(request, exc, "/console/risk/rules", typed={"note": note}) from exc
+    return RedirectResponse("/console/risk/rules", status_code=303)
+
+
+@router.post("/rules/{version_id}/{decision}", dependencies=[Depends(check_csrf)])
+def decide_rules(
+    request: Request,
+    version_id: uuid.UUID,
+    decision: str,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*RULES_EDITORS))],
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    try:
+        if decision == "approve":
+            risk_service.approve_rules(db, rt.clock, principal, version_id, note)
+        elif decision == "reject":
+            risk_service.reject_rules(db, rt.clock, principal, version_id, note)
+        else:
+            raise InvalidInput(field="decision")
+    except DomainError as exc:
+        raise refuse(request, exc, "/console/risk/rules") from exc
+    return RedirectResponse("/console/risk/rules", status_code=303)
