@@ -1,0 +1,48 @@
+"""When monitoring pulls (pure parts of `risk.monitoring`), and the rules diff of governance."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from puhui.risk.governance import diff_rules
+from puhui.risk.monitoring import next_due, stagger_day
+from puhui.risk.rules import load_default_rules
+
+
+@given(st.uuids())
+def test_the_stagger_day_is_stable_and_within_every_month(enterprise_id: uuid.UUID) -> None:
+    day = stagger_day(enterprise_id)
+    assert 1 <= day <= 28 and day == stagger_day(uuid.UUID(str(enterprise_id)))
+
+
+def test_stagger_days_spread_over_the_month() -> None:
+    days = {stagger_day(uuid.UUID(int=i * 7919)) for i in range(400)}
+    assert len(days) == 28
+
+
+def test_next_pull_is_next_months_stagger_day_or_a_week_when_watched() -> None:
+    assert next_due(date(2026, 11, 23), 5, watched=False) == date(2026, 12, 5)
+    assert next_due(date(2026, 12, 31), 28, watched=False) == date(2027, 1, 28)
+    assert next_due(date(2026, 12, 30), 3, watched=True) == date(2027, 1, 6)
+
+
+def test_the_rules_diff_names_the_changed_row_reason_and_parameter() -> None:
+    old = load_default_rules()
+    new = copy.deepcopy(old)
+    new["reasons"]["W_DPD"]["zh"] = "本行贷款逾期（新）"
+    new["signal_parameters"]["sales_drop"] = {"drop": 0.5}
+    for node in new["graph"]["nodes"]:
+        for row in (node.get("content") or {}).get("rules", []):
+            if row["_id"] == "w_sales":
+                row["t_warnings_out_1"] = "'orange'"
+    diff = diff_rules(old, new)
+    where = [(c.kind, c.where, c.key.split("/")[-1]) for c in diff.changes]
+    assert ("changed", "rules", "w_sales") in where
+    assert ("changed", "reasons", "W_DPD") in where
+    assert any(c.where == "signal_parameters" and c.key == "sales_drop" for c in diff.changes)
+    assert diff_rules(old, copy.deepcopy(old)).empty
