@@ -16,6 +16,11 @@ risk_app = typer.Typer(
 console = Console(stderr=True)
 
 
+@risk_app.callback()
+def _group() -> None:
+    """贷后风险 / post-loan risk."""
+
+
 @risk_app.command("evaluate")
 def evaluate(
     world_seed: Annotated[int, typer.Option(help="seed of the synthetic world")] = 101,

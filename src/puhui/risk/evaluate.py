@@ -8,7 +8,8 @@ No database. The steps:
    automatically *approved* are booked (referrals are left out: their review is a person's call).
 2. **Let the world live on** (``datahub.world.after``): twelve months of sources, our own loan's
    behaviour (dpd from the world's default month), the truth of who defaults when.
-3. **Monitor monthly.** Each month's data is pulled on the 10th of the next month (``PULL_DAY``);
+3. **Monitor monthly.** On the 10th of each month of the horizon (``PULL_DAY``) the sources
+   are pulled again, reading the month before (the first pull reads the decision's last month);
    the history of the last ``HISTORY_MONTHS`` months goes through ``signals.evaluate_signals``
    (with the rules document's parameters) and ``rules.evaluate_warning`` -> a level per loan and
    month. Related parties: a group member warned red/orange or 30+ days past due last month,
@@ -61,7 +62,7 @@ from puhui.risk.signals import SIGNAL_SET_VERSION, MonthlyObservation, evaluate_
 
 PULL_DAY = 10
 DUE_DAY = 20
-HISTORY_MONTHS = 15  # a year-on-year comparison of three months needs fifteen
+HISTORY_MONTHS = 27  # two years of same-month comparisons and a three-month window
 SERIOUS = ("red", "orange")
 Progress = Callable[[str], None]
 
@@ -154,7 +155,11 @@ def observation_panel(world: World, after: AfterWorld, pre: int = HISTORY_MONTHS
     join("headcount", dense_panel(world, "headcount"))
     join("electricity_kwh", dense_panel(world, "electricity_kwh"))
     join("housing_fund_amount_fen", dense_panel(world, "housing_fund_amount_fen"))
-    hf = np.repeat(after.dense["housing_fund_account"][:, :1], width, axis=1)
+    paid = (dense_panel(world, "housing_fund_contributors") > 0) | (
+        dense_panel(world, "housing_fund_amount_fen") > 0
+    )
+    opened: npt.NDArray[np.bool_] = np.asarray(paid.any(axis=1))  # the payload's account_opened
+    hf = np.repeat(opened[:, None], width, axis=1)
     v["housing_fund_amount_fen"] = np.where(
         hf, v["housing_fund_amount_fen"], np.array(None, dtype=object)
     )
@@ -211,8 +216,11 @@ def _bureau(world: World, after: AfterWorld, v: dict[str, Any], first: int, pre:
     records = np.array([list(r) for r in acc["repayment_status_24m"].to_list()] or
                        np.empty((0, 24), dtype="<U1"))  # fmt: skip
     overdue = np.isin(records, list("1234567")).astype(np.int64)
-    grid = np.zeros((n, pre), dtype=np.int64)
-    np.add.at(grid, acc["subject_id"].to_numpy().astype(np.int64), overdue[:, 24 - pre :])
+    seen = min(pre, 24)  # the report's 24-month records; older months are unknown
+    counts = np.zeros((n, seen), dtype=np.int64)
+    np.add.at(counts, acc["subject_id"].to_numpy().astype(np.int64), overdue[:, 24 - seen :])
+    grid = np.full((n, pre), None, dtype=object)
+    grid[:, pre - seen :] = counts
     v["bureau_overdue_accounts"] = np.concatenate([grid, after.dense["bureau_overdue_accounts"]],
                                                   axis=1)  # fmt: skip
     inq = world.bureau_inquiries.filter(
@@ -272,14 +280,15 @@ def monitor(
     H, pre = after.horizon, panel.pre
     dpd = after.dense["dpd"][booked]
     levels = np.zeros((len(booked), H), dtype=np.int8)
-    for k in range(H):
+    for j in range(H):  # the pull on the 10th of after-month j reads data through month j - 1
         for slot, history in enumerate(histories):
-            window = history[pre + k - HISTORY_MONTHS + 1 : pre + k + 1]
+            window = history[pre + j - HISTORY_MONTHS : pre + j]
             related = {}
-            if k and any(levels[p, k - 1] >= 2 or dpd[p, k - 1] >= 30 for p in peers[slot]):
+            if j and any(levels[p, j - 1] >= 2 or (j >= 2 and dpd[p, j - 2] >= 30)
+                         for p in peers[slot]):  # fmt: skip
                 related["group_member_warned"] = True
             core = cores[slot]
-            if core >= 0 and 0 <= after.default_index[core] < k:
+            if core >= 0 and 0 <= after.default_index[core] < j - 1:
                 related["core_overdue"] = True
             if related:
                 last = window[-1]
@@ -287,34 +296,31 @@ def monitor(
             hits = evaluate_signals(window, params)
             if hits:
                 level = evaluate_warning(rules_doc, hits).level
-                levels[slot, k] = LEVEL_RANK[level] if level else 0
+                levels[slot, j] = LEVEL_RANK[level] if level else 0
         if progress is not None:
-            progress(f"{panel.months[pre + k]:%Y-%m}")
+            progress(f"pull {pull_dates(after)[j]:%Y-%m-%d}")
     return levels
 
 
 def dpd_levels(after: AfterWorld, booked: npt.NDArray[np.int64]) -> npt.NDArray[np.int8]:
-    """The baseline: days past due only (30+ red, 1+ orange)."""
+    """The baseline: days past due only (30+ red, 1+ orange), as each pull sees it."""
     dpd = after.dense["dpd"][booked]
-    return np.where(dpd >= 30, 3, np.where(dpd >= 1, 2, 0)).astype(np.int8)
+    seen = np.concatenate([np.zeros((len(booked), 1), dtype=dpd.dtype), dpd[:, :-1]], axis=1)
+    return np.where(seen >= 30, 3, np.where(seen >= 1, 2, 0)).astype(np.int8)
 
 
 # ----------------------------------------------------------------------------- 4. scoring
 
 
-def _pull_dates(after: AfterWorld) -> list[date]:
-    """The day each after-month's data is pulled: the 10th of the next month."""
-    out = []
-    for m in after.months:
-        year, month = (m.year + 1, 1) if m.month == 12 else (m.year, m.month + 1)
-        out.append(date(year, month, PULL_DAY))
-    return out
+def pull_dates(after: AfterWorld) -> list[date]:
+    """The monitoring pulls: the 10th of each after-month (reading the month before)."""
+    return [m.replace(day=PULL_DAY) for m in after.months]
 
 
 def score(
     after: AfterWorld, booked: npt.NDArray[np.int64], levels: npt.NDArray[np.int8]
 ) -> dict[str, Any]:
-    pulls = _pull_dates(after)
+    pulls = pull_dates(after)
     default_index = after.default_index[booked]
     defaulters = default_index >= 0
     leads: list[int] = []

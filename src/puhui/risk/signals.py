@@ -43,13 +43,14 @@ run; callers merge them into ``values``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-SIGNAL_SET_VERSION = "2026-12-07.1"
+SIGNAL_SET_VERSION = "2026-12-07.2"
 
 FAMILIES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
@@ -61,6 +62,7 @@ FAMILIES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "bureau": ("征信", "Credit bureau"),
         "behaviour": ("还款行为", "Repayment behaviour"),
         "related": ("关联方", "Related parties"),
+        "activity": ("经营活动综合", "Business activity (combined)"),
     }
 )
 _GRADE_RANK = {"A": 0, "B": 1, "M": 1, "C": 3, "D": 4}
@@ -139,22 +141,18 @@ def _hit(
 def _window_drop(
     history: Sequence[MonthlyObservation], name: str, params: Mapping[str, float], code: str
 ) -> SignalHit | None:
-    """Sum of the last ``window`` months against the same months a year earlier (seasonality),
-    or the ``window`` months just before when the history is shorter than a year and a window."""
+    """Sum of the last ``window`` months against the same months a year (and two years) earlier
+    (seasonality), or the ``window`` months just before when the history is shorter."""
     values = _series(history, name)
     w = int(params["window"])
     recent = values[-w:]
-    if len(values) >= 12 + w:
-        base_values, base_kind = values[-12 - w : -12], "year_before"
-    elif len(values) >= 2 * w:
-        base_values, base_kind = values[-2 * w : -w], "months_before"
-    else:
+    base_kind = "year_before"
+    base = _year_base(values, w) if len(values) >= 12 + w else None
+    if base is None and len(values) >= 2 * w and _known(values[-2 * w : -w]):
+        base, base_kind = float(sum(values[-2 * w : -w])), "months_before"
+    if base is None or not _known(recent) or base < params["min_base"]:
         return None
-    if not (_known(recent) and _known(base_values)):
-        return None
-    base, now = float(sum(base_values)), float(sum(recent))
-    if base < params["min_base"]:
-        return None
+    now = float(sum(recent))
     drop = 1.0 - now / base
     if drop < params["drop"]:
         return None
@@ -186,6 +184,44 @@ def _flag_now(history: Sequence[MonthlyObservation], name: str, code: str) -> Si
 
 def _sales_drop(h: Sequence[MonthlyObservation], p: Mapping[str, float]) -> SignalHit | None:
     return _window_drop(h, "invoiced_sales_fen", p, "sales_drop")
+
+
+def _year_base(values: Sequence[Any], w: int) -> float | None:
+    """The mean sum of the same ``w`` months one and (when known) two years earlier."""
+    bases = []
+    for years in (1, 2):
+        then = values[len(values) - 12 * years - w : len(values) - 12 * years]
+        if len(values) >= 12 * years + w and _known(then):
+            bases.append(float(sum(then)))
+    return sum(bases) / len(bases) if bases else None
+
+
+def _log_yoy(values: Sequence[Any], w: int) -> float | None:
+    """log(sum of the last ``w`` months / the same months a year or two earlier), or None."""
+    base = _year_base(values, w)
+    now = values[-w:]
+    if base is None or not _known(now) or base <= 0 or sum(now) <= 0:
+        return None
+    return math.log(sum(now) / base)
+
+
+def _activity_decline(h: Sequence[MonthlyObservation], p: Mapping[str, float]) -> SignalHit | None:
+    """Sales, electricity and headcount against a year earlier, averaged in logs: one reading of
+    the business's activity that the noise of any single source moves less."""
+    w = int(p["window"])
+    parts = {
+        "sales": _log_yoy(_series(h, "invoiced_sales_fen"), w),
+        "electricity": _log_yoy(_series(h, "electricity_kwh"), w),
+        "headcount": _log_yoy(_series(h, "headcount"), 1),
+    }
+    known = {k: v for k, v in parts.items() if v is not None}
+    if len(known) < p["min_sources"]:
+        return None
+    decline = 1.0 - math.exp(sum(known.values()) / len(known))
+    if decline < p["drop"]:
+        return None
+    evidence = {k: round(1.0 - math.exp(v), 4) for k, v in known.items()}
+    return _hit("activity_decline", h, round(decline, 4), None, **evidence)
 
 
 def _utilities_drop(h: Sequence[MonthlyObservation], p: Mapping[str, float]) -> SignalHit | None:
@@ -360,6 +396,11 @@ _DEFS = (
          ("近{window}个月开票销售额较去年同期下降{value}（比例）",
           "Invoiced sales of the last {window} months fell by {value} (share) year on year"),
          ("invoiced_sales_fen",), _sales_drop, window=3, drop=0.35, min_base=1_000_000),
+    _def("activity_decline", "activity", ("经营活动综合下滑", "Business activity decline"),
+         ("开票、用电和参保人数较去年同期综合下降{value}（比例）",
+          "Sales, electricity and headcount fell by {value} (share, combined) year on year"),
+         ("invoiced_sales_fen", "electricity_kwh", "headcount"), _activity_decline, window=3,
+         drop=0.2, min_sources=2),
     _def("filing_missed", "tax", ("漏报纳税申报", "Missed tax filings"),
          ("近{window}个月有{value}个月未申报纳税",
           "No tax return filed in {value} of the last {window} months"),

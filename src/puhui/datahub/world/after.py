@@ -60,6 +60,8 @@ _LAWSUIT_SIZE = np.array([0.6, 1.0, 2.0, 6.0])
 _INQUIRY_SIZE = np.array([0.8, 1.0, 1.3, 1.8])
 _GRADE_STEPS = (("D", -2.2), ("C", -1.2), ("B", 0.3))
 DUE_DAY = 20  # instalments fall due on the 20th
+SUDDEN_SHARE = 0.1  # health-driven defaults with no squeeze before them
+FALSE_SCARE_SHARE = 0.08  # non-defaulters living through a squeeze they recover from
 
 
 @dataclass
@@ -139,21 +141,61 @@ def _default_index(world: World) -> I64:
 def simulate_after(world: World) -> AfterWorld:
     """The world's ``H`` months after ``as_of`` (deterministic per world; the world untouched)."""
     rng = np.random.default_rng([world.seed, STREAM])
+    T = world.months
+    default_index = _default_index(world)
+    distress = distress_path(world, rng, default_index)
     h = health_path(world)
+    h[:, T:] -= distress
     mu = world.outcomes["quality"].to_numpy()
     dev = h - mu[:, None]
     dense: dict[str, npt.NDArray[Any]] = {}
     _tax(world, rng, h, dev, dense)
     _employment(world, rng, h, dev, dense)
     _utilities(world, rng, h, dev, dense)
-    default_index = _default_index(world)
     _tax_grades(world, h, dense)
     judicial = _judicial(world, rng, h, dense)
     changes, abnormal = _registry(world, rng, h, dev, dense)
     inquiries = _bureau(world, rng, h, dense)
     _behaviour(world, rng, h, dev, default_index, dense)
+    dense["_distress"] = distress
     return AfterWorld(world, _horizon_months(world), dense, judicial, changes, abnormal,
                       inquiries, default_index, h)  # fmt: skip
+
+
+def distress_path(world: World, rng: np.random.Generator, default_index: I64) -> F64:
+    """(n, H) liquidity distress subtracted from the health the sources show after the decision.
+
+    The world's default draw (``outcomes``) is read as the end of a cash squeeze: a health-driven
+    defaulter's business declines over ``2 + Poisson(2)`` months to a depth of ``U(1, 2.5)``
+    (health units), then lives on its cash for a runway of ``1 + Poisson(2)`` months and defaults
+    when the cash runs out -- so the decline shows months before the default, as early-warning
+    practice finds. ``SUDDEN_SHARE`` of them have no squeeze (the default comes out of the blue).
+    A squeeze that began before the decision shows only from the first after-month (the
+    pre-decision world is what it was). Fraud-driven defaulters have none (no warning). Firms that
+    do not default live through the same kind of decline and recover (``FALSE_SCARE_SHARE`` of
+    them, starting anywhere in the horizon, ``U(0.7, 2)`` deep): the noise a warning must live
+    with, beside the health path's own ups and downs.
+    """
+    n, H = world.n_enterprises, world.params.horizon_months
+    fraud = world.outcomes["is_fraud"].to_numpy()
+    sudden = rng.random(n) < SUDDEN_SHARE
+    decline = 2 + rng.poisson(2.0, size=n)
+    runway = 1 + rng.poisson(2.0, size=n)
+    depth = rng.uniform(1.0, 2.5, size=n)
+    scare = rng.random(n) < FALSE_SCARE_SHARE
+    scare_start = rng.integers(0, H, size=n)
+    scare_len = 2 + rng.poisson(3.0, size=n)
+    scare_depth = rng.uniform(0.7, 2.0, size=n)
+    k = np.arange(H)[None, :]
+    squeeze = (default_index >= 0) & ~fraud & ~sudden
+    start = (default_index - runway - decline)[:, None]
+    ramp = depth[:, None] * np.clip((k - start) / decline[:, None], 0.0, 1.0)
+    since = k - scare_start[:, None]
+    down = np.clip(since / scare_len[:, None], 0.0, 1.0)
+    up = np.clip((since - scare_len[:, None]) / scare_len[:, None], 0.0, 1.0)
+    episode = scare_depth[:, None] * np.where(since < 0, 0.0, down - up)
+    out = np.where(squeeze[:, None], ramp, 0.0)
+    return np.where(((default_index < 0) & scare)[:, None], episode, out)
 
 
 def _tax(world: World, rng: np.random.Generator, h: F64, dev: F64, out: dict[str, Any]) -> None:
