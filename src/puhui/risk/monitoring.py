@@ -2,7 +2,8 @@
 only under its live `post_loan_monitoring` consent, and its signals and warning recorded.
 
 Who: every enterprise with an active or frozen line or a running loan
-(`lending.service.exposed_enterprise_ids`). When: monthly on its stagger day (1–28, from a
+(`lending.service.exposed_enterprise_ids`), and every core enterprise holding a supply-chain
+limit (receivables). When: monthly on its stagger day (1–28, from a
 stable hash of its id, so the pulls spread over the month), weekly while it is on the watch
 list; the first run that sees it pulls at once. Under what: a live consent of purpose
 `post_loan_monitoring` for every enterprise source (collected at application with its own
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.consents import service as consents_service
@@ -46,9 +47,12 @@ from puhui.decisioning import service as decisioning_service
 from puhui.jobs.runner import Batch, RunResult, run_job
 from puhui.lending import service as lending_service
 from puhui.lending.schemas import LineStatus
+from puhui.parties import service as parties_service
+from puhui.receivables import service as receivables_service
 from puhui.risk import actions, alerts, governance, rules
 from puhui.risk.models import (
     ActionKind,
+    Alert,
     Level,
     MonitoredEnterprise,
     MonitorStatus,
@@ -147,9 +151,45 @@ def _state(session: Session, clock: Clock, enterprise_id: uuid.UUID) -> Monitore
     return row
 
 
+def exposed_enterprise_ids(
+    session: Session, *, after: uuid.UUID | None = None, limit: int = 500
+) -> list[uuid.UUID]:
+    """Enterprises with exposure, in id order after `after`: lending's (a live line or a running
+    loan) and the core enterprises holding a supply-chain limit (receivables)."""
+    ids = set(lending_service.exposed_enterprise_ids(session, after=after, limit=limit))
+    ids |= {
+        row.enterprise_id
+        for row in receivables_service.list_limits(session)
+        if row.enterprise_id is not None
+        and row.limit_fen > 0
+        and (after is None or row.enterprise_id > after)
+    }
+    return sorted(ids)[:limit]
+
+
+def _group_warned(session: Session, enterprise_id: uuid.UUID) -> bool:
+    """A member of the enterprise's related-party group (parties' group: shared legal
+    representative, controller or shareholder) has an open red or orange alert."""
+    group = parties_service.related_group_subquery(
+        bindparam("enterprise", enterprise_id, type_=Alert.enterprise_id.type)
+    )
+    found = session.scalar(
+        select(Alert.id)
+        .where(
+            Alert.enterprise_id.in_(select(group.c.e)),
+            Alert.enterprise_id != enterprise_id,
+            Alert.open_key.is_not(None),
+            Alert.level.in_([Level.RED.value, Level.ORANGE.value]),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def _behaviour(session: Session, enterprise_id: uuid.UUID) -> dict[str, Any]:
     """Lending's view of the enterprise now: the worst days past due of its running loans and
-    the utilisation of its active or frozen lines."""
+    the utilisation of its active or frozen lines; and whether a member of its related-party
+    group is warned red or orange."""
     loans = lending_service.list_loans(session, enterprise_id=enterprise_id)
     dpd = max((loan.dpd for loan in loans if loan.status == "active"), default=0)
     lines = [
@@ -159,7 +199,7 @@ def _behaviour(session: Session, enterprise_id: uuid.UUID) -> dict[str, Any]:
     ]
     limit = sum(line.limit_fen for line in lines)
     used = sum(line.used_fen for line in lines)
-    out: dict[str, Any] = {"dpd": dpd}
+    out: dict[str, Any] = {"dpd": dpd, "group_member_warned": _group_warned(session, enterprise_id)}
     if limit:
         out["utilisation"] = used / limit  # float-ok: a ratio for the signal, not money
     return out
@@ -306,11 +346,11 @@ class MonitorStep:
         self.clock, self.env, self.day, self.batch_size = clock, env, day, batch_size
 
     def total(self, session: Session) -> int:
-        return len(lending_service.exposed_enterprise_ids(session, limit=1_000_000))
+        return len(exposed_enterprise_ids(session, limit=1_000_000))
 
     def run_batch(self, session: Session, cursor: str | None) -> Batch:
         after = uuid.UUID(cursor) if cursor else None
-        ids = lending_service.exposed_enterprise_ids(session, after=after, limit=self.batch_size)
+        ids = exposed_enterprise_ids(session, after=after, limit=self.batch_size)
         totals: dict[str, int] = {}
         for enterprise_id in ids:
             outcome = monitor_enterprise(session, self.clock, self.env, enterprise_id, self.day)

@@ -139,3 +139,37 @@ def test_the_application_collects_the_post_loan_consent_with_its_own_expiry(
         session, now, firm.enterprise_id, monitoring.SOURCES, Purpose.CREDIT_DECISION
     )  # type: ignore[arg-type]
     assert all(c.expires_at < min(x.expires_at for x in live.values()) for c in credit.values())
+
+
+def test_a_warned_member_of_the_related_party_group_is_a_signal(
+    session: Session, runtime: Runtime
+) -> None:
+    from tests.integration.lending.lending_factories import make_enterprise
+
+    from puhui.parties import service as parties
+    from puhui.parties.models import RelationKind
+    from puhui.parties.schemas import RelationshipCreate
+    from puhui.risk.models import Level
+
+    clock = runtime.clock
+    firm = register(session, runtime, 7)  # with its legal representative
+    assert firm.enterprise_id is not None and firm.person_id is not None
+    make_line(session, clock, firm.enterprise_id)
+    sister = make_enterprise(session, clock, "同一法定代表人的关联企业")
+    parties.add_relationship(
+        session, clock, sister.id,
+        RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=firm.person_id),
+    )  # fmt: skip
+    alerts.raise_alert(
+        session, clock, enterprise_id=sister.id, signal_code="W_DISHONEST", level=Level.RED,
+        reasons=[], evidence={}, day=business_date(clock),
+    )  # fmt: skip
+    _grant(session, runtime, firm.enterprise_id)
+    out = monitoring.monitor_enterprise(
+        session, clock, _env(runtime), firm.enterprise_id, business_date(clock)
+    )
+    assert out.status == "pulled"
+    obs = monitoring.observations_of(session, firm.enterprise_id)[0]
+    assert obs.values["group_member_warned"] is True
+    assert "group_member_warned" in {h["code"] for h in obs.hits}
+    assert firm.enterprise_id in monitoring.exposed_enterprise_ids(session)
