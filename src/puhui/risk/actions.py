@@ -32,6 +32,7 @@ from puhui.lending import service as lending_service
 from puhui.lending.schemas import LineStatus
 from puhui.risk.errors import (
     ActionNeedsLine,
+    ActionNotApplicable,
     ActionNotFound,
     ActionNotPending,
     AlreadyWatched,
@@ -79,6 +80,10 @@ def _checked_params(
     line = lending_service.get_line(session, line_id)
     if line.enterprise_id != enterprise_id:
         raise ActionNeedsLine(field="line_id")
+    needed = {ActionKind.FREEZE: LineStatus.ACTIVE, ActionKind.UNFREEZE: LineStatus.FROZEN}
+    if kind in needed and line.status != needed[kind].value:
+        status = LineStatus(line.status)
+        raise ActionNotApplicable(field="line_id", status=status.value, status_zh=status.zh)
     if kind is ActionKind.LIMIT_CUT:
         limit = params.get("new_limit_fen")
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit < line.limit_fen:

@@ -41,6 +41,7 @@ from puhui.risk.models import (
 
 SLA_HOURS: dict[Level, int] = {Level.RED: 24, Level.ORANGE: 72, Level.YELLOW: 168}
 
+_LEVEL_ZH = {Level.RED: "红色预警", Level.ORANGE: "橙色预警", Level.YELLOW: "黄色预警"}
 _STATUS_ZH = {
     AlertStatus.OPEN: "待分派",
     AlertStatus.ASSIGNED: "已分派",
@@ -125,7 +126,8 @@ def raise_alert(
             existing.level = level.value
             existing.reasons = [dict(r) for r in reasons]
             existing.sla_due_at = min(existing.sla_due_at, sla_due(level, now))
-            _event(session, clock, existing, existing.status, f"级别 {before} → {level.value}")
+            _event(session, clock, existing, existing.status,
+                   f"{_LEVEL_ZH[Level(before)]}升级为{_LEVEL_ZH[level]}")  # fmt: skip
         existing.updated_at = now
         return existing, False
     alert_id = new_id()

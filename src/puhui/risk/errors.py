@@ -59,6 +59,12 @@ class ActionNeedsLine(DomainError):
     message_en = "This action needs one of the enterprise's credit lines."
 
 
+class ActionNotApplicable(Conflict):
+    code = "risk_action_not_applicable"
+    message_zh = "授信额度当前状态为“{status_zh}”，不适用该措施。"
+    message_en = "The credit line is {status}; this action does not apply to it."
+
+
 class AlreadyWatched(Conflict):
     code = "risk_already_watched"
     message_zh = "该企业已在观察名单中。"

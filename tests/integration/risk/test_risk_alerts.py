@@ -22,6 +22,7 @@ from puhui.core.runtime import Runtime
 from puhui.lending import service as lending
 from puhui.risk import actions, alerts
 from puhui.risk.errors import (
+    ActionNotApplicable,
     DispositionRequired,
     InvalidAlertTransition,
     SameOfficerAction,
@@ -117,6 +118,11 @@ def test_freeze_needs_a_second_person_and_acts_on_the_line(
     line = make_line(session, clock, ent.id, limit_fen=50_000_000)
     maker = principal_of(make_user(session, runtime, Role.CUSTOMER_MANAGER))
     checker = principal_of(make_user(session, runtime, Role.RISK_OFFICER))
+    with pytest.raises(ActionNotApplicable):  # an active line cannot be unfrozen
+        actions.propose(
+            session, clock, maker, enterprise_id=ent.id, kind="unfreeze", reason="x",
+            line_id=line.id,
+        )  # fmt: skip
     action = actions.propose(
         session, clock, maker, enterprise_id=ent.id, kind="freeze", reason="红色预警",
         line_id=line.id,
