@@ -67,7 +67,9 @@ def _enum_codes() -> set[str]:
         consents_models.Purpose,
         consents_models.ConsentStatus,
     ]
-    for module in (decisioning_models, lending_models):
+    from puhui.risk import models as risk_models
+
+    for module in (decisioning_models, lending_models, risk_models):
         enums += [
             v
             for v in vars(module).values()
