@@ -11,8 +11,8 @@ it from `PUHUI_DATAHUB_*` settings, so a bank points a source at its provider by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, ValidationError
@@ -108,6 +108,22 @@ class Connectors:
 
     def ttl_for(self, source: SourceName) -> timedelta:
         return self.ttl.get(source, DEFAULT_TTL.get(source, timedelta(hours=24)))
+
+    def as_of(self, day: date) -> Connectors:
+        """These connectors as the sources read on ``day`` (post-loan monitoring re-pulls): each
+        sandbox connector answers from the world's life after the decision
+        (``SandboxProvider.as_of``); real providers answer as of their own now anyway."""
+
+        def moved(connector: Connector) -> Connector:
+            if isinstance(connector, SandboxConnector):
+                return SandboxConnector(connector.provider.as_of(day))
+            return connector
+
+        return replace(
+            self,
+            default=moved(self.default) if self.default is not None else None,
+            by_source={source: moved(c) for source, c in self.by_source.items()},
+        )
 
 
 class DatahubSettings(BaseSettings):

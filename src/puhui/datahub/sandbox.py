@@ -130,8 +130,9 @@ class SandboxProvider:
         decision (``puhui.datahub.world.after``) up to ``day``. A day on or before the world's own
         ``as_of`` gives this provider. Cached per day; thread-safe.
 
-        Monitoring pulls through the hub as usual, with the connector of that day:
-        ``SandboxConnector(default_provider().as_of(business_date))``.
+        Monitoring pulls through the hub as usual, with the connectors of that day:
+        ``datahub_service.pull_many(..., connectors.as_of(business_date), ...)``
+        (``Connectors.as_of`` moves every sandbox connector; real providers are left as they are).
         """
         if day <= self._as_of:
             return self

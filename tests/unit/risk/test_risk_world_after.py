@@ -116,3 +116,23 @@ def test_world_as_of_adds_dated_events_up_to_the_day(world: World, after: AfterW
     assert end.months == world.months + after.horizon - 1  # October 2027 is not complete yet
     with pytest.raises(ValueError, match="before"):
         world_as_of(world, after, date(2026, 1, 1))
+
+
+def test_connectors_as_of_move_only_the_sandbox(world: World) -> None:
+    from puhui.datahub.connectors import Connectors, SandboxConnector
+
+    class Real:
+        name, is_sandbox = "http", False
+
+        def fetch(self, source: SourceName, subject_id: str, *, request_id: str) -> object:
+            raise NotImplementedError
+
+    real = Real()
+    connectors = Connectors(SandboxConnector(SandboxProvider(world)),
+                            by_source={SourceName.TAX: real})  # type: ignore[dict-item]  # fmt: skip
+    later = connectors.as_of(date(2027, 1, 15))
+    assert later.by_source[SourceName.TAX] is real
+    default = later.for_source(SourceName.UTILITIES)
+    assert isinstance(default, SandboxConnector)
+    payload = default.fetch(SourceName.UTILITIES, world.enterprises["uscc"][0], request_id="r")
+    assert payload.months[-1].month == "2026-12"  # type: ignore[attr-defined]
