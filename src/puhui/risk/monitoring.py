@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -42,7 +42,7 @@ from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.errors import DomainError
 from puhui.datahub import service as datahub_service
-from puhui.datahub.connectors import Connector, Connectors, SandboxConnector
+from puhui.datahub.connectors import Connectors
 from puhui.decisioning import service as decisioning_service
 from puhui.jobs.runner import Batch, RunResult, run_job
 from puhui.lending import service as lending_service
@@ -83,23 +83,6 @@ AUTOMATIC_ACTIONS: Mapping[Level, frozenset[ActionKind]] = {
 class MonitorEnv:
     connectors: Connectors
     cipher: FieldCipher
-
-    def for_day(self, day: date) -> Connectors:
-        """The connectors as the sources read on `day`: a sandbox connector answers from the
-        synthetic world as it has lived on to that day (`SandboxProvider.as_of`); a real
-        provider answers as it is."""
-
-        def dated(connector: Connector | None) -> Connector | None:
-            if isinstance(connector, SandboxConnector):
-                return SandboxConnector(connector.provider.as_of(day))
-            return connector
-
-        return replace(
-            self.connectors,
-            default=dated(self.connectors.default),
-            by_source={s: c for s, c in ((s, dated(c)) for s, c in
-                                         self.connectors.by_source.items()) if c is not None},
-        )  # fmt: skip
 
 
 @dataclass
@@ -259,7 +242,7 @@ def monitor_enterprise(
     try:
         with session.begin_nested():
             snapshots = datahub_service.pull_all(
-                session, clock, env.for_day(day), enterprise_id=enterprise_id,
+                session, clock, env.connectors.as_of(day), enterprise_id=enterprise_id,
                 sources=SOURCES, purpose=PURPOSE, cipher=env.cipher, refresh=True,
             )  # fmt: skip
     except DomainError:

@@ -34,15 +34,15 @@ def test_next_pull_is_next_months_stagger_day_or_a_week_when_watched() -> None:
 def test_the_rules_diff_names_the_changed_row_reason_and_parameter() -> None:
     old = load_default_rules()
     new = copy.deepcopy(old)
-    new["reasons"]["W_DPD"]["zh"] = "本行贷款逾期（新）"
+    reason = sorted(new["reasons"])[0]
+    new["reasons"][reason]["zh"] = "改写的原因"
     new["signal_parameters"]["sales_drop"] = {"drop": 0.5}
-    for node in new["graph"]["nodes"]:
-        for row in (node.get("content") or {}).get("rules", []):
-            if row["_id"] == "w_sales":
-                row["t_warnings_out_1"] = "'orange'"
+    rows = [r for n in new["graph"]["nodes"] for r in (n.get("content") or {}).get("rules", [])]
+    rows[-1]["_description"] = "改写的规则说明"
     diff = diff_rules(old, new)
     where = [(c.kind, c.where, c.key.split("/")[-1]) for c in diff.changes]
-    assert ("changed", "rules", "w_sales") in where
-    assert ("changed", "reasons", "W_DPD") in where
+    assert ("changed", "rules", rows[-1]["_id"]) in where
+    assert ("changed", "reasons", reason) in where
     assert any(c.where == "signal_parameters" and c.key == "sales_drop" for c in diff.changes)
+    assert len(diff.changes) == 3
     assert diff_rules(old, copy.deepcopy(old)).empty
