@@ -274,7 +274,7 @@ def monitor(
     """(booked, H) warning level by month of data: 0 none, 1 yellow, 2 orange, 3 red."""
     panel = observation_panel(world, after)
     params = signal_parameters(rules_doc)
-    compile_rules(rules_doc)  # fail early on a broken document
+    compiled = compile_rules(rules_doc)  # once: fails early on a broken document
     peers, cores = _related(world, booked)
     histories = [_observations(panel, int(i)) for i in booked]
     H, pre = after.horizon, panel.pre
@@ -295,7 +295,7 @@ def monitor(
                 window = [*window[:-1], MonthlyObservation(last.month, {**last.values, **related})]
             hits = evaluate_signals(window, params)
             if hits:
-                level = evaluate_warning(rules_doc, hits).level
+                level = evaluate_warning(compiled, hits).level
                 levels[slot, j] = LEVEL_RANK[level] if level else 0
         if progress is not None:
             progress(f"pull {pull_dates(after)[j]:%Y-%m-%d}")

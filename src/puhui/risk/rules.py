@@ -136,8 +136,11 @@ _compiled: dict[str, CompiledRules] = {}
 _lock = threading.Lock()
 
 
-def compile_rules(data: Mapping[str, Any] | RulesDocument) -> CompiledRules:
-    """The compiled rules, cached per process by the document's SHA-256."""
+def compile_rules(data: Mapping[str, Any] | RulesDocument | CompiledRules) -> CompiledRules:
+    """The compiled rules, cached per process by the document's SHA-256 (a loop evaluating many
+    enterprises compiles once and passes the ``CompiledRules`` on)."""
+    if isinstance(data, CompiledRules):
+        return data
     document = parse_rules(data)
     key = document.sha256()
     compiled = _compiled.get(key)
@@ -184,7 +187,8 @@ def _warning(doc: RulesDocument, rows: Sequence[Mapping[str, Any]]) -> Warning:
 
 
 def evaluate_values(
-    rules_doc: Mapping[str, Any] | RulesDocument, values: Mapping[str, float | None]
+    rules_doc: Mapping[str, Any] | RulesDocument | CompiledRules,
+    values: Mapping[str, float | None],
 ) -> Warning:
     """The warning for fired signals given as code -> value (used by the document's tests)."""
     compiled = compile_rules(rules_doc)
@@ -192,7 +196,7 @@ def evaluate_values(
 
 
 def evaluate_warning(
-    rules_doc: Mapping[str, Any] | RulesDocument, hits: Sequence[SignalHit]
+    rules_doc: Mapping[str, Any] | RulesDocument | CompiledRules, hits: Sequence[SignalHit]
 ) -> Warning:
     """The warning level and its reasons for the signal hits of one enterprise-month."""
     return evaluate_values(rules_doc, {hit.code: hit.value for hit in hits})
