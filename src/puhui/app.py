@@ -78,6 +78,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     problems.install_problem_type(app, ReceivablesError)
 
+    from puhui.assistant.router import router as assistant_router
     from puhui.consents.router import router as consents_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
@@ -91,6 +92,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
@@ -98,6 +100,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.desk import router as desk_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
@@ -134,6 +137,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_interviews_router,
         rights_router,
         mobile_identity_router,
+        assistant_router,
+        mobile_assistant_router,
+        desk_router,
     ):
         app.include_router(router)
 

@@ -450,6 +450,9 @@ def _mount_optional() -> None:
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(retention_app, name="retention")
+    from puhui.assistant.cli import assistant_app
+
+    app.add_typer(assistant_app, name="assistant")
 
 
 _mount_optional()
