@@ -133,6 +133,7 @@ class IntentClassifier:
         self._char: Any = None
         self._word: Any = None
         self._model: Any = None
+        self._fast: Any = None
         self.labels: list[str] = []
 
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> IntentClassifier:
@@ -148,7 +149,46 @@ class IntentClassifier:
         self._model = LinearSVC(C=self.c)
         self._model.fit(x, list(intents))
         self.labels = [str(c) for c in self._model.classes_]
+        self._prepare_fast_path()
         return self
+
+    def _prepare_fast_path(self) -> None:
+        """The one-utterance path of `rank` without scikit-learn's per-call validation (which
+        cost more than the arithmetic): each block's vocabulary, idf and slice of the weights."""
+        coef = np.asarray(self._model.coef_, dtype=np.float64)
+        n_char, n_word = len(self._char.vocabulary_), len(self._word.vocabulary_)
+        self._fast = (
+            (self._char.build_analyzer(), self._char.vocabulary_, self._char.idf_,
+             coef[:, :n_char]),
+            (self._word.build_analyzer(), self._word.vocabulary_, self._word.idf_,
+             coef[:, n_char : n_char + n_word]),
+            coef[:, n_char + n_word :],
+            np.asarray(self._model.intercept_, dtype=np.float64),
+        )  # fmt: skip
+
+    def scores_one(self, text: str) -> np.ndarray:
+        """The SVM's decision scores for one utterance, computed as `decision_function` does
+        (sublinear tf × idf, l2-normalised per block; the weighted embedding; + intercept)."""
+        import math
+
+        char, word, emb_coef, intercept = self._fast
+        norm = normalise(text)
+        scores = intercept.copy()
+        for analyzer, vocab, idf, coef in (char, word):
+            counts: dict[int, int] = {}
+            for gram in analyzer(norm):
+                j = vocab.get(gram)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            vals = np.array([(1.0 + math.log(c)) for c in counts.values()]) * idf[cols]
+            vals /= np.linalg.norm(vals)
+            scores += coef[:, cols] @ vals
+        if self.use_embeddings:
+            scores += emb_coef @ (embed([norm])[0].astype(np.float64) * EMBEDDING_WEIGHT)
+        return scores
 
     def _features(self, norm: Sequence[str], *, fit: bool = False) -> Any:
         from scipy import sparse
@@ -176,7 +216,9 @@ class IntentClassifier:
         return [self.labels[i] for i in proba.argmax(axis=1)]
 
     def rank(self, text: str, top: int = 3) -> Prediction:
-        proba = self.predict_proba([text])[0]
+        scores = self.scores_one(text)
+        e = np.exp((scores - scores.max()) * SCORE_SCALE)
+        proba = e / e.sum()
         order = np.argsort(-proba)[:top]
         return Prediction(tuple((self.labels[i], float(proba[i])) for i in order))
 

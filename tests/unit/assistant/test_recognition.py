@@ -110,3 +110,13 @@ def test_a_confident_answer_resets_the_unclear_count() -> None:
 def test_a_person_or_a_complaint_hands_off(intent: str, reason: HandOffReason) -> None:
     turn = dialogue.decide(_prediction((intent, 0.9), ("greeting", 0.05)), 0)
     assert (turn.kind, turn.reason) == (TurnKind.hand_off, reason)
+
+
+def test_the_one_utterance_path_scores_as_scikit_learn_does(
+    classifier: recognition.IntentClassifier,
+) -> None:
+    for text in ("我的额度还剩多少 ", "ＡＰＰ登录不了！！！！", "how do I repay early", "zzz"):
+        fast = classifier.rank(text, top=24)
+        slow = classifier.predict_proba([text])[0]
+        for intent, p in fast.ranked:
+            assert abs(p - slow[classifier.labels.index(intent)]) < 1e-6
