@@ -13,8 +13,10 @@ knowledge-base answer and, for the intents that need them, the borrower's own fi
 through the lending and decisioning services. A conversation handed off to the desk is replaced
 by a new one (a handed-off conversation only relays to the rep).
 
-Prints replies per second, p50 / p99 / max latency as the client sees it, the reply kinds; the
-last line is one JSON object. Exit code 1 on any non-200 answer.
+Prints replies per second, p50 / p99 / max latency as the client sees it, the reply kinds, and
+the server's CPU time per reply (its process group's user + system time over the run: what a
+reply costs whatever else shares the cores) with the load average; the last line is one JSON
+object. Exit code 1 on any non-200 answer.
 """
 
 from __future__ import annotations
@@ -36,6 +38,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import ROOT, free_port, pct, start_server, stop_server, wait_up
 
 sys.path.insert(0, str(ROOT))
+
+
+def _group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) of every process in the server's process group: the cost of
+    the replies independent of how many other processes share the cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def _setup(url: str, var_dir: Path) -> str:
@@ -91,7 +108,9 @@ def _setup(url: str, var_dir: Path) -> str:
     return token
 
 
-async def _drive(base: str, token: str, texts: list[str], n: int, concurrency: int) -> dict:
+async def _drive(
+    base: str, token: str, texts: list[str], n: int, concurrency: int, pgid: int
+) -> dict:
     import httpx
 
     headers = {"Authorization": f"Bearer {token}"}
@@ -133,10 +152,10 @@ async def _drive(base: str, token: str, texts: list[str], n: int, concurrency: i
                 if body["status"] != "bot":
                     conv = await start()
 
-        t1 = time.perf_counter()
+        t1, cpu0 = time.perf_counter(), _group_cpu_s(pgid)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - t1
-    return {"latencies": latencies, "kinds": kinds, "errors": errors, "wall": wall}
+        wall, cpu = time.perf_counter() - t1, _group_cpu_s(pgid) - cpu0
+    return {"latencies": latencies, "kinds": kinds, "errors": errors, "wall": wall, "cpu": cpu}
 
 
 def main() -> int:
@@ -168,7 +187,7 @@ def main() -> int:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         wait_up(base, 120, proc=server)
-        out = asyncio.run(_drive(base, token, texts, args.messages, args.concurrency))
+        out = asyncio.run(_drive(base, token, texts, args.messages, args.concurrency, server.pid))
     finally:
         stop_server(server)
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -181,6 +200,8 @@ def main() -> int:
         "p50_ms": round(pct(lat, 0.50), 1),
         "p99_ms": round(pct(lat, 0.99), 1),
         "max_ms": round(max(lat), 1),
+        "server_cpu_ms_per_reply": round(out["cpu"] * 1000 / max(1, len(lat)), 1),
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "kinds": dict(out["kinds"]),
         "errors": out["errors"],
     }
@@ -188,6 +209,8 @@ def main() -> int:
           f"flight: {figures['replies_per_s']} replies/s")  # fmt: skip
     print(f"latency p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
           f"max {figures['max_ms']} ms; kinds {figures['kinds']}")  # fmt: skip
+    print(f"server CPU per reply {figures['server_cpu_ms_per_reply']} ms "
+          f"(load average {figures['load_average_1m']} on {os.cpu_count()} cores)")  # fmt: skip
     print(json.dumps(figures))
     return 1 if out["errors"] else 0
 
