@@ -56,6 +56,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
+    if runtime.settings.assistant_warm_start:
+        from puhui.assistant.intents import warm_start
+
+        warm_start()
     app.state.outbox_channels = app_channels
     app.state.identity = identity_providers
     app.add_middleware(

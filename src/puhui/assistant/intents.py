@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cache
@@ -68,9 +69,23 @@ def test_set() -> list[tuple[str, str]]:
     return list(read_jsonl(corpus_path("test.jsonl")))
 
 
-@cache
+_training = threading.Lock()
+
+
 def shipped_classifier() -> IntentClassifier:
     """The recogniser trained on the shipped corpus, once per process (≈ 15 s on 2 cores:
-    jieba's dictionary, the embedding weights, 1,800 utterances)."""
+    jieba's dictionary, the embedding weights, 1,800 utterances); callers during the training
+    wait for it instead of training again."""
+    with _training:
+        return _trained()
+
+
+@cache
+def _trained() -> IntentClassifier:
     train = training_set()
     return IntentClassifier().fit([t for t, _ in train], [i for _, i in train])
+
+
+def warm_start() -> None:
+    """Train the shipped classifier in a daemon thread now (PUHUI_ASSISTANT_WARM_START)."""
+    threading.Thread(target=shipped_classifier, name="assistant-warm-start", daemon=True).start()

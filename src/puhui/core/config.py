@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     upload_paths: list[str] = Field(
         default_factory=lambda: ["/api/v1/contracts/verify", "/m/identity", "/api/v1/interviews"]
     )
+    # The service assistant: train the intent recogniser in a background thread when the app
+    # starts (else the first chat message of a process waits the 15-40 s it takes).
+    assistant_warm_start: bool = False
 
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
