@@ -227,3 +227,48 @@ def test_a_visitor_chats_on_the_mobile_page_without_signing_in(client: TestClien
     again = client.get("/m/assistant")
     assert "办贷款都要准备哪些材料" in again.text  # the conversation stays with the browser
     assert assistant_service.MAX_CHARS == 500
+
+
+def test_the_desk_shows_the_customer_masked_for_a_rep_where_it_stopped_and_callbacks(
+    client: TestClient, session: Session, runtime: Runtime, headers_for: Any
+) -> None:
+    clock = runtime.clock
+    assert isinstance(clock, FixedClock)
+    enterprise = make_enterprise(session, clock, "丁餐饮管理有限公司")
+    line = make_line(session, clock, enterprise.id, limit_fen=20_000_000, activate=False)
+    session.commit()
+    rep, admin = headers_for(Role.SERVICE_REP), headers_for(Role.ADMIN)
+    as_rep = client.get(f"/console/desk/customers/{enterprise.id}", headers=rep).text
+    assert enterprise.uscc not in as_rep and enterprise.uscc[-4:] in as_rep  # masked
+    assert "额度待签约" in as_rep and line.reference in as_rep  # where the journey stopped
+    assert (
+        enterprise.uscc
+        in client.get(f"/console/desk/customers/{enterprise.id}", headers=admin).text
+    )
+    assert (
+        client.get(
+            f"/console/desk/customers/{enterprise.id}", headers=headers_for(Role.BORROWER)
+        ).status_code
+        == 403
+    )
+
+    added = client.post(
+        "/console/desk/callbacks",
+        data={
+            "note": "回电确认签约验证码是否收到",
+            "due_date": "2026-11-24",
+            "due_time": "10:30",
+            "enterprise_id": str(enterprise.id),
+        },
+        headers=rep,
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    desk_page = client.get("/console/desk", headers=rep).text
+    assert "回电确认签约验证码是否收到" in desk_page
+    task = re.search(r"/console/desk/callbacks/([0-9a-f-]+)/done", desk_page)
+    assert task is not None
+    client.post(f"/console/desk/callbacks/{task.group(1)}/done", headers=rep)
+    assert "回电确认签约验证码是否收到" not in client.get("/console/desk", headers=rep).text
+    history = client.get(f"/console/desk/customers/{enterprise.id}", headers=rep).text
+    assert "回电确认签约验证码是否收到" in history and "已回访" in history
