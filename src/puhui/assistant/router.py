@@ -50,7 +50,7 @@ def say(
 ) -> ReplyOut:
     """The customer's message and the assistant's reply (recognition + knowledge base + the
     borrower's own figures), a clarifying question, or a hand-off to the service desk."""
-    conv = service.get_for(db, principal, conversation_id)
+    conv = service.get_own(db, principal, conversation_id)
     reply = service.say(db, clock, conv, principal, body.text)
     return reply_out(reply, conv.status, conv.lang)
 

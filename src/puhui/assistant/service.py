@@ -124,6 +124,15 @@ def get_for(
     raise ConversationNotFound()
 
 
+def get_own(session: Session, principal: Principal, conversation_id: uuid.UUID) -> Conversation:
+    """A conversation the caller speaks in as the customer: only its own (staff reply through
+    the desk, never as the customer)."""
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or conv.user_id != principal.user_id:
+        raise ConversationNotFound()
+    return conv
+
+
 def _move(conv: Conversation, to: ConversationStatus, action_zh: str, action_en: str) -> None:
     current = ConversationStatus(conv.status)
     if to not in CONVERSATION_TRANSITIONS[current]:

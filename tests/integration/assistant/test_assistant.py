@@ -58,7 +58,7 @@ def _start(client: TestClient, headers: dict[str, str], lang: str = "zh") -> str
 
 
 def test_a_borrower_sees_its_own_figures_and_never_another_enterprises(
-    client: TestClient, session: Session, runtime: Runtime
+    client: TestClient, session: Session, runtime: Runtime, headers_for: Any
 ) -> None:
     a_headers, a_line, a_loan, _ = _borrower_with_line(
         session, runtime, "甲贸易有限公司", 30_000_000, 10_000_000
@@ -86,6 +86,11 @@ def test_a_borrower_sees_its_own_figures_and_never_another_enterprises(
     assert client.get(f"{API}/{a_conv}/messages", headers=b_headers).status_code == 404
     stolen = client.post(f"{API}/{a_conv}/messages", json={"text": "额度"}, headers=b_headers)
     assert stolen.status_code == 404
+    # staff read conversations on the desk but never speak as the customer
+    rep = headers_for(Role.SERVICE_REP)
+    assert client.get(f"{API}/{a_conv}/messages", headers=rep).status_code == 200
+    posing = client.post(f"{API}/{a_conv}/messages", json={"text": "额度"}, headers=rep)
+    assert posing.status_code == 404
 
 
 def test_twice_unclear_hands_off_and_a_rep_answers_in_the_console(
