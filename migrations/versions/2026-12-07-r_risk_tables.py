@@ -15,7 +15,7 @@ import puhui.core.db
 
 # revision identifiers, used by Alembic.
 revision: str = '2b8af66c58f6'
-down_revision: Union[str, Sequence[str], None] = 'b1d3e7f2a9c4'
+down_revision: Union[str, Sequence[str], None] = "b1d3e7f2a9c4"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -56,6 +56,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.clock = runtime.clock
+    if runtime.settings.assistant_warm_start:
+        from puhui.assistant.intents import warm_start
+
+        warm_start()
     app.state.outbox_channels = app_channels
     app.state.identity = identity_providers
     app.add_middleware(
@@ -78,6 +82,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
     problems.install_problem_type(app, ReceivablesError)
 
+    from puhui.assistant.router import router as assistant_router
     from puhui.consents.router import router as consents_router
     from puhui.core.router import router as core_router
     from puhui.datahub.router import router as datahub_router
@@ -92,6 +97,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
     from puhui.risk.router import router as risk_router
+    from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
@@ -99,6 +105,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.desk import router as desk_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
@@ -138,6 +145,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_interviews_router,
         rights_router,
         mobile_identity_router,
+        assistant_router,
+        mobile_assistant_router,
+        desk_router,
     ):
         app.include_router(router)
 

@@ -455,6 +455,9 @@ def _mount_optional() -> None:
 
     risk_app.command("monitor")(risk_monitor)
     app.add_typer(risk_app, name="risk")
+    from puhui.assistant.cli import assistant_app
+
+    app.add_typer(assistant_app, name="assistant")
 
 
 _mount_optional()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import puhui.assistant.models
 import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models

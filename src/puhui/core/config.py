@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     upload_paths: list[str] = Field(
         default_factory=lambda: ["/api/v1/contracts/verify", "/m/identity", "/api/v1/interviews"]
     )
+    # The service assistant: train the intent recogniser in a background thread when the app
+    # starts (else the first chat message of a process waits the 15-40 s it takes).
+    assistant_warm_start: bool = False
 
     # Drawdowns (lending/drawdowns.py): a line with a loan more than this many days past due
     # refuses new drawdowns (0: from the first day past due).

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
+from puhui.assistant import service as assistant_service
 from puhui.core import audit
 from puhui.core.clock import Clock
 from puhui.core.config import Settings
@@ -93,6 +94,13 @@ PURGERS: list[DataClass] = [
         "video interview recordings",
         "retention_recording_days",
         lambda session, clock, _cutoff: interviews_service.purge_expired_recordings(session, clock),
+    ),
+    DataClass(
+        "conversations",
+        "智能客服与人工客服会话",
+        "assistant and service desk conversations",
+        "retention_conversation_days",
+        assistant_service.purge_conversations,
     ),
 ]
 

@@ -278,6 +278,25 @@ CATALOGUE.update(
         },
     }
 )
+# the service assistant and the service desk (puhui.assistant)
+CATALOGUE["conversation_status"] = {
+    "bot": ("智能客服", "With the assistant"),
+    "waiting": ("排队待接入", "Waiting for a rep"),
+    "with_agent": ("人工服务中", "With a rep"),
+    "closed": ("已结束", "Closed"),
+}
+CATALOGUE["kb_status"] = {
+    "pending": ("待复核", "Waiting for approval"),
+    "live": ("已生效", "Live"),
+    "retired": ("已被替换", "Replaced"),
+    "rejected": ("已退回", "Rejected"),
+}
+CATALOGUE["callback_status"] = {"open": ("待回访", "To call back"), "done": ("已回访", "Done")}
+CATALOGUE["hand_off_reason"] = {
+    "asked": ("客户要求人工", "Customer asked for a person"),
+    "complaint": ("投诉", "Complaint"),
+    "unclear": ("两次未能理解", "Not understood twice"),
+}
 
 
 def label(kind: str, code: object, lang: Lang = "zh") -> str:

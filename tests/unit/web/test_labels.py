@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import pytest
 
+from puhui.assistant.states import AnswerStatus, CallbackStatus, ConversationStatus
 from puhui.consents.models import ConsentStatus, Purpose
 from puhui.consents.sources import SourceName
 from puhui.core.models import Role
@@ -58,6 +59,9 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relation_kind": RelationKind,
     "certificate_status": CertificateStatus,
     "part_status": PartStatus,
+    "conversation_status": ConversationStatus,
+    "kb_status": AnswerStatus,
+    "callback_status": CallbackStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

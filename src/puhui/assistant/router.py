@@ -1,0 +1,63 @@
+"""`/api/v1/assistant`: the chat endpoint for apps (a signed-in borrower's or a member of
+staff's conversations; the /m page and the console desk call the same services)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from puhui.assistant import service
+from puhui.assistant.schemas import (
+    ConversationOut,
+    ConversationStart,
+    LinkOut,
+    MessageIn,
+    MessageOut,
+    ReplyOut,
+)
+from puhui.core.auth import EVERYONE, Principal, require
+from puhui.core.web import DB, ClockDep, UnitOfWorkRoute
+
+router = APIRouter(prefix="/api/v1/assistant", route_class=UnitOfWorkRoute, tags=["assistant"])
+Caller = Annotated[Principal, Depends(require(*EVERYONE))]
+
+
+def reply_out(reply: service.Reply, status: str, lang: str) -> ReplyOut:
+    return ReplyOut(
+        kind=reply.kind,
+        intent=reply.intent,
+        confidence=None if reply.confidence is None else round(reply.confidence, 4),
+        text=reply.text,
+        options=list(reply.options),
+        links=[LinkOut(href=k.href, label=k.zh if lang == "zh" else k.en) for k in reply.links],
+        offer_lock=reply.offer_lock,
+        status=status,
+    )
+
+
+@router.post("/conversations", status_code=201)
+def start_conversation(
+    body: ConversationStart, db: DB, clock: ClockDep, principal: Caller
+) -> ConversationOut:
+    return ConversationOut.model_validate(service.start(db, clock, principal, body.lang))
+
+
+@router.post("/conversations/{conversation_id}/messages")
+def say(
+    conversation_id: uuid.UUID, body: MessageIn, db: DB, clock: ClockDep, principal: Caller
+) -> ReplyOut:
+    """The customer's message and the assistant's reply (recognition + knowledge base + the
+    borrower's own figures), a clarifying question, or a hand-off to the service desk."""
+    conv = service.get_own(db, principal, conversation_id)
+    reply = service.say(db, clock, conv, principal, body.text)
+    return reply_out(reply, conv.status, conv.lang)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+def messages(
+    conversation_id: uuid.UUID, db: DB, principal: Caller, after: int = 0
+) -> list[MessageOut]:
+    conv = service.get_for(db, principal, conversation_id)
+    return [MessageOut.model_validate(m) for m in service.messages_after(db, conv, after)]
