@@ -5,6 +5,7 @@ from __future__ import annotations
 import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models
+import puhui.decisioning.model_ops_models
 import puhui.decisioning.models
 import puhui.identity.models
 import puhui.interviews.models

@@ -90,7 +90,13 @@ from puhui.decisioning.policy import (
     ScoreInputs,
 )
 from puhui.decisioning.schemas import ApplicationCreate
-from puhui.decisioning.scoring import LoadedModel, ModelStore, challenger_store, store_for
+from puhui.decisioning.scoring import (
+    LoadedModel,
+    ModelStore,
+    challenger_store,
+    shadow_candidate,
+    store_for,
+)
 from puhui.lending import service as lending_service
 from puhui.lending.schemas import ProductBounds
 from puhui.parties import service as parties_service
@@ -565,6 +571,9 @@ def score_for(
             loaded["fallback"] = loaded[choice.decides]
             loaded[choice.decides] = seg_store.champion()
             break
+    candidate = shadow_candidate(models)
+    if candidate is not None:
+        loaded["candidate"] = candidate  # a retrained model in its shadow period
     scores = {role: _score_inputs(m, features) for role, m in loaded.items()}
     return Scored(loaded[choice.decides], scores[choice.decides], scores)
 
