@@ -48,7 +48,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv("PUHUI_COOKIE_SECURE", "false")
         mp.setenv("PUHUI_ENVIRONMENT", "demo")
         get_settings.cache_clear()
-        result = CliRunner().invoke(app, ["demo", "--no-serve", "--enterprises", str(DEMO_ENTERPRISES)])
+        result = CliRunner().invoke(
+            app, ["demo", "--no-serve", "--enterprises", str(DEMO_ENTERPRISES)]
+        )
         assert result.exit_code == 0, result.output
         yield var
     get_settings.cache_clear()
