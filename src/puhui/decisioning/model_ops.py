@@ -120,16 +120,33 @@ def run_monitoring(
         if reference is None:
             continue
         overridden = _overridden(session, [d.application_id for d in decisions])
+        today = business_date(clock)
         rows = MonthRows(
             points=[float(d.score_points or 0) for d in decisions],
             pd=[(d.pd_ppm or 0) / 1_000_000 for d in decisions],
             features=[d.features for d in decisions],
             approved=[d.outcome == "approve" for d in decisions],
             overridden=[d.application_id in overridden for d in decisions],
+            bad=[_matured(session, d, today) for d in decisions],
         )
         report = monitor_month(_artifact(registry_root, model_id, version), reference, month, rows)
         out.append(_store(session, clock, report))
     return out
+
+
+def _matured(session: Session, d: Decision, today: date) -> int | None:
+    """The decision's outcome by the retraining rules (None until it has matured)."""
+    from puhui.decisioning import retraining
+
+    line = d.credit_line_id
+    row = retraining.BookRow(
+        decided_on=d.decided_at.astimezone(SHANGHAI).date(),
+        features=d.features,
+        approved=d.outcome == "approve",
+        pd=None,
+        performance=retraining.performance_of(session, line) if line is not None else None,
+    )
+    return retraining.label(row, today)
 
 
 def _store(session: Session, clock: Clock, report: Any) -> MonitoringRun:

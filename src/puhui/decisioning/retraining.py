@@ -139,7 +139,8 @@ def add_months(day: date, months: int) -> date:
 # --------------------------------------------------------------------------- the book
 
 
-def _performance(session: Session, line_id: Any) -> Performance | None:
+def performance_of(session: Session, line_id: Any) -> Performance | None:
+    """The worst of a credit line's loans (None when nothing was drawn)."""
     loans = lending_service.list_loans(session, line_id=line_id)
     if not loans:
         return None
@@ -174,7 +175,7 @@ def book_rows(
                 features=decision.features,
                 approved=decision.outcome == "approve",
                 pd=score.get("pd"),
-                performance=_performance(session, line) if line is not None else None,
+                performance=performance_of(session, line) if line is not None else None,
                 sandbox_bad=None if sandbox_outcome is None else sandbox_outcome(enterprise_id),
             )
         )
