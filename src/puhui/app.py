@@ -107,6 +107,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.desk import router as desk_router
     from puhui.web.staff.interviews import router as interviews_pages_router
+    from puhui.web.staff.models import router as models_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
     from puhui.web.staff.policy_editor import router as policy_editor_router
@@ -138,6 +139,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         receivables_pages_router,
         risk_pages_router,
         cockpit_router,
+        models_pages_router,
         mobile_router,
         interviews_api,
         interviews_socket,

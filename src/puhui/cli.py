@@ -437,6 +437,9 @@ def _mount_optional() -> None:
 
     use_world_trainer(train_on_world)  # `model train --world-enterprises`: decisioning's features
     app.add_typer(model_app, name="model")
+    from puhui.decisioning.model_ops_cli import register as register_model_ops
+
+    register_model_ops(model_app)  # monitor, alerts, retrain, candidates (issue 22, 6-7)
     from puhui.receivables.cli import receivables_app
 
     app.add_typer(receivables_app, name="receivables")

@@ -6,6 +6,7 @@ import puhui.assistant.models
 import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models
+import puhui.decisioning.model_ops_models
 import puhui.decisioning.models
 import puhui.identity.models
 import puhui.interviews.models

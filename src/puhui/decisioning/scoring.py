@@ -131,3 +131,34 @@ def store_for(registry_root: Path | None, model_id: str = MODEL_ID) -> ModelStor
 def challenger_store(models: ModelStore) -> ModelStore:
     """The challenger's store beside a champion store (same registry directory)."""
     return store_for(models.registry_root, CHALLENGER_MODEL_ID)
+
+
+_shadow_cache: dict[str, tuple[float, LoadedModel | None]] = {}
+
+
+def shadow_candidate(models: ModelStore) -> LoadedModel | None:
+    """The retrained candidate in its shadow period (`<registry>/<model_id>/shadow.json`,
+    written by `model_ops.approve_candidate`), or None. It is scored on every decision as the
+    role `candidate` and decides nothing; an unreadable one is skipped (a shadow never stops
+    a decision)."""
+    if models.registry_root is None:
+        return None
+    path = models.registry_root / models.model_id / "shadow.json"
+    if not path.exists():
+        return None
+    key = str(path)
+    mtime = path.stat().st_mtime
+    cached = _shadow_cache.get(key)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    loaded: LoadedModel | None
+    try:
+        import json
+
+        version = str(json.loads(path.read_text(encoding="utf-8"))["version"])
+        artifact = FileModelRegistry(models.registry_root).load(models.model_id, version)
+        loaded = LoadedModel(artifact, "registry")
+    except (ModelNotFound, InvalidArtifact, OSError, ValueError, KeyError):
+        loaded = None
+    _shadow_cache[key] = (mtime, loaded)
+    return loaded

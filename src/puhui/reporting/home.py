@@ -420,3 +420,45 @@ def warnings_by_level(session: Session, clock: Clock, principal: Principal) -> C
             "level's deadline.",
         ),
     )
+
+
+_METRIC = {
+    "score_psi": Text("评分分布偏移 PSI", "Score shift (PSI)"),
+    "csi": Text("特征偏移 CSI", "Feature shift (CSI)"),
+    "calibration": Text("校准偏差", "Calibration off"),
+    "override_rate": Text("人工推翻率", "Override rate"),
+}
+
+
+@card(Role.RISK_OFFICER, Role.AUDITOR, order=22)
+def model_alerts(session: Session, clock: Clock, principal: Principal) -> Card:
+    """Open model-monitoring alerts (issue 22, item 6)."""
+    from puhui.decisioning.model_ops_models import AlertStatus, ModelAlert
+
+    open_ = ModelAlert.status == AlertStatus.OPEN.value
+    total = session.scalar(select(func.count()).select_from(ModelAlert).where(open_)) or 0
+    rows = session.scalars(
+        select(ModelAlert).where(open_).order_by(ModelAlert.created_at.desc()).limit(SHOWN)
+    ).all()
+    items = []
+    for a in rows:
+        what = _METRIC.get(a.metric, Text(a.metric, a.metric))
+        subject = f" · {a.subject}" if a.subject else ""
+        items.append(
+            Item(
+                Text(f"{a.model_id} {a.model_version} · {a.month}：{what.zh}{subject}",
+                     f"{a.model_id} {a.model_version} · {a.month}: {what.en}{subject}"),
+                Text(f"{a.value:.3f}（阈值 {a.threshold:g}）", f"{a.value:.3f} (threshold "
+                     f"{a.threshold:g})"),
+                "/console/models#alerts",
+                "overdue" if a.severity == "alert" else "due-soon",
+            )
+        )  # fmt: skip
+    return Card(
+        "model_alerts",
+        Text("模型监控预警", "Model monitoring alerts"),
+        int(total),
+        tuple(items),
+        Text("没有未处理的模型预警。", "No open model alert."),
+        ("/console/models", Text("模型监控与重训", "Monitoring and retraining")),
+    )
