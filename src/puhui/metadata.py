@@ -12,6 +12,7 @@ import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.contracts.models
 import puhui.lending.models
+import puhui.lending.servicing.models
 import puhui.parties.models
 import puhui.receivables.models  # noqa: F401
 from puhui.core.db import Base

@@ -1,0 +1,119 @@
+"""servicing (issue 17): relief requests with their history, maturity notices.
+
+Revision ID: 5a17c0de5e01
+Revises: b1d3e7f2a9c4
+Create Date: 2026-12-07 00:30:00.000000+00:00
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import puhui.core.db
+from puhui.core.migration_helpers import drop_append_only, make_append_only
+
+# revision identifiers, used by Alembic.
+revision: str = "5a17c0de5e01"
+down_revision: str | Sequence[str] | None = "b1d3e7f2a9c4"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+UTC = puhui.core.db.UTCDateTime(timezone=True)
+
+
+def _relief_request() -> None:
+    op.create_table(
+        "lending_relief_request",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
+        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("enterprise_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("months", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("documents", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("green_channel", sa.Boolean(), nullable=False),
+        sa.Column("needs_check", sa.Boolean(), nullable=False),
+        sa.Column("principal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("requested_by_id", sa.Uuid(), nullable=True),
+        sa.Column("application_id", sa.Uuid(), nullable=True),
+        sa.Column("decision_id", sa.Uuid(), nullable=True),
+        sa.Column("decision_outcome", sa.String(length=16), nullable=True),
+        sa.Column("maker_id", sa.Uuid(), nullable=True),
+        sa.Column("maker_name", sa.String(length=100), nullable=True),
+        sa.Column("checker_id", sa.Uuid(), nullable=True),
+        sa.Column("checker_name", sa.String(length=100), nullable=True),
+        sa.Column("officer_note", sa.Text(), nullable=True),
+        sa.Column("relief_id", sa.Uuid(), nullable=True),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("updated_at", UTC, nullable=False),
+        sa.Column("decided_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(["loan_id"], ["lending_loan.id"]),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["parties_enterprise.id"]),
+        sa.ForeignKeyConstraint(["requested_by_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["maker_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["checker_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["relief_id"], ["lending_relief.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("reference"),
+    )
+    for col in ("loan_id", "enterprise_id", "status"):
+        op.create_index(f"ix_lending_relief_request_{col}", "lending_relief_request", [col])
+    op.create_table(
+        "lending_relief_request_event",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("request_id", sa.Uuid(), nullable=False),
+        sa.Column("from_status", sa.String(length=16), nullable=True),
+        sa.Column("to_status", sa.String(length=16), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("occurred_at", UTC, nullable=False),
+        sa.ForeignKeyConstraint(["request_id"], ["lending_relief_request.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_lending_relief_request_event_request_id",
+        "lending_relief_request_event",
+        ["request_id"],
+    )
+    make_append_only("lending_relief_request_event")
+
+
+def _maturity_notice() -> None:
+    op.create_table(
+        "lending_maturity_notice",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("enterprise_id", sa.Uuid(), nullable=False),
+        sa.Column("days_before", sa.Integer(), nullable=False),
+        sa.Column("maturity_date", sa.Date(), nullable=False),
+        sa.Column("business_date", sa.Date(), nullable=False),
+        sa.Column("manager_user_id", sa.Uuid(), nullable=True),
+        sa.Column("message_id", sa.Uuid(), nullable=True),
+        sa.Column("task_done_at", UTC, nullable=True),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.ForeignKeyConstraint(["loan_id"], ["lending_loan.id"]),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["parties_enterprise.id"]),
+        sa.ForeignKeyConstraint(["manager_user_id"], ["core_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("loan_id", "days_before"),
+    )
+    op.create_index("ix_lending_maturity_notice_loan_id", "lending_maturity_notice", ["loan_id"])
+    op.create_index(
+        "ix_lending_maturity_notice_business_date", "lending_maturity_notice", ["business_date"]
+    )
+
+
+def upgrade() -> None:
+    _relief_request()
+    _maturity_notice()
+
+
+def downgrade() -> None:
+    op.drop_table("lending_maturity_notice")
+    drop_append_only("lending_relief_request_event")
+    op.drop_table("lending_relief_request_event")
+    op.drop_table("lending_relief_request")
