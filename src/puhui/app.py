@@ -94,6 +94,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
+    from puhui.web.borrower.relief import router as relief_pages_router
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
@@ -104,6 +105,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.policy_editor import router as policy_editor_router
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.router import router as console_router
+    from puhui.web.staff.servicing import router as servicing_pages_router
     from puhui.web.staff.sso import router as sso_router
 
     for router in (
@@ -134,6 +136,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_interviews_router,
         rights_router,
         mobile_identity_router,
+        servicing_pages_router,
+        relief_pages_router,
     ):
         app.include_router(router)
 

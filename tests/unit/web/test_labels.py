@@ -30,6 +30,7 @@ from puhui.lending.models import (
     RepaymentKind,
 )
 from puhui.lending.schedules import RepaymentMethod
+from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 from puhui.parties.models import RelationKind, SizeClass
 from puhui.receivables.state import CertificateStatus, PartStatus
 from puhui.web.labels import CATALOGUE, channel_label, entry_kind_label, label
@@ -58,6 +59,8 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relation_kind": RelationKind,
     "certificate_status": CertificateStatus,
     "part_status": PartStatus,
+    "relief_kind": ReliefRequestKind,
+    "relief_status": ReliefRequestStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
