@@ -70,7 +70,12 @@ class Document:
 
 
 def _move(
-    session: Session, clock: Clock, req: ReliefRequest, to: ReliefRequestStatus, note: str
+    session: Session,
+    clock: Clock,
+    req: ReliefRequest,
+    to: ReliefRequestStatus,
+    note: str,
+    actor: str,
 ) -> None:
     current = ReliefRequestStatus(req.status)
     if not can_move(current, to):
@@ -85,7 +90,7 @@ def _move(
             from_status=current.value,
             to_status=to.value,
             note=note[:500],
-            actor=loans.actor_name(session),
+            actor=actor[:100],
             occurred_at=now,
         )
     )
@@ -159,7 +164,7 @@ def submit(
             from_status=None,
             to_status=S.SUBMITTED.value,
             note=reason[:500],
-            actor=loans.actor_name(session),
+            actor=principal.display_name[:100],
             occurred_at=now,
         )
     )
@@ -261,7 +266,7 @@ def withdraw(session: Session, clock: Clock, principal: Principal, request_id: u
     req = lock(session, request_id)
     if not principal.can_act_for(req.enterprise_id):
         raise ReliefRequestNotFound()
-    _move(session, clock, req, S.WITHDRAWN, "申请人撤回")
+    _move(session, clock, req, S.WITHDRAWN, "申请人撤回", principal.display_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,15 +294,15 @@ def decide(
     req.maker_id, req.maker_name = principal.user_id, principal.display_name
     req.officer_note = note.strip() or None
     if not approve:
-        _move(session, clock, req, S.DECLINED, note or "信贷员拒绝")
+        _move(session, clock, req, S.DECLINED, note or "信贷员拒绝", principal.display_name)
         req.decided_at = clock.now()
         return Decided(S.DECLINED, None)
     if needs_check(req.principal_fen, checker_above_fen, green_channel=req.green_channel):
         req.needs_check = True
-        _move(session, clock, req, S.AWAITING_CHECK, note or "提交复核")
+        _move(session, clock, req, S.AWAITING_CHECK, note or "提交复核", principal.display_name)
         return Decided(S.AWAITING_CHECK, None)
     relief = _execute(session, clock, req, decision_valid_days)
-    _move(session, clock, req, S.APPROVED, note or "信贷员批准")
+    _move(session, clock, req, S.APPROVED, note or "信贷员批准", principal.display_name)
     req.decided_at = clock.now()
     return Decided(S.APPROVED, relief)
 
@@ -315,16 +320,18 @@ def confirm(
     """The second officer (the checker): confirms the approval (executed now) or declines."""
     req = lock(session, request_id)
     if req.status != S.AWAITING_CHECK.value:
-        _move(session, clock, req, S.APPROVED if approve else S.DECLINED, note)  # raises
+        _move(
+            session, clock, req, S.APPROVED if approve else S.DECLINED, note, principal.display_name
+        )  # raises
     if req.maker_id == principal.user_id:
         raise SameOfficer()
     req.checker_id, req.checker_name = principal.user_id, principal.display_name
     req.decided_at = clock.now()
     if not approve:
-        _move(session, clock, req, S.DECLINED, note or "复核拒绝")
+        _move(session, clock, req, S.DECLINED, note or "复核拒绝", principal.display_name)
         return Decided(S.DECLINED, None)
     relief = _execute(session, clock, req, decision_valid_days)
-    _move(session, clock, req, S.APPROVED, note or "复核通过")
+    _move(session, clock, req, S.APPROVED, note or "复核通过", principal.display_name)
     return Decided(S.APPROVED, relief)
 
 
