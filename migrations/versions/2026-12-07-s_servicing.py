@@ -1,4 +1,4 @@
-"""servicing (issue 17): relief requests with their history, maturity notices.
+"""servicing (issue 17): relief requests with their history, servicing notices (maturity, limit increase).
 
 Revision ID: 5a17c0de5e01
 Revises: b1d3e7f2a9c4
@@ -82,38 +82,82 @@ def _relief_request() -> None:
     make_append_only("lending_relief_request_event")
 
 
-def _maturity_notice() -> None:
+def _servicing_notice() -> None:
     op.create_table(
-        "lending_maturity_notice",
+        "lending_servicing_notice",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.Column("enterprise_id", sa.Uuid(), nullable=False),
-        sa.Column("days_before", sa.Integer(), nullable=False),
-        sa.Column("maturity_date", sa.Date(), nullable=False),
+        sa.Column("reference", sa.String(length=24), nullable=False),
+        sa.Column("days_before", sa.Integer(), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("business_date", sa.Date(), nullable=False),
-        sa.Column("manager_user_id", sa.Uuid(), nullable=True),
+        sa.Column("body", sa.String(length=300), nullable=False),
         sa.Column("message_id", sa.Uuid(), nullable=True),
         sa.Column("task_done_at", UTC, nullable=True),
+        sa.Column("task_done_by", sa.String(length=100), nullable=True),
         sa.Column("created_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["loan_id"], ["lending_loan.id"]),
         sa.ForeignKeyConstraint(["enterprise_id"], ["parties_enterprise.id"]),
-        sa.ForeignKeyConstraint(["manager_user_id"], ["core_user.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("loan_id", "days_before"),
+        sa.UniqueConstraint("kind", "subject_id", "business_date"),
     )
-    op.create_index("ix_lending_maturity_notice_loan_id", "lending_maturity_notice", ["loan_id"])
+    for col in ("subject_id", "business_date"):
+        op.create_index(f"ix_lending_servicing_notice_{col}", "lending_servicing_notice", [col])
+
+
+def _limit_rules() -> None:
+    op.create_table(
+        "lending_limit_increase_rules",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("submitted_by_id", sa.Uuid(), nullable=True),
+        sa.Column("submitted_by_name", sa.String(length=100), nullable=False),
+        sa.Column("approved_by_id", sa.Uuid(), nullable=True),
+        sa.Column("approved_by_name", sa.String(length=100), nullable=True),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("decided_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(["submitted_by_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["core_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("version"),
+    )
     op.create_index(
-        "ix_lending_maturity_notice_business_date", "lending_maturity_notice", ["business_date"]
+        "ix_lending_limit_increase_rules_status", "lending_limit_increase_rules", ["status"]
     )
+
+
+def _calendar() -> None:
+    op.create_table(
+        "lending_calendar_override",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("is_working", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column("actor", sa.String(length=100), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.PrimaryKeyConstraint("day"),
+    )
+    with op.batch_alter_table("lending_product") as batch:
+        batch.add_column(
+            sa.Column("holiday_rule", sa.String(length=24), nullable=False, server_default="none")
+        )
 
 
 def upgrade() -> None:
     _relief_request()
-    _maturity_notice()
+    _servicing_notice()
+    _limit_rules()
+    _calendar()
 
 
 def downgrade() -> None:
-    op.drop_table("lending_maturity_notice")
+    with op.batch_alter_table("lending_product") as batch:
+        batch.drop_column("holiday_rule")
+    op.drop_table("lending_calendar_override")
+    op.drop_table("lending_limit_increase_rules")
+    op.drop_table("lending_servicing_notice")
     drop_append_only("lending_relief_request_event")
     op.drop_table("lending_relief_request_event")
     op.drop_table("lending_relief_request")

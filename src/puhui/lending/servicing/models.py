@@ -1,4 +1,4 @@
-"""Servicing tables: relief requests (+ history) and maturity notices."""
+"""Servicing tables: relief requests (+ history) and servicing notices."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from puhui.core.db import Base, IdMixin
 from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 
 __all__ = [
-    "MaturityNotice",
+    "CalendarOverride",
+    "LimitIncreaseRuleSet",
     "ReliefRequest",
     "ReliefRequestEvent",
     "ReliefRequestKind",
     "ReliefRequestStatus",
+    "ServicingNotice",
 ]
 
 
@@ -78,19 +80,55 @@ class ReliefRequestEvent(IdMixin, Base):
     occurred_at: Mapped[datetime]
 
 
-class MaturityNotice(IdMixin, Base):
-    """A loan's maturity reminder (30 and 7 days before): the borrower's message in the outbox
-    and the customer manager's task; one per loan and lead time, so a re-run sends nothing."""
+class ServicingNotice(IdMixin, Base):
+    """What servicing tells a borrower and asks of the customer managers: a loan or a line
+    maturing in 30 or 7 days (the renewal offer), an automatic limit increase. The borrower's
+    SMS goes through the outbox (`message_id` once queued); the manager's task is done when
+    `task_done_at` is set. One per kind, subject and business date: a re-run adds nothing."""
 
-    __tablename__ = "lending_maturity_notice"
-    __table_args__ = (UniqueConstraint("loan_id", "days_before"),)
+    __tablename__ = "lending_servicing_notice"
+    __table_args__ = (UniqueConstraint("kind", "subject_id", "business_date"),)
 
-    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lending_loan.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # loan_maturity | line_maturity | limit_increase
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the loan or the line
     enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
-    days_before: Mapped[int]
-    maturity_date: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(24))  # the loan's or the line's
+    days_before: Mapped[int | None]
+    due_date: Mapped[date | None]  # the maturity or expiry date
     business_date: Mapped[date] = mapped_column(index=True)
-    manager_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
-    message_id: Mapped[uuid.UUID | None]  # the borrower's SMS in the outbox, once queued
+    body: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[uuid.UUID | None]
     task_done_at: Mapped[datetime | None]
+    task_done_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class LimitIncreaseRuleSet(IdMixin, Base):
+    """A version of the automatic limit increase's rules (`LimitIncreaseRules` as data):
+    submitted by one risk officer, active once a second one approves (the previous active
+    version is then superseded)."""
+
+    __tablename__ = "lending_limit_increase_rules"
+
+    version: Mapped[int] = mapped_column(unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    submitted_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    submitted_by_name: Mapped[str] = mapped_column(String(100))
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class CalendarOverride(Base):
+    """The bank's correction of the working-day calendar for one date (a year the package does
+    not know yet, a local holiday, a late State Council notice): it always wins."""
+
+    __tablename__ = "lending_calendar_override"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_working: Mapped[bool]
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]

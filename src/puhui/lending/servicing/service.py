@@ -8,9 +8,9 @@ Maturity         maturity_notices, maturing_for, notices_due, mark_task_done, no
 from __future__ import annotations
 
 from puhui.lending.servicing.models import (
-    MaturityNotice,
     ReliefRequest,
     ReliefRequestEvent,
+    ServicingNotice,
 )
 from puhui.lending.servicing.requests import (
     Decided,
@@ -31,11 +31,11 @@ from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatu
 __all__ = [
     "Decided",
     "Document",
-    "MaturityNotice",
     "ReliefRequest",
     "ReliefRequestEvent",
     "ReliefRequestKind",
     "ReliefRequestStatus",
+    "ServicingNotice",
     "attach_decision",
     "confirm",
     "decide",
