@@ -145,14 +145,58 @@ def _calendar() -> None:
         )
 
 
+def _pricing() -> None:
+    op.create_table(
+        "lending_lpr_publication",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("published_date", sa.Date(), nullable=False),
+        sa.Column("tenor", sa.String(length=4), nullable=False),
+        sa.Column("rate_bp", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("entered_by_id", sa.Uuid(), nullable=True),
+        sa.Column("entered_by_name", sa.String(length=100), nullable=False),
+        sa.Column("approved_by_id", sa.Uuid(), nullable=True),
+        sa.Column("approved_by_name", sa.String(length=100), nullable=True),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("decided_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(["entered_by_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["core_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("published_date", "tenor", "status"),
+    )
+    op.create_index(
+        "ix_lending_lpr_publication_published_date", "lending_lpr_publication", ["published_date"]
+    )
+    op.create_table(
+        "lending_loan_pricing",
+        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("tenor", sa.String(length=4), nullable=False),
+        sa.Column("spread_bp", sa.Integer(), nullable=False),
+        sa.Column("frequency_months", sa.Integer(), nullable=False),
+        sa.Column("next_repricing_date", sa.Date(), nullable=False),
+        sa.Column("last_lpr_bp", sa.Integer(), nullable=True),
+        sa.Column("updated_at", UTC, nullable=False),
+        sa.ForeignKeyConstraint(["loan_id"], ["lending_loan.id"]),
+        sa.PrimaryKeyConstraint("loan_id"),
+    )
+    op.create_index(
+        "ix_lending_loan_pricing_next_repricing_date",
+        "lending_loan_pricing",
+        ["next_repricing_date"],
+    )
+
+
 def upgrade() -> None:
     _relief_request()
     _servicing_notice()
     _limit_rules()
     _calendar()
+    _pricing()
 
 
 def downgrade() -> None:
+    op.drop_table("lending_loan_pricing")
+    op.drop_table("lending_lpr_publication")
     with op.batch_alter_table("lending_product") as batch:
         batch.drop_column("holiday_rule")
     op.drop_table("lending_calendar_override")

@@ -4,6 +4,8 @@
   borrower is offered renewal (SMS through the outbox, queued by `notify_pending` where the
   data key is at hand; the banner on /m) and the customer managers get a task in the console.
   One notice per loan or line and lead time, whatever the date, so a re-run adds nothing.
+* ``repricing``        floating-rate loans due for repricing take the effective LPR + spread
+  (`pricing.reprice_due`); their unbilled instalments are rebuilt, the borrower told.
 * ``limit_increase``    自动授信增额 with the active rules (`limit_rules.active_rules`: data
   approved by two risk officers, the defaults until then); each raised line gets a notice.
   Idempotent per date: a line changed today is never raised again the same day.
@@ -32,6 +34,7 @@ from puhui.lending.relief import (
 from puhui.lending.schemas import LimitIncreaseRules
 from puhui.lending.servicing.limit_rules import active_rules
 from puhui.lending.servicing.models import ServicingNotice
+from puhui.lending.servicing.pricing import reprice_due
 from puhui.parties import service as parties_service
 
 REMIND_DAYS = (30, 7)
@@ -210,9 +213,29 @@ class LimitIncreaseStep:
         return Batch(None, items=totals["limits_raised"], totals=totals)
 
 
-def servicing_steps(clock: Clock, day: date) -> list[MaturityNoticesStep | LimitIncreaseStep]:
+@dataclass
+class RepricingStep:
+    clock: Clock
+    day: date
+    name: str = "repricing"
+
+    def total(self, session: Session) -> int:
+        return 1
+
+    def run_batch(self, session: Session, cursor: str | None) -> Batch:
+        totals = reprice_due(session, self.clock, self.day)
+        return Batch(None, items=totals["loans_repriced"], totals=totals)
+
+
+def servicing_steps(
+    clock: Clock, day: date
+) -> list[RepricingStep | MaturityNoticesStep | LimitIncreaseStep]:
     """Servicing's steps of the end of day, after the accrual (a line raised on clean data)."""
-    return [MaturityNoticesStep(clock, day), LimitIncreaseStep(clock, day)]
+    return [
+        RepricingStep(clock, day),
+        MaturityNoticesStep(clock, day),
+        LimitIncreaseStep(clock, day),
+    ]
 
 
 def notify_pending(session: Session, clock: Clock, cipher: FieldCipher, limit: int = 1000) -> int:

@@ -15,6 +15,8 @@ from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatu
 __all__ = [
     "CalendarOverride",
     "LimitIncreaseRuleSet",
+    "LoanPricing",
+    "LprPublication",
     "ReliefRequest",
     "ReliefRequestEvent",
     "ReliefRequestKind",
@@ -132,3 +134,37 @@ class CalendarOverride(Base):
     reason: Mapped[str] = mapped_column(String(200))
     actor: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
+
+
+class LprPublication(IdMixin, Base):
+    """A Loan Prime Rate publication (贷款市场报价利率, the 20th of each month), entered by one
+    officer and effective once a second approves (maker-checker)."""
+
+    __tablename__ = "lending_lpr_publication"
+    __table_args__ = (UniqueConstraint("published_date", "tenor", "status"),)
+
+    published_date: Mapped[date] = mapped_column(index=True)
+    tenor: Mapped[str] = mapped_column(String(4))  # 1y | 5y
+    rate_bp: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))  # pending | active | rejected
+    entered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    entered_by_name: Mapped[str] = mapped_column(String(100))
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class LoanPricing(Base):
+    """A floating-rate loan's contract terms: LPR tenor + spread, repriced every
+    `frequency_months` (12: annually, 1: monthly) from `next_repricing_date`."""
+
+    __tablename__ = "lending_loan_pricing"
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lending_loan.id"), primary_key=True)
+    tenor: Mapped[str] = mapped_column(String(4))
+    spread_bp: Mapped[int]
+    frequency_months: Mapped[int]
+    next_repricing_date: Mapped[date] = mapped_column(index=True)
+    last_lpr_bp: Mapped[int | None]
+    updated_at: Mapped[datetime]
