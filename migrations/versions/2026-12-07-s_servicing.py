@@ -186,15 +186,51 @@ def _pricing() -> None:
     )
 
 
+def _restructuring() -> None:
+    op.create_table(
+        "lending_restructuring",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("loan_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decision_id", sa.Uuid(), nullable=True),
+        sa.Column("new_rate_bp", sa.Integer(), nullable=False),
+        sa.Column("new_term_months", sa.Integer(), nullable=False),
+        sa.Column("new_method", sa.String(length=32), nullable=False),
+        sa.Column("capitalise_interest", sa.Boolean(), nullable=False),
+        sa.Column("capitalised_fen", sa.BigInteger(), nullable=False),
+        sa.Column("observation_months", sa.Integer(), nullable=False),
+        sa.Column("observation_until", sa.Date(), nullable=True),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("proposed_by_id", sa.Uuid(), nullable=True),
+        sa.Column("proposed_by_name", sa.String(length=100), nullable=False),
+        sa.Column("approved_by_id", sa.Uuid(), nullable=True),
+        sa.Column("approved_by_name", sa.String(length=100), nullable=True),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("decided_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(["loan_id"], ["lending_loan.id"]),
+        sa.ForeignKeyConstraint(["proposed_by_id"], ["core_user.id"]),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["core_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_lending_restructuring_loan_id", "lending_restructuring", ["loan_id"])
+    op.create_index(
+        "ix_lending_restructuring_observation_until",
+        "lending_restructuring",
+        ["observation_until"],
+    )
+
+
 def upgrade() -> None:
     _relief_request()
     _servicing_notice()
     _limit_rules()
     _calendar()
     _pricing()
+    _restructuring()
 
 
 def downgrade() -> None:
+    op.drop_table("lending_restructuring")
     op.drop_table("lending_loan_pricing")
     op.drop_table("lending_lpr_publication")
     with op.batch_alter_table("lending_product") as batch:

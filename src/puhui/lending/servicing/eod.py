@@ -6,6 +6,7 @@
   One notice per loan or line and lead time, whatever the date, so a re-run adds nothing.
 * ``repricing``        floating-rate loans due for repricing take the effective LPR + spread
   (`pricing.reprice_due`); their unbilled instalments are rebuilt, the borrower told.
+* ``restructured_floor`` a restructured loan in its observation period stays at least 关注.
 * ``limit_increase``    自动授信增额 with the active rules (`limit_rules.active_rules`: data
   approved by two risk officers, the defaults until then); each raised line gets a notice.
   Idempotent per date: a line changed today is never raised again the same day.
@@ -35,6 +36,7 @@ from puhui.lending.schemas import LimitIncreaseRules
 from puhui.lending.servicing.limit_rules import active_rules
 from puhui.lending.servicing.models import ServicingNotice
 from puhui.lending.servicing.pricing import reprice_due
+from puhui.lending.servicing.restructuring import restructured_floor
 from puhui.parties import service as parties_service
 
 REMIND_DAYS = (30, 7)
@@ -227,12 +229,29 @@ class RepricingStep:
         return Batch(None, items=totals["loans_repriced"], totals=totals)
 
 
-def servicing_steps(
-    clock: Clock, day: date
-) -> list[RepricingStep | MaturityNoticesStep | LimitIncreaseStep]:
-    """Servicing's steps of the end of day, after the accrual (a line raised on clean data)."""
+@dataclass
+class RestructuredFloorStep:
+    clock: Clock
+    day: date
+    name: str = "restructured_floor"
+
+    def total(self, session: Session) -> int:
+        return 1
+
+    def run_batch(self, session: Session, cursor: str | None) -> Batch:
+        totals = restructured_floor(session, self.day)
+        return Batch(None, items=totals["restructured_floored"], totals=totals)
+
+
+ServicingStep = RepricingStep | RestructuredFloorStep | MaturityNoticesStep | LimitIncreaseStep
+
+
+def servicing_steps(clock: Clock, day: date) -> list[ServicingStep]:
+    """Servicing's steps of the end of day, after the accrual and classification (a restructured
+    loan's floor applies to the day's class; a line is raised on the day's clean data)."""
     return [
         RepricingStep(clock, day),
+        RestructuredFloorStep(clock, day),
         MaturityNoticesStep(clock, day),
         LimitIncreaseStep(clock, day),
     ]

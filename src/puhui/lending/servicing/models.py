@@ -21,6 +21,7 @@ __all__ = [
     "ReliefRequestEvent",
     "ReliefRequestKind",
     "ReliefRequestStatus",
+    "Restructuring",
     "ServicingNotice",
 ]
 
@@ -168,3 +169,29 @@ class LoanPricing(Base):
     next_repricing_date: Mapped[date] = mapped_column(index=True)
     last_lpr_bp: Mapped[int | None]
     updated_at: Mapped[datetime]
+
+
+class Restructuring(IdMixin, Base):
+    """A loan's restructuring (重组): new rate, term or method, proposed by one officer under a
+    credit decision and executed when a second approves; the loan is at least 关注 until
+    `observation_until`."""
+
+    __tablename__ = "lending_restructuring"
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lending_loan.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # proposed | executed | rejected
+    decision_id: Mapped[uuid.UUID | None]
+    new_rate_bp: Mapped[int]
+    new_term_months: Mapped[int]
+    new_method: Mapped[str] = mapped_column(String(32))
+    capitalise_interest: Mapped[bool]
+    capitalised_fen: Mapped[int] = mapped_column(default=0)
+    observation_months: Mapped[int]
+    observation_until: Mapped[date | None] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    proposed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    proposed_by_name: Mapped[str] = mapped_column(String(100))
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
