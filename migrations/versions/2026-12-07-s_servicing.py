@@ -162,7 +162,6 @@ def _pricing() -> None:
         sa.ForeignKeyConstraint(["entered_by_id"], ["core_user.id"]),
         sa.ForeignKeyConstraint(["approved_by_id"], ["core_user.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("published_date", "tenor", "status"),
     )
     op.create_index(
         "ix_lending_lpr_publication_published_date", "lending_lpr_publication", ["published_date"]

@@ -142,12 +142,12 @@ class LprPublication(IdMixin, Base):
     officer and effective once a second approves (maker-checker)."""
 
     __tablename__ = "lending_lpr_publication"
-    __table_args__ = (UniqueConstraint("published_date", "tenor", "status"),)
 
     published_date: Mapped[date] = mapped_column(index=True)
     tenor: Mapped[str] = mapped_column(String(4))  # 1y | 5y
     rate_bp: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16))  # pending | active | rejected
+    # pending | active | superseded (a correction of the same date approved) | rejected
+    status: Mapped[str] = mapped_column(String(16))
     entered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
     entered_by_name: Mapped[str] = mapped_column(String(100))
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))

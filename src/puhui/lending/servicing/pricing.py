@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.auth import Principal
-from puhui.core.clock import Clock
+from puhui.core.clock import Clock, business_date
 from puhui.core.errors import InvalidInput
 from puhui.lending import loans, schedules
 from puhui.lending.interest import DayCountBasis
@@ -36,6 +36,7 @@ TENORS = ("1y", "5y")
 class LprStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
+    SUPERSEDED = "superseded"
     REJECTED = "rejected"
 
 
@@ -85,6 +86,15 @@ def decide_lpr(
         )
     if row.entered_by_id == principal.user_id:
         raise SameOfficer()
+    if approve:  # a correction of the same date and tenor replaces the effective one
+        for old in session.scalars(
+            select(LprPublication).where(
+                LprPublication.published_date == row.published_date,
+                LprPublication.tenor == row.tenor,
+                LprPublication.status == LprStatus.ACTIVE.value,
+            )
+        ):
+            old.status = LprStatus.SUPERSEDED.value
     row.status = (LprStatus.ACTIVE if approve else LprStatus.REJECTED).value
     row.approved_by_id, row.approved_by_name = principal.user_id, principal.display_name
     row.decided_at = clock.now()
@@ -126,19 +136,28 @@ def make_floating(
     spread_bp: int,
     frequency_months: int = 12,
 ) -> LoanPricing:
-    """Record a loan's floating-rate terms (its contract's); first repricing on the start date
-    plus `frequency_months`."""
+    """Record a loan's floating-rate terms (its contract's); the first repricing on the first
+    date after today on the grid of the start date plus multiples of `frequency_months`."""
     if tenor not in TENORS:
         raise InvalidInput(field="tenor")
     if frequency_months not in (1, 3, 6, 12):
         raise InvalidInput(field="frequency_months")
     loan = loans.lock_active_loan(session, loan_id)
+    if session.get(LoanPricing, loan.id) is not None:
+        raise ReliefRequestConflict(
+            status="floating", status_zh="已是浮动利率", action_zh="再次设置", action_en="set again"
+        )
+    today, k = business_date(clock), 1
+    while (
+        first := add_months(loan.start_date, k * frequency_months, loan.start_date.day)
+    ) <= today:
+        k += 1
     row = LoanPricing(
         loan_id=loan.id,
         tenor=tenor,
         spread_bp=spread_bp,
         frequency_months=frequency_months,
-        next_repricing_date=add_months(loan.start_date, frequency_months, loan.start_date.day),
+        next_repricing_date=first,
         last_lpr_bp=None,
         updated_at=clock.now(),
     )
