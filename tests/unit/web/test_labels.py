@@ -30,6 +30,8 @@ from puhui.lending.models import (
     RepaymentKind,
 )
 from puhui.lending.schedules import RepaymentMethod
+from puhui.lending.servicing.limit_rules import RulesStatus
+from puhui.lending.servicing.pricing import LprStatus
 from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 from puhui.parties.models import RelationKind, SizeClass
 from puhui.receivables.state import CertificateStatus, PartStatus
@@ -61,6 +63,8 @@ SHOWN: dict[str, type[StrEnum]] = {
     "part_status": PartStatus,
     "relief_kind": ReliefRequestKind,
     "relief_status": ReliefRequestStatus,
+    "lpr_status": LprStatus,
+    "rules_status": RulesStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

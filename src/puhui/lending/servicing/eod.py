@@ -21,7 +21,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puhui.core import outbox
+from puhui.core import audit, outbox
+from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.money import format_fen
@@ -280,3 +281,26 @@ def notify_pending(session: Session, clock: Clock, cipher: FieldCipher, limit: i
         notice.message_id = message.id
         queued += 1
     return queued
+
+
+def recent_notices(session: Session, limit: int = 50) -> list[ServicingNotice]:
+    """The latest notices (the managers' tasks and the limit increases), newest first."""
+    return list(
+        session.scalars(
+            select(ServicingNotice)
+            .order_by(ServicingNotice.business_date.desc(), ServicingNotice.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_task_done(
+    session: Session, clock: Clock, principal: Principal, notice_id: uuid.UUID
+) -> None:
+    """The customer manager followed the notice up (called the borrower, offered renewal)."""
+    notice = session.get(ServicingNotice, notice_id)
+    if notice is None or notice.task_done_at is not None:
+        return
+    notice.task_done_at = clock.now()
+    notice.task_done_by = principal.display_name[:100]
+    audit.record(session, "servicing.task_done", "servicing_notice", notice.id)

@@ -6,18 +6,25 @@ The rules are `lending.servicing` and `flows.relief`; this file only renders the
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from puhui.core.auth import Principal, require_page
-from puhui.core.errors import DomainError
+from puhui.core.clock import business_date
+from puhui.core.errors import DomainError, InvalidInput
 from puhui.core.models import Role
+from puhui.core.money import format_fen
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.decisioning import service as decisioning_service
 from puhui.flows import relief as relief_flow
 from puhui.lending import service as lending_service
+from puhui.lending.servicing import eod as servicing_eod
+from puhui.lending.servicing import limit_rules, pricing
 from puhui.lending.servicing import service as servicing
 from puhui.parties import service as parties_service
 from puhui.web import decisions as decision_views
@@ -113,3 +120,106 @@ def relief_decide(
     except DomainError as exc:
         raise refuse(request, exc, back, typed={"note": note}) from exc
     return RedirectResponse(back, status_code=303)
+
+
+# ----------------------------------------------------------------- operations overview
+
+
+OPERATORS = (Role.CREDIT_OFFICER, Role.RISK_OFFICER)
+RULE_LABELS = {
+    "name": ("规则名称", "Rule set"),
+    "clean_months": ("近 N 个月无逾期", "No overdue in the last N months"),
+    "min_utilisation_bp": ("额度使用率下限（基点）", "Minimum utilisation (bp)"),
+    "increase_bp": ("提额幅度（基点）", "Increase (bp)"),
+    "min_months_since_last_change": ("距上次调额至少（月）", "Months since the last change"),
+    "min_line_age_months": ("额度生效至少（月）", "Line age at least (months)"),
+    "ceiling_fen": ("额度上限", "Ceiling"),
+    "round_to_fen": ("取整单位", "Rounded to"),
+}
+
+
+def _overview(request: Request, db: Session, rt: Any, principal: Principal) -> Response:
+    lang = request_lang(request)
+    rules = limit_rules.active_rules(db)
+    rows = []
+    for key, (zh, en) in RULE_LABELS.items():
+        value = getattr(rules, key)
+        shown = format_fen(value) if key.endswith("_fen") else str(value)
+        rows.append((zh if lang == "zh" else en, shown))
+    day = business_date(rt.clock)
+    return render(
+        request,
+        "servicing.html",
+        principal,
+        rules=rows,
+        rule_versions=limit_rules.versions(db)[:5],
+        planned=servicing_eod.plan_limit_increase(db, day, rules),
+        recent=servicing_eod.recent_notices(db, limit=50),
+        lprs=pricing.publications(db),
+        today=day,
+        can_operate=principal.role in OPERATORS,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def servicing_overview(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*READERS))],
+) -> Response:
+    return _overview(request, db, rt, principal)
+
+
+@router.post("/lpr", dependencies=[Depends(check_csrf)])
+def lpr_enter(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*OPERATORS))],
+    published_date: Annotated[str, Form()],
+    tenor: Annotated[str, Form()],
+    rate_percent: Annotated[str, Form()],
+) -> Response:
+    typed = {"published_date": published_date, "rate_percent": rate_percent}
+    try:
+        try:
+            day = date.fromisoformat(published_date)
+        except ValueError:
+            raise InvalidInput(field="published_date") from None
+        try:
+            rate_bp = int((Decimal(rate_percent.strip()) * 100).to_integral_value())
+        except InvalidOperation:
+            raise InvalidInput(field="rate_percent") from None
+        pricing.enter_lpr(db, rt.clock, principal, published_date=day, tenor=tenor, rate_bp=rate_bp)
+    except DomainError as exc:
+        raise refuse(request, exc, "/console/servicing", typed=typed) from exc
+    return RedirectResponse("/console/servicing#lpr", status_code=303)
+
+
+@router.post("/lpr/{lpr_id}/decide", dependencies=[Depends(check_csrf)])
+def lpr_decide(
+    request: Request,
+    lpr_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*OPERATORS))],
+    action: Annotated[str, Form()],
+) -> Response:
+    try:
+        pricing.decide_lpr(db, rt.clock, principal, lpr_id, approve=action == "approve")
+    except DomainError as exc:
+        raise refuse(request, exc, "/console/servicing") from exc
+    return RedirectResponse("/console/servicing#lpr", status_code=303)
+
+
+@router.post("/notices/{notice_id}/done", dependencies=[Depends(check_csrf)])
+def notice_done(
+    request: Request,
+    notice_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*READERS))],
+) -> Response:
+    servicing_eod.mark_task_done(db, rt.clock, principal, notice_id)
+    return RedirectResponse("/console/servicing#tasks", status_code=303)
