@@ -39,7 +39,7 @@ def test_servicing_overview_and_relief_queue(
     officer = headers_for(Role.CREDIT_OFFICER)
     page = client.get("/console/servicing", headers=officer)
     assert page.status_code == 200, page.text
-    for words in ("借款到期提醒", "待复核", "1 年期", "3.00%", "今日试算"):
+    for words in ("借款到期提醒", "待复核", "1 年期", "3.00%", "今日试算", "账龄分布"):
         assert words in page.text, words
     for code in ("loan_maturity", ">pending<", ">1y<"):
         assert code not in page.text, code
@@ -49,3 +49,9 @@ def test_servicing_overview_and_relief_queue(
     assert detail.status_code == 200 and "资金周转困难" in detail.text
     assert ">deferral<" not in detail.text and ">submitted<" not in detail.text
     assert client.get("/console/servicing", headers=headers_for(Role.AUDITOR)).status_code == 403
+
+    export = client.get("/console/servicing/export.csv", headers=headers_for(Role.CUSTOMER_MANAGER))
+    assert export.status_code == 200 and export.content.decode("utf-8-sig").startswith("借据编号")
+    assert ent.uscc not in export.content.decode("utf-8-sig")  # masked for a manager
+    xlsx = client.get("/console/servicing/export.xlsx", headers=headers_for(Role.RISK_OFFICER))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

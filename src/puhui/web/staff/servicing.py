@@ -5,6 +5,7 @@ The rules are `lending.servicing` and `flows.relief`; this file only renders the
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from puhui.core import audit
 from puhui.core.auth import Principal, require_page
 from puhui.core.clock import business_date
 from puhui.core.errors import DomainError, InvalidInput
@@ -27,6 +29,7 @@ from puhui.lending.servicing import eod as servicing_eod
 from puhui.lending.servicing import limit_rules, pricing
 from puhui.lending.servicing import service as servicing
 from puhui.parties import service as parties_service
+from puhui.reporting import loan_export
 from puhui.web import decisions as decision_views
 from puhui.web.pages import check_csrf, refuse, render
 
@@ -156,6 +159,7 @@ def _overview(request: Request, db: Session, rt: Any, principal: Principal) -> R
         planned=servicing_eod.plan_limit_increase(db, day, rules),
         recent=servicing_eod.recent_notices(db, limit=50),
         lprs=pricing.publications(db),
+        ageing=loan_export.ageing(db),
         today=day,
         can_operate=principal.role in OPERATORS,
     )
@@ -223,3 +227,34 @@ def notice_done(
 ) -> Response:
     servicing_eod.mark_task_done(db, rt.clock, principal, notice_id)
     return RedirectResponse("/console/servicing#tasks", status_code=303)
+
+
+# ----------------------------------------------------------------- export and ageing
+
+EXPORTERS = (Role.RISK_OFFICER, Role.CREDIT_OFFICER, Role.CUSTOMER_MANAGER, Role.ADMIN)
+
+
+@router.get("/export.{fmt}")
+def portfolio_export(
+    fmt: str,
+    db: DB,
+    principal: Annotated[Principal, Depends(require_page(*EXPORTERS))],
+) -> Response:
+    """The loan-level export, masked by the caller's role (audited)."""
+    if fmt not in ("csv", "xlsx"):
+        raise InvalidInput(field="format")
+    frame = loan_export.portfolio_frame(db, principal.role)
+    buffer = io.BytesIO()
+    if fmt == "xlsx":
+        loan_export.write_xlsx(frame, buffer)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        loan_export.write_csv(frame, buffer)
+        media = "text/csv; charset=utf-8"
+    audit.record(db, "portfolio.export", "portfolio", None, after={"rows": frame.height,
+                                                                   "format": fmt})  # fmt: skip
+    return Response(
+        buffer.getvalue(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="loans.{fmt}"'},
+    )
