@@ -144,7 +144,26 @@ def write_csv(frame: pl.DataFrame, target: Path | io.BytesIO) -> None:
 
 
 def write_xlsx(frame: pl.DataFrame, target: Path | io.BytesIO) -> None:
-    frame.write_excel(target, worksheet="贷款明细", autofit=False)
+    """One sheet, header row in bold, written row by row in xlsxwriter's constant-memory mode
+    (polars' `write_excel` formats cell by cell: ten times slower on 100,000 loans). Amounts
+    become spreadsheet numbers (two decimals shown), dates ISO text."""
+    import xlsxwriter
+
+    numeric = [n for n, t in frame.schema.items() if t.is_numeric()]
+    flat = frame.with_columns(
+        [pl.col(n).cast(pl.Float64) for n in numeric]
+        + [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if t == pl.Date]
+    )
+    book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
+    sheet = book.add_worksheet("贷款明细")
+    sheet.write_row(0, 0, flat.columns, book.add_format({"bold": True}))
+    money = book.add_format({"num_format": "#,##0.00"})
+    for col, name in enumerate(flat.columns):
+        if name in numeric:
+            sheet.set_column(col, col, 14, money)
+    for row, values in enumerate(flat.iter_rows(), start=1):
+        sheet.write_row(row, 0, values)
+    book.close()
 
 
 @dataclass(frozen=True, slots=True)
