@@ -79,8 +79,10 @@ def main() -> None:
             "xlsx_opens_with_chinese_headers": opens,
             "setup_s": round(setup_s, 1),
         }
-        print(f"{frame.height:,} loans: read {read_s:.2f}s, CSV {csv_s:.2f}s "
-              f"({figures['csv_mb']} MB), XLSX {xlsx_s:.2f}s ({figures['xlsx_mb']} MB)")
+        print(
+            f"{frame.height:,} loans: read {read_s:.2f}s, CSV {csv_s:.2f}s "
+            f"({figures['csv_mb']} MB), XLSX {xlsx_s:.2f}s ({figures['xlsx_mb']} MB)"
+        )
         print(json.dumps(figures, ensure_ascii=False))
     finally:
         if cluster is not None:
