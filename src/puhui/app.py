@@ -101,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.pages import router as mobile_router
+    from puhui.web.borrower.relief import router as relief_pages_router
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
@@ -114,6 +115,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.risk import router as risk_pages_router
     from puhui.web.staff.router import router as console_router
+    from puhui.web.staff.servicing import router as servicing_pages_router
     from puhui.web.staff.sso import router as sso_router
 
     for router in (
@@ -150,6 +152,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         assistant_router,
         mobile_assistant_router,
         desk_router,
+        servicing_pages_router,
+        relief_pages_router,
     ):
         app.include_router(router)
 

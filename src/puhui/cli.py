@@ -448,6 +448,12 @@ def _mount_optional() -> None:
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
+    from puhui.lending.servicing.cli import calendar_app, lending_app
+    from puhui.reporting.export_cli import export_cmd
+
+    lending_app.command("export")(export_cmd)
+    app.add_typer(lending_app, name="lending")
+    app.add_typer(calendar_app, name="calendar")
     import puhui.metadata  # noqa: F401 - `keys reencrypt` finds every encrypted column
     from puhui.flows.cli import keys_app, retention_app
 

@@ -14,6 +14,7 @@ import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.contracts.models
 import puhui.lending.models
+import puhui.lending.servicing.models
 import puhui.parties.models
 import puhui.receivables.models
 import puhui.risk.models  # noqa: F401

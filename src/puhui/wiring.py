@@ -12,12 +12,14 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 |----------------------------------|----------------------------------------------|
 | `lending.events.OfferAccepted`   | `decisioning.service.mark_offer_accepted`    |
 | `lending.events.OfferLapsed`     | `decisioning.service.mark_offer_expired`     |
+| `lending.events.RenewalDecisionCheck` | `flows.relief.check_renewal_decision`   |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
+from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
 
 
@@ -27,5 +29,6 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
         return registry
     registry.subscribe(lending_events.OfferAccepted, decisioning_service.mark_offer_accepted)
     registry.subscribe(lending_events.OfferLapsed, decisioning_service.mark_offer_expired)
+    registry.subscribe(lending_events.RenewalDecisionCheck, relief_flow.check_renewal_decision)
     registry.seal()
     return registry

@@ -31,6 +31,7 @@ from tests.integration.lending.lending_factories import (
     make_enterprise,
     make_line,
 )
+from tests.integration.lending.servicing_factories import decision_for
 
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.errors import DomainError
@@ -205,7 +206,8 @@ class World:
         if not due:
             return
         loan = self.rng.choice(due)
-        lending.renew_without_principal(self.session, self.clock, loan.id, decision_id=uuid.uuid4())
+        fresh = decision_for(self.session, self.clock, loan.enterprise_id)
+        lending.renew_without_principal(self.session, self.clock, loan.id, decision_id=fresh)
 
     def risk(self) -> None:
         line = self.line(self.rng.choice(self.lines))

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     # refuses new drawdowns (0: from the first day past due).
     drawdown_overdue_grace_days: int = Field(default=0, ge=0)
 
+    # Servicing (docs/servicing.md): a renewal needs an approved decision at most this old;
+    # relief requests on loans of at least this principal need a second officer (maker-checker).
+    renewal_decision_valid_days: int = Field(default=30, ge=1, le=365)
+    relief_checker_above_fen: int = Field(default=100_000_000, ge=0)
+
     def resolved_var_dir(self) -> Path:
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir

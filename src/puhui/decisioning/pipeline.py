@@ -813,6 +813,7 @@ def persist(
     decided: Decided,
     received_at: datetime,
     latency_ms: int,
+    offer_line: bool = True,
 ) -> Persisted:
     """Every row written once with its final values (nothing updated afterwards; no foreign key
     ties an application to its decision or line): the offer line first, as the decision and
@@ -820,7 +821,11 @@ def persist(
     session objects (the ORM's unit of work cost more than the statements)."""
     enterprise_id = applicant.enterprise.id
     decision_id = new_id()
-    line_id = _offer_line(session, clock, offer, enterprise_id, decision_id, decided)
+    line_id = (
+        _offer_line(session, clock, offer, enterprise_id, decision_id, decided)
+        if offer_line
+        else None
+    )
     status = decided.status
     decided_at = clock.now()
     app_id = new_id()

@@ -128,9 +128,11 @@ def apply(
     data: ApplicationCreate,
     *,
     idempotency_key: str,
+    offer_line: bool = True,
 ) -> ApplicationOut:
     """Take an application and decide it (see the module docstring; the steps are in
-    `puhui.decisioning.pipeline`)."""
+    `puhui.decisioning.pipeline`). `offer_line=False`: a fresh decision on an enterprise already
+    served (a renewal's, issue 17) that offers no new line."""
     started = time.perf_counter()
     payload = data.model_dump(mode="json")
     scope = f"{IDEMPOTENCY_SCOPE}:{principal.user_id}"[:64]
@@ -173,6 +175,7 @@ def apply(
         decided=decided,
         received_at=received_at,
         latency_ms=latency_ms,
+        offer_line=offer_line,
     )
     out = _application_out(
         Application(**written.application.values()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -94,6 +94,7 @@ def run_cmd(
             task = bar.tasks[task_id]
             bar.update(task_id, total=task.completed or 1, completed=task.completed or 1)
     elapsed = time.perf_counter() - started
+    _queue_notices(rt)  # servicing's notices of the day: the borrowers' SMS (issue 17)
     if result.already_completed:
         console.print(f"{day} 已完成，未重复运行 / already completed: nothing changed")
         return
@@ -106,6 +107,14 @@ def run_cmd(
         f"offers lapsed {result.total('offers_expired')}, "
         f"contracts expired {result.total('contracts_expired')}"
     )
+
+
+def _queue_notices(rt: Any) -> None:
+    from puhui.core.db import unit_of_work
+    from puhui.lending.servicing.eod import notify_pending
+
+    with unit_of_work(rt.session_factory) as session:
+        notify_pending(session, rt.clock, rt.cipher)
 
 
 @eod_app.command("status")

@@ -86,6 +86,7 @@ from puhui.lending.eod_rules import (
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
 from puhui.lending.repayments import auto_debit_due
+from puhui.lending.servicing import eod as servicing_eod
 
 JOB_NAME = "eod"
 DEFAULT_BATCH_SIZE = 20_000
@@ -481,7 +482,7 @@ def eod_steps(
     batch_size: int = DEFAULT_BATCH_SIZE,
     thresholds: ClassificationThresholds = DEFAULT_THRESHOLDS,
     workers: int = 1,
-) -> list[AutoDebitStep | ExpireLinesStep | BillingStep | AccrualStep]:
+) -> list[Any]:
     """The end-of-day steps for business date `day`, for :func:`puhui.jobs.runner.run_job`.
 
     ``workers`` > 1 runs each accrual batch in that many parts on as many connections
@@ -496,4 +497,5 @@ def eod_steps(
         ExpireLinesStep(clock, day),
         BillingStep(clock, day, batch_size),
         AccrualStep(clock, day, batch_size, thresholds, workers),
+        *servicing_eod.servicing_steps(clock, day),  # maturity notices, limit increase
     ]

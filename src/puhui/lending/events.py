@@ -8,6 +8,9 @@ lapses unsigned. Other domains that keep a consequence subscribe in `puhui.wirin
   `decisioning.service.mark_offer_accepted`.
 * `OfferLapsed`, published by `lending.credit_lines.expire_offers` (end of day); subscribed by
   `decisioning.service.mark_offer_expired`.
+* `RenewalDecisionCheck`, published by `lending.relief.renew_without_principal` before anything
+  changes; subscribed by `flows.relief.check_renewal_decision`, which refuses the renewal
+  without an approved decision of the same enterprise taken within `valid_days`.
 """
 
 from __future__ import annotations
@@ -33,4 +36,17 @@ class OfferLapsed:
     line_id: uuid.UUID
     day: date
     reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RenewalDecisionCheck:
+    """A renewal (无还本续贷) is about to refinance `loan_id`: the decision it cites must be an
+    approved decision of `enterprise_id` taken at most `valid_days` days before `at`. A
+    subscriber that finds otherwise raises, and the renewal is refused."""
+
+    loan_id: uuid.UUID
+    enterprise_id: uuid.UUID
+    decision_id: uuid.UUID
+    valid_days: int
     at: datetime

@@ -52,6 +52,7 @@ from puhui.lending.models import (
     ReferenceCounter,
 )
 from puhui.lending.schedules import PeriodInterest, RepaymentMethod
+from puhui.lending.servicing import calendar_store
 
 # --- ledger accounts ----------------------------------------------------------------------------
 
@@ -422,6 +423,13 @@ def owes_nothing(loan: Loan) -> bool:
 # --- booking ------------------------------------------------------------------------------------
 
 
+def holiday_rule_of(session: Session, product: Product) -> Callable[[date], date] | None:
+    """The product's rule for due dates on a holiday (docs/servicing.md § Calendar)."""
+    if product.holiday_rule != "next_working_day":
+        return None
+    return calendar_store.calendar_for(session).next_working
+
+
 def book_loan(
     session: Session,
     clock: Clock,
@@ -442,8 +450,9 @@ def book_loan(
     basis = DayCountBasis(product.day_count)
     mode = PeriodInterest(product.interest_mode)
     plan = schedules.build_schedule(
-        principal_fen, rate_bp, term_months, start_date, method, interest_mode=mode, basis=basis
-    )
+        principal_fen, rate_bp, term_months, start_date, method, interest_mode=mode, basis=basis,
+        next_working=holiday_rule_of(session, product),
+    )  # fmt: skip
     now = clock.now()
     loan = Loan(
         reference=next_reference(session, "LN", start_date.year),

@@ -155,6 +155,8 @@ class Product(IdMixin, Base):
     prepayment_option: Mapped[str] = mapped_column(String(16))  # default keep_term|keep_instalment
     renewal_allowed: Mapped[bool]
     max_deferral_months: Mapped[int]
+    # due dates on a holiday: "none" (kept) or "next_working_day" (moved, interest to the date)
+    holiday_rule: Mapped[str] = mapped_column(String(24), default="none")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from puhui.core import audit
 from puhui.core.clock import Clock, business_date, shanghai_midnight_utc
 from puhui.core.errors import InvalidInput
+from puhui.core.events import publish
 from puhui.core.ids import new_id
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
@@ -24,6 +25,7 @@ from puhui.lending.errors import (
     ReliefNotAllowed,
     SettlementInsufficient,
 )
+from puhui.lending.events import RenewalDecisionCheck
 from puhui.lending.interest import DayCountBasis, interest_between
 from puhui.lending.models import (
     CreditLine,
@@ -51,6 +53,10 @@ from puhui.lending.schemas import LimitIncreaseOut, LimitIncreaseRules, ReliefOu
 
 RENEWAL_WINDOW_DAYS = 30
 """A renewal may be granted from 30 days before maturity up to the maturity date."""
+
+RENEWAL_DECISION_VALID_DAYS = 30
+"""Default age limit of the fresh approved decision a renewal cites
+(`PUHUI_RENEWAL_DECISION_VALID_DAYS`)."""
 
 
 def _refuse(why_zh: str, why_en: str) -> ReliefNotAllowed:
@@ -266,10 +272,13 @@ def renew_without_principal(
     rate_bp: int | None = None,
     repayment_method: RepaymentMethod | None = None,
     reason: str = "无还本续贷",
+    decision_valid_days: int = RENEWAL_DECISION_VALID_DAYS,
 ) -> ReliefOut:
     """无还本续贷: refinance a loan at maturity by a new loan for its outstanding principal.
 
-    Needs a fresh approved decision (`decision_id`, checked by the caller), a product that
+    Needs a fresh approved decision (`decision_id`: an approved decision of the same
+    enterprise taken within `decision_valid_days`, checked by the subscriber of
+    `events.RenewalDecisionCheck`, published before anything changes), a product that
     allows renewal, today within 30 days before maturity (up to the maturity date), nothing
     overdue, and a line that is not frozen or closed. The interest due (billed, accrued in the
     current period, deferred) is paid from the settlement account now; the principal is paid by
@@ -278,6 +287,16 @@ def renew_without_principal(
     """
     day = business_date(clock)
     loan = loans.lock_active_loan(session, loan_id)
+    publish(
+        session,
+        RenewalDecisionCheck(
+            loan_id=loan.id,
+            enterprise_id=loan.enterprise_id,
+            decision_id=decision_id,
+            valid_days=decision_valid_days,
+            at=clock.now(),
+        ),
+    )
     product = get_product(session, loan.product_code)
     _check_renewal_window(product, loan, day)
     rows = loans.rows_of(session, loan.id)

@@ -16,6 +16,7 @@ from puhui.core.web import (
     ClockDep,
     CursorQ,
     LimitQ,
+    RuntimeDep,
     UnitOfWorkRoute,
     cursor_page,
     decode_cursor,
@@ -250,8 +251,11 @@ def renew_loan(
     body: RenewalRequest,
     db: DB,
     clock: ClockDep,
+    rt: RuntimeDep,
     _: Annotated[Principal, Depends(require(*RELIEF))],
 ) -> ReliefOut:
+    """Refused (409 renewal_decision_required) without an approved decision of the loan's
+    enterprise taken within `PUHUI_RENEWAL_DECISION_VALID_DAYS`."""
     return service.renew_without_principal(
         db,
         clock,
@@ -261,6 +265,7 @@ def renew_loan(
         rate_bp=body.rate_bp,
         repayment_method=body.repayment_method,
         reason=body.reason,
+        decision_valid_days=rt.settings.renewal_decision_valid_days,
     )
 
 

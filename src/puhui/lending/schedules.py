@@ -40,7 +40,7 @@ Conventions a finance reviewer should check
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
@@ -352,6 +352,24 @@ def loan_periods(start_date: date, term_months: int, method: RepaymentMethod) ->
     ]
 
 
+def move_to_working_days(
+    periods: Sequence[Period], next_working: Callable[[date], date]
+) -> list[Period]:
+    """The product rule "next working day, interest to the actual date": a due date on a
+    holiday or a weekend moves to ``next_working(due)``; a period whose start or end moved is
+    charged by actual days (a stub), and the next period starts on the moved date. An adjusted
+    working Saturday (调休) is a working day: its due date stays."""
+    out: list[Period] = []
+    start = periods[0].start_date if periods else None
+    for period in periods:
+        assert start is not None
+        due = next_working(period.due_date)
+        unchanged = due == period.due_date and start == period.start_date
+        out.append(Period(period.seq, start, due, period.months if unchanged else None))
+        start = due
+    return out
+
+
 def build_schedule(
     principal_fen: int,
     rate_bp: Rate,
@@ -361,16 +379,21 @@ def build_schedule(
     *,
     interest_mode: PeriodInterest = PeriodInterest.MONTHLY_RATE,
     basis: DayCountBasis = DayCountBasis.ACT_360,
+    next_working: Callable[[date], date] | None = None,
 ) -> list[Instalment]:
     """The repayment schedule of a new instalment loan (see the module doc for conventions).
 
     ``principal_fen`` lent on ``start_date`` at ``rate_bp`` a year for ``term_months`` months.
+    ``next_working``: the product moves due dates off holidays (:func:`move_to_working_days`).
     """
     _check_terms(principal_fen, rate_bp, term_months)
+    periods = loan_periods(start_date, term_months, method)
+    if next_working is not None:
+        periods = move_to_working_days(periods, next_working)
     return amortize(
         principal_fen,
         rate_bp,
-        loan_periods(start_date, term_months, method),
+        periods,
         method,
         interest_mode=interest_mode,
         basis=basis,

@@ -21,6 +21,7 @@ from puhui.core.models import ROLE_LABELS_ZH, Role
 from puhui.decisioning.features import FEATURE_BY_NAME
 from puhui.ledger.chart import CHART
 from puhui.parties.schemas import GBT4754_SECTIONS
+from puhui.web.staff.servicing_labels import LABELS as SERVICING_LABELS
 
 Pair = tuple[str, str]
 
@@ -224,6 +225,7 @@ CATALOGUE["source"] = {
     SourceName.JUDICIAL: ("司法", "Judicial records"),
     SourceName.CREDIT_BUREAU: ("征信", "Credit bureau"),
 }
+CATALOGUE.update(SERVICING_LABELS)  # relief requests' kinds and statuses (issue 17)
 
 # post-loan risk (issue 14): levels, alerts, dispositions, actions, monitoring, rules versions
 CATALOGUE.update(

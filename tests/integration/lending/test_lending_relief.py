@@ -22,6 +22,7 @@ from tests.integration.lending.lending_factories import (
     run_days,
     spend_all,
 )
+from tests.integration.lending.servicing_factories import decision_for
 
 from puhui.core.clock import FixedClock
 from puhui.core.errors import InvalidInput
@@ -34,6 +35,7 @@ from puhui.lending.models import CreditLineEvent, Loan, LoanEvent, Relief
 from puhui.lending.products import JINGYINGDAI, XIANXIHOUBEN
 from puhui.lending.schedules import RepaymentMethod, add_months
 from puhui.lending.schemas import LimitIncreaseRules
+from puhui.lending.servicing.errors import RenewalDecisionRequired
 
 
 def _balance(session: Session, code: str, loan: Loan) -> int:
@@ -127,10 +129,10 @@ def test_renewal_at_maturity_refinances_the_principal_without_cash(
     maturity = date(2027, 2, 23)
     assert loan.maturity_date == maturity
     at(clock, maturity)
+    decision = decision_for(session, clock, ent.id, age=timedelta(days=3))
     with pytest.raises(SettlementInsufficient):
-        lending.renew_without_principal(session, clock, loan.id, decision_id=uuid.uuid4())
+        lending.renew_without_principal(session, clock, loan.id, decision_id=decision)
     fund(session, clock, ent.id, 13_050)  # this month's interest must be paid
-    decision = uuid.uuid4()
     relief = lending.renew_without_principal(
         session, clock, loan.id, decision_id=decision, term_months=6
     )
@@ -157,7 +159,8 @@ def test_renewal_before_maturity_pays_the_accrued_interest(
         lending.auto_debit_due(session, clock, due, [loan.id])
     at(clock, date(2027, 2, 10))
     before = lending.settlement_balance(session, ent.id)
-    relief = lending.renew_without_principal(session, clock, loan.id, decision_id=uuid.uuid4())
+    fresh = decision_for(session, clock, ent.id)
+    relief = lending.renew_without_principal(session, clock, loan.id, decision_id=fresh)
     paid = before - lending.settlement_balance(session, ent.id)
     assert paid == 3_600_000 * 435 * 18 // 3_600_000  # 18 days since 23 January, ACT/360
     assert relief.new_loan_id is not None
@@ -167,22 +170,52 @@ def test_renewal_before_maturity_pays_the_accrued_interest(
 def test_renewal_refusals(session: Session, clock: FixedClock) -> None:
     ent, line, loan = _interest_first_loan(session, clock)
     at(clock, date(2027, 1, 20))  # 34 days before maturity
+    fresh = decision_for(session, clock, ent.id)
     with pytest.raises(ReliefNotAllowed) as early:
-        lending.renew_without_principal(session, clock, loan.id, decision_id=uuid.uuid4())
+        lending.renew_without_principal(session, clock, loan.id, decision_id=fresh)
     assert "到期日前 30 天" in early.value.message("zh")
     spend_all(session, clock, ent.id)
     run_days(session, clock, date(2027, 1, 20), date(2027, 1, 25))  # January unpaid: overdue
     at(clock, date(2027, 2, 1))
     with pytest.raises(ReliefNotAllowed) as overdue:
-        lending.renew_without_principal(session, clock, loan.id, decision_id=uuid.uuid4())
+        lending.renew_without_principal(session, clock, loan.id, decision_id=fresh)
     assert "逾期" in overdue.value.message("zh")
     fund(session, clock, ent.id, 1_000_000)
     lending.repay(session, clock, loan.id, 1_000_000, idempotency_key="catch-up")
     lending.freeze(session, clock, line.id, "预警")
     with pytest.raises(ReliefNotAllowed) as frozen:
-        lending.renew_without_principal(session, clock, loan.id, decision_id=uuid.uuid4())
+        lending.renew_without_principal(session, clock, loan.id, decision_id=fresh)
     assert "冻结" in frozen.value.message("zh")
     assert loan.status == "active"
+    assert_books(session)
+
+
+def test_renewal_without_a_fresh_approval_of_the_enterprise_is_refused(
+    session: Session, clock: FixedClock
+) -> None:
+    """Fails on the code before issue 17: any decision id, even an invented one, was accepted."""
+    ent, _, loan = _interest_first_loan(session, clock)
+    other = make_enterprise(session, clock, name="宁波别家贸易有限公司")
+    for due in (date(2026, 12, 23), date(2027, 1, 23)):
+        at(clock, due)
+        lending.auto_debit_due(session, clock, due, [loan.id])
+    at(clock, date(2027, 2, 10))
+    refused = {
+        "invented": uuid.uuid4(),
+        "declined": decision_for(session, clock, ent.id, outcome="decline"),
+        "too old": decision_for(session, clock, ent.id, age=timedelta(days=31)),
+        "another enterprise": decision_for(session, clock, other.id),
+    }
+    for why, decision in refused.items():
+        with pytest.raises(RenewalDecisionRequired) as exc:
+            lending.renew_without_principal(session, clock, loan.id, decision_id=decision)
+        assert "30 天内" in exc.value.message("zh"), why
+    assert loan.status == "active"
+    old = decision_for(session, clock, ent.id, age=timedelta(days=31))
+    relief = lending.renew_without_principal(
+        session, clock, loan.id, decision_id=old, decision_valid_days=45
+    )
+    assert relief.decision_id == old and loan.status == "renewed"
     assert_books(session)
 
 
@@ -242,10 +275,17 @@ def test_relief_over_http_and_append_only_loan_history(
         f"/api/v1/loans/{loan.id}/deferrals", json={"months": 0, "reason": "x"}, headers=officer
     )
     assert bad.status_code == 422
-    early = client.post(
+    invented = client.post(
         f"/api/v1/loans/{loan.id}/renewals",
         json={"decision_id": str(uuid.uuid4())},
         headers=officer,
+    )
+    assert invented.status_code == 409
+    assert invented.json()["code"] == "renewal_decision_required"
+    fresh = decision_for(session, clock, loan.enterprise_id)
+    session.commit()
+    early = client.post(
+        f"/api/v1/loans/{loan.id}/renewals", json={"decision_id": str(fresh)}, headers=officer
     )
     assert early.status_code == 409 and early.json()["code"] == "relief_not_allowed"
     session.expire_all()

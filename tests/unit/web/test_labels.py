@@ -31,6 +31,9 @@ from puhui.lending.models import (
     RepaymentKind,
 )
 from puhui.lending.schedules import RepaymentMethod
+from puhui.lending.servicing.limit_rules import RulesStatus
+from puhui.lending.servicing.pricing import LprStatus
+from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 from puhui.parties.models import RelationKind, SizeClass
 from puhui.receivables.state import CertificateStatus, PartStatus
 from puhui.web.labels import CATALOGUE, channel_label, entry_kind_label, label
@@ -62,6 +65,10 @@ SHOWN: dict[str, type[StrEnum]] = {
     "conversation_status": ConversationStatus,
     "kb_status": AnswerStatus,
     "callback_status": CallbackStatus,
+    "relief_kind": ReliefRequestKind,
+    "relief_status": ReliefRequestStatus,
+    "lpr_status": LprStatus,
+    "rules_status": RulesStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
