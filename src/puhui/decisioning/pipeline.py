@@ -74,7 +74,7 @@ from puhui.decisioning.features import (
     model_inputs,
 )
 from puhui.decisioning.lifecycle import SYSTEM_NAME, PolicyRef, active_policy
-from puhui.decisioning.model_choice import ModelChoice
+from puhui.decisioning.model_choice import ModelChoice, Segment
 from puhui.decisioning.models import (
     Application,
     ApplicationEvent,
@@ -90,7 +90,7 @@ from puhui.decisioning.policy import (
     ScoreInputs,
 )
 from puhui.decisioning.schemas import ApplicationCreate
-from puhui.decisioning.scoring import LoadedModel, ModelStore, challenger_store
+from puhui.decisioning.scoring import LoadedModel, ModelStore, challenger_store, store_for
 from puhui.lending import service as lending_service
 from puhui.lending.schemas import ProductBounds
 from puhui.parties import service as parties_service
@@ -543,16 +543,28 @@ def score(model: LoadedModel, features: Features) -> Scored:
     return Scored(model, _score_inputs(model, features))
 
 
-def score_for(choice: ModelChoice, models: ModelStore, features: Features) -> Scored:
+def score_for(
+    choice: ModelChoice, models: ModelStore, features: Features, segment: Segment | None = None
+) -> Scored:
     """Score with every model the policy names: the deciding one (ModelUnavailable when it
     cannot be loaded) and the shadow, skipped when no challenger has been promoted (a shadow
-    never stops a decision). Both scores go into the decision's inputs."""
+    never stops a decision). Both scores go into the decision's inputs.
+
+    Segment models: when the applicant's `segment` matches a rule of `choice.segments` whose
+    model has a promoted champion, that model decides; its score is stored under the deciding
+    role (so replay re-decides with it) and the fallback model's under `fallback`."""
     loaded: dict[str, LoadedModel] = {}
     for role in choice.roles:
         store = models if role == "scorecard" else challenger_store(models)
         if role != choice.decides and not store.available():
             continue
         loaded[role] = store.champion()
+    for rule in choice.rules_for(segment):
+        seg_store = store_for(models.registry_root, rule.model_id)
+        if seg_store.available():
+            loaded["fallback"] = loaded[choice.decides]
+            loaded[choice.decides] = seg_store.champion()
+            break
     scores = {role: _score_inputs(m, features) for role, m in loaded.items()}
     return Scored(loaded[choice.decides], scores[choice.decides], scores)
 

@@ -49,6 +49,7 @@ from puhui.decisioning.lifecycle import (
     compiled_for,
     ensure_seed_policy,
 )
+from puhui.decisioning.model_choice import segment_of
 from puhui.decisioning.models import (
     Application,
     ApplicationEvent,
@@ -145,7 +146,10 @@ def apply(
     enterprise = applicant.enterprise
     channel = pipeline.channel_of(env.cipher, principal, data, enterprise, pulled.registry)
     features = pipeline.features(session, clock, data, applicant, pulled, channel)
-    scored = pipeline.score_for(offer.policy.document.model_choice, env.models, features)
+    industry = pulled.registry.industry_code if pulled.registry is not None else None
+    scored = pipeline.score_for(
+        offer.policy.document.model_choice, env.models, features, segment_of(industry, features)
+    )
     decided = pipeline.decide(
         offer.policy,
         offer.product,

@@ -308,3 +308,83 @@ def train_on_world(
     )
     auc = frame_auc(artifact, holdout)
     return WorldTrainingResult(artifact, report, train.height, holdout.height, holdout_seed, auc)
+
+
+# --------------------------------------------------------------------------- segment models
+
+SEGMENT_COLUMNS = ("segment_industry", "segment_size", "segment_returning")
+MIN_SEGMENT_ROWS = 400
+MIN_SEGMENT_BADS = 30
+
+
+def with_segments(frame: pl.DataFrame, world: World) -> pl.DataFrame:
+    """`frame` (see `world_feature_frame`) with each row's segment: the registry's industry
+    section, the size class a decision would derive (`model_choice.size_class`), not returning
+    (a world's applicants are all new to Puhui)."""
+    from puhui.decisioning.model_choice import size_class
+
+    industry = world.enterprises["industry"].to_numpy()[frame["enterprise_index"].to_numpy()]
+    sizes = [
+        size_class(h, s)
+        for h, s in zip(
+            frame["headcount_now"].to_list(), frame["sales_12m_fen"].to_list(), strict=True
+        )
+    ]
+    return frame.with_columns(
+        pl.Series("segment_industry", industry, dtype=pl.String),
+        pl.Series("segment_size", sizes, dtype=pl.String),
+        pl.lit(False).alias("segment_returning"),
+    )
+
+
+@dataclass(frozen=True)
+class SegmentTraining:
+    """One segment rule's model: trained on its own rows, or skipped (the fallback decides)."""
+
+    rule: Any  # model_choice.SegmentRule
+    rows: int
+    bads: int
+    artifact: ScorecardArtifact | None
+    skipped: str = ""  # why no model was trained
+
+    @property
+    def cv_auc(self) -> float | None:
+        return None if self.artifact is None else self.artifact.training.get("cv_auc")
+
+
+def train_segment_models(
+    frame: pl.DataFrame,
+    rules: Any,  # Sequence[model_choice.SegmentRule]
+    *,
+    seed: int,
+    created_at: datetime,
+    version: str = "1",
+    min_rows: int = MIN_SEGMENT_ROWS,
+    min_bads: int = MIN_SEGMENT_BADS,
+) -> list[SegmentTraining]:
+    """A scorecard per segment rule on the rows the rule matches (`with_segments` columns),
+    each with its own honest CV; a segment with fewer than `min_rows` rows or `min_bads` bads
+    gets no model (its applicants stay with the fallback)."""
+    from puhui.decisioning.model_choice import Segment
+
+    segments = [
+        Segment(industry=i, size=s, returning=bool(r))
+        for i, s, r in zip(*(frame[c].to_list() for c in SEGMENT_COLUMNS), strict=True)
+    ]
+    out: list[SegmentTraining] = []
+    for rule in rules:
+        mask = pl.Series([rule.matches(seg) for seg in segments])
+        rows = frame.filter(mask)
+        bads = int(rows[TARGET].sum()) if rows.height else 0
+        if rows.height < min_rows or bads < min_bads:
+            why = f"{rows.height} rows, {bads} bads (needs {min_rows} and {min_bads})"
+            out.append(SegmentTraining(rule, rows.height, bads, None, why))
+            continue
+        artifact = train_world_scorecard(
+            rows.drop(list(SEGMENT_COLUMNS)), seed=seed, created_at=created_at,
+            model_id=rule.model_id, version=version,
+            description=f"segment {rule.name}: {rows.height} rows, feature set "
+            f"{FEATURE_SET_VERSION}",
+        )  # fmt: skip
+        out.append(SegmentTraining(rule, rows.height, bads, artifact))
+    return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from puhui.scorecards.evaluation import evaluate_table, fit_both
+from puhui.scorecards.evaluation import fit_both
 from puhui.scorecards.german import TARGET, german_features, german_split, load_german
 
 pytestmark = pytest.mark.slow
@@ -32,26 +32,31 @@ def test_cv_auc_is_honest_on_german_credit() -> None:
         assert abs(float(np.mean(g))) <= 0.02, (name, g)
 
 
-def test_cv_auc_is_honest_on_a_synthetic_world() -> None:
-    from puhui.datahub.world import generate_world
-    from puhui.decisioning.world_training import (
-        TARGET as WORLD_TARGET,
-    )
-    from puhui.decisioning.world_training import (
-        WORLD_MONOTONE,
-        world_feature_frame,
-    )
+# Issue 22, item 4: the world is non-additive (docs/models.md "A world that rewards better
+# models"), so the boosted trees must beat the purely additive scorecard by this much on a
+# world whose seeds were not used to tune it (5 and 11 were; 23 and 24 were not), while the
+# scorecard keeps its >= 0.80. Before the non-additive outcome the two tied on the world (0.8482
+# vs 0.8320 on seed 5: the challenger was behind), so the margin assertion fails there.
+BOOSTED_MARGIN = 0.02
 
-    frame = world_feature_frame(generate_world(8_000, 5))
-    result = evaluate_table(
-        frame,
-        WORLD_TARGET,
-        dataset="world 8000 seed 5",
-        seed=42,
-        exclude=["enterprise_index"],
+
+def test_cv_auc_is_honest_on_a_synthetic_world() -> None:
+    """Trained on one world, tested on another (fresh seed, 10,000 enterprises): a true
+    hold-out, large enough (~800 bads) that one test AUC moves by about +-0.01, not the +-0.02
+    of a 30 % split of the training world."""
+    from puhui.datahub.world import generate_world
+    from puhui.decisioning.features import CATEGORICAL_MODEL_FEATURES, MODEL_FEATURES
+    from puhui.decisioning.world_training import TARGET as WORLD_TARGET
+    from puhui.decisioning.world_training import WORLD_MONOTONE, world_feature_frame
+
+    train = world_feature_frame(generate_world(6_000, 23))
+    test = world_feature_frame(generate_world(10_000, 24))
+    scorecard, challenger = fit_both(
+        train, test, WORLD_TARGET, list(MODEL_FEATURES), list(CATEGORICAL_MODEL_FEATURES), 42,
         monotone=WORLD_MONOTONE,
-    )
-    print("\n", result.summary())
-    for m in (result.scorecard, result.challenger):
+    )  # fmt: skip
+    print(f"\n{scorecard}\n{challenger}")
+    for m in (scorecard, challenger):
         assert abs(m.cv_auc - m.auc) <= 0.02, (m.name, m.cv_auc, m.auc)
-    assert result.scorecard.auc >= 0.80
+    assert scorecard.auc >= 0.80
+    assert challenger.auc - scorecard.auc >= BOOSTED_MARGIN, (scorecard.auc, challenger.auc)

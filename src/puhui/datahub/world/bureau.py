@@ -52,6 +52,7 @@ def build_bureau(ctx: Ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
     age = ctx.attrs["age_years"]
     lam = np.array([0.7, 1.6, 3.0, 6.0])[ctx.size] * np.clip(age / 1.5, 0.15, 1.0)
     lam *= np.exp(-0.25 * (h_now - ctx.quality))
+    lam *= ctx.attrs["leverage"]  # the firm's appetite for debt (latent.py)
     lam = np.where(ctx.shell, 0.05, lam)
     count_e = rng.poisson(lam).astype(np.int64)
     owner_e, _ = ragged_ranges(count_e)
@@ -70,6 +71,7 @@ def build_bureau(ctx: Ctx) -> tuple[pl.DataFrame, pl.DataFrame]:
     span = np.clip(T - ctx.est_t[owner_e], 1, 48)
     open_e = T - 1 - np.floor(rng.random(m_e) * span).astype(np.int64)
     principal_e = ctx.revenue_yuan[owner_e] * rng.uniform(0.05, 0.35, size=m_e)
+    principal_e *= ctx.attrs["leverage"][owner_e]
     principal_e = np.maximum(np.rint(principal_e / 10_000.0), 10) * 10_000 * 100  # whole 万元
     bullet_e = rng.random(m_e) < np.where(type_e == 1, 0.1, 0.7)
 

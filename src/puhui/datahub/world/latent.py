@@ -7,6 +7,12 @@
     c[k,t] = cycle_phi * c[k,t-1] + cycle_sd * eta[k,t]   (industry cycle)
     D[i,t] = deterioration regime: a linear decline of delta_i per month from the onset tau_i
              for L_i months (capped), then a recovery at delta_i / 2 per month.
+             Plus (issue 22, item 4) a regime shift: the sections in `regime_shift_sections`
+             lose `regime_shift_depth` over three months from `regime_shift_month` after the
+             last observed month; and rare strong shocks (a lost customer, a fire, a core
+             enterprise in trouble): at `shock_monthly_rate` (x `core_shock_multiplier` for core
+             enterprises, whose shock passes down the chain) a drop of U(shock_depth) that
+             decays by `shock_persistence` a month.
 
 The time loop runs over months (48 steps) with vector operations over all enterprises.
 """
@@ -15,7 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from puhui.datahub.world.context import CHAIN_DEALER, CHAIN_TIER1, CHAIN_TIER2, F64, LARGE, Ctx
+from puhui.datahub.world.context import (
+    CHAIN_CORE,
+    CHAIN_DEALER,
+    CHAIN_TIER1,
+    CHAIN_TIER2,
+    F64,
+    LARGE,
+    Ctx,
+)
 from puhui.datahub.world.vocab import INDUSTRIES
 
 _SIZE_EFFECT = np.array([-0.15, 0.0, 0.15, 0.3])  # micro, small, medium, large
@@ -63,6 +77,7 @@ def build_health(ctx: Ctx) -> None:
 
     health = mu[:, None] + cycle[ctx.industry] + x - depth
     del x, decline, recovery, since
+    health -= _regime_shift(ctx) + _rare_shocks(ctx)
 
     # SME groups share a shock.
     grp = ctx.group_id
@@ -86,6 +101,33 @@ def build_health(ctx: Ctx) -> None:
     del core_dev
 
     ctx.health = health
+    # Appetite for debt (scales the bureau's enterprise loans; the hazard reads it by size).
+    ctx.attrs["leverage"] = np.exp(rng.normal(0.0, p.leverage_sd, size=n))
     ctx.onset = onset
     ctx.onset_observed = onset <= ctx.months - 1
     ctx.attrs["deterioration_speed"] = speed
+
+
+def _regime_shift(ctx: Ctx) -> F64:
+    """(n, T + H) health lost to the regime shift: a 3-month ramp to the full depth."""
+    p = ctx.params
+    sections = [ind.section for ind in INDUSTRIES]
+    hit = np.isin(np.array(sections)[ctx.industry], list(p.regime_shift_sections))
+    start = ctx.months - 1 + p.regime_shift_month
+    ramp = np.clip((np.arange(ctx.total_months) - start + 1) / 3.0, 0.0, 1.0)
+    return np.where(hit[:, None], p.regime_shift_depth * ramp[None, :], 0.0)
+
+
+def _rare_shocks(ctx: Ctx) -> F64:
+    """(n, T + H) health lost to rare strong shocks (at most one per firm, decaying)."""
+    rng, p, n, tt = ctx.rng, ctx.params, ctx.n, ctx.total_months
+    rate = np.where(ctx.chain_role == CHAIN_CORE, p.shock_monthly_rate * p.core_shock_multiplier,
+                    p.shock_monthly_rate)  # fmt: skip
+    wait = rng.exponential(1.0, size=n) / np.maximum(rate, 1e-12)
+    when = np.maximum(np.floor(wait).astype(np.int64), ctx.est_t + 1)
+    lo, hi = p.shock_depth
+    size = rng.uniform(lo, hi, size=n)
+    since = np.arange(tt)[None, :] - when[:, None]
+    decay = np.where(since >= 0, p.shock_persistence ** np.clip(since, 0, None), 0.0)
+    ctx.attrs["shock_month_index"] = np.where(when < tt, when, -1)
+    return size[:, None] * decay

@@ -1,7 +1,11 @@
 """Stage 8: what the applicant types (declared revenue, requested amount, application time),
 the seeded fraud patterns, and the true 12-month default outcome.
 
-    pd_i = 1 - prod_{t in horizon} (1 - sigmoid(a_d - b_d * h[i,t]))
+    pd_i = 1 - prod_{t in horizon} (1 - sigmoid(hazard_logit[i,t]))
+    hazard_logit[i,t] = a_d - b_d * s_size(i) * y(i) * h[i,t]            (size, age x health)
+                        + jump * sigmoid((h* - h[i,t]) / width)          (a liquidity cliff)
+                        + squeeze * amp_k(i) * off_season(t) * sigmoid(-h[i,t] / 0.3)
+                                                            (industry x season x weak health)
     shells:        pd = max(pd, shell_default_probability)
     burst rings:   pd = 1 - (1 - pd) * (1 - burst_default_probability)
     inflators:     pd = 1 - (1 - pd) * (1 - inflation_extra_default_probability)
@@ -16,7 +20,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from puhui.datahub.world.context import FEN_PER_WAN, Ctx, gumbel_top_k, sigmoid
+from puhui.datahub.world.context import F64, FEN_PER_WAN, Ctx, gumbel_top_k, sigmoid
+from puhui.datahub.world.vocab import INDUSTRIES, SALES_SEASONALITY
 
 _SHANGHAI = timezone(timedelta(hours=8))
 # Hour-of-day profile of applications (Asia/Shanghai), 0..23.
@@ -62,6 +67,43 @@ def _round_declared(fen: np.ndarray) -> np.ndarray:
     big = np.rint(fen / FEN_PER_WAN) * FEN_PER_WAN
     small = np.rint(fen / 100_000) * 100_000
     return np.where(fen >= 100_000_000, big, small).astype(np.int64)
+
+
+# Seasonal cash squeeze: how strongly each section's sales swing with the season (the
+# amplitudes observe.py applies to SALES_SEASONALITY), 0 for the steady ones.
+_SEASONAL_EXPOSURE = {"A": 1.6, "F": 1.2, "E": 1.1, "C": 0.6, "H": 0.9, "G": 0.4}
+
+
+def hazard_logit(ctx: Ctx) -> F64:
+    """(n, H) logit of the monthly default hazard over the horizon; non-additive on purpose
+    (issue 22, item 4): the health slope depends on size and age, a cliff below h*, and an
+    off-season squeeze for seasonal industries whose health is weak. All of it through h, so
+    a default is foreshadowed by the health path."""
+    p, T, H = ctx.params, ctx.months, ctx.horizon
+    a_d, b_d = p.default_logit
+    h = ctx.health[:, T : T + H]
+    slope = np.asarray((*p.hazard_size_slope, p.hazard_size_slope[-1]))[ctx.size]
+    young = ctx.attrs["age_years"] * 12.0 < p.hazard_young_months
+    slope = slope * np.where(young, p.hazard_young_slope, 1.0)
+    logit = a_d - b_d * slope[:, None] * h
+    lev = np.asarray((*p.hazard_leverage, p.hazard_leverage[-1]))[ctx.size]
+    logit += (lev * np.log(ctx.attrs["leverage"]))[:, None]
+    # Subscribed capital (认缴制): a young firm with a large registered capital for its size has
+    # usually not paid it in (a vehicle, a stretched founder); an established one has.
+    cap = ctx.attrs["registered_capital_fen"] / FEN_PER_WAN
+    size_median = np.array([75.0, 400.0, 2000.0, 30000.0])[ctx.size]
+    big_cap = np.clip(np.log(cap / size_median), 0.0, None)
+    cap_young, cap_old = p.hazard_capital
+    young_cap = ctx.attrs["age_years"] * 12.0 < p.hazard_capital_young_months
+    logit += (big_cap * np.where(young_cap, cap_young, -cap_old))[:, None]
+    h_star, jump, width = p.hazard_cliff
+    logit += jump * sigmoid((h_star - h) / width)
+    sections = [ind.section for ind in INDUSTRIES]
+    exposure = np.array([_SEASONAL_EXPOSURE.get(s, 0.0) for s in sections])[ctx.industry]
+    cal = ctx.calendar_month()[T : T + H]
+    off_season = np.clip(1.0 - np.asarray(SALES_SEASONALITY)[cal], 0.0, None) / 0.26
+    logit += p.hazard_season_squeeze * exposure[:, None] * off_season[None, :] * sigmoid(-h / 0.3)
+    return logit
 
 
 def build_outcomes(ctx: Ctx) -> pl.DataFrame:
@@ -123,9 +165,7 @@ def build_outcomes(ctx: Ctx) -> pl.DataFrame:
     applied_us = start_us + offset_s.astype(np.int64) * 1_000_000
 
     # --- default outcome over the horizon ---------------------------------------------
-    a_d, b_d = p.default_logit
-    future = ctx.health[:, T : T + H]
-    hazard = sigmoid(a_d - b_d * future)
+    hazard = sigmoid(hazard_logit(ctx))
     survive = np.cumprod(1.0 - hazard, axis=1)
     pd_health = 1.0 - survive[:, -1]
     pd_true = pd_health.copy()

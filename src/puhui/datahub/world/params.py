@@ -79,7 +79,51 @@ class WorldParams(BaseModel):
 
     # --- outcome -----------------------------------------------------------------------
     default_logit: tuple[float, float] = Field(
-        (-6.85, 1.4), description="monthly default hazard sigmoid(a - b * h_t) in the horizon"
+        (-8.1, 0.8), description="monthly default hazard sigmoid(a - b * h_t) in the horizon"
+    )
+
+    # --- non-additive outcome (issue 22, item 4; docs/synthetic-world.md "What a better
+    # model can find"): all of it acts through the monthly hazard sigmoid(a - b * h) or
+    # through the health path itself, so defaults stay foreshadowed by health. ---------
+    hazard_size_slope: tuple[float, float, float] = Field(
+        (1.35, 1.0, 0.7), description="b multiplier by size (micro, small, medium): thin buffers"
+    )
+    leverage_sd: float = Field(0.8, ge=0, description="sd of log debt appetite (bureau loans)")
+    hazard_leverage: tuple[float, float, float] = Field(
+        (1.0, -0.5, -1.0),
+        description="hazard logit per unit log leverage by size (micro, small, medium)",
+    )
+    hazard_capital: tuple[float, float] = Field(
+        (2.5, 1.0),
+        description="hazard logit per log of registered capital above the size-class median: "
+        "(+ for young firms, - for established ones)",
+    )
+    hazard_capital_young_months: int = Field(36, ge=0)
+    hazard_young_months: int = Field(30, ge=0, description="firms younger than this are young")
+    hazard_young_slope: float = Field(
+        1.5, gt=0, description="b multiplier of young firms (no track record to fall back on)"
+    )
+    hazard_cliff: tuple[float, float, float] = Field(
+        (-1.3, 0.6, 0.15),
+        description="(h*, jump, width): + jump * sigmoid((h* - h) / width), a liquidity cliff",
+    )
+    hazard_season_squeeze: float = Field(
+        3.0, ge=0, description="off-season logit add-on of seasonal industries with weak health"
+    )
+    regime_shift_month: int = Field(
+        4, description="months after the last observed month when the regime shift starts"
+    )
+    regime_shift_depth: float = Field(0.5, ge=0, description="health lost by shifted sections")
+    regime_shift_sections: tuple[str, ...] = Field(
+        ("E", "G"), description="industry sections hit by the regime shift"
+    )
+    shock_monthly_rate: float = Field(
+        0.0012, ge=0, le=0.1, description="monthly rate of a rare, strong idiosyncratic shock"
+    )
+    shock_depth: tuple[float, float] = Field((1.2, 2.6), description="uniform shock depth range")
+    shock_persistence: float = Field(0.93, ge=0, lt=1, description="monthly decay of a shock")
+    core_shock_multiplier: float = Field(
+        12.0, ge=0, description="core enterprises' shock rate multiple (passes down the chain)"
     )
 
     # --- fraud -------------------------------------------------------------------------
@@ -108,6 +152,12 @@ class WorldParams(BaseModel):
         lo, hi = self.deterioration_speed
         if not 0 < lo <= hi:
             raise ValueError("deterioration_speed must be 0 < low <= high")
+        unknown = set(self.regime_shift_sections) - known
+        if unknown:
+            raise ValueError(f"unknown regime_shift_sections: {sorted(unknown)}")
+        lo, hi = self.shock_depth
+        if not 0 <= lo <= hi:
+            raise ValueError("shock_depth must be 0 <= low <= high")
         lo, hi = self.revenue_inflation_factor
         if not 1 < lo <= hi:
             raise ValueError("revenue_inflation_factor must be 1 < low <= high")
