@@ -14,9 +14,12 @@ No database. The steps:
    (with the rules document's parameters) and ``rules.evaluate_warning`` -> a level per loan and
    month. Related parties: a group member warned red/orange or 30+ days past due last month,
    or the core enterprise in default, is an input of the next month.
-4. **Score the warnings** against the truth. A default "happens" on the due date (the 20th) of
-   the first instalment never paid. For each defaulter the first red/orange warning pulled before
-   that date gives the lead in days:
+4. **Score the warnings** against the truth. A default is 90+ days past due, as the product
+   defines it: 90 days after the due date (the 20th) of the first instalment never paid (the
+   world's default month), so a loan booked at the decision cannot default before its fourth
+   month. For each defaulter the first red/orange warning pulled before that day gives the lead
+   in days (the same figures against the first missed payment, the stricter yardstick, are
+   reported as ``*_before_missed_payment``):
 
    * ``recall_60d``: defaulters first flagged red/orange at least 60 days before their default;
    * ``median_lead_days``: the median lead of the defaulters flagged before default;
@@ -27,8 +30,8 @@ No database. The steps:
    and the same for a baseline that looks only at days past due (1+ orange, 30+ red).
 
 Fraud-driven defaults (shells, bursts, inflators that slipped through) give no warning by
-construction, and the first two months' defaults cannot be seen 60 days ahead by any monitoring
-that starts with the loan: both stay in the denominator.
+construction, and payment stops in the first months can hardly be seen 60 days before the
+missed payment by any monitoring that starts with the loan: both stay in the denominator.
 """
 
 from __future__ import annotations
