@@ -48,12 +48,15 @@ def evaluate(
     f = result.figures
     print(f"world seed {f['world_seed']}: {f['booked_loans']} loans booked of "
           f"{f['enterprises']} SMEs, {f['defaulters']} default within 12 months "
-          f"({f['fraud_defaulters']} fraud-driven, {f['early_defaulters_2m']} in the first "
-          f"two months)")  # fmt: skip
+          f"({f['fraud_defaulters']} fraud-driven, {f['missed_payment_first_3m']} stopped paying "
+          f"in the first three months); default month = the instalment never paid")  # fmt: skip
     print(f"rules {f['rules']}, signal set {f['signal_set']}")
     print(f"{'':28}{'rules':>10}{'dpd only':>10}")
     for key in ("recall_60d", "median_lead_days", "false_alert_rate", "alerts_per_100_loans_month"):
         print(f"{key:28}{_fmt(f[key]):>10}{_fmt(f['dpd_' + key]):>10}")
+    late = "recall_60d_before_90dpd"
+    print(f"{'recall_60d before 90 dpd':28}{_fmt(f[late]):>10}{_fmt(f['dpd_' + late]):>10}")
+    print("  (the product's default day, weaker)")
     print(result.json_line())
 
 

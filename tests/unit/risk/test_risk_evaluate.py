@@ -57,14 +57,35 @@ def test_scores_count_leads_from_pull_days(after: AfterWorld) -> None:
     booked = np.concatenate([booked, np.flatnonzero(after.default_index < 0)[:3]])
     levels = np.zeros((len(booked), after.horizon), dtype=np.int8)
     d = int(after.default_index[booked[0]])
-    levels[0, d - 3] = 2  # orange on the pull three months before the default month
+    levels[0, d - 3] = 2  # orange on the pull three months before the first missed payment
     levels[1, 5] = 1  # a yellow on a clean loan: an alert, not a false red/orange
-    figures = ev.score(after, booked, levels)
-    due = after.months[d].replace(day=ev.DUE_DAY)
-    assert figures["median_lead_days"] == (due - after.months[d - 3].replace(day=10)).days
-    assert figures["recall_60d"] == 1.0 and figures["false_alert_rate"] == 0.0
-    assert figures["alerts_per_100_loans_month"] == pytest.approx(100 * 2 / (4 * 12), abs=1e-3)
-    assert (due - timedelta(days=60)) > after.months[d - 3].replace(day=10)
+    missed = after.months[d].replace(day=ev.DUE_DAY)
+    pull = after.months[d - 3].replace(day=10)
+    yardsticks = ((None, missed + timedelta(days=90)), (ev.missed_days(after, booked), missed))
+    for events, due in yardsticks:
+        figures = ev.score(after, booked, levels, events)
+        assert figures["median_lead_days"] == (due - pull).days
+        assert figures["recall_60d"] == 1.0 and figures["false_alert_rate"] == 0.0
+        assert figures["alerts_per_100_loans_month"] == pytest.approx(100 * 2 / (4 * 12), abs=1e-3)
+        assert (due - timedelta(days=60)) > pull
+
+
+def test_the_default_day_is_90_days_past_due(after: AfterWorld) -> None:
+    """The product's default is 90+ days past due: 90 days after the first instalment never paid,
+    so a loan booked at the decision cannot default before its fourth month, and a flag on the
+    pull right after the first missed payment is 60+ days ahead of the default (not of the missed
+    payment)."""
+    booked = np.flatnonzero(after.default_index >= 0)[:6]
+    days = ev.default_days(after, booked)
+    for slot, i in enumerate(booked):
+        missed = after.months[int(after.default_index[i])].replace(day=ev.DUE_DAY)
+        assert days[slot] == missed + timedelta(days=90)
+        assert days[slot] is not None and days[slot] > after.months[3].replace(day=1)
+    stops_in_time = booked[after.default_index[booked] < after.horizon - 1]
+    levels = ev.dpd_levels(after, stops_in_time)
+    assert ev.score(after, stops_in_time, levels)["recall_60d"] == 1.0
+    strict = ev.score(after, stops_in_time, levels, ev.missed_days(after, stops_in_time))
+    assert strict["recall_60d"] < 1.0
 
 
 def test_dpd_baseline_sees_last_months_arrears(after: AfterWorld) -> None:

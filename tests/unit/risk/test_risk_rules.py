@@ -41,8 +41,18 @@ def test_no_hits_no_warning() -> None:
     ("hits", "level", "code"),
     [
         ([_hit("sales_drop", 0.4)], "yellow", "S_SALES_DROP"),
-        ([_hit("sales_drop", 0.62), _hit("utilities_drop", 0.5)], "orange", "W_POINTS_ORANGE"),
-        ([_hit("housing_fund_stopped", 0.0)], "orange", "W_POINTS_ORANGE"),
+        (
+            [_hit("utilities_drop", 0.5), _hit("bureau_overdue_elsewhere", 1)],
+            "orange",
+            "W_POINTS_ORANGE",
+        ),
+        (
+            [_hit("housing_fund_stopped", 0.0), _hit("failed_auto_debits", 1)],
+            "orange",
+            "W_POINTS_ORANGE",
+        ),
+        ([_hit("utilisation_jump", 0.95)], "orange", "W_POINTS_ORANGE"),
+        ([_hit("housing_fund_stopped", 0.0)], "yellow", "S_HOUSING_FUND_STOPPED"),
         (
             [_hit("utilities_arrears", 2), _hit("inquiry_burst", 3), _hit("days_past_due", 3)],
             "red",

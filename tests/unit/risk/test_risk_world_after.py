@@ -136,3 +136,14 @@ def test_connectors_as_of_move_only_the_sandbox(world: World) -> None:
     assert isinstance(default, SandboxConnector)
     payload = default.fetch(SourceName.UTILITIES, world.enterprises["uscc"][0], request_id="r")
     assert payload.months[-1].month == "2026-12"  # type: ignore[attr-defined]
+
+
+def test_no_loan_is_in_default_before_its_fourth_month(after: AfterWorld) -> None:
+    """Default = 90+ days past due: the first instalment falls due in the first after-month, so
+    no booked loan reaches 90 dpd before the fourth; every payment stop reaches it 90 days on."""
+    dpd = after.dense["dpd"]
+    assert (dpd[:, :3] < 90).all()
+    d = after.default_index
+    late = np.flatnonzero((d >= 0) & (d + 3 < after.horizon))
+    assert len(late) > 0
+    assert (dpd[late, d[late] + 3] >= 90).all()

@@ -21,8 +21,11 @@ monitoring sees the deterioration that produces a default before the default mon
     rep/holders : monthly 0.3 % / 0.4 %, plus 2 % / 1.5 % while h - mu < -1 (distress exits)
     bureau      : every open enterprise account continues its delinquency chain on h[t-2];
                   hard inquiries ~ Poisson(0.08 * size * exp(-0.7 h))
-    our loan    : the default month (outcomes) is the first instalment (due on the 20th) never
-                  paid; dpd at each month's end follows from it. Before it, a late payment left
+    our loan    : the default month (outcomes) is the month the world's hazard strikes: the cash
+                  runs out and the first instalment (due on the 20th) is never paid; the loan
+                  is in default as the product defines it (90+ days past due, ``DEFAULT_DPD``)
+                  90 days later -- at the earliest in the fourth month of a loan booked at the
+                  decision; dpd at each month's end follows from it. Before it, a late payment left
                   open at the month's end with P = sigmoid(-6.5 - 1.5 h) (1-7 days), failed
                   auto-debits with P = sigmoid(-4.5 - 1.5 h), line utilisation
                   sigmoid(c_i - dev + noise), a third party repaying with P = sigmoid(-7.5 - h)
@@ -60,6 +63,7 @@ _LAWSUIT_SIZE = np.array([0.6, 1.0, 2.0, 6.0])
 _INQUIRY_SIZE = np.array([0.8, 1.0, 1.3, 1.8])
 _GRADE_STEPS = (("D", -2.2), ("C", -1.2), ("B", 0.3))
 DUE_DAY = 20  # instalments fall due on the 20th
+DEFAULT_DPD = 90  # a default is 90+ days past due (the five-category 次级 line)
 SUDDEN_SHARE = 0.1  # health-driven defaults with no squeeze before them
 FALSE_SCARE_SHARE = 0.08  # non-defaulters living through a squeeze they recover from
 
