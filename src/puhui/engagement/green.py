@@ -77,16 +77,14 @@ def green_columns(
 
     Reads ``industry`` (text) and, when present, ``kwh_per_10k_sales_12m`` (float).
     """
-    four = {k: v for k, v in cat.by_code.items() if len(k) == 4}
-    three = {k: v for k, v in cat.by_code.items() if len(k) == 3}
-    code = pl.col(industry).cast(pl.Utf8).str.strip_chars()
-    by_four = code.str.slice(0, 4).replace_strict(four, default=None, return_dtype=pl.Utf8)
-    by_three = code.str.slice(0, 3).replace_strict(three, default=None, return_dtype=pl.Utf8)
+    codes = frame[industry].cast(pl.Utf8)
+    distinct = [c for c in codes.unique().to_list() if c is not None]
+    mapping = {c: cat.category_of(c) for c in distinct}
     category = (
-        pl.when(code.str.len_chars() >= 4).then(pl.coalesce(by_four, by_three)).otherwise(by_three)
+        codes.replace_strict(mapping, default=None, return_dtype=pl.Utf8)
+        if mapping
+        else pl.Series([None] * frame.height, dtype=pl.Utf8)
     )
-    # a 3-character code can only match a group; shorter codes (a section letter) nothing
-    category = pl.when(code.str.len_chars() >= 3).then(category).otherwise(None)
     out = frame.with_columns(category.alias("green_category"))
     if "kwh_per_10k_sales_12m" in frame.columns:
         kwh = pl.col("kwh_per_10k_sales_12m").cast(pl.Float64)

@@ -56,7 +56,7 @@ from puhui.decisioning.features import FEATURE_BY_NAME, RATIO_EPS_FEN, month_ind
 from puhui.decisioning.policy import PolicyDocument, compile_policy
 from puhui.engagement.errors import FeatureNotPermitted, PrescreenListInvalid
 from puhui.engagement.green import GreenCatalogue, green_columns
-from puhui.scorecards.artifact import ScorecardArtifact
+from puhui.scorecards.artifact import ScorecardArtifact, feature_slots
 
 BP = 10_000
 
@@ -174,24 +174,55 @@ def purchase_features(monthly_fen: Mapping[str, int], as_of_month: str) -> dict[
 # --------------------------------------------------------------------------- scoring
 
 
-def _scorecard_columns(frame: pl.DataFrame, spec: PrescreenSpec) -> pl.DataFrame:
-    """Points and PD: asked features score their bins, not-asked features 0 points."""
+def score_columns(frame: pl.DataFrame, spec: PrescreenSpec) -> pl.DataFrame:
+    """Points and PD: asked features score their bins (the artifact's slots and points, as
+    ``score_frame`` does), not-asked features 0 points."""
     artifact = spec.artifact
     n = frame.height
-    asked = [f.name for f in artifact.features if f.name in frame.columns]
     points = np.full(n, artifact.base_points, dtype=np.int64)
-    if asked:
-        # asked columns first (the batch's length is read from the first); a not-asked
-        # feature is given as None, which the artifact puts in its missing slot at once
-        data: dict[str, Any] = {name: frame[name] for name in asked}
-        data.update({f.name: None for f in artifact.features if f.name not in data})
-        scores = artifact.score_frame(data)
-        for name in asked:
-            points += scores.feature_points[name]
+    for f in artifact.features:
+        if f.name in frame.columns:
+            slots = feature_slots(f, frame[f.name], n)
+            points += np.asarray([b.points for b in f.slots], dtype=np.int64)[slots]
     return pl.DataFrame(
         {"points": points, "pd": artifact.calibration.pd_array(points)},
         schema={"points": pl.Int64, "pd": pl.Float64},
     )
+
+
+def int_by_value(column: pl.Series, fn: Any) -> pl.Series:
+    """``fn(value) -> int`` called once per distinct value of ``column`` (null included) and
+    mapped back to every row: the rule costs a call per distinct value, the batch a look-up
+    per row (an array index for integers and flags, a hash look-up for text)."""
+    n = column.len()
+    nulls = column.is_null()
+    has_null = bool(nulls.any())
+    if column.dtype.is_integer() or column.dtype == pl.Boolean:
+        lo, hi = column.min(), column.max()
+        if lo is None or hi is None:  # all null
+            return pl.Series(column.name, np.full(n, fn(None), dtype=np.int64))
+        lo, hi = int(lo), int(hi)
+        if hi - lo < 1_000_000:
+            as_int = column.cast(pl.Int64).fill_null(lo).to_numpy() - lo
+            counts = np.bincount(as_int, minlength=hi - lo + 1)
+            if has_null:
+                counts[0] -= int(nulls.sum())  # the nulls were filled with lo
+            as_value = bool if column.dtype == pl.Boolean else int
+            lut = np.zeros(hi - lo + 1, dtype=np.int64)
+            for i in np.flatnonzero(counts).tolist():
+                lut[i] = fn(as_value(i + lo))
+            out = lut[as_int]
+            if has_null:
+                out[nulls.to_numpy()] = fn(None)
+            return pl.Series(column.name, out, dtype=pl.Int64)
+    values = [v for v in column.unique().to_list() if v is not None]
+    mapping = {v: fn(v) for v in values}
+    found = (
+        column.replace_strict(mapping, default=None, return_dtype=pl.Int64)
+        if mapping
+        else pl.Series(column.name, [None] * n, dtype=pl.Int64)
+    )
+    return found.fill_null(fn(None)) if has_null else found
 
 
 _graphs: dict[tuple[str, str], Any] = {}
@@ -270,22 +301,29 @@ def _knockout_codes(frame: pl.DataFrame, spec: PrescreenSpec) -> pl.Series:
             continue  # the rules read only not-asked data: they run in the full decision
         assert table is not None
         decision = _sub_decision(spec.policy, table, key)
-        distinct = frame.select(present).unique(maintain_order=True)
-        masks: list[int] = []
-        for row in distinct.iter_rows(named=True):
-            result = decision.evaluate({k: _py(v) for k, v in row.items()})["result"]
+
+        def hits(context: dict[str, Any], decision: Any = decision) -> int:
+            result = decision.evaluate({k: _py(v) for k, v in context.items()})["result"]
             m = 0
             for hit in result.get("knockouts") or []:
                 if hit.get("action") != "flag":
                     m |= 1 << bits.setdefault(str(hit["code"]), len(bits))
-            masks.append(m)
+            return m
+
+        column = frame[present[0]]
+        if len(present) == 1 and not column.dtype.is_float():
+            # one column (the usual rule): a look-up per row (floats: NaN is no dict key)
+            found = int_by_value(column, lambda v, c=present[0]: hits({c: v}))
+        else:
+            distinct = frame.select(present).unique(maintain_order=True)
+            masks = [hits(row) for row in distinct.iter_rows(named=True)]
+            mapped = distinct.with_columns(pl.Series("_m", masks, dtype=pl.Int64))
+            found = frame.select(present).join(
+                mapped, on=present, how="left", nulls_equal=True, maintain_order="left"
+            )["_m"]
         if len(bits) > 62:
             raise PrescreenListInvalid(reason="too many knock-out codes")
-        mapped = distinct.with_columns(pl.Series("_m", masks, dtype=pl.Int64))
-        joined = frame.select(present).join(
-            mapped, on=present, how="left", nulls_equal=True, maintain_order="left"
-        )
-        mask = mask | joined["_m"]
+        mask = mask | found
     names = sorted(bits, key=bits.__getitem__)
     text = {
         m: ",".join(sorted(c for i, c in enumerate(names) if m >> i & 1))
@@ -299,23 +337,30 @@ def _grade_and_price(points: pl.Series, spec: PrescreenSpec) -> pl.DataFrame:
     """Grade, spread and limit multiple of each distinct score through the policy's graph."""
     compiled = compile_policy(spec.policy)
     calibration = spec.artifact.calibration
-    rows = []
-    for p in sorted(set(points.to_list())):
+    table: dict[int, tuple[str | None, int | None, int]] = {}
+    for p in points.unique().to_list():
         result = compiled.evaluate_graph({"pd": calibration.pd(p), "score_points": p})
         grading = result.get("grading") or {}
         pricing = result.get("pricing") or {}
         declined = grading.get("action") == "decline"
-        rows.append(
-            {
-                "points": p,
-                "grade": grading.get("grade"),
-                "spread_bp": None if declined else int(pricing.get("spread_bp") or 0),
-                "limit_multiple_bp": 0 if declined else int(pricing.get("limit_multiple_bp") or 0),
-            }
+        table[p] = (
+            grading.get("grade"),
+            None if declined else int(pricing.get("spread_bp") or 0),
+            0 if declined else int(pricing.get("limit_multiple_bp") or 0),
         )
-    schema = {"points": pl.Int64, "grade": pl.Utf8, "spread_bp": pl.Int64,
-              "limit_multiple_bp": pl.Int64}  # fmt: skip
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(
+        [
+            points.replace_strict({p: t[0] for p, t in table.items()}, return_dtype=pl.Utf8).alias(
+                "grade"
+            ),
+            points.replace_strict({p: t[1] for p, t in table.items()}, return_dtype=pl.Int64).alias(
+                "spread_bp"
+            ),
+            points.replace_strict({p: t[2] for p, t in table.items()}, return_dtype=pl.Int64).alias(
+                "limit_multiple_bp"
+            ),
+        ]
+    )
 
 
 def prescreen_frame(frame: pl.DataFrame, spec: PrescreenSpec) -> pl.DataFrame:
@@ -326,47 +371,63 @@ def prescreen_frame(frame: pl.DataFrame, spec: PrescreenSpec) -> pl.DataFrame:
         return pl.DataFrame(schema=OUTPUT_SCHEMA)
     if "industry_code" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("industry_code"))
-    scored = pl.concat([frame.select("enterprise_key"), _scorecard_columns(frame, spec)],
-                       how="horizontal")  # fmt: skip
-    scored = scored.with_columns(_knockout_codes(frame, spec))
-    priced = _grade_and_price(scored["points"], spec)
-    out = scored.with_row_index("_row").join(priced, on="points", how="left").sort("_row")
-    out = pl.concat([out, green_columns(frame, spec.green).select("green_category", "green")],
-                    how="horizontal")  # fmt: skip
+    scores = score_columns(frame, spec)
+    out = pl.concat(
+        [
+            frame.select("enterprise_key"),
+            scores,
+            _knockout_codes(frame, spec).to_frame(),
+            _grade_and_price(scores["points"], spec),
+            green_columns(frame, spec.green).select("green_category", "green"),
+        ],
+        how="horizontal",
+    )
     return (
         _offer_columns(out, frame, spec).select(list(OUTPUT_SCHEMA)).cast(pl.Schema(OUTPUT_SCHEMA))
     )
 
 
+_STATUS_CODES = (
+    OfferStatus.OFFER,
+    OfferStatus.KNOCKED_OUT,
+    OfferStatus.DECLINED_GRADE,
+    OfferStatus.NO_BASIS,
+    OfferStatus.BELOW_MINIMUM,
+)
+
+
 def _offer_columns(out: pl.DataFrame, frame: pl.DataFrame, spec: PrescreenSpec) -> pl.DataFrame:
+    """Status, indicative limit and rate; integer fen and basis points (numpy int64)."""
     params = spec.policy.parameters
     product = spec.policy.products[spec.product_code]
     step = params.limit_round_fen
     cap = min(product.cap_fen, params.ceiling_fen)
-    basis = (
-        frame["basis_monthly_fen"].cast(pl.Int64)
-        if "basis_monthly_fen" in frame.columns
-        else pl.Series("basis_monthly_fen", [None] * frame.height, dtype=pl.Int64)
+    n = frame.height
+    if "basis_monthly_fen" in frame.columns:
+        basis_col = frame["basis_monthly_fen"].cast(pl.Int64)
+        no_basis = basis_col.is_null().to_numpy()
+        basis = basis_col.fill_null(0).to_numpy()
+    else:
+        no_basis, basis = np.ones(n, dtype=bool), np.zeros(n, dtype=np.int64)
+    multiple = out["limit_multiple_bp"].fill_null(0).to_numpy()
+    spread_null = out["spread_bp"].is_null().to_numpy()
+    spread = out["spread_bp"].fill_null(0).to_numpy()
+    limit = np.minimum(basis * multiple // BP, cap) // step * step
+    knocked = out["knockouts"].is_not_null().to_numpy()
+    declined = spread_null | (multiple <= 0)
+    code = np.select(
+        [knocked, declined, no_basis, limit < step],
+        [1, 2, 3, 4],
+        default=0,
     )
-    out = out.with_columns(basis.alias("_basis"))
-    raw = pl.min_horizontal(pl.col("_basis") * pl.col("limit_multiple_bp") // BP, pl.lit(cap))
-    limit = (raw // step) * step
-    green_bp = pl.when(pl.col("green")).then(spec.green_spread_bp).otherwise(0)
-    status = (
-        pl.when(pl.col("knockouts").is_not_null())
-        .then(pl.lit(OfferStatus.KNOCKED_OUT.value))
-        .when(pl.col("spread_bp").is_null() | (pl.col("limit_multiple_bp") <= 0))
-        .then(pl.lit(OfferStatus.DECLINED_GRADE.value))
-        .when(pl.col("_basis").is_null())
-        .then(pl.lit(OfferStatus.NO_BASIS.value))
-        .when(limit < step)
-        .then(pl.lit(OfferStatus.BELOW_MINIMUM.value))
-        .otherwise(pl.lit(OfferStatus.OFFER.value))
+    green = out["green"].to_numpy()
+    rate = params.lpr_bp + spread + np.where(green, spec.green_spread_bp, 0)
+    priced = (code == 0) | (code == 3)
+    status = pl.Series("status", code).replace_strict(
+        {i: s.value for i, s in enumerate(_STATUS_CODES)}, return_dtype=pl.Utf8
     )
-    offered = status == OfferStatus.OFFER.value
-    priced = status.is_in([OfferStatus.OFFER.value, OfferStatus.NO_BASIS.value])
     return out.with_columns(
-        status.alias("status"),
-        pl.when(offered).then(limit).otherwise(0).alias("indicative_limit_fen"),
-        pl.when(priced).then(params.lpr_bp + pl.col("spread_bp") + green_bp).alias("rate_bp"),
+        status,
+        pl.Series("indicative_limit_fen", np.where(code == 0, limit, 0), dtype=pl.Int64),
+        pl.Series("rate_bp", rate, dtype=pl.Int64).set(pl.Series(~priced), None),
     )

@@ -25,6 +25,12 @@ KO_INPUTS = ("dishonest_debtor", "abnormal_operation", "registry_status",
 
 def test_knockouts_are_the_policy_tables_hits_row_by_row(spec: PrescreenSpec) -> None:
     frame = dealer_list(400, seed=7)
+    holes = pl.Series([i % 9 == 0 for i in range(400)])
+    frame = frame.with_columns(  # unknown values too: a null is looked up like any value
+        frame["enterprise_age_months"].set(holes, None),
+        frame["registry_status"].set(holes, None),
+        frame["dishonest_debtor"].set(pl.Series([i % 7 == 0 for i in range(400)]), None),
+    )
     out = prescreen_frame(frame, spec)
     compiled = compile_policy(spec.policy)
     for row, got in zip(frame.iter_rows(named=True), out.iter_rows(named=True), strict=True):
