@@ -15,7 +15,8 @@ a monthly purchase basis) are pre-screened with the baseline scorecard and the s
 * **Spark local[2]** — the same function through ``mapInArrow`` on ``--spark-rows`` rows
   (default min(N, 200,000)); the session start is not timed, one warm-up run is.
 
-Each timing is the best of three runs. No assertions: figures only; the last line is one JSON object.
+Each timing is the best of three runs. No assertions: figures only; the last line is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def dealers(n: int, seed: int = 1) -> pl.DataFrame:
             "abnormal_operation": rng.random(n) < 0.02,
             "registry_status": rng.choice(
                 ["active", "revoked", "liquidating"], n, p=[0.96, 0.02, 0.02]
-            ),  # fmt: skip
+            ),
             "sales_trend_6m": np.round(rng.normal(0, 0.3, n), 4),
             "sales_yoy": yoy,
             "basis_monthly_fen": rng.integers(0, 400_000_000, n),

@@ -198,12 +198,13 @@ def int_by_value(column: pl.Series, fn: Any) -> pl.Series:
     nulls = column.is_null()
     has_null = bool(nulls.any())
     if column.dtype.is_integer() or column.dtype == pl.Boolean:
-        lo, hi = column.min(), column.max()
-        if lo is None or hi is None:  # all null
+        as_ints = column.cast(pl.Int64)
+        low, high = as_ints.min(), as_ints.max()
+        if low is None or high is None:  # all null
             return pl.Series(column.name, np.full(n, fn(None), dtype=np.int64))
-        lo, hi = int(lo), int(hi)
+        lo, hi = int(low), int(high)  # type: ignore[arg-type]
         if hi - lo < 1_000_000:
-            as_int = column.cast(pl.Int64).fill_null(lo).to_numpy() - lo
+            as_int = as_ints.fill_null(lo).to_numpy() - lo
             counts = np.bincount(as_int, minlength=hi - lo + 1)
             if has_null:
                 counts[0] -= int(nulls.sum())  # the nulls were filled with lo
