@@ -6,6 +6,7 @@ import puhui.consents.models
 import puhui.core.models
 import puhui.datahub.models
 import puhui.decisioning.models
+import puhui.engagement.models
 import puhui.identity.models
 import puhui.interviews.models
 import puhui.jobs.models
