@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("enterprise_key", sa.String(length=40), nullable=False),
         sa.Column("enterprise_id", sa.Uuid(), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("contact_mobile_hash", sa.String(length=64), nullable=True),
         sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
@@ -131,11 +132,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_engagement_offer_run_outcome", ["run_id", "outcome"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_engagement_offer_contact_mobile_hash"),
+            ["contact_mobile_hash"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("engagement_offer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_engagement_offer_contact_mobile_hash"))
         batch_op.drop_index("ix_engagement_offer_run_outcome")
         batch_op.drop_index("ix_engagement_offer_enterprise_state")
 

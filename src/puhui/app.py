@@ -93,6 +93,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.receivables.router import router as receivables_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
+    from puhui.web.borrower.offers import router as mobile_offers_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
@@ -127,6 +128,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         staff_pages_router,
         receivables_pages_router,
         cockpit_router,
+        mobile_offers_router,
         mobile_router,
         interviews_api,
         interviews_socket,

@@ -54,6 +54,9 @@ class Offer(IdMixin, Base):
     enterprise_key: Mapped[str] = mapped_column(String(40))
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # keyed hash of the mobile the invitation is addressed to (the list's contact: a dealer's
+    # registered mobile from the core enterprise's feed); /m shows the invitation to it
+    contact_mobile_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(24))
     state: Mapped[str] = mapped_column(String(16))
     points: Mapped[int]

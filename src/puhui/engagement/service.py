@@ -8,12 +8,13 @@ decisioning (the active policy, the champion scorecard, a decision's features).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -85,6 +86,7 @@ def run_prescreen(
     req: PrescreenRequest,
     *,
     user_id: uuid.UUID | None = None,
+    mobile_hash: Callable[[str], str] | None = None,
 ) -> PrescreenRun:
     """Pre-screen one list and keep its offers (open invitations). Creates no credit line."""
     core_name = None
@@ -127,7 +129,7 @@ def run_prescreen(
     )
     session.add(run)
     session.flush()
-    _store_offers(session, clock, run, req.frame, out)
+    _store_offers(session, clock, run, req.frame, out, mobile_hash)
     audit.record(
         session,
         "engagement.prescreen",
@@ -145,21 +147,32 @@ def run_prescreen(
 
 
 def _store_offers(
-    session: Session, clock: Clock, run: PrescreenRun, frame: pl.DataFrame, out: pl.DataFrame
+    session: Session,
+    clock: Clock,
+    run: PrescreenRun,
+    frame: pl.DataFrame,
+    out: pl.DataFrame,
+    mobile_hash: Callable[[str], str] | None,
 ) -> None:
     names = frame["name"].to_list() if "name" in frame.columns else [None] * frame.height
+    mobiles = (
+        frame["contact_mobile"].to_list()
+        if "contact_mobile" in frame.columns and mobile_hash is not None
+        else [None] * frame.height
+    )
     keys = out["enterprise_key"].to_list()
     known = parties_service.enterprise_ids_by_uscc(session, keys)
     now = clock.now()
     valid_until = run.business_date + timedelta(days=OFFER_VALID_DAYS)
     rows = []
-    for name, r in zip(names, out.iter_rows(named=True), strict=True):
+    for name, mobile, r in zip(names, mobiles, out.iter_rows(named=True), strict=True):
         rows.append(
             Offer(
                 run_id=run.id,
                 enterprise_key=r["enterprise_key"],
                 enterprise_id=known.get(r["enterprise_key"]),
                 name=name or r["enterprise_key"],
+                contact_mobile_hash=mobile_hash(mobile) if mobile and mobile_hash else None,
                 outcome=r["status"],
                 state=OfferState.OPEN if r["status"] == OfferStatus.OFFER else OfferState.LAPSED,
                 points=r["points"],
@@ -184,13 +197,27 @@ def offers_of_run(session: Session, run_id: uuid.UUID) -> list[Offer]:
     return list(session.scalars(select(Offer).where(Offer.run_id == run_id).order_by(Offer.id)))
 
 
-def open_offers_for(session: Session, enterprise_id: uuid.UUID, day: date) -> list[Offer]:
-    """The enterprise's open pre-approved invitations still valid on ``day``."""
+def open_offers_for(
+    session: Session,
+    enterprise_id: uuid.UUID | None,
+    day: date,
+    *,
+    enterprise_ids: Sequence[uuid.UUID] = (),
+    contact_mobile_hash: str | None = None,
+) -> list[Offer]:
+    """Open pre-approved invitations still valid on ``day``: of an enterprise (or several), or
+    addressed to a mobile (an applicant whose enterprise is not registered here yet)."""
+    ids = [*enterprise_ids, *([enterprise_id] if enterprise_id else [])]
+    whose: list[ColumnElement[bool]] = [Offer.enterprise_id.in_(ids)] if ids else []
+    if contact_mobile_hash:
+        whose.append(Offer.contact_mobile_hash == contact_mobile_hash)
+    if not whose:
+        return []
     return list(
         session.scalars(
             select(Offer)
             .where(
-                Offer.enterprise_id == enterprise_id,
+                or_(*whose),
                 Offer.state == OfferState.OPEN,
                 Offer.outcome == OfferStatus.OFFER.value,
                 Offer.valid_until >= day,
@@ -201,10 +228,20 @@ def open_offers_for(session: Session, enterprise_id: uuid.UUID, day: date) -> li
 
 
 def get_open_offer(
-    session: Session, offer_id: uuid.UUID, enterprise_ids: set[uuid.UUID], day: date
+    session: Session,
+    offer_id: uuid.UUID,
+    day: date,
+    *,
+    enterprise_ids: Sequence[uuid.UUID] = (),
+    contact_mobile_hash: str | None = None,
 ) -> Offer:
+    """One open invitation of the viewer (its enterprise's, or addressed to its mobile)."""
     offer = session.get(Offer, offer_id)
-    if offer is None or offer.enterprise_id not in enterprise_ids:
+    mine = offer is not None and (
+        offer.enterprise_id in set(enterprise_ids)
+        or (contact_mobile_hash is not None and offer.contact_mobile_hash == contact_mobile_hash)
+    )
+    if offer is None or not mine:
         raise OfferNotFound()
     if offer.state != OfferState.OPEN or offer.valid_until < day:
         raise OfferNotOpen()
@@ -212,13 +249,19 @@ def get_open_offer(
 
 
 def mark_offer_applied(
-    session: Session, clock: Clock, offer: Offer, application_id: uuid.UUID
+    session: Session,
+    clock: Clock,
+    offer: Offer,
+    application_id: uuid.UUID,
+    enterprise_id: uuid.UUID | None = None,
 ) -> None:
     """The enterprise applied from the invitation: the full decision runs on its consent."""
     if offer.state != OfferState.OPEN:
         raise OfferNotOpen()
     offer.state = OfferState.APPLIED
     offer.application_id = application_id
+    if offer.enterprise_id is None:
+        offer.enterprise_id = enterprise_id
     offer.updated_at = clock.now()
     audit.record(session, "engagement.offer_applied", "engagement_offer", offer.id,
                  after={"application_id": str(application_id)})  # fmt: skip
