@@ -99,6 +99,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.engagement import router as engagement_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
@@ -128,6 +129,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         staff_pages_router,
         receivables_pages_router,
         cockpit_router,
+        engagement_pages_router,
         mobile_offers_router,
         mobile_router,
         interviews_api,

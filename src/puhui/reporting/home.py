@@ -359,3 +359,7 @@ def _yuan(fen: int) -> str:
     from puhui.core.money import format_fen
 
     return format_fen(fen)
+
+
+# engagement's cards (issue 18) register themselves on import
+from puhui.reporting import engagement as _engagement  # noqa: E402, F401

@@ -18,6 +18,9 @@ from puhui.decisioning.models import (
     PolicyStatus,
     ReviewStatus,
 )
+from puhui.engagement.engines import Engine
+from puhui.engagement.prescreen import ListKind, OfferStatus
+from puhui.engagement.segments import Segment
 from puhui.ledger.chart import CHART
 from puhui.lending.allocation import Bucket
 from puhui.lending.classification import LoanClass
@@ -58,6 +61,10 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relation_kind": RelationKind,
     "certificate_status": CertificateStatus,
     "part_status": PartStatus,
+    "segment": Segment,
+    "list_kind": ListKind,
+    "offer_outcome": OfferStatus,
+    "batch_engine": Engine,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
