@@ -450,6 +450,9 @@ def _mount_optional() -> None:
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(retention_app, name="retention")
+    from puhui.engagement.cli import engagement_app
+
+    app.add_typer(engagement_app, name="engagement")
 
 
 _mount_optional()
