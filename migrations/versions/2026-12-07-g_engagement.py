@@ -138,9 +138,36 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "engagement_marketing_opt_out",
+        sa.Column("enterprise_id", sa.Uuid(), nullable=True),
+        sa.Column("mobile_hash", sa.String(length=64), nullable=True),
+        sa.Column("opted_out_at", puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["parties_enterprise.id"],
+            name=op.f("fk_engagement_marketing_opt_out_enterprise_id_parties_enterprise"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_engagement_marketing_opt_out")),
+    )
+    with op.batch_alter_table("engagement_marketing_opt_out", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_engagement_marketing_opt_out_enterprise", ["enterprise_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_engagement_marketing_opt_out_mobile", ["mobile_hash"], unique=False
+        )
+
 
 def downgrade() -> None:
     """Downgrade schema."""
+    with op.batch_alter_table("engagement_marketing_opt_out", schema=None) as batch_op:
+        batch_op.drop_index("ix_engagement_marketing_opt_out_mobile")
+        batch_op.drop_index("ix_engagement_marketing_opt_out_enterprise")
+
+    op.drop_table("engagement_marketing_opt_out")
     with op.batch_alter_table("engagement_offer", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_engagement_offer_contact_mobile_hash"))
         batch_op.drop_index("ix_engagement_offer_run_outcome")

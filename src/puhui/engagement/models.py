@@ -99,3 +99,20 @@ class SegmentMembership(IdMixin, Base):
     entered_date: Mapped[date]
     left_date: Mapped[date | None]
     created_at: Mapped[datetime]
+
+
+class MarketingOptOut(IdMixin, Base):
+    """Marketing consent, separate from data consent (PIPL art. 24/44): a recipient (an
+    enterprise, or the keyed hash of a mobile an invitation is addressed to) who said no to
+    marketing. Honoured at once; servicing notices are not marketing and still reach them."""
+
+    __tablename__ = "engagement_marketing_opt_out"
+    __table_args__ = (
+        Index("ix_engagement_marketing_opt_out_enterprise", "enterprise_id"),
+        Index("ix_engagement_marketing_opt_out_mobile", "mobile_hash"),
+    )
+
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    mobile_hash: Mapped[str | None] = mapped_column(String(64))
+    opted_out_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(16))  # where it was said: m, sms, call

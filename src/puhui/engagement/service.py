@@ -27,7 +27,13 @@ from puhui.engagement import segments as seg
 from puhui.engagement.engines import Engine, run_embedded, run_spark, spark_session
 from puhui.engagement.errors import FeedAgreementMissing, OfferNotFound, OfferNotOpen
 from puhui.engagement.green import catalogue
-from puhui.engagement.models import Offer, PrescreenRun, SegmentMembership, SegmentRun
+from puhui.engagement.models import (
+    MarketingOptOut,
+    Offer,
+    PrescreenRun,
+    SegmentMembership,
+    SegmentRun,
+)
 from puhui.engagement.prescreen import ListKind, OfferStatus, PrescreenSpec
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
@@ -208,6 +214,8 @@ def open_offers_for(
     """Open pre-approved invitations still valid on ``day``: of an enterprise (or several), or
     addressed to a mobile (an applicant whose enterprise is not registered here yet)."""
     ids = [*enterprise_ids, *([enterprise_id] if enterprise_id else [])]
+    if marketing_opted_out(session, ids, contact_mobile_hash):
+        return []  # an invitation is marketing: an opt-out hides it at once
     whose: list[ColumnElement[bool]] = [Offer.enterprise_id.in_(ids)] if ids else []
     if contact_mobile_hash:
         whose.append(Offer.contact_mobile_hash == contact_mobile_hash)
@@ -265,6 +273,57 @@ def mark_offer_applied(
     offer.updated_at = clock.now()
     audit.record(session, "engagement.offer_applied", "engagement_offer", offer.id,
                  after={"application_id": str(application_id)})  # fmt: skip
+
+
+# --------------------------------------------------------------------------- marketing consent
+
+
+def _opt_out_filter(
+    enterprise_ids: Sequence[uuid.UUID], mobile_hash: str | None
+) -> list[ColumnElement[bool]]:
+    whose: list[ColumnElement[bool]] = []
+    if enterprise_ids:
+        whose.append(MarketingOptOut.enterprise_id.in_(list(enterprise_ids)))
+    if mobile_hash:
+        whose.append(MarketingOptOut.mobile_hash == mobile_hash)
+    return whose
+
+
+def marketing_opted_out(
+    session: Session, enterprise_ids: Sequence[uuid.UUID], mobile_hash: str | None
+) -> bool:
+    """Has this recipient said no to marketing? (Data consent is another matter.)"""
+    whose = _opt_out_filter(enterprise_ids, mobile_hash)
+    if not whose:
+        return False
+    found = session.scalar(select(MarketingOptOut.id).where(or_(*whose)).limit(1))
+    return found is not None
+
+
+def opt_out_of_marketing(
+    session: Session,
+    clock: Clock,
+    enterprise_ids: Sequence[uuid.UUID],
+    mobile_hash: str | None,
+    channel: str,
+) -> None:
+    """No more marketing, from now on (PIPL): open invitations stop showing at once."""
+    now = clock.now()
+    rows = [
+        MarketingOptOut(enterprise_id=e, mobile_hash=None, opted_out_at=now, channel=channel)
+        for e in enterprise_ids
+    ]
+    if mobile_hash:
+        rows.append(
+            MarketingOptOut(
+                enterprise_id=None, mobile_hash=mobile_hash, opted_out_at=now, channel=channel
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        audit.record(session, "engagement.marketing_opt_out", "engagement_marketing_opt_out",
+                     row.id, after={"channel": channel})  # fmt: skip
 
 
 # --------------------------------------------------------------------------- segments

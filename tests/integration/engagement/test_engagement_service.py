@@ -20,7 +20,7 @@ from puhui.core.clock import FixedClock, business_date
 from puhui.decisioning.scoring import store_for
 from puhui.engagement import service as engagement
 from puhui.engagement.errors import FeedAgreementMissing
-from puhui.engagement.models import SegmentMembership
+from puhui.engagement.models import Offer, SegmentMembership
 from puhui.engagement.prescreen import ListKind, OfferStatus
 from puhui.engagement.segments import Segment
 from puhui.lending.models import CreditLine, Loan
@@ -100,3 +100,34 @@ def test_segments_daily_with_history(session: Session, clock: FixedClock) -> Non
     watch = [m for m in history if m.segment == Segment.OVERDUE_WATCH]
     assert [(m.entered_date, m.left_date) for m in watch] == [(day, day + timedelta(days=1))]
     assert session.scalar(select(func.count()).select_from(SegmentMembership)) >= 3
+
+
+def test_a_marketing_opt_out_hides_invitations_at_once(session: Session, clock: FixedClock) -> None:
+    core = make_enterprise(session, clock, "核心企业集团有限公司")
+    frame, known = _dealers(session, clock)
+    frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("contact_mobile"))
+    frame = frame.with_columns(
+        pl.when(pl.col("enterprise_key") == known[1]).then(pl.lit("13900001111"))
+        .otherwise(pl.col("contact_mobile")).alias("contact_mobile")
+    )  # fmt: skip
+    req = engagement.PrescreenRequest(
+        kind=ListKind.DEALER_LIST, list_name="名单", frame=frame,
+        core_enterprise_id=core.id, agreement_ref="DSX-2026-002",
+    )  # fmt: skip
+    engagement.run_prescreen(session, clock, store_for(None), req, mobile_hash=lambda m: f"h:{m}")
+    today = business_date(clock)
+    mine = engagement.open_offers_for(session, None, today, contact_mobile_hash="h:13900001111")
+    assert [o.enterprise_key for o in mine] == [known[1]]
+    # another recipient's opt-out changes nothing for this one
+    engagement.opt_out_of_marketing(session, clock, [], "h:13900002222", "m")
+    assert engagement.open_offers_for(session, None, today, contact_mobile_hash="h:13900001111")
+    engagement.opt_out_of_marketing(session, clock, [], "h:13900001111", "m")
+    assert engagement.marketing_opted_out(session, [], "h:13900001111")
+    assert (
+        engagement.open_offers_for(session, None, today, contact_mobile_hash="h:13900001111") == []
+    )
+    # the enterprise's own opt-out hides the offers addressed to the enterprise as well
+    first = session.scalars(select(Offer).where(Offer.enterprise_key == known[0])).one()
+    assert engagement.open_offers_for(session, first.enterprise_id, today)
+    engagement.opt_out_of_marketing(session, clock, [first.enterprise_id], None, "call")
+    assert engagement.open_offers_for(session, first.enterprise_id, today) == []

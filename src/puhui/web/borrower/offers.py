@@ -22,7 +22,7 @@ from puhui.decisioning import service as decisioning_service
 from puhui.engagement import service as engagement_service
 from puhui.engagement.errors import OfferNotFound, OfferNotOpen
 from puhui.engagement.green import catalogue
-from puhui.web.pages import FLASH, render
+from puhui.web.pages import FLASH, check_csrf, render
 
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
 Borrower = Annotated[Principal, Depends(require_page(Role.BORROWER))]
@@ -54,14 +54,28 @@ def m_offers(request: Request, db: DB, rt: RuntimeDep, principal: Borrower) -> R
         contact_mobile_hash=mobile_hash_of(request, principal),
     )
     green = catalogue()
+    opted_out = engagement_service.marketing_opted_out(
+        db, list(principal.enterprise_ids), mobile_hash_of(request, principal)
+    )
     return render(
         request,
         "m_offers.html",
         principal,
         offers=offers,
+        opted_out=opted_out,
         green_label=lambda c: green.category_label(c, lang),
         L=_L(lang),
     )
+
+
+@router.post("/offers/opt-out", dependencies=[Depends(check_csrf)])
+def m_offers_opt_out(request: Request, db: DB, rt: RuntimeDep, principal: Borrower) -> Response:
+    """No more marketing (invitations, campaigns); notices about the enterprise's own loans
+    are not marketing and still come."""
+    engagement_service.opt_out_of_marketing(
+        db, rt.clock, list(principal.enterprise_ids), mobile_hash_of(request, principal), "m"
+    )
+    return RedirectResponse("/m/offers", status_code=303)
 
 
 @router.get("/offers/{offer_id}/apply")
