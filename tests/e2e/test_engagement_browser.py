@@ -1,5 +1,6 @@
 """Proactive service in the browser (issue 18): a dealer invited by the demo's pre-screening
-sees the pre-approved invitation on /m, applies from it, and the invitation is used once."""
+sees the pre-approved invitation on /m, applies from it, the invitation is used once, and the
+dealer opts out of marketing."""
 
 from __future__ import annotations
 
@@ -52,3 +53,7 @@ def test_a_borrower_sees_a_pre_approved_invitation_and_applies_from_it(
     # used once: the invitation is gone from the list
     page.goto(f"{live_server.url}/m/offers")
     assert page.get_by_test_id("offer").count() == 0
+    # marketing consent is separate: saying no is one click, and it holds at once
+    page.get_by_test_id("opt-out").click()
+    page.wait_for_url(re.compile(r"/m/offers$"))
+    assert "不再接收营销信息" in page.get_by_test_id("opted-out").inner_text()
