@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bring a fresh machine to a runnable state: uv, the locked virtual environment, and — with
-# `--test` — PostgreSQL server binaries and Debian's Chromium for the browser tests.
+# `--test` — PostgreSQL server binaries, Debian's Chromium for the browser tests and a Java
+# runtime for the Spark test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,10 @@ if [ "${1:-}" = "--test" ]; then
   fi
   if ! command -v chromium >/dev/null 2>&1; then
     need_apt+=(chromium)
+  fi
+  # Apache Spark (the engagement batch engine's Spark test) runs on a Java runtime.
+  if ! command -v java >/dev/null 2>&1; then
+    need_apt+=(openjdk-17-jre-headless)
   fi
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -100,6 +100,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
+    from puhui.web.borrower.offers import router as mobile_offers_router
     from puhui.web.borrower.pages import router as mobile_router
     from puhui.web.borrower.relief import router as relief_pages_router
     from puhui.web.borrower.rights import router as rights_router
@@ -107,6 +108,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.desk import router as desk_router
+    from puhui.web.staff.engagement import router as engagement_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.models import router as models_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
@@ -142,6 +144,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         risk_pages_router,
         cockpit_router,
         models_pages_router,
+        engagement_pages_router,
+        mobile_offers_router,
         mobile_router,
         interviews_api,
         interviews_socket,

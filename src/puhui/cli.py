@@ -467,6 +467,9 @@ def _mount_optional() -> None:
     from puhui.assistant.cli import assistant_app
 
     app.add_typer(assistant_app, name="assistant")
+    from puhui.engagement.cli import engagement_app
+
+    app.add_typer(engagement_app, name="engagement")
 
 
 _mount_optional()

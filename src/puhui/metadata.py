@@ -8,6 +8,7 @@ import puhui.core.models
 import puhui.datahub.models
 import puhui.decisioning.model_ops_models
 import puhui.decisioning.models
+import puhui.engagement.models
 import puhui.identity.models
 import puhui.interviews.models
 import puhui.jobs.models

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     interview_ice_servers: str = ""
     interview_recording_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     interview_recording_retention_days: int = Field(default=1825, ge=1)
+    # Engagement's batch engine (issue 18): "embedded" (polars, in process) or "spark" (the
+    # same pre-screening on Apache Spark at spark_master: local[2], or spark://host:7077).
+    batch_engine: Literal["embedded", "spark"] = "embedded"
+    spark_master: str = "local[2]"
     # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
     sms_channel: Literal["sandbox", "http"] = "sandbox"
     sms_gateway_url: str = ""

@@ -540,3 +540,20 @@ def replay(
         transitions=transitions,
         changes=changes,
     )
+
+
+def latest_feature_values(
+    session: Session, names: Sequence[str]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per enterprise, the named features of its latest decision (engagement's segments read
+    sales and headcount this way: data of a decision already taken, not a new pull)."""
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    rows = session.execute(
+        select(Application.enterprise_id, Decision.features)
+        .join(Decision, Decision.application_id == Application.id)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())
+    )
+    for enterprise_id, features in rows:
+        if enterprise_id not in out:
+            out[enterprise_id] = {n: (features or {}).get(n) for n in names}
+    return out

@@ -198,6 +198,10 @@ def build_demo(
         )
     if enterprises > 0:
         _portfolio(rt, users, enterprises, seed)
+        from puhui.demo import engagement as demo_engagement  # issue 18
+
+        firms = journey_firms()
+        demo_engagement.build(rt, ent.id, [firms[i] for i in demo_engagement.DEALER_FIRMS])
         print("沙箱企业，可在 /m/start 申请 · Sandbox enterprises to apply with at /m/start:")
         for firm in journey_firms(SHOWN_FIRMS):
             print(f"  {firm.uscc}  {firm.name}  {firm.rep_name}  {firm.resident_id}  {firm.mobile}")

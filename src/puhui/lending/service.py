@@ -411,3 +411,70 @@ def _post_accruals(
         source_type="eod",
         source_id=day.isoformat(),
     )
+
+
+# --------------------------------------------------------------------------- engagement's facts
+
+
+@dataclass(frozen=True)
+class LendingFacts:
+    """What the engagement segments read of one enterprise's lending (issue 18)."""
+
+    enterprise_id: uuid.UUID
+    first_line_date: date | None  # the first line's activation (Asia/Shanghai)
+    active_limit_fen: int  # active and frozen lines
+    used_fen: int
+    next_expiry_date: date | None
+    last_drawdown_date: date | None
+    max_dpd: int  # the worst days past due of its active loans
+
+
+def lending_facts(session: Session) -> list[LendingFacts]:
+    """Per enterprise with a line: limits, use, expiry, last drawdown and the worst dpd."""
+    from sqlalchemy import func
+
+    from puhui.core.clock import SHANGHAI
+    from puhui.lending.models import CreditLine, DrawdownStatus, LineStatus
+
+    live = (LineStatus.ACTIVE.value, LineStatus.FROZEN.value)
+    first: dict[uuid.UUID, date | None] = {}
+    totals: dict[uuid.UUID, tuple[int, int]] = {}
+    expiry: dict[uuid.UUID, date] = {}
+    for ent, status, limit, used, expires, activated in session.execute(
+        select(CreditLine.enterprise_id, CreditLine.status, CreditLine.limit_fen,
+               CreditLine.used_fen, CreditLine.expiry_date, CreditLine.activated_at)
+    ):  # fmt: skip
+        day = activated.astimezone(SHANGHAI).date() if activated is not None else None
+        known = first.get(ent)
+        first[ent] = day if known is None else (known if day is None else min(known, day))
+        if status in live:
+            a, b = totals.get(ent, (0, 0))
+            totals[ent] = (a + limit, b + used)
+            expiry[ent] = min(expiry.get(ent, expires), expires)
+    drawn = {
+        ent: day
+        for ent, day in session.execute(
+            select(Drawdown.enterprise_id, func.max(Drawdown.business_date))
+            .where(Drawdown.status == DrawdownStatus.COMPLETED.value)
+            .group_by(Drawdown.enterprise_id)
+        )
+    }
+    dpd = {
+        ent: worst
+        for ent, worst in session.execute(
+            select(Loan.enterprise_id, func.max(Loan.dpd))
+            .where(Loan.status == LoanStatus.ACTIVE.value)
+            .group_by(Loan.enterprise_id)
+        )
+    }
+    return [
+        LendingFacts(
+            ent,
+            first[ent],
+            *totals.get(ent, (0, 0)),
+            expiry.get(ent),
+            drawn.get(ent),
+            int(dpd.get(ent) or 0),
+        )
+        for ent in first
+    ]

@@ -373,3 +373,22 @@ def led_by_count(person_id: uuid.UUID | ColumnElement[Any]) -> ScalarSelect[int]
         )
         .scalar_subquery()
     )
+
+
+def enterprise_ids_by_uscc(session: Session, usccs: list[str]) -> dict[str, uuid.UUID]:
+    """The ids of the known enterprises among ``usccs`` (engagement matches list rows)."""
+    out: dict[str, uuid.UUID] = {}
+    wanted = sorted(set(usccs))
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        query = select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk))
+        out.update({uscc: ent_id for uscc, ent_id in session.execute(query)})
+    return out
+
+
+def enterprise_facts(session: Session) -> list[tuple[uuid.UUID, Any, str]]:
+    """(id, registered here at (UTC datetime), size class) of every enterprise: for
+    engagement's segments."""
+    return list(
+        session.execute(select(Enterprise.id, Enterprise.created_at, Enterprise.size_class))
+    )

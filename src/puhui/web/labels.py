@@ -300,6 +300,37 @@ CATALOGUE["hand_off_reason"] = {
     "unclear": ("两次未能理解", "Not understood twice"),
 }
 
+# engagement (issue 18): segments, pre-screening lists, offers, batch engines
+CATALOGUE["segment"] = {
+    "new_account": ("新开户", "New account"),
+    "near_upgrade": ("临界提级", "Close to the next tier"),
+    "grow_quality": ("重点提质", "High value, room to grow"),
+    "dormant": ("不动户", "Dormant"),
+    "renewal_due": ("到期续贷", "Renewal due"),
+    "overdue_watch": ("逾期关注", "Overdue watch"),
+}
+CATALOGUE["list_kind"] = {
+    "own_customers": ("本行客户", "Own customers"),
+    "registry_region": ("区域工商名录", "Registry region"),
+    "dealer_list": ("核心企业经销商名单", "Core enterprise's dealer list"),
+}
+CATALOGUE["offer_outcome"] = {
+    "offer": ("预授信", "Pre-approved"),
+    "knocked_out": ("触发拒绝规则", "Knock-out rule hit"),
+    "declined_grade": ("评级不足", "Grade too low"),
+    "no_basis": ("缺少额度依据", "No limit basis"),
+    "below_minimum": ("额度低于起点", "Below the minimum limit"),
+}
+CATALOGUE["offer_state"] = {
+    "open": ("邀请中", "Open"),
+    "applied": ("已申请", "Applied"),
+    "lapsed": ("已失效", "Lapsed"),
+}
+CATALOGUE["batch_engine"] = {
+    "embedded": ("内嵌列式引擎", "Embedded columnar engine"),
+    "spark": ("Spark 集群", "Apache Spark"),
+}
+
 
 def label(kind: str, code: object, lang: Lang = "zh") -> str:
     """The word for `code` of `kind` in `lang`; the code itself when none is known."""

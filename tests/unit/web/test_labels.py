@@ -19,6 +19,9 @@ from puhui.decisioning.models import (
     PolicyStatus,
     ReviewStatus,
 )
+from puhui.engagement.engines import Engine
+from puhui.engagement.prescreen import ListKind, OfferStatus
+from puhui.engagement.segments import Segment
 from puhui.ledger.chart import CHART
 from puhui.lending.allocation import Bucket
 from puhui.lending.classification import LoanClass
@@ -69,6 +72,10 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relief_status": ReliefRequestStatus,
     "lpr_status": LprStatus,
     "rules_status": RulesStatus,
+    "segment": Segment,
+    "list_kind": ListKind,
+    "offer_outcome": OfferStatus,
+    "batch_engine": Engine,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -525,6 +525,9 @@ def m_apply_submit(
         out = decisioning_service.apply(
             db, rt.clock, _decision_env(request, rt), principal, data, idempotency_key=key
         )
+        from puhui.web.borrower.offers import applied_from_offer  # engagement hook (issue 18)
+
+        applied_from_offer(request, rt, principal, out.id)
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0]) if exc.errors() else "form"
         raise refuse(request, InvalidInput(field=field), "/m/apply", typed=typed) from exc
