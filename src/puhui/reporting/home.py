@@ -462,5 +462,7 @@ def model_alerts(session: Session, clock: Clock, principal: Principal) -> Card:
         Text("没有未处理的模型预警。", "No open model alert."),
         ("/console/models", Text("模型监控与重训", "Monitoring and retraining")),
     )
+
+
 # engagement's cards (issue 18) register themselves on import
 from puhui.reporting import engagement as _engagement  # noqa: E402, F401
