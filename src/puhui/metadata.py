@@ -10,10 +10,12 @@ import puhui.identity.models
 import puhui.interviews.models
 import puhui.jobs.models
 import puhui.ledger.models
+import puhui.lending.bad_loan_models
 import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.parties.models
-import puhui.receivables.models  # noqa: F401
+import puhui.receivables.models
+import puhui.risk.collection_models  # noqa: F401
 from puhui.core.db import Base
 
 target_metadata = Base.metadata

@@ -74,6 +74,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "active": ("还款中", "Repaying"),
         "paid_off": ("已结清", "Settled"),
         "renewed": ("已续贷", "Renewed"),
+        "written_off": ("已核销", "Written off"),
     },
     "instalment_status": {
         "scheduled": ("未到期", "Not yet due"),
