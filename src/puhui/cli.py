@@ -445,6 +445,9 @@ def _mount_optional() -> None:
     from puhui.lending.cli import eod_app
 
     app.add_typer(eod_app, name="eod")
+    from puhui.risk.collections_cli import collections_app
+
+    app.add_typer(collections_app, name="collections")
     import puhui.metadata  # noqa: F401 - `keys reencrypt` finds every encrypted column
     from puhui.flows.cli import keys_app, retention_app
 

@@ -534,6 +534,15 @@ class AccrualStep:
 # --- the job --------------------------------------------------------------------------------
 
 
+def policy_from_settings(settings: Any) -> dict[str, Any]:
+    """The bad-loan policy of ``core.config.Settings`` as :func:`eod_steps` keywords."""
+    return {
+        "thresholds": ClassificationThresholds(non_accrual_from_dpd=settings.non_accrual_from_dpd),
+        "reverse_accrued": settings.non_accrual_reverse,
+        "rates": ProvisionRates.parse(settings.provision_rates_bp),
+    }
+
+
 def eod_steps(
     clock: Clock,
     day: date,
