@@ -98,6 +98,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
     from puhui.web.staff.cockpit import router as cockpit_router
+    from puhui.web.staff.collections import router as collections_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
@@ -127,6 +128,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         staff_pages_router,
         receivables_pages_router,
         cockpit_router,
+        collections_pages_router,
         mobile_router,
         interviews_api,
         interviews_socket,

@@ -20,6 +20,7 @@ from puhui.decisioning.models import (
 )
 from puhui.ledger.chart import CHART
 from puhui.lending.allocation import Bucket
+from puhui.lending.bad_loan_models import WriteOffStatus
 from puhui.lending.classification import LoanClass
 from puhui.lending.contracts.models import ContractStatus
 from puhui.lending.models import (
@@ -32,6 +33,8 @@ from puhui.lending.models import (
 from puhui.lending.schedules import RepaymentMethod
 from puhui.parties.models import RelationKind, SizeClass
 from puhui.receivables.state import CertificateStatus, PartStatus
+from puhui.risk.collection_rules import Bucket as CollectionBucket
+from puhui.risk.collection_rules import CaseStatus, PromiseStatus
 from puhui.web.labels import CATALOGUE, channel_label, entry_kind_label, label
 
 SHOWN: dict[str, type[StrEnum]] = {
@@ -58,6 +61,10 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relation_kind": RelationKind,
     "certificate_status": CertificateStatus,
     "part_status": PartStatus,
+    "collection_bucket": CollectionBucket,
+    "collection_case_status": CaseStatus,
+    "promise_status": PromiseStatus,
+    "write_off_status": WriteOffStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
