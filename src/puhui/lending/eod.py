@@ -285,8 +285,15 @@ class BillingStep:
             eod_pg.bill_set_based(session, self.clock, self.day, fast)
             self._post_true_ups(
                 session,
-                [(r.id, r.reference, int(r.interest) - int(r.interest_accrued_fen)) for r in fast],
-                {r.id for r in fast if r.non_accrual_since is not None},
+                [
+                    (
+                        r.id,
+                        r.reference,
+                        int(r.interest) - int(r.interest_accrued_fen),
+                        r.non_accrual_since is not None,
+                    )
+                    for r in fast
+                ],
             )
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Loan | Instalment):
@@ -301,21 +308,15 @@ class BillingStep:
         )
 
     def _post_true_ups(
-        self,
-        session: Session,
-        true_ups: list[tuple[uuid.UUID, str, int]],
-        non_accrual: set[uuid.UUID],
+        self, session: Session, true_ups: list[tuple[uuid.UUID, str, int, bool]]
     ) -> None:
-        moves = [(loan_id, ref, fen) for loan_id, ref, fen in true_ups if fen]
+        """One entry per loan: (loan id, reference, true-up, non-accrual: into suspense)."""
+        moves = [(loan_id, ref, fen, na) for loan_id, ref, fen, na in true_ups if fen]
         if not moves:
             return
         legs = {
             m[0]: loans.interest_true_up_legs(
-                m[0],
-                m[2],
-                suspense_fen=nonaccrual.suspense_fen(session, m[0])
-                if m[0] in non_accrual
-                else None,
+                m[0], m[2], suspense_fen=nonaccrual.suspense_fen(session, m[0]) if m[3] else None
             )
             for m in moves
         }
@@ -336,7 +337,7 @@ class BillingStep:
                     source_type="loan",
                     source_id=str(loan_id),
                 )
-                for loan_id, ref, _ in moves
+                for loan_id, ref, _, _ in moves
             ],
         )
 
