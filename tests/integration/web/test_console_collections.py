@@ -42,6 +42,8 @@ def test_the_queue_a_case_and_a_write_off_from_the_console(
     assert row is not None and loan.reference in row.group(2)
     assert "M3+（逾期90天以上）" in row.group(2) and "已升级至风险经理" in row.group(2)
     case_id = row.group(1)
+    home = client.get("/console/", headers=risk).text  # the risk officer's home card
+    assert "催收任务" in home and f"/console/collections/{case_id}" in home
     assert client.get(PAGES + "?bucket=M1", headers=risk).text.count("<tr data-case=") == 0
 
     rep = headers_for(Role.SERVICE_REP)
