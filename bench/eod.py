@@ -90,9 +90,10 @@ def _insert_book(url: str, loans: int, lines: list[tuple[str, str]]) -> float:
               p, CASE WHEN od THEN p / 3 ELSE 0 END, CASE WHEN od THEN 1234 + i % 1000 ELSE 0 END,
               (i % 997) * 31, (i % 7) * 1000, DATE '{d}', 0, 0, 0, 0, 0,
               CASE WHEN od THEN DATE '{d}' - 1 END, nd,
-              CASE WHEN od THEN DATE '{d}' - 1 - (i % 400) END,
-              CASE WHEN od THEN 1 + (i % 400) ELSE 0 END, 'normal', NULL,
-              CASE WHEN od AND i % 400 >= 90 THEN DATE '{d}' - 1 - (i % 400) + 90 END,
+              CASE WHEN od THEN DATE '{d}' - 1 - ((i / 50) % 400) END,
+              CASE WHEN od THEN 1 + ((i / 50) % 400) ELSE 0 END, 'normal', NULL,
+              CASE WHEN od AND (i / 50) % 400 >= 90
+                   THEN DATE '{d}' - 1 - ((i / 50) % 400) + 90 END,
               now(), now()
             FROM (SELECT i, (100000 + (i::bigint * 7919) % 5000000) * 100 AS p,
                          DATE '{d}' + (i % 30) AS nd, (i % 50 = 0) AS od
