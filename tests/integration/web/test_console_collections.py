@@ -5,6 +5,7 @@ its proposer), the loan then written off."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -90,4 +91,20 @@ def test_the_queue_a_case_and_a_write_off_from_the_console(
     written = session.get(Loan, loan.id)
     assert written is not None and written.status == LoanStatus.WRITTEN_OFF
     en = client.get(f"{PAGES}/{case_id}", headers={**risk, "Accept-Language": "en"})
-    assert en.status_code == 200
+    assert en.status_code == 200 and "Record recovery" in en.text
+    lending.deposit(session, clock, loan.enterprise_id, 100_000, idempotency_key="rec-fund")
+    session.commit()
+    form = re.search(r'write-offs/([0-9a-f-]+)/recover".*?name="idempotency_key" value="([^"]+)"',
+                     en.text, re.S)  # fmt: skip
+    assert form is not None
+    data = {"case_id": case_id, "amount_yuan": "800", "idempotency_key": form.group(2)}
+    for _ in range(2):  # a resubmitted form is a replay: recovered once
+        done = client.post(
+            f"{PAGES}/write-offs/{form.group(1)}/recover",
+            data=data,
+            headers=risk,
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+    session.expire_all()
+    assert lending.get_write_off(session, uuid.UUID(form.group(1))).recovered_fen == 80_000

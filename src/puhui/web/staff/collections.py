@@ -101,6 +101,8 @@ def _case_page(
         outcomes=collections.CONTACT_OUTCOMES,
         can_work=principal.role in WORKERS and case.status != "closed",
         can_write_off=principal.role in WRITE_OFF and case.status != "closed",
+        can_recover=principal.role in WRITE_OFF,
+        recovery_key=str(uuid.uuid4()),  # one per form shown: a resubmission is a replay
         **ctx,
     )
 
@@ -214,6 +216,39 @@ def propose_write_off(
     except DomainError as exc:
         raise page_error(
             request, exc, lambda e: _case_page(request, db, principal, case_id, write_off_error=e)
+        ) from exc
+    return _redirect(case_id)
+
+
+@router.post(BASE + "/write-offs/{write_off_id}/recover", dependencies=[Depends(check_csrf)])
+def recover(
+    request: Request,
+    write_off_id: str,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*WRITE_OFF))],
+    case_id: Annotated[str, Form(max_length=36)] = "",
+    amount_yuan: Annotated[str, Form(max_length=32)] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Money recovered on a written-off loan, from the borrower's settlement account."""
+    try:
+        try:
+            wid = uuid.UUID(write_off_id)
+            amount = yuan_to_fen(amount_yuan)
+        except (ValueError, MoneyFormatError) as exc:
+            raise InvalidInput(field="amount_yuan") from exc
+        lending_service.recover_written_off(
+            db,
+            rt.clock,
+            wid,
+            amount,
+            idempotency_key=idempotency_key,
+            actor=principal.display_name,
+        )
+    except DomainError as exc:
+        raise page_error(
+            request, exc, lambda e: _case_page(request, db, principal, case_id, recovery_error=e)
         ) from exc
     return _redirect(case_id)
 
