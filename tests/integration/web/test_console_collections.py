@@ -61,8 +61,10 @@ def test_the_queue_a_case_and_a_write_off_from_the_console(
         headers=rep,
     )
     assert bad.status_code == 422 and 'role="alert"' in bad.text
+    took = client.post(f"{PAGES}/{case_id}/take", headers=rep, follow_redirects=False)
+    assert took.status_code == 303
     case = client.get(f"{PAGES}/{case_id}", headers=rep).text
-    assert "无人接听" in case and "未接通" in case
+    assert "无人接听" in case and "未接通" in case and "我的任务" in case
     assert 'action="/console/collections/' + case_id + '/write-off"' not in case  # not a rep's
 
     assert (

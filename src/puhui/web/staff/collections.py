@@ -194,6 +194,18 @@ def escalate(
     return _redirect(case_id)
 
 
+@router.post(BASE + "/{case_id}/take", dependencies=[Depends(check_csrf)])
+def take(
+    case_id: str,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_page(*WORKERS))],
+) -> Response:
+    """The case becomes the signed-in person's task."""
+    collections.assign(db, rt.clock, _uuid(case_id), principal.user_id)
+    return _redirect(case_id)
+
+
 @router.post(BASE + "/{case_id}/write-off", dependencies=[Depends(check_csrf)])
 def propose_write_off(
     request: Request,
