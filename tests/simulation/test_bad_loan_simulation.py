@@ -132,8 +132,8 @@ def run(session: Session, clock: FixedClock, seed: int, steps: int) -> dict[str,
         (world.prepay, 2),
         (world.next_day, 30),
         (world.idle_month, 6),
-        (world.write_off, 3),
-        (world.recover, 3),
+        (world.write_off, 8),
+        (world.recover, 5),
         (world.new_line, 2),
     ]
     funcs = [a for a, _ in actions]
