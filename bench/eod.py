@@ -7,10 +7,13 @@
 Starts a PostgreSQL cluster (tests/support/pgcluster.py), runs the migrations, inserts
 ``--loans`` active loans set-based (INSERT … SELECT generate_series: 先息后本 微业贷 loans of 3
 monthly instalments, next due dates spread over 30 days so ~1/30 fall due on the business date,
-2 % overdue from 1 to 400 days so penalty, compound interest, dpd and every class are exercised)
-with their instalments and ledger receivable accounts, then times ONE end of day through the job
-runner (auto-debit, expire lines, billing, accrual; real commits and checkpoints; ``--workers``
-connections per accrual batch, default 2 for the 2 cores) and, as the floor, one plain
+2 % overdue from 1 to 400 days so penalty, compound interest, dpd and every class are exercised;
+those past 90 days already non-accrual, with their suspense accounts, as in a steady state, and
+1/400 of the overdue ones reaching day 90 on the date) with their instalments and ledger
+receivable accounts, then times ONE end of day through the job runner (auto-debit, expire lines,
+billing, accrual with non-accrual, provisions by class; real commits and checkpoints;
+``--workers`` connections per accrual batch, default 2 for the 2 cores) and, as the floor, one
+plain
 ``UPDATE lending_loan SET interest_accrued_fen = interest_accrued_fen + 1 WHERE status =
 'active'``. Prints loans per second and the ratio; the last line is one JSON
 object. Data shortcut: the loans due on the date carry an accrued interest equal to their
@@ -78,7 +81,8 @@ def _insert_book(url: str, loans: int, lines: list[tuple[str, str]]) -> float:
               interest_accrued_fen, interest_carry, interest_accrued_through,
               interest_deferred_fen, penalty_accrued_fen, penalty_carry, compound_accrued_fen,
               compound_carry, penalty_accrued_through, next_due_date, oldest_unpaid_due_date,
-              dpd, classification, last_overdue_date, created_at, updated_at)
+              dpd, classification, last_overdue_date, non_accrual_since, created_at,
+              updated_at)
             SELECT gen_random_uuid(), 'BL' || lpad(i::text, 10, '0'), b.line, b.ent,
               'weiyedai', 'active', true, 'interest_first', p, 300 + (i % 13) * 100, 3,
               'ACT/360', 'actual_days', 3, 5000, true,
@@ -86,8 +90,11 @@ def _insert_book(url: str, loans: int, lines: list[tuple[str, str]]) -> float:
               p, CASE WHEN od THEN p / 3 ELSE 0 END, CASE WHEN od THEN 1234 + i % 1000 ELSE 0 END,
               (i % 997) * 31, (i % 7) * 1000, DATE '{d}', 0, 0, 0, 0, 0,
               CASE WHEN od THEN DATE '{d}' - 1 END, nd,
-              CASE WHEN od THEN DATE '{d}' - 1 - (i % 400) END,
-              CASE WHEN od THEN 1 + (i % 400) ELSE 0 END, 'normal', NULL, now(), now()
+              CASE WHEN od THEN DATE '{d}' - 1 - ((i / 50) % 400) END,
+              CASE WHEN od THEN 1 + ((i / 50) % 400) ELSE 0 END, 'normal', NULL,
+              CASE WHEN od AND (i / 50) % 400 >= 90
+                   THEN DATE '{d}' - 1 - ((i / 50) % 400) + 90 END,
+              now(), now()
             FROM (SELECT i, (100000 + (i::bigint * 7919) % 5000000) * 100 AS p,
                          DATE '{d}' + (i % 30) AS nd, (i % 50 = 0) AS od
                   FROM generate_series(1, {loans}) AS i) s
@@ -117,6 +124,8 @@ def _insert_book(url: str, loans: int, lines: list[tuple[str, str]]) -> float:
         for code, where in (
             ("interest_receivable", "true"),
             ("penalty_receivable", "l.overdue_interest_fen > 0"),
+            ("interest_suspense", "l.non_accrual_since IS NOT NULL"),
+            ("penalty_suspense", "l.non_accrual_since IS NOT NULL"),
         ):
             conn.execute(
                 text(
@@ -227,6 +236,9 @@ def main() -> None:
             "penalty_fen": result.total("penalty_fen"),
             "compound_fen": result.total("compound_fen"),
             "instalments_billed": result.total("instalments_billed"),
+            "non_accrual_entered": result.total("non_accrual_entered"),
+            "non_accrual_reversed_fen": result.total("non_accrual_reversed_fen"),
+            "provision_fen": result.total("provision_fen"),
             "setup_s": round(setup_s, 1),
         }
         print(

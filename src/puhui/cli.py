@@ -454,6 +454,9 @@ def _mount_optional() -> None:
     lending_app.command("export")(export_cmd)
     app.add_typer(lending_app, name="lending")
     app.add_typer(calendar_app, name="calendar")
+    from puhui.risk.collections_cli import collections_app
+
+    app.add_typer(collections_app, name="collections")
     import puhui.metadata  # noqa: F401 - `keys reencrypt` finds every encrypted column
     from puhui.flows.cli import keys_app, retention_app
 

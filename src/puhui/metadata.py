@@ -13,11 +13,13 @@ import puhui.identity.models
 import puhui.interviews.models
 import puhui.jobs.models
 import puhui.ledger.models
+import puhui.lending.bad_loan_models
 import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.lending.servicing.models
 import puhui.parties.models
 import puhui.receivables.models
+import puhui.risk.collection_models
 import puhui.risk.models  # noqa: F401
 from puhui.core.db import Base
 

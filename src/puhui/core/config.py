@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_key: str = ""
     sms_gateway_timeout_s: float = 5.0  # float-ok: seconds
+    # bad-loan accounting (lending/nonaccrual.py, provision_rules.py): non-accrual from this
+    # many days past due; reverse the accrued-unpaid interest at entry (else keep it in income);
+    # provision rates in basis points per class, best first (正常,关注,次级,可疑,损失)
+    non_accrual_from_dpd: int = Field(default=90, ge=1)
+    non_accrual_reverse: bool = True
+    provision_rates_bp: str = "100,200,2500,5000,10000"
     # Request bodies (core/hardening.py): above the limit a request is refused with 413 before
     # it is read; paths starting with one of `upload_paths` (photos, recordings) may send more.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

@@ -415,6 +415,7 @@ def _days(
     way. The supply chain's operations come in the morning, its day job after the end of day."""
     from puhui.demo.receivables import SupplyChain
     from puhui.lending import service as lending
+    from puhui.risk import collections
 
     chain = SupplyChain(rt, users, list(lines))
     first = business_date(FixedClock(start))
@@ -430,6 +431,7 @@ def _days(
                 _prepay_some(session, clock, rng, users, loans, day)
             clock.set(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=15))
             lending.simulate_day(session, clock, day)
+            collections.run_day(session, clock, rt.cipher, day)  # the queue, reminders
         chain.evening(day)
         day += timedelta(days=1)
 

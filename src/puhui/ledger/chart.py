@@ -81,6 +81,50 @@ CHART: dict[str, AccountCode] = {
             "Unearned discount income",
             no_overdraft=True,
         ),
+        # bad-loan accounting (lending/nonaccrual.py, provisions.py, writeoff.py)
+        AccountCode(
+            "interest_suspense",
+            AccountType.LIABILITY,
+            "应收利息暂挂（非应计）",
+            "Interest in suspense (non-accrual)",
+            no_overdraft=True,
+        ),
+        AccountCode(
+            "penalty_suspense",
+            AccountType.LIABILITY,
+            "应收罚息暂挂（非应计）",
+            "Penalty in suspense (non-accrual)",
+            no_overdraft=True,
+        ),
+        AccountCode(
+            "provision_expense",
+            AccountType.EXPENSE,
+            "信用减值损失（贷款）",
+            "Loan-loss provision expense",
+        ),
+        AccountCode(
+            "loan_loss_reserve", AccountType.LIABILITY, "贷款损失准备", "Loan-loss reserve"
+        ),
+        AccountCode(
+            "written_off_claim",
+            AccountType.ASSET,
+            "已核销贷款（表外）",
+            "Written-off claims (off-balance)",
+            no_overdraft=True,
+        ),
+        AccountCode(
+            "written_off_contra",
+            AccountType.LIABILITY,
+            "已核销贷款备查（表外对转）",
+            "Written-off claims contra (off-balance)",
+            no_overdraft=True,
+        ),
+        AccountCode(
+            "recovery_income",
+            AccountType.INCOME,
+            "已核销贷款收回",
+            "Recoveries of written-off loans",
+        ),
         AccountCode(
             "core_payable",
             AccountType.LIABILITY,

@@ -76,8 +76,14 @@ class ClassificationThresholds:
     substandard_after_dpd: int = 90
     doubtful_after_dpd: int = 270
     loss_after_dpd: int = 360
+    # 非应计: from this many days past due interest and penalty stop going to income
+    # (lending/nonaccrual.py); not a class threshold, kept here because every dpd rule travels
+    # with this object through the end of day
+    non_accrual_from_dpd: int = 90
 
     def __post_init__(self) -> None:
+        if self.non_accrual_from_dpd < 1:
+            raise ValueError("non_accrual_from_dpd must be at least 1")
         values = (
             self.special_mention_after_dpd,
             self.substandard_after_dpd,

@@ -63,7 +63,13 @@ def run_cmd(
 
     day = _parse_date(day_text)
     rt = build_runtime()
-    steps = eod.eod_steps(rt.clock, day, batch_size=batch_size, workers=min(workers, batch_size))
+    steps = eod.eod_steps(
+        rt.clock,
+        day,
+        batch_size=batch_size,
+        workers=min(workers, batch_size),
+        **eod.policy_from_settings(rt.settings),
+    )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -105,7 +111,11 @@ def run_cmd(
         f"billed {result.total('instalments_billed')}, auto-debits {result.total('auto_debits')}, "
         f"lines expired {result.total('lines_expired')}, "
         f"offers lapsed {result.total('offers_expired')}, "
-        f"contracts expired {result.total('contracts_expired')}"
+        f"contracts expired {result.total('contracts_expired')}, "
+        f"non-accrual entered {result.total('non_accrual_entered')}, "
+        f"cured {result.total('non_accrual_cured')}, "
+        f"provision {result.total('provision_fen')} fen, "
+        f"released {result.total('provision_released_fen')} fen"
     )
 
 

@@ -23,7 +23,13 @@ Steps, in order (each a :class:`puhui.jobs.runner.Step` working in batches with 
                     ``ledger_service.post_entry_columns``; with ``workers`` > 1 the parts of a
                     batch run side by side on as many connections, only through
                     :class:`puhui.lending.eod_pg.HelperSessions`). Elsewhere: a Core SELECT, an
-                    executemany UPDATE and ``ledger_service.post_bulk``.
+                    executemany UPDATE and ``ledger_service.post_bulk``. Non-accrual loans
+                    (``non_accrual_since``, rule 6 of ``eod_rules``) are credited to their own
+                    suspense accounts instead of income, and the few loans entering or leaving
+                    non-accrual get their transfer entries (``nonaccrual.post_transitions``);
+5. ``provisions``   the loan-loss reserve per five-category class brought to rate × principal
+                    with one aggregate and one entry (``provisions.post_provisions``), and at a
+                    month end the class snapshot (one ``INSERT … SELECT``).
 
 Three modules: this one holds the job steps (what runs in which order, batches and cursors, the
 portable path); :mod:`puhui.lending.eod_rules` the rules on columns (pure, unit-tested);
@@ -65,7 +71,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from puhui.core.clock import Clock, shanghai_midnight_utc
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
-from puhui.lending import eod_pg, loans
+from puhui.lending import eod_pg, loans, nonaccrual
 from puhui.lending.batch import IntArray
 from puhui.lending.classification import DEFAULT_THRESHOLDS, ClassificationThresholds
 from puhui.lending.contracts import service as contracts
@@ -85,13 +91,15 @@ from puhui.lending.eod_rules import (
 )
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
+from puhui.lending.provision_rules import DEFAULT_RATES, ProvisionRates
+from puhui.lending.provisions import ProvisionStep
 from puhui.lending.repayments import auto_debit_due
 from puhui.lending.servicing import eod as servicing_eod
 
 JOB_NAME = "eod"
 DEFAULT_BATCH_SIZE = 20_000
 _SQLITE_EPOCH_JD = 2451544.5  # julianday('2000-01-01')
-STEP_NAMES = ("auto_debit", "expire_lines", "billing", "accrual")
+STEP_NAMES = ("auto_debit", "expire_lines", "billing", "accrual", "provisions")
 
 _LOAN = typing.cast(Table, Loan.__table__)
 
@@ -103,6 +111,10 @@ def _days(session: Session, col: Any) -> ColumnElement[int]:
     else:
         expr = cast(func.julianday(col) - _SQLITE_EPOCH_JD, Integer)
     return func.coalesce(expr, -1)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(bytes=bytes(value))
 
 
 def _after(query: Select[Any], col: Any, cursor: str | None) -> Select[Any]:
@@ -274,7 +286,15 @@ class BillingStep:
             eod_pg.bill_set_based(session, self.clock, self.day, fast)
             self._post_true_ups(
                 session,
-                [(r.id, r.reference, int(r.interest) - int(r.interest_accrued_fen)) for r in fast],
+                [
+                    (
+                        r.id,
+                        r.reference,
+                        int(r.interest) - int(r.interest_accrued_fen),
+                        r.non_accrual_since is not None,
+                    )
+                    for r in fast
+                ],
             )
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Loan | Instalment):
@@ -288,11 +308,19 @@ class BillingStep:
             totals={"instalments_billed": billed},
         )
 
-    def _post_true_ups(self, session: Session, true_ups: list[tuple[uuid.UUID, str, int]]) -> None:
-        moves = [(loan_id, ref, fen) for loan_id, ref, fen in true_ups if fen]
+    def _post_true_ups(
+        self, session: Session, true_ups: list[tuple[uuid.UUID, str, int, bool]]
+    ) -> None:
+        """One entry per loan: (loan id, reference, true-up, non-accrual: into suspense)."""
+        moves = [(loan_id, ref, fen, na) for loan_id, ref, fen, na in true_ups if fen]
         if not moves:
             return
-        legs = {m[0]: loans.interest_true_up_legs(m[0], m[2]) for m in moves}
+        legs = {
+            m[0]: loans.interest_true_up_legs(
+                m[0], m[2], suspense_fen=nonaccrual.suspense_fen(session, m[0]) if m[3] else None
+            )
+            for m in moves
+        }
         known = ledger_service.account_ids(
             session, self.clock, [leg.account for ls in legs.values() for leg in ls]
         )
@@ -310,7 +338,7 @@ class BillingStep:
                     source_type="loan",
                     source_id=str(loan_id),
                 )
-                for loan_id, ref, _ in moves
+                for loan_id, ref, _, _ in moves
             ],
         )
 
@@ -330,6 +358,7 @@ class AccrualStep:
     batch_size: int
     thresholds: ClassificationThresholds = field(default=DEFAULT_THRESHOLDS)
     workers: int = 1
+    reverse_accrued: bool = True  # nonaccrual policy: accrued-unpaid interest reversed at entry
     name: str = "accrual"
     _income_accounts_open: bool = field(default=False, init=False, repr=False)
 
@@ -358,7 +387,14 @@ class AccrualStep:
         self, session: Session, cursor: str | None, limit: int, **hooks: Any
     ) -> Part:
         return eod_pg.accrue_part(
-            session, self.clock, self.day, self.thresholds, cursor, limit, **hooks
+            session,
+            self.clock,
+            self.day,
+            self.thresholds,
+            cursor,
+            limit,
+            reverse_accrued=self.reverse_accrued,
+            **hooks,
         )
 
     def _run_batch_parallel(self, session: Session, cursor: str | None) -> Batch:
@@ -423,13 +459,27 @@ class AccrualStep:
             p["b_classification"] = class_list[i]
             params_list.append(p)
         session.connection().execute(stmt, params_list)
-        self._post(session, ids, acc.interest, acc.penalty + acc.compound)
+        self._post(session, ids, acc.interest, acc.penalty + acc.compound, acc.non_accrual)
+        totals = acc.totals() | self._transitions(session, ids, acc)
         more = len(ids) == self.batch_size
-        return Batch(
-            str(ids[-1]) if more else None,
-            items=len(ids),
-            totals=acc.totals(),
+        return Batch(str(ids[-1]) if more else None, items=len(ids), totals=totals)
+
+    def _transitions(self, session: Session, ids: Any, acc: Any) -> dict[str, int]:
+        """Step 4's last part: the postings of the loans entering or leaving non-accrual
+        (:func:`puhui.lending.nonaccrual.post_transitions`; few loans a day)."""
+        entering = [_as_uuid(ids[k]) for k in np.flatnonzero(acc.entering).tolist()]
+        cured = [_as_uuid(ids[k]) for k in np.flatnonzero(acc.cured).tolist()]
+        if not entering and not cured:
+            return {}
+        moved = nonaccrual.post_transitions(
+            session,
+            self.clock,
+            self.day,
+            entering,
+            cured,
+            reverse_accrued=self.reverse_accrued,
         )
+        return moved | {"non_accrual_entered": len(entering), "non_accrual_cured": len(cured)}
 
     def _post(
         self,
@@ -437,25 +487,36 @@ class AccrualStep:
         ids: list[uuid.UUID],
         interest: IntArray,
         penalty: IntArray,
+        suspended: Any,
     ) -> None:
+        """Dr each loan's receivables; Cr the bank's incomes, or for a non-accrual loan
+        (`suspended`) its own suspense accounts."""
         i_idx = np.flatnonzero(interest).tolist()
         p_idx = np.flatnonzero(penalty).tolist()
         if not i_idx and not p_idx:
             return
         i_refs = [loans.interest_account(ids[k]) for k in i_idx]
         p_refs = [loans.penalty_account(ids[k]) for k in p_idx]
+        susp = suspended.tolist()
+        i_credit = [
+            nonaccrual.interest_suspense(ids[k]) if susp[k] else loans.INTEREST_INCOME
+            for k in i_idx
+        ]
+        p_credit = [
+            nonaccrual.penalty_suspense(ids[k]) if susp[k] else loans.PENALTY_INCOME for k in p_idx
+        ]
         acc = ledger_service.account_ids(
-            session, self.clock, [*i_refs, *p_refs, loans.INTEREST_INCOME, loans.PENALTY_INCOME]
+            session, self.clock, [*i_refs, *p_refs, *i_credit, *p_credit]
         )
         legs: list[tuple[uuid.UUID, int, int]] = []
         i_vals = interest[i_idx].tolist()
         p_vals = penalty[p_idx].tolist()
         legs += [(acc[r], v, 0) for r, v in zip(i_refs, i_vals, strict=True)]
         legs += [(acc[r], v, 0) for r, v in zip(p_refs, p_vals, strict=True)]
-        if i_vals:
-            legs.append((acc[loans.INTEREST_INCOME], 0, int(sum(i_vals))))
-        if p_vals:
-            legs.append((acc[loans.PENALTY_INCOME], 0, int(sum(p_vals))))
+        credits: dict[uuid.UUID, int] = {}
+        for ref, v in [*zip(i_credit, i_vals, strict=True), *zip(p_credit, p_vals, strict=True)]:
+            credits[acc[ref]] = credits.get(acc[ref], 0) + v
+        legs += [(a, 0, v) for a, v in credits.items()]
         ledger_service.post_bulk(
             session,
             self.clock,
@@ -475,6 +536,15 @@ class AccrualStep:
 # --- the job --------------------------------------------------------------------------------
 
 
+def policy_from_settings(settings: Any) -> dict[str, Any]:
+    """The bad-loan policy of ``core.config.Settings`` as :func:`eod_steps` keywords."""
+    return {
+        "thresholds": ClassificationThresholds(non_accrual_from_dpd=settings.non_accrual_from_dpd),
+        "reverse_accrued": settings.non_accrual_reverse,
+        "rates": ProvisionRates.parse(settings.provision_rates_bp),
+    }
+
+
 def eod_steps(
     clock: Clock,
     day: date,
@@ -482,8 +552,13 @@ def eod_steps(
     batch_size: int = DEFAULT_BATCH_SIZE,
     thresholds: ClassificationThresholds = DEFAULT_THRESHOLDS,
     workers: int = 1,
+    reverse_accrued: bool = True,
+    rates: ProvisionRates = DEFAULT_RATES,
 ) -> list[Any]:
     """The end-of-day steps for business date `day`, for :func:`puhui.jobs.runner.run_job`.
+
+    ``reverse_accrued``: the non-accrual policy (lending/nonaccrual.py); ``rates``: the
+    provision rates per class (lending/provision_rules.py).
 
     ``workers`` > 1 runs each accrual batch in that many parts on as many connections
     (PostgreSQL, under the job runner only: never inside a caller's transaction, see
@@ -496,6 +571,8 @@ def eod_steps(
         AutoDebitStep(clock, day, batch_size),
         ExpireLinesStep(clock, day),
         BillingStep(clock, day, batch_size),
-        AccrualStep(clock, day, batch_size, thresholds, workers),
-        *servicing_eod.servicing_steps(clock, day),  # maturity notices, limit increase
+        AccrualStep(clock, day, batch_size, thresholds, workers, reverse_accrued),
+        # maturity notices, limit increase, repricing, the restructured class floor
+        *servicing_eod.servicing_steps(clock, day),
+        ProvisionStep(clock, day, rates),  # after every step that can move a class
     ]

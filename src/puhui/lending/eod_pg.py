@@ -35,7 +35,7 @@ from puhui.core import pgbulk
 from puhui.core.clock import Clock
 from puhui.core.db import make_session_factory
 from puhui.ledger import service as ledger_service
-from puhui.lending import loans
+from puhui.lending import loans, nonaccrual
 from puhui.lending.batch import IntArray
 from puhui.lending.classification import ClassificationThresholds
 from puhui.lending.eod_rules import (
@@ -72,8 +72,8 @@ def batch_settings(session: Session) -> AbstractContextManager[None]:
 
 _LOCK_DUE_SQL = (
     "SELECT b.id, b.reference, b.interest_accrued_fen, b.interest_deferred_fen, "
-    "d.n, d.interest, d.last_due FROM ("
-    "SELECT id, reference, interest_accrued_fen, interest_deferred_fen "
+    "b.non_accrual_since, d.n, d.interest, d.last_due FROM ("
+    "SELECT id, reference, interest_accrued_fen, interest_deferred_fen, non_accrual_since "
     "FROM lending_loan WHERE status = :active AND next_due_date <= :day"
     "{after} ORDER BY id LIMIT :limit FOR UPDATE) AS b "
     "CROSS JOIN LATERAL (SELECT count(*) AS n, "
@@ -268,7 +268,7 @@ def _update_sql() -> str:
     sets.append(f"interest_accrued_through = {epoch} + v.interest_accrued_through::int4")
     sets += [
         f"{c} = CASE WHEN v.{c} < 0 THEN NULL ELSE {epoch} + v.{c}::int4 END"
-        for c in ("penalty_accrued_through", "last_overdue_date")
+        for c in ("penalty_accrued_through", "last_overdue_date", "non_accrual_since")
     ]
     classes = ", ".join(f"'{c}'" for c in CLASS_ORDER)
     sets.append(f"classification = (ARRAY[{classes}])[v.classification + 1]")
@@ -326,6 +326,7 @@ def accrue_part(
     *,
     on_read: Callable[[int, uuid.UUID], None] | None = None,
     before_hot: Callable[[], None] | None = None,
+    reverse_accrued: bool = True,
 ) -> Part:
     """Accrue the next `limit` active loans after `cursor`: read (and lock) by COPY, the rules
     on columns, write back, post one ledger entry. ``on_read(n, last id)`` runs once the loans
@@ -354,8 +355,20 @@ def accrue_part(
             ("penalty_receivable", rows["pacc"].copy(), acc.penalty + acc.compound),
         ],
         before_hot,
+        acc.non_accrual,
     )
-    return Part(n, last, acc.totals())
+    totals = acc.totals()
+    if acc.entering.any() or acc.cured.any():  # few loans a day: per-loan entries
+        entering = pgbulk.as_uuids(ids[acc.entering])
+        cured = pgbulk.as_uuids(ids[acc.cured])
+        totals |= nonaccrual.post_transitions(
+            session, clock, day, entering, cured, reverse_accrued=reverse_accrued
+        )
+        totals |= {"non_accrual_entered": len(entering), "non_accrual_cured": len(cured)}
+    return Part(n, last, totals)
+
+
+_SUSPENSE = {"interest_receivable": "interest_suspense", "penalty_receivable": "penalty_suspense"}
 
 
 def _post_columns(
@@ -366,9 +379,11 @@ def _post_columns(
     first: uuid.UUID,
     receivables: list[tuple[str, npt.NDArray[np.void], IntArray]],
     before_hot: Callable[[], None] | None,
+    suspended: npt.NDArray[np.bool_] | None = None,
 ) -> None:
     """ONE ``accrual`` entry for the part: Dr each loan's receivable (opened on its first
-    interest or penalty), Cr the bank's income accounts (totals, updated last: ``hot``)."""
+    interest or penalty), Cr the bank's income accounts (totals, updated last: ``hot``) or, for
+    a non-accrual loan (`suspended`), its own suspense account."""
     nil = np.frombuffer(bytes(16), dtype=pgbulk.UUID_BYTES)[0]
     legs: list[ledger_service.ColumnLegs] = []
     income: list[tuple[ledger_service.AccountRef, int]] = []
@@ -389,6 +404,22 @@ def _post_columns(
             ledger_service.ColumnLegs(code, accounts, total, np.zeros(len(total), np.int64))
         )
         ref = loans.INTEREST_INCOME if code == "interest_receivable" else loans.PENALTY_INCOME
+        if suspended is not None and suspended[moved].any():
+            held = suspended[moved]
+            owners = pgbulk.as_uuids(ids[moved[held]])
+            sus = _SUSPENSE[code]
+            made = ledger_service.account_ids(
+                session, clock, [ledger_service.owned(sus, "loan", o) for o in owners]
+            )
+            legs.append(
+                ledger_service.ColumnLegs(
+                    sus,
+                    pgbulk.uuid_bytes(made.values()),
+                    np.zeros(int(held.sum()), np.int64),
+                    total[held],
+                )
+            )
+            total = total[~held]
         income.append((ref, int(total.sum())))
     if not legs:
         if before_hot is not None:

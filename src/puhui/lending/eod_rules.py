@@ -12,7 +12,11 @@ What :mod:`puhui.lending.eod` does to each active loan on business date ``D`` (d
    :func:`puhui.lending.batch.accrue_overdue_batch`); ``penalty_accrued_through = D`` for every
    loan overdue today, charged or within its grace days;
 5. ``dpd = D − oldest_unpaid_due_date`` (at least 0), the five-category class by dpd
-   (:mod:`puhui.lending.classification`), ``last_overdue_date = D`` when dpd > 0.
+   (:mod:`puhui.lending.classification`), ``last_overdue_date = D`` when dpd > 0;
+6. non-accrual (非应计, :mod:`puhui.lending.nonaccrual`): a loan enters on the day its dpd
+   reaches ``thresholds.non_accrual_from_dpd`` (``non_accrual_since = D``) and stays until it is
+   cured, i.e. nothing is past due any more (dpd 0). What it accrues while in that state is the
+   same; only where it is posted changes (suspense instead of income).
 
 Dates travel as whole days since :data:`EPOCH` (−1 for none), so every column is int64. The
 results equal the scalar functions loan by loan (``tests/unit/lending/test_lending_eod_rules.py``)
@@ -57,6 +61,7 @@ DATE_COLUMNS = (
     "oldest_unpaid_due_date",
     "penalty_accrued_through",
     "last_overdue_date",
+    "non_accrual_since",
 )
 """Date columns of ``lending_loan``, read as day numbers (−1 for NULL)."""
 
@@ -73,7 +78,12 @@ UPDATED_INTS = (
     "compound_carry",
     "dpd",
 )
-UPDATED_DATES = ("interest_accrued_through", "penalty_accrued_through", "last_overdue_date")
+UPDATED_DATES = (
+    "interest_accrued_through",
+    "penalty_accrued_through",
+    "last_overdue_date",
+    "non_accrual_since",
+)
 """The loan columns :func:`accrue_columns` gives new values (and ``classification``)."""
 
 CLASS_ORDER = (
@@ -128,6 +138,9 @@ class Accrued:
     interest: IntArray  # contract interest posted today, fen
     penalty: IntArray  # penalty posted today, fen
     compound: IntArray  # compound interest posted today, fen
+    non_accrual: BoolArray  # non-accrual after today: today's accrual goes to suspense
+    entering: BoolArray  # entered non-accrual today
+    cured: BoolArray  # left non-accrual today (cured)
 
     def totals(self) -> dict[str, int]:
         """The run totals of this batch (recorded on the job step)."""
@@ -215,6 +228,8 @@ def accrue_columns(
     over = _overdue_charges(col, d)
     oldest = col["oldest_unpaid_due_date"]
     dpd = np.where(oldest >= 0, np.maximum(0, d - oldest), 0)
+    was = col["non_accrual_since"] >= 0
+    non_accrual = (dpd >= thresholds.non_accrual_from_dpd) | (was & (dpd > 0))
     return Accrued(
         columns={
             "interest_accrued_fen": col["interest_accrued_fen"] + interest,
@@ -227,11 +242,17 @@ def accrue_columns(
             "interest_accrued_through": iat,
             "penalty_accrued_through": np.where(over.due_today, d, col["penalty_accrued_through"]),
             "last_overdue_date": np.where(dpd > 0, d, col["last_overdue_date"]),
+            "non_accrual_since": np.where(
+                non_accrual, np.where(was, col["non_accrual_since"], d), -1
+            ),
         },
         classes=class_index(dpd, thresholds),
         interest=interest,
         penalty=over.penalty,
         compound=over.compound,
+        non_accrual=non_accrual,
+        entering=non_accrual & ~was,
+        cured=was & ~non_accrual,
     )
 
 

@@ -174,3 +174,36 @@ class ReliefNotAllowed(Conflict):
     code = "relief_not_allowed"
     message_zh = "不符合办理条件：{why_zh}"
     message_en = "Not eligible: {why_en}"
+
+
+# --- bad-loan accounting (lending/writeoff.py) --------------------------------------------------
+
+
+class WriteOffNotFound(NotFound):
+    code = "write_off_not_found"
+    message_zh = "核销申请不存在。"
+    message_en = "No such write-off."
+
+
+class WriteOffNotEligible(Conflict):
+    code = "write_off_not_eligible"
+    message_zh = "该贷款不能核销：{why_zh}"
+    message_en = "This loan cannot be written off: {why_en}"
+
+
+class WriteOffSameApprover(Conflict):
+    code = "write_off_same_approver"
+    message_zh = "核销须由提出人以外的另一人审批（双人复核）。"
+    message_en = "A write-off must be approved by someone other than its proposer (maker-checker)."
+
+
+class WriteOffWrongStatus(Conflict):
+    code = "write_off_wrong_status"
+    message_zh = "该核销申请已处理（{status_zh}），不能再次处理。"
+    message_en = "This write-off has already been decided ({status})."
+
+
+class RecoveryTooLarge(Conflict):
+    code = "recovery_too_large"
+    message_zh = "收回金额 {amount} 超过尚未收回的核销债权 {remaining}。"
+    message_en = "The recovery {amount} exceeds the claim not yet recovered, {remaining}."

@@ -27,7 +27,7 @@ from puhui.core.db import table_insert
 from puhui.core.ids import new_id
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
-from puhui.lending import schedules
+from puhui.lending import nonaccrual, schedules
 from puhui.lending.classification import days_past_due
 from puhui.lending.errors import (
     CreditLineNotFound,
@@ -520,8 +520,20 @@ def book_loan(
 # --- billing ------------------------------------------------------------------------------------
 
 
-def interest_true_up_legs(loan_id: uuid.UUID, amount_fen: int) -> list[Leg]:
-    """Recognise (`amount > 0`) or take back (`< 0`) interest in the loan's receivable."""
+def suspense_if_non_accrual(session: Session, loan: Loan) -> int | None:
+    """The loan's interest in suspense when it is non-accrual, else None (accruing)."""
+    if loan.non_accrual_since is None:
+        return None
+    return nonaccrual.suspense_fen(session, loan.id)
+
+
+def interest_true_up_legs(
+    loan_id: uuid.UUID, amount_fen: int, *, suspense_fen: int | None = None
+) -> list[Leg]:
+    """Recognise (`amount > 0`) or take back (`< 0`) interest in the loan's receivable; the
+    other side is income, or for a non-accrual loan (`suspense_fen` given) its suspense."""
+    if suspense_fen is not None:
+        return nonaccrual.true_up_legs(loan_id, interest_account(loan_id), amount_fen, suspense_fen)
     if amount_fen > 0:
         return [
             Leg.debit(interest_account(loan_id), amount_fen),
@@ -573,7 +585,9 @@ def bill_due(
         row.status = InstalmentStatus.BILLED.value
         row.billed_date = business_date
         mark_paid_if_settled(row, business_date)
-    legs = interest_true_up_legs(loan.id, true_up)
+    legs = interest_true_up_legs(
+        loan.id, true_up, suspense_fen=suspense_if_non_accrual(session, loan)
+    )
     if legs:
         ledger_service.post(
             session,

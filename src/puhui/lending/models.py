@@ -87,16 +87,23 @@ class LoanStatus(StrEnum):
     ACTIVE = "active"
     PAID_OFF = "paid_off"
     RENEWED = "renewed"  # refinanced by a 无还本续贷 renewal loan
+    WRITTEN_OFF = "written_off"  # 核销: off the balance sheet, the claim kept (lending/writeoff.py)
 
     @property
     def zh(self) -> str:
-        return {"active": "正常还款中", "paid_off": "已结清", "renewed": "已续贷"}[self.value]
+        return {
+            "active": "正常还款中",
+            "paid_off": "已结清",
+            "renewed": "已续贷",
+            "written_off": "已核销",
+        }[self.value]
 
 
 LOAN_TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
-    LoanStatus.ACTIVE: frozenset({LoanStatus.PAID_OFF, LoanStatus.RENEWED}),
+    LoanStatus.ACTIVE: frozenset({LoanStatus.PAID_OFF, LoanStatus.RENEWED, LoanStatus.WRITTEN_OFF}),
     LoanStatus.PAID_OFF: frozenset(),
     LoanStatus.RENEWED: frozenset(),
+    LoanStatus.WRITTEN_OFF: frozenset(),
 }
 
 
@@ -291,6 +298,9 @@ class Loan(IdMixin, Base):
     dpd: Mapped[int] = mapped_column(default=0)
     classification: Mapped[str] = mapped_column(String(16), default="normal")
     last_overdue_date: Mapped[date | None]
+    # 非应计: set by the end of day when dpd reaches the policy's threshold, cleared when cured
+    # (lending/nonaccrual.py); while set, interest and penalty accrue into suspense, not income
+    non_accrual_since: Mapped[date | None] = mapped_column(default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -18,7 +18,7 @@ from puhui.core.ids import new_id
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans, schedules
+from puhui.lending import loans, nonaccrual, schedules
 from puhui.lending.errors import (
     MethodNotAllowed,
     OfferOutOfBounds,
@@ -71,10 +71,9 @@ def _waive_penalty(session: Session, clock: Clock, loan: Loan, day: date) -> int
             clock,
             kind="penalty_waiver",
             business_date=day,
-            legs=[
-                Leg.debit(loans.PENALTY_INCOME, waived),
-                Leg.credit(loans.penalty_account(loan.id), waived),
-            ],
+            legs=nonaccrual.waiver_legs(
+                session, loan.id, loans.penalty_account(loan.id), waived, loan.non_accrual_since
+            ),
             memo=f"延期还本付息减免罚息 {loan.reference}",
             source_type="loan",
             source_id=loan.id,
@@ -426,7 +425,9 @@ def _recognise_renewal_interest(
     """Make the receivable hold exactly the interest paid at renewal (accrual and deferred
     interest recognised so far replaced by the exact figure)."""
     true_up = accrued_interest_fen - loan.interest_accrued_fen - loan.interest_deferred_fen
-    legs = loans.interest_true_up_legs(loan.id, true_up)
+    legs = loans.interest_true_up_legs(
+        loan.id, true_up, suspense_fen=loans.suspense_if_non_accrual(session, loan)
+    )
     if legs:
         ledger_service.post(
             session,

@@ -25,7 +25,7 @@ from puhui.core.money import apply_rate_bp, format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.errors import InsufficientFunds
 from puhui.ledger.service import Leg
-from puhui.lending import loans
+from puhui.lending import loans, nonaccrual
 from puhui.lending.allocation import Bucket, allocate
 from puhui.lending.drawdowns import check_amount
 from puhui.lending.errors import (
@@ -323,6 +323,8 @@ def repay_on(
     repayment.entry_id = _post_repayment(session, clock, loan, repayment, day)
     session.add(repayment)
     _apply_to_loan(session, clock, loan, rows, repayment, alloc.by_bucket, prepayment, day)
+    if loan.non_accrual_since is not None:  # cash received on a non-accrual loan is income
+        nonaccrual.settle(session, clock, loan.id, day)
     session.flush()
     out = RepaymentOut.model_validate(repayment).model_copy(update={"loan_status": loan.status})
     idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))
@@ -412,7 +414,11 @@ def _recognise_prepayment_interest(
     recognised earlier is used up too."""
     paid_off = not prepayment.rebuilt
     recognised = loan.interest_accrued_fen + (loan.interest_deferred_fen if paid_off else 0)
-    legs = loans.interest_true_up_legs(loan.id, prepayment.interest_now_fen - recognised)
+    legs = loans.interest_true_up_legs(
+        loan.id,
+        prepayment.interest_now_fen - recognised,
+        suspense_fen=loans.suspense_if_non_accrual(session, loan),
+    )
     if legs:
         ledger_service.post(
             session,

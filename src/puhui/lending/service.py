@@ -30,7 +30,15 @@ from puhui.core.clock import Clock
 from puhui.jobs.runner import run_inline
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import eod, loans
+from puhui.lending import eod, loans, nonaccrual, provisions
+from puhui.lending.arrears import (
+    DueInstalment,
+    PastDueLoan,
+    loan_states,
+    past_due_loans,
+    repaid_fen,
+    unpaid_instalments_due_on,
+)
 from puhui.lending.classification import (
     DEFAULT_THRESHOLDS,
     ClassificationThresholds,
@@ -86,10 +94,18 @@ from puhui.lending.repayments import (
 )
 from puhui.lending.schedules import add_months
 from puhui.lending.schemas import InstalmentOut, LoanDetailOut, LoanOut, PostingOut
+from puhui.lending.writeoff import approve as approve_write_off
+from puhui.lending.writeoff import get_write_off, write_offs
+from puhui.lending.writeoff import propose as propose_write_off
+from puhui.lending.writeoff import recover as recover_written_off
+from puhui.lending.writeoff import reject as reject_write_off
 
 __all__ = [
     "DayResult",
+    "DueInstalment",
+    "PastDueLoan",
     "activate_after_signing",
+    "approve_write_off",
     "auto_debit_due",
     "auto_limit_increase",
     "change_limit",
@@ -110,6 +126,7 @@ __all__ = [
     "get_loan_for",
     "get_product",
     "get_product_or_default",
+    "get_write_off",
     "line_expiry_date",
     "line_history",
     "list_lines",
@@ -118,8 +135,14 @@ __all__ = [
     "live_limit_sum",
     "live_lines_of",
     "loan_detail",
+    "loan_states",
+    "past_due_loans",
     "product_bounds",
+    "propose_write_off",
+    "recover_written_off",
+    "reject_write_off",
     "renew_without_principal",
+    "repaid_fen",
     "repay",
     "repayments_of",
     "run_eod",
@@ -127,6 +150,8 @@ __all__ = [
     "simulate_day",
     "simulate_day_per_loan",
     "unfreeze",
+    "unpaid_instalments_due_on",
+    "write_offs",
 ]
 
 
@@ -348,6 +373,8 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
     interest: dict[uuid.UUID, int] = defaultdict(int)
     penalty: dict[uuid.UUID, int] = defaultdict(int)
     totals = {"interest": 0, "penalty": 0, "compound": 0}
+    entering: list[uuid.UUID] = []
+    cured: list[uuid.UUID] = []
     active, rows_by_loan = _active_loans(session)
     for loan in active:
         loans.bill_due(session, clock, loan, rows_by_loan[loan.id], day)
@@ -372,9 +399,15 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
         loan.classification = classify(loan.dpd).value
         if loan.dpd > 0:
             loan.last_overdue_date = day
+        _non_accrual_state(loan, day, entering, cured)
         loan.updated_at = clock.now()
-    _post_accruals(session, clock, day, interest, penalty)
+    suspended = {loan.id for loan in active if loan.non_accrual_since is not None}
+    _post_accruals(session, clock, day, interest, penalty, suspended)
+    nonaccrual.post_transitions(session, clock, day, entering, cured)
     session.flush()
+    provisions.post_provisions(session, clock, day)
+    if provisions.is_month_end(day):
+        provisions.snapshot_classes(session, day)
     return DayResult(
         day=day,
         auto_debits=len(debits),
@@ -387,20 +420,40 @@ def simulate_day_per_loan(session: Session, clock: Clock, day: date) -> DayResul
     )
 
 
+def _non_accrual_state(
+    loan: Loan, day: date, entering: list[uuid.UUID], cured: list[uuid.UUID]
+) -> None:
+    """Rule 6 of the end of day (lending/nonaccrual.py) on one loan whose dpd is today's."""
+    was = loan.non_accrual_since is not None
+    now = loan.dpd >= DEFAULT_THRESHOLDS.non_accrual_from_dpd or (was and loan.dpd > 0)
+    if now and not was:
+        loan.non_accrual_since = day
+        entering.append(loan.id)
+    elif was and not now:
+        loan.non_accrual_since = None
+        cured.append(loan.id)
+
+
 def _post_accruals(
     session: Session,
     clock: Clock,
     day: date,
     interest: dict[uuid.UUID, int],
     penalty: dict[uuid.UUID, int],
+    suspended: set[uuid.UUID],
 ) -> None:
-    """One entry for the day: Dr each loan's interest / penalty receivable, Cr the incomes."""
+    """One entry for the day: Dr each loan's interest / penalty receivable, Cr the incomes (a
+    non-accrual loan: its suspense accounts)."""
     legs = [Leg.debit(loans.interest_account(k), v) for k, v in sorted(interest.items()) if v]
     legs += [Leg.debit(loans.penalty_account(k), v) for k, v in sorted(penalty.items()) if v]
     if not legs:
         return
-    legs.append(Leg.credit(loans.INTEREST_INCOME, sum(interest.values())))
-    legs.append(Leg.credit(loans.PENALTY_INCOME, sum(penalty.values())))
+    held_i = {k: v for k, v in interest.items() if k in suspended}
+    held_p = {k: v for k, v in penalty.items() if k in suspended}
+    legs += [Leg.credit(nonaccrual.interest_suspense(k), v) for k, v in held_i.items() if v]
+    legs += [Leg.credit(nonaccrual.penalty_suspense(k), v) for k, v in held_p.items() if v]
+    legs.append(Leg.credit(loans.INTEREST_INCOME, sum(interest.values()) - sum(held_i.values())))
+    legs.append(Leg.credit(loans.PENALTY_INCOME, sum(penalty.values()) - sum(held_p.values())))
     ledger_service.post(
         session,
         clock,

@@ -63,7 +63,8 @@ from puhui.core.clock import Clock, business_date, shanghai_midnight_utc
 from puhui.core.models import Role, User
 from puhui.decisioning.models import Application, Decision, DecisionKind, DecisionOutcome
 from puhui.lending.classification import LoanClass
-from puhui.lending.models import Loan, Repayment
+from puhui.lending.models import Loan, LoanStatus, Repayment
+from puhui.reporting import bad_loans
 from puhui.reporting.book import Scope
 from puhui.reporting.book import in_scope as _in_scope
 from puhui.reporting.book import loans_in_scope as _loans_in_scope
@@ -211,7 +212,8 @@ def _loan_mix(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
             func.coalesce(func.sum(Loan.principal_outstanding_fen), 0),
             func.coalesce(func.sum(Loan.overdue_principal_fen + Loan.overdue_interest_fen), 0),
         )
-        .where(_loans_in_scope(scope))
+        # a written-off loan is off the balance sheet (its claim is off-balance)
+        .where(_loans_in_scope(scope), Loan.status != LoanStatus.WRITTEN_OFF.value)
         .group_by(Loan.classification)
     ).all()
     mix = {c.value: {"count": 0, "balance_fen": 0, "overdue_fen": 0} for c in LoanClass}
@@ -293,4 +295,5 @@ def cockpit_data(session: Session, clock: Clock, scope: Scope) -> dict[str, Any]
         ],
         "vintages": _vintages(session, scope, today),
         "top_decline_reasons": _decline_reasons(session, scope),
+        **bad_loans.bad_loan_figures(session, scope),  # NPL, coverage, migration, roll rates
     }

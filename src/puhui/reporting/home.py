@@ -35,6 +35,7 @@ from puhui.parties.models import Enterprise
 from puhui.receivables.models import CertificateRow
 from puhui.receivables.state import CertificateStatus
 from puhui.reporting import book
+from puhui.risk.collection_models import CollectionCase
 
 SHOWN = 5  # items listed on a card; the link leads to all of them
 
@@ -461,6 +462,39 @@ def model_alerts(session: Session, clock: Clock, principal: Principal) -> Card:
         tuple(items),
         Text("没有未处理的模型预警。", "No open model alert."),
         ("/console/models", Text("模型监控与重训", "Monitoring and retraining")),
+    )
+
+
+@card(Role.SERVICE_REP, Role.CUSTOMER_MANAGER, Role.RISK_OFFICER, order=35)
+def collections_queue(session: Session, clock: Clock, principal: Principal) -> Card:
+    """Open collection cases for the principal's role (risk/collections.py), worst first."""
+    mine = CollectionCase.status != "closed"
+    if principal.role != Role.ADMIN:
+        mine = mine & (CollectionCase.assignee_role == principal.role.value)
+    rows = session.execute(
+        select(CollectionCase.id, CollectionCase.loan_reference, CollectionCase.bucket,
+               CollectionCase.dpd, CollectionCase.enterprise_name)
+        .where(mine)
+        .order_by(CollectionCase.dpd.desc(), CollectionCase.id)
+        .limit(SHOWN)
+    ).all()  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(CollectionCase).where(mine))
+    items = tuple(
+        Item(
+            Text(name, name),
+            Text(f"{ref} · {bucket} · 逾期 {dpd} 天", f"{ref} · {bucket} · {dpd} days past due"),
+            f"/console/collections/{case_id}",
+            "overdue",
+        )
+        for case_id, ref, bucket, dpd, name in rows
+    )
+    return Card(
+        "collections",
+        Text("催收任务", "Collections"),
+        int(total or 0),
+        items,
+        Text("没有待催收的贷款。", "No loan to collect."),
+        ("/console/collections", Text("催收队列", "Collections queue")),
     )
 
 

@@ -42,6 +42,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "policies": ("授信政策", "Policies"),
     "cockpit": ("驾驶舱", "Cockpit"),
     "receivables": ("应收款链", "Receivables"),
+    "collections": ("催收", "Collections"),
     # lists: search and pager (web/templates/_lists.html)
     "search": ("搜索", "Search"),
     "search_hint": ("企业名称 / 统一社会信用代码 / 编号", "Enterprise name / USCC / reference"),

@@ -75,6 +75,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "active": ("还款中", "Repaying"),
         "paid_off": ("已结清", "Settled"),
         "renewed": ("已续贷", "Renewed"),
+        "written_off": ("已核销", "Written off"),
     },
     "instalment_status": {
         "scheduled": ("未到期", "Not yet due"),
@@ -144,6 +145,54 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "renewal": ("续贷", "Renewal"),
         "status": ("状态变更", "Status change"),
         "penalty": ("罚息", "Penalty interest"),
+        "non_accrual": ("转入非应计（冲回应收未收利息）", "Non-accrual: accrued interest reversed"),
+        "accrual_resumed": ("恢复应计", "Accrual resumed"),
+        "non_accrual_cash": ("非应计贷款收息", "Interest received on a non-accrual loan"),
+        "provision": ("贷款损失准备计提", "Loan-loss provision"),
+        "write_off": ("贷款核销", "Write-off"),
+        "recovery": ("已核销贷款收回", "Recovery after write-off"),
+    },
+    # collections (risk/collection_rules.py) and write-offs (lending/bad_loan_models.py)
+    "collection_bucket": {
+        "M1": ("M1（逾期1–30天）", "M1 (1–30 days past due)"),
+        "M2": ("M2（逾期31–60天）", "M2 (31–60 days past due)"),
+        "M3": ("M3（逾期61–90天）", "M3 (61–90 days past due)"),
+        "M3+": ("M3+（逾期90天以上）", "M3+ (over 90 days past due)"),
+    },
+    "collection_case_status": {
+        "open": ("催收中", "Open"),
+        "promised": ("已承诺还款", "Promise to pay"),
+        "escalated": ("已升级至风险经理", "Escalated to the risk officer"),
+        "closed": ("已结案", "Closed"),
+    },
+    "promise_status": {
+        "pending": ("待兑现", "Pending"),
+        "kept": ("已兑现", "Kept"),
+        "broken": ("已违约", "Broken"),
+    },
+    "contact_channel": {
+        "phone": ("电话", "Phone"),
+        "sms": ("短信", "Text message"),
+        "visit": ("上门", "Visit"),
+        "letter": ("函件", "Letter"),
+    },
+    "contact_outcome": {
+        "reached": ("已联系上", "Reached"),
+        "no_answer": ("未接通", "No answer"),
+        "promised": ("承诺还款", "Promised to pay"),
+        "refused": ("拒绝还款", "Refused"),
+        "wrong_number": ("号码错误", "Wrong number"),
+    },
+    "close_reason": {
+        "cured": ("已还清逾期", "Cured"),
+        "paid_off": ("已结清", "Paid off"),
+        "written_off": ("已核销", "Written off"),
+        "renewed": ("已续贷", "Renewed"),
+    },
+    "write_off_status": {
+        "proposed": ("待复核", "Awaiting approval"),
+        "approved": ("已核销", "Written off"),
+        "rejected": ("已驳回", "Rejected"),
     },
     "product": {
         "weiyedai": ("微业贷", "Weiyedai working-capital line"),

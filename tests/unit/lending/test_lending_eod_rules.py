@@ -63,6 +63,9 @@ def _loan(rng: np.random.Generator) -> dict[str, Any]:
         "oldest_unpaid_due_date": oldest,
         "penalty_accrued_through": d - int(rng.integers(0, 3)) if overdue else -1,
         "last_overdue_date": d - 1 if overdue and rng.random() < 0.5 else -1,
+        "non_accrual_since": d - int(rng.integers(1, 200))
+        if overdue and rng.random() < 0.3
+        else -1,
     }
 
 
@@ -108,6 +111,12 @@ def _expected(loan: dict[str, Any], day: date, th: ClassificationThresholds) -> 
     out["classification"] = classify(dpd, th).value
     if dpd > 0:
         out["last_overdue_date"] = d
+    # 6. non-accrual from th.non_accrual_from_dpd, until cured (dpd 0)
+    was = loan["non_accrual_since"] >= 0
+    if dpd >= th.non_accrual_from_dpd or (was and dpd > 0):
+        out["non_accrual_since"] = loan["non_accrual_since"] if was else d
+    else:
+        out["non_accrual_since"] = -1
     out["interest_accrued_fen"] += interest
     out["penalty_accrued_fen"] += penalty
     out["compound_accrued_fen"] += compound

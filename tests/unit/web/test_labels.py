@@ -24,6 +24,7 @@ from puhui.engagement.prescreen import ListKind, OfferStatus
 from puhui.engagement.segments import Segment
 from puhui.ledger.chart import CHART
 from puhui.lending.allocation import Bucket
+from puhui.lending.bad_loan_models import WriteOffStatus
 from puhui.lending.classification import LoanClass
 from puhui.lending.contracts.models import ContractStatus
 from puhui.lending.models import (
@@ -39,6 +40,8 @@ from puhui.lending.servicing.pricing import LprStatus
 from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 from puhui.parties.models import RelationKind, SizeClass
 from puhui.receivables.state import CertificateStatus, PartStatus
+from puhui.risk.collection_rules import Bucket as CollectionBucket
+from puhui.risk.collection_rules import CaseStatus, PromiseStatus
 from puhui.web.labels import CATALOGUE, channel_label, entry_kind_label, label
 
 SHOWN: dict[str, type[StrEnum]] = {
@@ -76,6 +79,10 @@ SHOWN: dict[str, type[StrEnum]] = {
     "list_kind": ListKind,
     "offer_outcome": OfferStatus,
     "batch_engine": Engine,
+    "collection_bucket": CollectionBucket,
+    "collection_case_status": CaseStatus,
+    "promise_status": PromiseStatus,
+    "write_off_status": WriteOffStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
