@@ -13,6 +13,7 @@ import puhui.ledger.models
 import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.parties.models
+import puhui.payments.models
 import puhui.receivables.models  # noqa: F401
 from puhui.core.db import Base
 

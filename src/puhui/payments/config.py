@@ -1,0 +1,29 @@
+"""Payments settings (`PUHUI_PAYMENTS_*`): the rail, the verification provider, thresholds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PaymentSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PUHUI_PAYMENTS_", extra="ignore")
+
+    # the rail: "sandbox" (development/demo/test only) or "iso20022_http" (the bank's gateway)
+    rail: Literal["sandbox", "iso20022_http"] = "sandbox"
+    rail_url: str = ""
+    rail_api_key: str = ""
+    rail_timeout_s: float = 10.0  # float-ok: seconds
+    # our account at the clearing bank and the bank code 行号 payouts are sent from
+    own_account: str = "900000000001"
+    own_bank_code: str = "313100000013"
+    own_name: str = "普惠银行"
+    # account verification: "sandbox" or "http" (an account-name check provider)
+    verifier: Literal["sandbox", "http"] = "sandbox"
+    verifier_url: str = ""
+    verifier_api_key: str = ""
+    # 打款验证: a random credit of 1..max fen, confirmed by the customer within this many tries
+    micro_credit_max_fen: int = Field(default=99, ge=2, le=999)
+    micro_credit_attempts: int = Field(default=3, ge=1)

@@ -1,0 +1,142 @@
+"""Payments tables: payments with their history, the ISO 20022 messages sent and received,
+payout accounts (numbers encrypted at rest, masked on screen)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from puhui.core.db import Base, IdMixin
+
+
+class Payment(IdMixin, Base):
+    """One payment through a rail. `end_to_end_id` is the id every submission carries: the
+    bank's duplicate check makes a resubmission safe. `(source_type, source_id)` is what the
+    payment is for (a drawdown, a repayment); `idempotency_key` the caller's key."""
+
+    __tablename__ = "payments_payment"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", "amount_positive"),
+        Index("ix_payments_payment_status", "status"),
+        Index("ix_payments_payment_source", "source_type", "source_id"),
+    )
+
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    rail: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("parties_enterprise.id"), index=True
+    )
+    payout_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payments_payout_account.id")
+    )
+    counterparty_name: Mapped[str] = mapped_column(String(200))
+    counterparty_account_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "payments.account_number"}
+    )
+    counterparty_account_masked: Mapped[str] = mapped_column(String(40))
+    counterparty_bank_code: Mapped[str] = mapped_column(String(12))
+    remittance: Mapped[str] = mapped_column(String(140), default="")
+    source_type: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[uuid.UUID | None]
+    submissions: Mapped[int] = mapped_column(default=0)
+    failure: Mapped[str | None] = mapped_column(String(200))
+    business_date: Mapped[date]
+    settled_date: Mapped[date | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PaymentEvent(IdMixin, Base):
+    """The payment's history: every status change, with the message that caused it."""
+
+    __tablename__ = "payments_payment_event"
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments_payment.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    message_id: Mapped[uuid.UUID | None]
+    at: Mapped[datetime]
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"  # we sent it
+    INBOUND = "inbound"  # the bank sent it
+
+
+class Message(IdMixin, Base):
+    """An ISO 20022 message as sent or received, verbatim."""
+
+    __tablename__ = "payments_message"
+    __table_args__ = (Index("ix_payments_message_day", "business_date", "message_type"),)
+
+    message_type: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(8))
+    rail: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str] = mapped_column(String(64))  # MsgId
+    xml: Mapped[str] = mapped_column(Text)
+    business_date: Mapped[date]
+    created_at: Mapped[datetime]
+
+
+class MessagePayment(Base):
+    """Which payments a message concerns (a pain.001 carries many; a camt.054 reports many)."""
+
+    __tablename__ = "payments_message_payment"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_message.id"), primary_key=True
+    )
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_payment.id"), primary_key=True, index=True
+    )
+
+
+class AccountStatus(StrEnum):
+    PENDING = "pending"  # another bank's account, not yet verified
+    VERIFIED = "verified"
+    FAILED = "failed"  # the name check said no, or the micro-credit was never confirmed
+
+
+class VerificationMethod(StrEnum):
+    IN_HOUSE = "in_house"  # an account at this bank: known, nothing to verify
+    NAME_CHECK = "name_check"  # the verification provider's account-name check
+    MICRO_CREDIT = "micro_credit"  # 打款验证: a small random credit the customer confirms
+
+
+class PayoutAccount(IdMixin, Base):
+    """An enterprise's account for payouts and collections, at this bank or another."""
+
+    __tablename__ = "payments_payout_account"
+    __table_args__ = (
+        Index("ix_payments_payout_account_owner", "enterprise_id", "number_hash", unique=True),
+    )
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    holder_name: Mapped[str] = mapped_column(String(200))
+    number_enc: Mapped[bytes] = mapped_column(
+        LargeBinary, info={"cipher_field": "payments.account_number"}
+    )
+    number_hash: Mapped[str] = mapped_column(String(64))
+    number_masked: Mapped[str] = mapped_column(String(40))
+    bank_code: Mapped[str] = mapped_column(String(12))
+    bank_name: Mapped[str] = mapped_column(String(100))
+    in_house: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    challenge_hash: Mapped[str | None] = mapped_column(String(64))  # the micro-credit's amount
+    challenge_payment_id: Mapped[uuid.UUID | None]
+    attempts_left: Mapped[int] = mapped_column(default=0)
+    failure: Mapped[str | None] = mapped_column(String(200))
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
