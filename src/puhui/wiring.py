@@ -12,13 +12,16 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 |----------------------------------|----------------------------------------------|
 | `lending.events.OfferAccepted`   | `decisioning.service.mark_offer_accepted`    |
 | `lending.events.OfferLapsed`     | `decisioning.service.mark_offer_expired`     |
+| `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
+from puhui.flows import payments as payment_flows
 from puhui.lending import events as lending_events
+from puhui.payments import events as payment_events
 
 
 def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
@@ -27,5 +30,6 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
         return registry
     registry.subscribe(lending_events.OfferAccepted, decisioning_service.mark_offer_accepted)
     registry.subscribe(lending_events.OfferLapsed, decisioning_service.mark_offer_expired)
+    registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
     registry.seal()
     return registry

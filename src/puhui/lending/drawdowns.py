@@ -49,6 +49,7 @@ from puhui.lending.models import (
 from puhui.lending.products import get_product
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.schemas import DrawdownOut
+from puhui.payments import service as payments_service
 
 
 def check_amount(amount_fen: object) -> int:
@@ -100,9 +101,12 @@ def draw(
     idempotency_key: str | None,
     term_months: int | None = None,
     repayment_method: RepaymentMethod | None = None,
+    payout_account_id: uuid.UUID | None = None,
 ) -> DrawdownOut:
     """Draw `amount_fen` on a line: reserve, book the loan and its schedule, post
-    Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result."""
+    Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result.
+    With `payout_account_id` (a verified account, another bank's or a supplier's) the amount is
+    then paid out through the rails (`payments.create_payout`; see docs/payments.md)."""
     key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"drawdown:{line_id}"
@@ -112,6 +116,8 @@ def draw(
         "term_months": term_months,
         "repayment_method": repayment_method.value if repayment_method else None,
     }
+    if payout_account_id is not None:
+        payload["payout_account_id"] = str(payout_account_id)
     stored = idempotency.begin(session, scope, key, payload)
     if stored is None:
         line = loans.lock_line(session, line_id)
@@ -125,6 +131,8 @@ def draw(
     term = term_months or line.term_months
     method = repayment_method or RepaymentMethod(line.repayment_method)
     _check_drawable(line, product, amount_fen, term, method, today)
+    if payout_account_id is not None:
+        payments_service.require_usable(session, line.enterprise_id, payout_account_id)
 
     fields: dict[str, Any] = {
         "line_id": line.id,
@@ -136,7 +144,9 @@ def draw(
         "business_date": today,
         "created_at": clock.now(),
     }
-    drawdown, loan = _reserve_and_pay_out(session, clock, line, product, method, fields)
+    drawdown, loan = _reserve_and_pay_out(
+        session, clock, line, product, method, fields, payout_account_id
+    )
     out = DrawdownOut(
         id=drawdown.id,
         reference=drawdown.reference,
@@ -164,6 +174,7 @@ def _reserve_and_pay_out(
     product: Product,
     method: RepaymentMethod,
     fields: dict[str, Any],
+    payout_account_id: uuid.UUID | None = None,
 ) -> tuple[Drawdown, Loan]:
     """Reserve the amount on the line and pay it out, in one savepoint; a failed payout is
     undone and kept as a voided drawdown (DrawdownFailed)."""
@@ -185,6 +196,8 @@ def _reserve_and_pay_out(
     session.flush()
     try:
         loan = _pay_out(session, clock, line, product, drawdown, method)
+        if payout_account_id is not None:
+            _pay_through_rails(session, clock, drawdown, payout_account_id)
     except (DomainError, SQLAlchemyError) as exc:
         reservation.rollback()
         failure = getattr(exc, "code", type(exc).__name__)[:200]
@@ -255,6 +268,27 @@ def _pay_out(
         source_id=drawdown.id,
     )
     return loan
+
+
+def _pay_through_rails(
+    session: Session, clock: Clock, drawdown: Drawdown, payout_account_id: uuid.UUID
+) -> None:
+    """The loan's money leaves the settlement account for the payout account: held in
+    payout_clearing until the rail settles it; a rejection or a return reverses the drawdown
+    (`flows.payments` → `lending.payouts.reverse_drawdown`)."""
+    payments_service.create_payout(
+        session,
+        clock,
+        payments_service.PaymentRequest(
+            enterprise_id=drawdown.enterprise_id,
+            amount_fen=drawdown.amount_fen,
+            payout_account_id=payout_account_id,
+            source_type="drawdown",
+            source_id=drawdown.id,
+            idempotency_key=f"drawdown:{drawdown.id}",
+            remittance=f"放款 {drawdown.reference}",
+        ),
+    )
 
 
 def _keep_voided(session: Session, clock: Clock, fields: dict[str, Any], failure: str) -> None:

@@ -74,12 +74,14 @@ class DrawdownStatus(StrEnum):
     RESERVED = "reserved"
     COMPLETED = "completed"
     VOIDED = "voided"
+    REVERSED = "reversed"  # its payout was rejected or returned: the loan is reversed
 
 
 DRAWDOWN_TRANSITIONS: dict[DrawdownStatus, frozenset[DrawdownStatus]] = {
     DrawdownStatus.RESERVED: frozenset({DrawdownStatus.COMPLETED, DrawdownStatus.VOIDED}),
-    DrawdownStatus.COMPLETED: frozenset(),
+    DrawdownStatus.COMPLETED: frozenset({DrawdownStatus.REVERSED}),
     DrawdownStatus.VOIDED: frozenset(),
+    DrawdownStatus.REVERSED: frozenset(),
 }
 
 
@@ -87,16 +89,23 @@ class LoanStatus(StrEnum):
     ACTIVE = "active"
     PAID_OFF = "paid_off"
     RENEWED = "renewed"  # refinanced by a 无还本续贷 renewal loan
+    REVERSED = "reversed"  # its payout never arrived (rejected or returned): undone
 
     @property
     def zh(self) -> str:
-        return {"active": "正常还款中", "paid_off": "已结清", "renewed": "已续贷"}[self.value]
+        return {
+            "active": "正常还款中",
+            "paid_off": "已结清",
+            "renewed": "已续贷",
+            "reversed": "已冲销（放款退回）",
+        }[self.value]
 
 
 LOAN_TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
-    LoanStatus.ACTIVE: frozenset({LoanStatus.PAID_OFF, LoanStatus.RENEWED}),
+    LoanStatus.ACTIVE: frozenset({LoanStatus.PAID_OFF, LoanStatus.RENEWED, LoanStatus.REVERSED}),
     LoanStatus.PAID_OFF: frozenset(),
     LoanStatus.RENEWED: frozenset(),
+    LoanStatus.REVERSED: frozenset(),
 }
 
 

@@ -66,6 +66,7 @@ from puhui.lending.models import (
     Repayment,
 )
 from puhui.lending.overdue import OverdueAccrual, accrue_overdue
+from puhui.lending.payouts import reverse_drawdown
 from puhui.lending.products import (
     ensure_default_products,
     get_product,
@@ -115,6 +116,7 @@ __all__ = [
     "renew_without_principal",
     "repay",
     "repayments_of",
+    "reverse_drawdown",
     "run_eod",
     "settlement_balance",
     "simulate_day",

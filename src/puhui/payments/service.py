@@ -42,7 +42,7 @@ from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
 from puhui.payments import iso20022 as iso
 from puhui.payments import states
-from puhui.payments.accounts import account_number, require_usable
+from puhui.payments.accounts import account_number, accounts_of, get_account, require_usable
 from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import PaymentNotFound
 from puhui.payments.events import PaymentFailed, PaymentSettled
@@ -529,6 +529,11 @@ def _announce(
 # ---------------------------------------------------------------- reading
 
 
+def balance_of(session: Session, ref: AccountRef) -> int:
+    session.flush()
+    return ledger_service.balance_fen(session, ref)
+
+
 def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
     payment = session.get(Payment, payment_id)
     if payment is None:
@@ -583,15 +588,18 @@ __all__ = [
     "DispatchResult",
     "PaymentRequest",
     "account_number",
+    "accounts_of",
     "apply_message",
     "create_direct_debit",
     "create_payout",
     "create_verification_credit",
     "dispatch",
+    "get_account",
     "get_payment",
     "history",
     "messages_for",
     "messages_on",
     "payments_for_source",
     "process_inbox",
+    "require_usable",
 ]

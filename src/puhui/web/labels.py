@@ -74,6 +74,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "active": ("还款中", "Repaying"),
         "paid_off": ("已结清", "Settled"),
         "renewed": ("已续贷", "Renewed"),
+        "reversed": ("已冲销（放款退回）", "Reversed (payout returned)"),
     },
     "instalment_status": {
         "scheduled": ("未到期", "Not yet due"),
@@ -86,6 +87,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "reserved": ("处理中", "Processing"),
         "completed": ("已放款", "Paid out"),
         "voided": ("已作废", "Voided"),
+        "reversed": ("已冲销（放款退回）", "Reversed (payout returned)"),
     },
     "contract_status": {
         "draft": ("待签署", "Draft"),
