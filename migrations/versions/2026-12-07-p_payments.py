@@ -1,9 +1,9 @@
 """payments: payments through the rails with their history, the ISO 20022 messages sent and
-received, payout accounts (numbers encrypted), reconciliation of the clearing account.
+received, payout accounts (numbers encrypted), the daily reconciliation of the clearing account.
 
 Revision ID: p7c3a9e1d2f4
 Revises: b1d3e7f2a9c4
-Create Date: 2026-12-07 00:05:36.991666+00:00
+Create Date: 2026-12-07 00:13:34.324923+00:00
 
 """
 from typing import Sequence, Union
@@ -37,6 +37,23 @@ def upgrade() -> None:
     with op.batch_alter_table('payments_message', schema=None) as batch_op:
         batch_op.create_index('ix_payments_message_day', ['business_date', 'message_type'], unique=False)
 
+    op.create_table('payments_recon_run',
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('statement_message_id', sa.Uuid(), nullable=True),
+    sa.Column('statement_lines', sa.BigInteger(), nullable=False),
+    sa.Column('ledger_lines', sa.BigInteger(), nullable=False),
+    sa.Column('matched', sa.BigInteger(), nullable=False),
+    sa.Column('breaks', sa.BigInteger(), nullable=False),
+    sa.Column('break_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('override_reason', sa.String(length=500), nullable=True),
+    sa.Column('overridden_by', sa.String(length=100), nullable=True),
+    sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments_recon_run')),
+    sa.UniqueConstraint('business_date', name=op.f('uq_payments_recon_run_business_date'))
+    )
     op.create_table('payments_payout_account',
     sa.Column('enterprise_id', sa.Uuid(), nullable=False),
     sa.Column('holder_name', sa.String(length=200), nullable=False),
@@ -62,6 +79,28 @@ def upgrade() -> None:
     with op.batch_alter_table('payments_payout_account', schema=None) as batch_op:
         batch_op.create_index('ix_payments_payout_account_owner', ['enterprise_id', 'number_hash'], unique=True)
 
+    op.create_table('payments_recon_break',
+    sa.Column('run_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('end_to_end_id', sa.String(length=35), nullable=False),
+    sa.Column('returned', sa.Boolean(), nullable=False),
+    sa.Column('statement_fen', sa.BigInteger(), nullable=True),
+    sa.Column('ledger_fen', sa.BigInteger(), nullable=True),
+    sa.Column('size_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('proposed_by', sa.String(length=100), nullable=True),
+    sa.Column('proposed_by_id', sa.Uuid(), nullable=True),
+    sa.Column('resolved_by', sa.String(length=100), nullable=True),
+    sa.Column('proposed_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['payments_recon_run.id'], name=op.f('fk_payments_recon_break_run_id_payments_recon_run')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments_recon_break'))
+    )
+    with op.batch_alter_table('payments_recon_break', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_recon_break_run_id'), ['run_id'], unique=False)
+
     op.create_table('payments_payment',
     sa.Column('reference', sa.String(length=24), nullable=False),
     sa.Column('end_to_end_id', sa.String(length=35), nullable=False),
@@ -83,6 +122,7 @@ def upgrade() -> None:
     sa.Column('failure', sa.String(length=200), nullable=True),
     sa.Column('business_date', sa.Date(), nullable=False),
     sa.Column('settled_date', sa.Date(), nullable=True),
+    sa.Column('returned_date', sa.Date(), nullable=True),
     sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -145,10 +185,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payments_payment_enterprise_id'))
 
     op.drop_table('payments_payment')
+    with op.batch_alter_table('payments_recon_break', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_recon_break_run_id'))
+
+    op.drop_table('payments_recon_break')
     with op.batch_alter_table('payments_payout_account', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_payout_account_owner')
 
     op.drop_table('payments_payout_account')
+    op.drop_table('payments_recon_run')
     with op.batch_alter_table('payments_message', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_message_day')
 

@@ -85,6 +85,7 @@ from puhui.lending.eod_rules import (
 )
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
+from puhui.lending.payouts import ReconciliationGateStep
 from puhui.lending.repayments import auto_debit_due
 
 JOB_NAME = "eod"
@@ -481,7 +482,7 @@ def eod_steps(
     batch_size: int = DEFAULT_BATCH_SIZE,
     thresholds: ClassificationThresholds = DEFAULT_THRESHOLDS,
     workers: int = 1,
-) -> list[AutoDebitStep | ExpireLinesStep | BillingStep | AccrualStep]:
+) -> list[ReconciliationGateStep | AutoDebitStep | ExpireLinesStep | BillingStep | AccrualStep]:
     """The end-of-day steps for business date `day`, for :func:`puhui.jobs.runner.run_job`.
 
     ``workers`` > 1 runs each accrual batch in that many parts on as many connections
@@ -496,4 +497,7 @@ def eod_steps(
         ExpireLinesStep(clock, day),
         BillingStep(clock, day, batch_size),
         AccrualStep(clock, day, batch_size, thresholds, workers),
+        # last: the day's work is done, but the run completes (the day closes) only when the
+        # day's payments are reconciled (payments.reconciliation.require_closable)
+        ReconciliationGateStep(clock, day),
     ]

@@ -17,12 +17,15 @@ Idempotent: a drawdown already reversed is left as it is.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock, business_date
+from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
 from puhui.lending import loans
@@ -33,6 +36,7 @@ from puhui.lending.models import (
     Loan,
     LoanStatus,
 )
+from puhui.payments import service as payments_service
 
 PENALTY_INCOME = ledger_service.bank("penalty_income")
 
@@ -103,3 +107,22 @@ def _zero(loan: Loan) -> None:
     loan.dpd = 0
     loan.next_due_date = None
     loan.oldest_unpaid_due_date = None
+
+
+@dataclass
+class ReconciliationGateStep:
+    """The end of day's last step: the day closes (its run completes) only when the day's
+    payments are reconciled (payments' `require_closable`: clean, resolved, within the
+    threshold, or overridden by a risk officer); otherwise the run stops here with
+    `UnreconciledBreaks`, and resumes at this step once the breaks are dealt with."""
+
+    clock: Clock
+    day: date
+    name: str = "reconciliation_gate"
+
+    def total(self, session: Session) -> int:
+        return 1
+
+    def run_batch(self, session: Session, cursor: str | None) -> Batch:
+        run = payments_service.require_closable(session, self.clock, self.day)
+        return Batch(None, items=1, totals={"reconciled": int(run is not None)})

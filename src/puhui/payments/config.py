@@ -27,3 +27,6 @@ class PaymentSettings(BaseSettings):
     # 打款验证: a random credit of 1..max fen, confirmed by the customer within this many tries
     micro_credit_max_fen: int = Field(default=99, ge=2, le=999)
     micro_credit_attempts: int = Field(default=3, ge=1)
+    # the end of day refuses to close while the day's open reconciliation breaks add up to more
+    # than this (fen); a risk officer may override with a reason
+    recon_break_threshold_fen: int = Field(default=0, ge=0)

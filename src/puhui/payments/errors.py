@@ -70,3 +70,52 @@ class PaymentStateConflict(Conflict):
     code = "payment_state_conflict"
     message_zh = "该笔支付当前状态（{status_zh}）不允许此操作。"
     message_en = "The payment's status ({status}) does not allow this."
+
+
+class ReconRunNotFound(NotFound):
+    code = "recon_run_not_found"
+    message_zh = "未找到该日对账。"
+    message_en = "Reconciliation run not found."
+
+
+class ReconBreakNotFound(NotFound):
+    code = "recon_break_not_found"
+    message_zh = "未找到该对账差错。"
+    message_en = "Reconciliation break not found."
+
+
+class SameMakerAndChecker(Conflict):
+    code = "recon_same_maker_checker"
+    title_zh = "须由另一人复核"
+    title_en = "A second person must confirm"
+    message_zh = "手工匹配须由提出人以外的另一人复核。"
+    message_en = "A manual match must be confirmed by someone other than the person proposing it."
+
+
+class BreakNotProposed(Conflict):
+    code = "recon_break_not_proposed"
+    message_zh = "该差错尚无待复核的手工匹配。"
+    message_en = "This break has no manual match awaiting confirmation."
+
+
+class UnreconciledBreaks(Conflict):
+    code = "unreconciled_breaks"
+    title_zh = "对账未平，不能日终"
+    title_en = "Unreconciled breaks: the day cannot close"
+    message_zh = (
+        "{day} 清算账户对账尚有 {count} 笔差错未解决（合计 {amount} 元，阈值 {threshold} 元）；"
+        "请先处理差错，或由风险官填写理由后放行。"
+    )
+    message_en = (
+        "{day}: {count} unresolved reconciliation breaks on the clearing account ({amount} yuan, "
+        "threshold {threshold} yuan); resolve them, or a risk officer overrides with a reason."
+    )
+
+
+class OverrideReasonRequired(DomainError):
+    code = "recon_override_reason_required"
+    status = 422
+    title_zh = "请填写放行理由"
+    title_en = "A reason is required"
+    message_zh = "放行须填写至少 10 个字的理由。"
+    message_en = "An override needs a reason of at least 10 characters."

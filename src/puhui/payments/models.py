@@ -51,6 +51,7 @@ class Payment(IdMixin, Base):
     failure: Mapped[str | None] = mapped_column(String(200))
     business_date: Mapped[date]
     settled_date: Mapped[date | None]
+    returned_date: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -140,3 +141,55 @@ class PayoutAccount(IdMixin, Base):
     verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class RunStatus(StrEnum):
+    CLEAN = "clean"  # no break
+    OPEN = "open"  # breaks awaiting resolution
+    RESOLVED = "resolved"  # every break resolved (maker-checker)
+    OVERRIDDEN = "overridden"  # a risk officer let the day close with its breaks, with a reason
+
+
+class BreakStatus(StrEnum):
+    OPEN = "open"
+    PROPOSED = "proposed"  # a manual match proposed by one person, awaiting a second
+    RESOLVED = "resolved"
+
+
+class ReconRun(IdMixin, Base):
+    """One day's reconciliation of our clearing account: the bank's camt.053 against the
+    ledger (`reconciliation.reconcile_day`)."""
+
+    __tablename__ = "payments_recon_run"
+
+    business_date: Mapped[date] = mapped_column(unique=True)
+    statement_message_id: Mapped[uuid.UUID | None]
+    statement_lines: Mapped[int]
+    ledger_lines: Mapped[int]
+    matched: Mapped[int]
+    breaks: Mapped[int]
+    break_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    overridden_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReconBreak(IdMixin, Base):
+    __tablename__ = "payments_recon_break"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments_recon_run.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
+    returned: Mapped[bool]
+    statement_fen: Mapped[int | None]
+    ledger_fen: Mapped[int | None]
+    size_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    proposed_by: Mapped[str | None] = mapped_column(String(100))
+    proposed_by_id: Mapped[uuid.UUID | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    proposed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]

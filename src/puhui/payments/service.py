@@ -53,6 +53,7 @@ from puhui.payments.models import (
     Payment,
     PaymentEvent,
     PayoutAccount,
+    ReconRun,
 )
 from puhui.payments.rails import PaymentRail, RailTimeout, get_rail
 from puhui.payments.states import PaymentKind, PaymentStatus
@@ -168,6 +169,7 @@ def _create(
         failure=None,
         business_date=today,
         settled_date=None,
+        returned_date=None,
         created_at=now,
         updated_at=now,
     )
@@ -237,7 +239,7 @@ def _history(
 # ---------------------------------------------------------------- messages
 
 
-def _store(
+def store_message(
     session: Session,
     clock: Clock,
     rail: PaymentRail,
@@ -347,7 +349,7 @@ def _send(
         xml = iso.build_pain001(message_ref, clock.now(), settings.own_name, today, items)
     else:
         xml = iso.build_pain008(message_ref, clock.now(), settings.own_name, today, items)
-    sent = _store(session, clock, rail, xml, Direction.OUTBOUND, batch)
+    sent = store_message(session, clock, rail, xml, Direction.OUTBOUND, batch)
     for payment in batch:
         before = PaymentStatus(payment.status)
         payment.status = PaymentStatus.SUBMITTED.value
@@ -399,7 +401,9 @@ def apply_message(
             target = PaymentStatus.RETURNED if entry.reversal else PaymentStatus.SETTLED
             reports.append((entry.end_to_end_id, target, entry.reason))
     by_e2e = _payments_by_e2e(session, [e2e for e2e, _, _ in reports])
-    message = _store(session, clock, rail, xml, Direction.INBOUND, [p for p in by_e2e.values()])
+    message = store_message(
+        session, clock, rail, xml, Direction.INBOUND, [p for p in by_e2e.values()]
+    )
     for e2e, target, reason in reports:
         payment = by_e2e.get(e2e)
         if payment is not None and _apply_status(
@@ -446,6 +450,8 @@ def _apply_status(
     today = business_date(clock)
     if target is PaymentStatus.SETTLED:
         payment.settled_date = today
+    if target is PaymentStatus.RETURNED:
+        payment.returned_date = today
     if target in states.FINAL:
         payment.failure = reason or target.value
     _history(session, clock, payment, current, target, reason, message_id)
@@ -526,6 +532,16 @@ def _announce(
             )
 
 
+# ---------------------------------------------------------------- reconciliation
+
+
+def require_closable(session: Session, clock: Clock, day: date) -> ReconRun | None:
+    """The end of day's gate (see `reconciliation.require_closable`)."""
+    from puhui.payments import reconciliation
+
+    return reconciliation.require_closable(session, clock, day)
+
+
 # ---------------------------------------------------------------- reading
 
 
@@ -601,5 +617,6 @@ __all__ = [
     "messages_on",
     "payments_for_source",
     "process_inbox",
+    "require_closable",
     "require_usable",
 ]

@@ -21,6 +21,7 @@ from puhui.core.models import ROLE_LABELS_ZH, Role
 from puhui.decisioning.features import FEATURE_BY_NAME
 from puhui.ledger.chart import CHART
 from puhui.parties.schemas import GBT4754_SECTIONS
+from puhui.web.labels_payments import ENTRY_KINDS, PAYMENT_LABELS
 
 Pair = tuple[str, str]
 
@@ -226,6 +227,9 @@ CATALOGUE["source"] = {
     SourceName.JUDICIAL: ("司法", "Judicial records"),
     SourceName.CREDIT_BUREAU: ("征信", "Credit bureau"),
 }
+
+CATALOGUE.update(PAYMENT_LABELS)
+CATALOGUE["entry_kind"].update(ENTRY_KINDS)
 
 
 def label(kind: str, code: object, lang: Lang = "zh") -> str:
