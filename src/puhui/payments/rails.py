@@ -296,6 +296,22 @@ def build_rail(core: Settings, settings: PaymentSettings | None = None) -> Payme
     return SandboxRail(account=settings.own_account)
 
 
+def configure(core: Settings) -> PaymentRail:
+    """Build the process's rail at start-up (`create_app`): production refuses the sandbox
+    here, before serving anything."""
+    global _rail
+    with _rail_lock:
+        if _rail is None or (_rail.sandbox and not _sandbox_allowed(core)):
+            _rail = build_rail(core)
+        return _rail
+
+
+def _sandbox_allowed(core: Settings) -> bool:
+    from puhui.core.sms import sandbox_allowed
+
+    return sandbox_allowed(core)
+
+
 def get_rail() -> PaymentRail:
     """The process's rail, built on first use from the settings."""
     global _rail

@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.core import audit, events
 from puhui.core.clock import Clock, business_date
 from puhui.core.crypto import FieldCipher
+from puhui.core.db import unit_of_work
 from puhui.core.errors import IdempotencyConflict
 from puhui.core.ids import new_id, reference_from_id
 from puhui.ledger import service as ledger_service
@@ -376,6 +377,26 @@ def _send(
     apply_message(session, clock, rail, report, result)
 
 
+def cycle(
+    session: Session, clock: Clock, cipher: FieldCipher, rail: PaymentRail | None = None
+) -> DispatchResult:
+    """One turn of the rails: send what waits, then apply what the bank sent back."""
+    rail = rail or get_rail()
+    sent = dispatch(session, clock, cipher, rail)
+    received = process_inbox(session, clock, rail)
+    for status, count in received.changed.items():
+        sent.changed[status] = sent.changed.get(status, 0) + count
+    return sent
+
+
+def run_rails(factory: sessionmaker[Session], clock: Clock, cipher: FieldCipher) -> DispatchResult:
+    """`cycle` in a unit of work of its own (after a request committed its payments, or from
+    `puhui payments run`)."""
+    with unit_of_work(factory) as session:
+        audit.set_clock(session, clock)
+        return cycle(session, clock, cipher)
+
+
 def process_inbox(
     session: Session, clock: Clock, rail: PaymentRail | None = None
 ) -> DispatchResult:
@@ -557,6 +578,25 @@ def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
     return payment
 
 
+def payments_of(session: Session, enterprise_id: uuid.UUID, limit: int = 50) -> list[Payment]:
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.enterprise_id == enterprise_id)
+            .order_by(Payment.created_at.desc(), Payment.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_payments(session: Session, limit: int = 200) -> list[Payment]:
+    return list(
+        session.scalars(
+            select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)
+        )
+    )
+
+
 def payments_for_source(session: Session, source_type: str, source_id: uuid.UUID) -> list[Payment]:
     return list(
         session.scalars(
@@ -609,6 +649,7 @@ __all__ = [
     "create_direct_debit",
     "create_payout",
     "create_verification_credit",
+    "cycle",
     "dispatch",
     "get_account",
     "get_payment",
@@ -616,7 +657,10 @@ __all__ = [
     "messages_for",
     "messages_on",
     "payments_for_source",
+    "payments_of",
     "process_inbox",
+    "recent_payments",
     "require_closable",
     "require_usable",
+    "run_rails",
 ]

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ from puhui.lending.contracts import service as contracts
 from puhui.parties import service as parties_service
 from puhui.web import decisions as decision_views
 from puhui.web import labels, qr
+from puhui.web.borrower import payments as payment_pages
 from puhui.web.pages import check_csrf, refuse, render, take_flash
 
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -718,6 +719,7 @@ def _line_page(request: Request, db: Session, principal: Principal, line_id: uui
         loans=loans,
         available_fen=line.limit_fen - line.used_fen,
         key=secrets.token_urlsafe(12),
+        payout_accounts=payment_pages.verified_accounts(db, line.enterprise_id),
     )
 
 
@@ -730,20 +732,26 @@ def m_draw(
     principal: Annotated[Principal, Depends(BORROWER)],
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
+    background: BackgroundTasks,
+    payout_account_id: Annotated[str, Form()] = "",
 ) -> Response:
     line = lending_service.get_line_for(db, principal, line_id)
     try:
         _agent_scope(request, db, rt, principal, line.enterprise_id, "drawdown")
+        payout = payment_pages.payout_choice(payout_account_id)
         out = lending_service.draw(
             db,
             rt.clock,
             line_id,
             yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
             idempotency_key=key,
+            payout_account_id=payout,
         )
     except DomainError as exc:
         typed = {"amount_yuan": amount_yuan}
         raise refuse(request, exc, f"/m/lines/{line_id}", typed=typed) from exc
+    if payout is not None:  # through the rails once this request committed
+        background.add_task(payment_pages.run_rails, rt)
     return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
 
 
