@@ -1,9 +1,10 @@
 """payments: payments through the rails with their history, the ISO 20022 messages sent and
-received, payout accounts (numbers encrypted), the daily reconciliation of the clearing account.
+received, payout accounts (numbers encrypted), the daily reconciliation of the clearing account;
+lending: each drawdown's purpose and entrusted payment (受托支付).
 
 Revision ID: p7c3a9e1d2f4
 Revises: b1d3e7f2a9c4
-Create Date: 2026-12-07 00:13:34.324923+00:00
+Create Date: 2026-12-07 00:28:24.759578+00:00
 
 """
 from typing import Sequence, Union
@@ -139,6 +140,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_payments_payment_source', ['source_type', 'source_id'], unique=False)
         batch_op.create_index('ix_payments_payment_status', ['status'], unique=False)
 
+    op.create_table('lending_drawdown_purpose',
+    sa.Column('drawdown_id', sa.Uuid(), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.Column('entrusted', sa.Boolean(), nullable=False),
+    sa.Column('payee_account_id', sa.Uuid(), nullable=True),
+    sa.Column('payee_name', sa.String(length=200), nullable=True),
+    sa.Column('invoice_number', sa.String(length=40), nullable=True),
+    sa.Column('invoice_found', sa.Boolean(), nullable=True),
+    sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['drawdown_id'], ['lending_drawdown.id'], name=op.f('fk_lending_drawdown_purpose_drawdown_id_lending_drawdown')),
+    sa.PrimaryKeyConstraint('drawdown_id', name=op.f('pk_lending_drawdown_purpose'))
+    )
     op.create_table('payments_message_payment',
     sa.Column('message_id', sa.Uuid(), nullable=False),
     sa.Column('payment_id', sa.Uuid(), nullable=False),
@@ -179,6 +192,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payments_message_payment_payment_id'))
 
     op.drop_table('payments_message_payment')
+    op.drop_table('lending_drawdown_purpose')
     with op.batch_alter_table('payments_payment', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_payment_status')
         batch_op.drop_index('ix_payments_payment_source')

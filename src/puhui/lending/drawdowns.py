@@ -27,7 +27,7 @@ from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans
+from puhui.lending import loans, payouts
 from puhui.lending.errors import (
     AmountOutOfBounds,
     CreditLimitExceeded,
@@ -47,6 +47,7 @@ from puhui.lending.models import (
     Product,
 )
 from puhui.lending.products import get_product
+from puhui.lending.purposes import LoanPurpose
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.schemas import DrawdownOut
 from puhui.payments import service as payments_service
@@ -102,11 +103,15 @@ def draw(
     term_months: int | None = None,
     repayment_method: RepaymentMethod | None = None,
     payout_account_id: uuid.UUID | None = None,
+    purpose: LoanPurpose | None = None,
+    invoice_number: str | None = None,
 ) -> DrawdownOut:
     """Draw `amount_fen` on a line: reserve, book the loan and its schedule, post
     Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result.
     With `payout_account_id` (a verified account, another bank's or a supplier's) the amount is
-    then paid out through the rails (`payments.create_payout`; see docs/payments.md)."""
+    then paid out through the rails (`payments.create_payout`; see docs/payments.md). The
+    purpose is recorded; above the entrusted-payment threshold the payee must be the
+    counterparty, with its invoice (`payouts.check_use`)."""
     key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"drawdown:{line_id}"
@@ -118,6 +123,8 @@ def draw(
     }
     if payout_account_id is not None:
         payload["payout_account_id"] = str(payout_account_id)
+    if purpose is not None or invoice_number:
+        payload |= {"purpose": purpose and purpose.value, "invoice_number": invoice_number}
     stored = idempotency.begin(session, scope, key, payload)
     if stored is None:
         line = loans.lock_line(session, line_id)
@@ -131,8 +138,9 @@ def draw(
     term = term_months or line.term_months
     method = repayment_method or RepaymentMethod(line.repayment_method)
     _check_drawable(line, product, amount_fen, term, method, today)
-    if payout_account_id is not None:
-        payments_service.require_usable(session, line.enterprise_id, payout_account_id)
+    use = payouts.check_use(
+        session, line, product.code, amount_fen, purpose, payout_account_id, invoice_number
+    )
 
     fields: dict[str, Any] = {
         "line_id": line.id,
@@ -147,6 +155,7 @@ def draw(
     drawdown, loan = _reserve_and_pay_out(
         session, clock, line, product, method, fields, payout_account_id
     )
+    payouts.record_use(session, clock, drawdown, use)
     out = DrawdownOut(
         id=drawdown.id,
         reference=drawdown.reference,

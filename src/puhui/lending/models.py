@@ -401,3 +401,22 @@ class ReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_value: Mapped[int]
+
+
+class DrawdownPurpose(Base):
+    """What a drawdown is for and, for an entrusted payment (受托支付), whom it paid and on
+    which evidence (lending/purposes.py)."""
+
+    __tablename__ = "lending_drawdown_purpose"
+
+    drawdown_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lending_drawdown.id"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    entrusted: Mapped[bool]
+    payee_account_id: Mapped[uuid.UUID | None]
+    payee_name: Mapped[str | None] = mapped_column(String(200))
+    invoice_number: Mapped[str | None] = mapped_column(String(40))
+    # whether the invoice was found in the data hub's invoice source (None: no such source)
+    invoice_found: Mapped[bool | None]
+    created_at: Mapped[datetime]

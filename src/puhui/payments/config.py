@@ -30,3 +30,7 @@ class PaymentSettings(BaseSettings):
     # the end of day refuses to close while the day's open reconciliation breaks add up to more
     # than this (fen); a risk officer may override with a reason
     recon_break_threshold_fen: int = Field(default=0, ge=0)
+    # entrusted payment (受托支付): drawdowns at or above this amount (fen), and every drawdown
+    # of the listed products, are paid to the counterparty directly (lending/purposes.py)
+    entrusted_threshold_fen: int = Field(default=500_000_000, ge=1)
+    entrusted_products: list[str] = Field(default_factory=list)

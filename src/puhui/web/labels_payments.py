@@ -4,6 +4,8 @@ payments and the payout reversal post."""
 
 from __future__ import annotations
 
+from puhui.lending.purposes import PURPOSE_LABELS
+
 Pair = tuple[str, str]
 
 PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
@@ -67,6 +69,8 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "iso20022_http": ("ISO 20022 银行接口", "ISO 20022 bank gateway"),
     },
 }
+
+PAYMENT_LABELS["loan_purpose"] = {p.value: pair for p, pair in PURPOSE_LABELS.items()}
 
 ENTRY_KINDS: dict[str, Pair] = {
     "payout_hold": ("付款冻结（在途）", "Payout held in clearing"),

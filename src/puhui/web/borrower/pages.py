@@ -720,6 +720,7 @@ def _line_page(request: Request, db: Session, principal: Principal, line_id: uui
         available_fen=line.limit_fen - line.used_fen,
         key=secrets.token_urlsafe(12),
         payout_accounts=payment_pages.verified_accounts(db, line.enterprise_id),
+        purposes=payment_pages.PURPOSES,
     )
 
 
@@ -734,6 +735,8 @@ def m_draw(
     amount_yuan: Annotated[str, Form()],
     background: BackgroundTasks,
     payout_account_id: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    invoice_number: Annotated[str, Form()] = "",
 ) -> Response:
     line = lending_service.get_line_for(db, principal, line_id)
     try:
@@ -746,9 +749,11 @@ def m_draw(
             yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
             idempotency_key=key,
             payout_account_id=payout,
+            purpose=payment_pages.purpose_choice(purpose),
+            invoice_number=invoice_number or None,
         )
     except DomainError as exc:
-        typed = {"amount_yuan": amount_yuan}
+        typed = {"amount_yuan": amount_yuan, "invoice_number": invoice_number}
         raise refuse(request, exc, f"/m/lines/{line_id}", typed=typed) from exc
     if payout is not None:  # through the rails once this request committed
         background.add_task(payment_pages.run_rails, rt)

@@ -23,6 +23,7 @@ from puhui.core.models import Role
 from puhui.core.money import yuan_to_fen
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
+from puhui.lending.purposes import LoanPurpose
 from puhui.payments import accounts
 from puhui.payments import service as payments_service
 from puhui.payments.rails import get_rail
@@ -184,3 +185,15 @@ def payout_choice(value: str) -> uuid.UUID | None:
 def run_rails(rt: Runtime) -> None:
     """After the request committed: send its payments and fetch the answers."""
     payments_service.run_rails(rt.session_factory, rt.clock, rt.cipher)
+
+
+def purpose_choice(value: str) -> LoanPurpose | None:
+    if not value:
+        return None
+    try:
+        return LoanPurpose(value)
+    except ValueError as exc:
+        raise InvalidInput(field="purpose") from exc
+
+
+PURPOSES = [p.value for p in LoanPurpose]
