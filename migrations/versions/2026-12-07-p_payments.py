@@ -1,10 +1,10 @@
 """payments: payments through the rails with their history, the ISO 20022 messages sent and
-received, payout accounts (numbers encrypted), the daily reconciliation of the clearing account;
-lending: each drawdown's purpose and entrusted payment (受托支付).
+received, payout accounts (numbers encrypted, direct-debit mandates), the daily reconciliation of
+the clearing account; lending: each drawdown's purpose and entrusted payment (受托支付).
 
 Revision ID: p7c3a9e1d2f4
 Revises: b1d3e7f2a9c4
-Create Date: 2026-12-07 00:28:24.759578+00:00
+Create Date: 2026-12-07 00:33:49.062823+00:00
 
 """
 from typing import Sequence, Union
@@ -71,6 +71,8 @@ def upgrade() -> None:
     sa.Column('attempts_left', sa.BigInteger(), nullable=False),
     sa.Column('failure', sa.String(length=200), nullable=True),
     sa.Column('verified_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mandate_ref', sa.String(length=35), nullable=True),
+    sa.Column('mandate_signed_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),

@@ -12,6 +12,7 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 |----------------------------------|----------------------------------------------|
 | `lending.events.OfferAccepted`   | `decisioning.service.mark_offer_accepted`    |
 | `lending.events.OfferLapsed`     | `decisioning.service.mark_offer_expired`     |
+| `payments.events.PaymentSettled` | `flows.payments.on_payment_settled`          |
 | `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
 """
 
@@ -30,6 +31,7 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
         return registry
     registry.subscribe(lending_events.OfferAccepted, decisioning_service.mark_offer_accepted)
     registry.subscribe(lending_events.OfferLapsed, decisioning_service.mark_offer_expired)
+    registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
     registry.seal()
     return registry

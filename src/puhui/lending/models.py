@@ -121,6 +121,7 @@ class RepaymentKind(StrEnum):
     AUTO_DEBIT = "auto_debit"
     PREPAYMENT = "prepayment"
     RENEWAL = "renewal"  # the interest paid when a loan is renewed without principal
+    DIRECT_DEBIT = "direct_debit"  # collected from another bank's account (pain.008, mandate)
 
 
 class ReliefKind(StrEnum):

@@ -28,11 +28,13 @@ from puhui.core.clock import Clock, business_date
 from puhui.core.money import format_fen
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
+from puhui.ledger.errors import AlreadyReversed
 from puhui.ledger.service import Leg
 from puhui.lending import loans, purposes
 from puhui.lending.errors import (
     EntrustedPaymentRequired,
     InvalidInvoiceNumber,
+    LoanNotFound,
     OwnAccountNotPayee,
     PurposeForbidden,
 )
@@ -41,9 +43,11 @@ from puhui.lending.models import (
     Drawdown,
     DrawdownPurpose,
     DrawdownStatus,
+    Instalment,
     InstalmentStatus,
     Loan,
     LoanStatus,
+    Repayment,
 )
 from puhui.lending.purposes import LoanPurpose
 from puhui.parties import service as parties_service
@@ -219,3 +223,93 @@ def record_use(session: Session, clock: Clock, drawdown: Drawdown, use: UseOfFun
 
 def use_of(session: Session, drawdown_id: uuid.UUID) -> DrawdownPurpose | None:
     return session.get(DrawdownPurpose, drawdown_id)
+
+
+# --- a collection sent back (a returned direct debit) ---------------------------------------------
+
+
+def reverse_repayment(
+    session: Session, clock: Clock, loan_id: uuid.UUID, idempotency_key: str, reason: str
+) -> bool:
+    """Undo the repayment made under `idempotency_key` (the money it used was taken back by the
+    debtor's bank): its ledger entry reversed (the money goes back to the settlement account,
+    from which payments then returns it), its buckets re-opened — penalty accrued again, the
+    instalments it paid unpaid again, latest first — and the line's principal used again.
+    Prepayments are not collected by direct debit and are refused here. False: nothing to undo
+    (never made, or already undone)."""
+    repayment = session.scalar(
+        select(Repayment).where(
+            Repayment.loan_id == loan_id, Repayment.idempotency_key == idempotency_key
+        )
+    )
+    if repayment is None or repayment.entry_id is None or repayment.prepaid_principal_fen:
+        return False
+    loan = loans.lock_loan(session, loan_id)
+    if loan.status != LoanStatus.ACTIVE.value:
+        return False
+    today = business_date(clock)
+    try:
+        ledger_service.reverse(
+            session,
+            clock,
+            repayment.entry_id,
+            business_date=today,
+            memo=f"代扣退回冲正 {repayment.reference} 借据 {loan.reference}",
+        )
+    except AlreadyReversed:
+        return False
+    loan.penalty_accrued_fen += repayment.penalty_fen
+    loan.compound_accrued_fen += repayment.compound_fen
+    rows = loans.rows_of(session, loan.id)
+    _unpay(rows, "interest", repayment.overdue_interest_fen + repayment.current_interest_fen)
+    principal = repayment.overdue_principal_fen + repayment.current_principal_fen
+    _unpay(rows, "principal", principal)
+    if loan.revolving and principal:
+        line = loans.lock_line(session, loan.line_id)
+        line.used_fen += principal
+    loans.refresh(loan, rows, today)
+    loan.updated_at = clock.now()
+    loans.loan_event(
+        session,
+        clock,
+        loan,
+        today,
+        "repayment_returned",
+        {"repayment": repayment.reference, "reason": reason},
+    )
+    audit.record(
+        session,
+        "repayment.returned",
+        "loan",
+        loan.id,
+        after={"repayment": repayment.reference, "reason": reason},
+    )
+    return True
+
+
+def _unpay(rows: list[Instalment], part: str, amount: int) -> None:
+    """Take `amount` of paid interest or principal back from the rows, latest paid first."""
+    for row in sorted(rows, key=lambda r: r.seq, reverse=True):
+        if not amount:
+            return
+        paid = row.interest_paid_fen if part == "interest" else row.principal_paid_fen
+        back = min(paid, amount)
+        if not back:
+            continue
+        if part == "interest":
+            row.interest_paid_fen -= back
+        else:
+            row.principal_paid_fen -= back
+        if row.status == InstalmentStatus.PAID.value:
+            row.status = InstalmentStatus.BILLED.value
+            row.paid_date = None
+        amount -= back
+    assert amount == 0, "a returned repayment took back more than was paid"
+
+
+def loan_owner(session: Session, loan_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """(the loan's enterprise, its reference); LoanNotFound."""
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise LoanNotFound()
+    return loan.enterprise_id, loan.reference

@@ -66,7 +66,7 @@ from puhui.lending.models import (
     Repayment,
 )
 from puhui.lending.overdue import OverdueAccrual, accrue_overdue
-from puhui.lending.payouts import reverse_drawdown
+from puhui.lending.payouts import loan_owner, reverse_drawdown, reverse_repayment
 from puhui.lending.products import (
     ensure_default_products,
     get_product,
@@ -112,11 +112,13 @@ __all__ = [
     "list_products",
     "live_limit_sum",
     "loan_detail",
+    "loan_owner",
     "product_bounds",
     "renew_without_principal",
     "repay",
     "repayments_of",
     "reverse_drawdown",
+    "reverse_repayment",
     "run_eod",
     "settlement_balance",
     "simulate_day",

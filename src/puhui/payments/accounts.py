@@ -35,6 +35,7 @@ from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import (
     InvalidAccountNumber,
     InvalidBankCode,
+    MandateMissing,
     PayoutAccountExists,
     PayoutAccountNotFound,
     PayoutAccountNotVerified,
@@ -158,6 +159,8 @@ def register_account(
         attempts_left=0,
         failure=None,
         verified_at=now if in_house else None,
+        mandate_ref=None,
+        mandate_signed_at=None,
         created_at=now,
         updated_at=now,
     )
@@ -288,3 +291,30 @@ def confirm_micro_credit(
         account.challenge_hash = None
         _settle_status(session, clock, account, False, "micro_credit_wrong_amount")
     return False
+
+
+def sign_mandate(session: Session, clock: Clock, account: PayoutAccount) -> PayoutAccount:
+    """The enterprise authorises collections from this verified account (代扣授权)."""
+    if account.status != AccountStatus.VERIFIED.value:
+        raise PayoutAccountNotVerified(field="payout_account_id")
+    if account.mandate_ref is None:
+        account.mandate_ref = f"MD{account.id.hex[:20].upper()}"
+        account.mandate_signed_at = clock.now()
+        account.updated_at = clock.now()
+        audit.record(
+            session,
+            "payout_account.mandate",
+            "enterprise",
+            account.enterprise_id,
+            after={"account": account.number_masked, "mandate": account.mandate_ref},
+        )
+    return account
+
+
+def require_mandate(
+    session: Session, enterprise_id: uuid.UUID, account_id: uuid.UUID
+) -> PayoutAccount:
+    account = require_usable(session, enterprise_id, account_id)
+    if account.mandate_signed_at is None:
+        raise MandateMissing(field="payout_account_id")
+    return account

@@ -119,3 +119,11 @@ class OverrideReasonRequired(DomainError):
     title_en = "A reason is required"
     message_zh = "放行须填写至少 10 个字的理由。"
     message_en = "An override needs a reason of at least 10 characters."
+
+
+class MandateMissing(Conflict):
+    code = "direct_debit_mandate_missing"
+    title_zh = "未签署代扣授权"
+    title_en = "No direct-debit mandate"
+    message_zh = "从他行账户代扣须先签署代扣授权。"
+    message_en = "Collecting from another bank's account needs a signed direct-debit mandate."

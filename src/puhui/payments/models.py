@@ -139,6 +139,9 @@ class PayoutAccount(IdMixin, Base):
     attempts_left: Mapped[int] = mapped_column(default=0)
     failure: Mapped[str | None] = mapped_column(String(200))
     verified_at: Mapped[datetime | None]
+    # a signed direct-debit mandate (代扣授权) allows collections from this account (pain.008)
+    mandate_ref: Mapped[str | None] = mapped_column(String(35))
+    mandate_signed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

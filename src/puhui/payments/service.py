@@ -43,7 +43,14 @@ from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
 from puhui.payments import iso20022 as iso
 from puhui.payments import states
-from puhui.payments.accounts import account_number, accounts_of, get_account, require_usable
+from puhui.payments.accounts import (
+    account_number,
+    accounts_of,
+    get_account,
+    require_mandate,
+    require_usable,
+    sign_mandate,
+)
 from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import PaymentNotFound
 from puhui.payments.events import PaymentFailed, PaymentSettled
@@ -143,7 +150,9 @@ def _create(
         if not _same_request(existing, request, kind):
             raise IdempotencyConflict(field="idempotency_key")
         return existing
-    if account is None:
+    if account is None and kind is PaymentKind.DIRECT_DEBIT:
+        account = require_mandate(session, request.enterprise_id, request.payout_account_id)
+    elif account is None:
         account = require_usable(session, request.enterprise_id, request.payout_account_id)
     today = business_date(clock)
     now = clock.now()
@@ -327,10 +336,20 @@ def _instruction(
         debtor=theirs if debit else ours,
         creditor=ours if debit else theirs,
         remittance=payment.remittance or payment.reference,
-        mandate_id=f"MD-{payment.payout_account_id.hex[:12].upper()}"
-        if debit and payment.payout_account_id
-        else "",
+        mandate_id=_mandate_ref(payment) if debit else "",
     )
+
+
+def _mandate_ref(payment: Payment) -> str:
+    account = payment.payout_account_id and get_account_by_id(payment)
+    return (account.mandate_ref or "") if account else ""
+
+
+def get_account_by_id(payment: Payment) -> PayoutAccount | None:
+    from sqlalchemy.orm import object_session
+
+    session = object_session(payment)
+    return session.get(PayoutAccount, payment.payout_account_id) if session else None
 
 
 def _send(
@@ -663,4 +682,5 @@ __all__ = [
     "require_closable",
     "require_usable",
     "run_rails",
+    "sign_mandate",
 ]

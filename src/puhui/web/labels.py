@@ -120,6 +120,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "auto_debit": ("自动扣款", "Auto-debit"),
         "prepayment": ("提前还款", "Prepayment"),
         "renewal": ("续贷付息", "Renewal interest"),
+        "direct_debit": ("他行代扣", "Direct debit from another bank"),
     },
     "repayment_method": {
         "equal_instalment": ("等额本息", "Equal instalments"),
