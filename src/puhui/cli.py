@@ -450,6 +450,9 @@ def _mount_optional() -> None:
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(retention_app, name="retention")
+    from puhui.demo.payments_day import payments_app
+
+    app.add_typer(payments_app, name="payments")
 
 
 _mount_optional()

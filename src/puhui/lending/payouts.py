@@ -313,3 +313,16 @@ def loan_owner(session: Session, loan_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     if loan is None:
         raise LoanNotFound()
     return loan.enterprise_id, loan.reference
+
+
+def amount_due(session: Session, loan_id: uuid.UUID) -> int:
+    """What is due on the loan now: billed principal and interest unpaid, penalty accrued."""
+    loan = session.get(Loan, loan_id)
+    if loan is None:
+        raise LoanNotFound()
+    return (
+        loan.overdue_principal_fen
+        + loan.overdue_interest_fen
+        + loan.penalty_accrued_fen
+        + loan.compound_accrued_fen
+    )

@@ -66,7 +66,7 @@ from puhui.lending.models import (
     Repayment,
 )
 from puhui.lending.overdue import OverdueAccrual, accrue_overdue
-from puhui.lending.payouts import loan_owner, reverse_drawdown, reverse_repayment
+from puhui.lending.payouts import amount_due, loan_owner, reverse_drawdown, reverse_repayment
 from puhui.lending.products import (
     ensure_default_products,
     get_product,
@@ -88,6 +88,7 @@ from puhui.lending.schemas import InstalmentOut, LoanDetailOut, LoanOut, Posting
 __all__ = [
     "DayResult",
     "activate_after_signing",
+    "amount_due",
     "auto_debit_due",
     "auto_limit_increase",
     "change_limit",

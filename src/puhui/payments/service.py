@@ -647,6 +647,16 @@ def messages_for(session: Session, payment_id: uuid.UUID) -> list[Message]:
     )
 
 
+def messages_between(session: Session, first: date, last: date) -> list[Message]:
+    return list(
+        session.scalars(
+            select(Message)
+            .where(Message.business_date >= first, Message.business_date <= last)
+            .order_by(Message.created_at, Message.id)
+        )
+    )
+
+
 def messages_on(session: Session, day: date) -> list[Message]:
     return list(
         session.scalars(
@@ -673,6 +683,7 @@ __all__ = [
     "get_account",
     "get_payment",
     "history",
+    "messages_between",
     "messages_for",
     "messages_on",
     "payments_for_source",

@@ -78,4 +78,5 @@ ENTRY_KINDS: dict[str, Pair] = {
     "payment_rejected": ("付款被拒退回", "Payment rejected, released"),
     "payment_returned": ("付款退回", "Payment returned"),
     "drawdown_reversal": ("放款退回冲销", "Drawdown reversed"),
+    "transfer_out": ("转出（行内）", "Transfer out (in-house)"),
 }
