@@ -1,10 +1,11 @@
 """payments: payments through the rails with their history, the ISO 20022 messages sent and
-received, payout accounts (numbers encrypted, direct-debit mandates), the daily reconciliation of
-the clearing account; lending: each drawdown's purpose and entrusted payment (受托支付).
+received, payout accounts (numbers encrypted, direct-debit mandates, trusted payees), the transfer
+guardian and transfers, the daily reconciliation of the clearing account; lending: each
+drawdown's purpose and entrusted payment (受托支付).
 
 Revision ID: p7c3a9e1d2f4
 Revises: b1d3e7f2a9c4
-Create Date: 2026-12-07 00:33:49.062823+00:00
+Create Date: 2026-12-07 00:48:34.570555+00:00
 
 """
 from typing import Sequence, Union
@@ -55,6 +56,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments_recon_run')),
     sa.UniqueConstraint('business_date', name=op.f('uq_payments_recon_run_business_date'))
     )
+    op.create_table('payments_guardian',
+    sa.Column('enterprise_id', sa.Uuid(), nullable=False),
+    sa.Column('trusted_only', sa.Boolean(), nullable=False),
+    sa.Column('guardian_name', sa.String(length=100), nullable=True),
+    sa.Column('guardian_mobile_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('guardian_mobile_masked', sa.String(length=11), nullable=True),
+    sa.Column('pending_name', sa.String(length=100), nullable=True),
+    sa.Column('pending_mobile_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('pending_mobile_masked', sa.String(length=11), nullable=True),
+    sa.Column('pending_effective_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['parties_enterprise.id'], name=op.f('fk_payments_guardian_enterprise_id_parties_enterprise')),
+    sa.PrimaryKeyConstraint('enterprise_id', name=op.f('pk_payments_guardian'))
+    )
     op.create_table('payments_payout_account',
     sa.Column('enterprise_id', sa.Uuid(), nullable=False),
     sa.Column('holder_name', sa.String(length=200), nullable=False),
@@ -71,6 +86,9 @@ def upgrade() -> None:
     sa.Column('attempts_left', sa.BigInteger(), nullable=False),
     sa.Column('failure', sa.String(length=200), nullable=True),
     sa.Column('verified_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('trusted', sa.Boolean(), nullable=False),
+    sa.Column('trusted_cap_fen', sa.BigInteger(), nullable=True),
+    sa.Column('trusted_from', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('mandate_ref', sa.String(length=35), nullable=True),
     sa.Column('mandate_signed_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -142,6 +160,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_payments_payment_source', ['source_type', 'source_id'], unique=False)
         batch_op.create_index('ix_payments_payment_status', ['status'], unique=False)
 
+    op.create_table('payments_transfer',
+    sa.Column('enterprise_id', sa.Uuid(), nullable=False),
+    sa.Column('payout_account_id', sa.Uuid(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=160), nullable=False),
+    sa.Column('payment_id', sa.Uuid(), nullable=True),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.Column('created_at', puhui.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', puhui.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['parties_enterprise.id'], name=op.f('fk_payments_transfer_enterprise_id_parties_enterprise')),
+    sa.ForeignKeyConstraint(['payout_account_id'], ['payments_payout_account.id'], name=op.f('fk_payments_transfer_payout_account_id_payments_payout_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments_transfer')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_payments_transfer_idempotency_key'))
+    )
+    with op.batch_alter_table('payments_transfer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_transfer_enterprise_id'), ['enterprise_id'], unique=False)
+
     op.create_table('lending_drawdown_purpose',
     sa.Column('drawdown_id', sa.Uuid(), nullable=False),
     sa.Column('purpose', sa.String(length=32), nullable=False),
@@ -195,6 +232,10 @@ def downgrade() -> None:
 
     op.drop_table('payments_message_payment')
     op.drop_table('lending_drawdown_purpose')
+    with op.batch_alter_table('payments_transfer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_transfer_enterprise_id'))
+
+    op.drop_table('payments_transfer')
     with op.batch_alter_table('payments_payment', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_payment_status')
         batch_op.drop_index('ix_payments_payment_source')
@@ -209,6 +250,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_payments_payout_account_owner')
 
     op.drop_table('payments_payout_account')
+    op.drop_table('payments_guardian')
     op.drop_table('payments_recon_run')
     with op.batch_alter_table('payments_message', schema=None) as batch_op:
         batch_op.drop_index('ix_payments_message_day')

@@ -34,3 +34,8 @@ class PaymentSettings(BaseSettings):
     # of the listed products, are paid to the counterparty directly (lending/purposes.py)
     entrusted_threshold_fen: int = Field(default=500_000_000, ge=1)
     entrusted_products: list[str] = Field(default_factory=list)
+    # trusted payees and the transfer guardian (适老化): the cap per payment to a trusted payee,
+    # the cooling-off before a new payee is usable, the delay before a new guardian takes over
+    trusted_cap_fen: int = Field(default=50_000_000, ge=1)
+    trusted_cooling_off_hours: int = Field(default=24, ge=0)
+    guardian_change_delay_hours: int = Field(default=24, ge=0)

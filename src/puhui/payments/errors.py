@@ -127,3 +127,32 @@ class MandateMissing(Conflict):
     title_en = "No direct-debit mandate"
     message_zh = "从他行账户代扣须先签署代扣授权。"
     message_en = "Collecting from another bank's account needs a signed direct-debit mandate."
+
+
+class PayeeCapExceeded(DomainError):
+    code = "trusted_payee_cap_exceeded"
+    status = 422
+    title_zh = "超过可信任收款人限额"
+    title_en = "Above the trusted payee's cap"
+    message_zh = "付给该收款人的单笔金额不能超过 {cap} 元。"
+    message_en = "A payment to this payee may not exceed {cap} yuan."
+
+
+class GuardianRequired(Conflict):
+    code = "transfer_guardian_required"
+    title_zh = "须由转账监管人确认"
+    title_en = "The transfer guardian must confirm"
+    message_zh = "已开启“只向可信任收款人付款”：向其他收款人付款须先指定转账监管人。"
+    message_en = "Payouts go to trusted payees only: name a transfer guardian to confirm others."
+
+
+class TransferNotAwaiting(Conflict):
+    code = "transfer_not_awaiting_guardian"
+    message_zh = "该笔转账不在等待监管人确认。"
+    message_en = "This transfer is not waiting for the guardian."
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+    message_zh = "未找到该笔转账。"
+    message_en = "Transfer not found."

@@ -139,6 +139,10 @@ class PayoutAccount(IdMixin, Base):
     attempts_left: Mapped[int] = mapped_column(default=0)
     failure: Mapped[str | None] = mapped_column(String(200))
     verified_at: Mapped[datetime | None]
+    # a trusted payee (可信任收款人): capped per payment, usable from `trusted_from` (cooling-off)
+    trusted: Mapped[bool] = mapped_column(default=False)
+    trusted_cap_fen: Mapped[int | None]
+    trusted_from: Mapped[datetime | None]
     # a signed direct-debit mandate (代扣授权) allows collections from this account (pain.008)
     mandate_ref: Mapped[str | None] = mapped_column(String(35))
     mandate_signed_at: Mapped[datetime | None]
@@ -196,3 +200,52 @@ class ReconBreak(IdMixin, Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100))
     proposed_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+
+
+class GuardianSetting(Base):
+    """An enterprise's transfer protection: payouts only to trusted payees, a transfer guardian
+    (转账监管人) who confirms any other by one-time code; a new guardian takes over only after a
+    delay (`pending_*`)."""
+
+    __tablename__ = "payments_guardian"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("parties_enterprise.id"), primary_key=True
+    )
+    trusted_only: Mapped[bool]
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_mobile_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "mobile"}
+    )
+    guardian_mobile_masked: Mapped[str | None] = mapped_column(String(11))
+    pending_name: Mapped[str | None] = mapped_column(String(100))
+    pending_mobile_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, info={"cipher_field": "mobile"}
+    )
+    pending_mobile_masked: Mapped[str | None] = mapped_column(String(11))
+    pending_effective_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class TransferStatus(StrEnum):
+    AWAITING_GUARDIAN = "awaiting_guardian"
+    SENT = "sent"  # the payout was created (its own status follows the rail)
+    CANCELLED = "cancelled"
+
+
+class TransferRequest(IdMixin, Base):
+    """A payout the enterprise asked for from its settlement account (a transfer)."""
+
+    __tablename__ = "payments_transfer"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("parties_enterprise.id"), index=True
+    )
+    payout_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments_payout_account.id"))
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    payment_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str] = mapped_column(String(40))  # why the guardian must confirm
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]

@@ -64,6 +64,11 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "only_in_ledger": ("账务有、银行无", "In the ledger only"),
         "amount_mismatch": ("金额不符", "Amount mismatch"),
     },
+    "transfer_status": {
+        "awaiting_guardian": ("等待监管人确认", "Waiting for the guardian"),
+        "sent": ("已发出", "Sent"),
+        "cancelled": ("已取消", "Cancelled"),
+    },
     "rail": {
         "sandbox": ("沙箱清算", "Sandbox clearing"),
         "iso20022_http": ("ISO 20022 银行接口", "ISO 20022 bank gateway"),

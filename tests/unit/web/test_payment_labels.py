@@ -13,6 +13,7 @@ from puhui.payments.models import (
     BreakStatus,
     Direction,
     RunStatus,
+    TransferStatus,
     VerificationMethod,
 )
 from puhui.payments.reconcile import BreakKind
@@ -29,6 +30,7 @@ SHOWN: dict[str, type[StrEnum]] = {
     "recon_status": RunStatus,
     "break_status": BreakStatus,
     "break_kind": BreakKind,
+    "transfer_status": TransferStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
