@@ -69,6 +69,18 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "sent": ("已发出", "Sent"),
         "cancelled": ("已取消", "Cancelled"),
     },
+    "payment_reason": {
+        "AC04": ("AC04 账户已销户", "AC04 closed account"),
+        "AM04": ("AM04 余额不足", "AM04 insufficient funds"),
+        "MD06": ("MD06 付款人要求退回", "MD06 refund requested by the debtor"),
+        "resubmitted": (
+            "超时后重新发送（同一端到端标识）",
+            "Resubmitted after a timeout (same id)",
+        ),
+        "timeout": ("未收到银行回执（超时）", "No answer from the bank (timeout)"),
+        "rejected": ("被拒绝", "Rejected"),
+        "returned": ("已退回", "Returned"),
+    },
     "rail": {
         "sandbox": ("沙箱清算", "Sandbox clearing"),
         "iso20022_http": ("ISO 20022 银行接口", "ISO 20022 bank gateway"),
