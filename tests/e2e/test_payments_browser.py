@@ -15,8 +15,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from tests.e2e.conftest import LiveServer, shot
 from tests.integration.lending.lending_factories import random_uscc
+from tests.integration.payments.payments_factories import record_representative
 
 from puhui.core.clock import SystemClock, business_date
+from puhui.core.crypto import FieldCipher
 from puhui.core.db import make_engine, make_session_factory, unit_of_work
 from puhui.core.models import User, UserEnterprise
 from puhui.lending import service as lending
@@ -59,6 +61,8 @@ def _give_line(live_server: LiveServer) -> uuid.UUID:
             repayment_method="interest_first",
         )
         lending.activate_after_signing(session, clock, line.id, uuid.uuid4())
+        cipher = FieldCipher.from_master(b"e" * 32)  # the live server's PUHUI_DATA_KEY
+        record_representative(session, clock, cipher, enterprise.id, MOBILE)  # type: ignore[arg-type]
         user = session.scalars(
             select(User).where(User.role == "borrower").order_by(User.created_at.desc())
         ).first()

@@ -156,3 +156,11 @@ class TransferNotFound(NotFound):
     code = "transfer_not_found"
     message_zh = "未找到该笔转账。"
     message_en = "Transfer not found."
+
+
+class LegalRepresentativeUnknown(Conflict):
+    code = "legal_representative_unknown"
+    title_zh = "未登记法定代表人"
+    title_en = "No legal representative on record"
+    message_zh = "该企业尚未登记法定代表人，无法验证转账监管人的设置。"
+    message_en = "The enterprise has no legal representative on record to verify the guardian."

@@ -26,11 +26,13 @@ from puhui.core import audit, codes, otp, outbox
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher, mask_mobile
 from puhui.core.money import format_fen
+from puhui.parties import service as parties_service
 from puhui.payments import service as payments_service
 from puhui.payments.accounts import require_usable
 from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import (
     GuardianRequired,
+    LegalRepresentativeUnknown,
     PayeeCapExceeded,
     TransferNotAwaiting,
     TransferNotFound,
@@ -115,13 +117,16 @@ def trust_payee(
 
 
 def request_guardian_change(
-    session: Session,
-    clock: Clock,
-    cipher: FieldCipher,
-    enterprise_id: uuid.UUID,
-    representative_mobile: str,
+    session: Session, clock: Clock, cipher: FieldCipher, enterprise_id: uuid.UUID
 ) -> uuid.UUID:
-    """Send the legal representative a one-time code; returns the outbox message's id."""
+    """Send the enterprise's recorded legal representative — whoever is signed in, an agent
+    included — a one-time code to their registered mobile; returns the outbox message's id."""
+    reps = parties_service.legal_representatives_of(session, enterprise_id)
+    if not reps:
+        raise LegalRepresentativeUnknown()
+    representative_mobile = parties_service.mobile_of(
+        cipher, parties_service.get_person(session, reps[-1])
+    )
     issued = otp.issue(session, clock, cipher, purpose=CHANGE_PURPOSE, subject=str(enterprise_id))
     message = outbox.enqueue_sms(
         session,

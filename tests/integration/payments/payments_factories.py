@@ -7,8 +7,12 @@ import uuid
 from sqlalchemy.orm import Session
 
 from puhui.core.clock import FixedClock
+from puhui.core.codes import resident_id_check_char
 from puhui.core.crypto import FieldCipher
 from puhui.ledger import service as ledger_service
+from puhui.parties import service as parties_service
+from puhui.parties.models import RelationKind
+from puhui.parties.schemas import PersonCreate, RelationshipCreate
 from puhui.payments import accounts
 from puhui.payments import service as payments
 from puhui.payments.models import Payment, PayoutAccount
@@ -56,3 +60,24 @@ def payout(
 def balance(session: Session, ref: ledger_service.AccountRef) -> int:
     session.flush()
     return ledger_service.balance_fen(session, ref)
+
+
+def record_representative(
+    session: Session, clock: FixedClock, cipher: FieldCipher, enterprise_id: uuid.UUID, mobile: str
+) -> None:
+    """The enterprise's legal representative, with a registered mobile."""
+    first17 = "33010619800101" + mobile[-3:]
+    person = parties_service.create_person(
+        session,
+        clock,
+        cipher,
+        PersonCreate(
+            name="王法代", resident_id=first17 + resident_id_check_char(first17), mobile=mobile
+        ),
+    )
+    parties_service.add_relationship(
+        session,
+        clock,
+        enterprise_id,
+        RelationshipCreate(kind=RelationKind.LEGAL_REPRESENTATIVE, person_id=person.id),
+    )

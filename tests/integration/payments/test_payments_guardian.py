@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 from tests.integration.lending.lending_factories import fund, make_enterprise
-from tests.integration.payments.payments_factories import verified_account
+from tests.integration.payments.payments_factories import record_representative, verified_account
 
 from puhui.core import otp, outbox
 from puhui.core.clock import FixedClock
@@ -36,7 +36,7 @@ def _code(session: Session, runtime: Runtime, message_id: uuid.UUID) -> str:
 def _name_guardian(
     session: Session, clock: FixedClock, runtime: Runtime, ent: uuid.UUID, mobile: str
 ) -> guardian.GuardianSetting:  # type: ignore[name-defined]
-    sms = guardian.request_guardian_change(session, clock, runtime.cipher, ent, REP)
+    sms = guardian.request_guardian_change(session, clock, runtime.cipher, ent)
     return guardian.confirm_guardian_change(
         session, clock, runtime.cipher, ent, "张女儿", mobile, _code(session, runtime, sms)
     )
@@ -50,6 +50,7 @@ def test_a_non_trusted_payee_waits_for_the_guardian_and_a_cap_breach_is_refused(
     stranger = verified_account(session, clock, runtime.cipher, ent, "6222000088880001", "某某")
     friend = verified_account(session, clock, runtime.cipher, ent, "6222000088880002", "老朋友")
     guardian.set_trusted_only(session, clock, ent, True)
+    record_representative(session, clock, runtime.cipher, ent, REP)
     with pytest.raises(GuardianRequired):
         guardian.transfer(session, clock, runtime.cipher, ent, stranger.id, 1_000_00, "t-0")
     setting = _name_guardian(session, clock, runtime, ent, GUARDIAN)
@@ -88,8 +89,11 @@ def test_changing_the_guardian_needs_the_representatives_code_and_waits_the_dela
     session: Session, clock: FixedClock, runtime: Runtime
 ) -> None:
     ent = make_enterprise(session, clock).id
+    record_representative(session, clock, runtime.cipher, ent, REP)
     _name_guardian(session, clock, runtime, ent, GUARDIAN)
-    sms = guardian.request_guardian_change(session, clock, runtime.cipher, ent, REP)
+    sms = guardian.request_guardian_change(session, clock, runtime.cipher, ent)
+    row = outbox.get_message(session, sms)
+    assert row is not None and outbox.read_recipient(runtime.cipher, row) == REP
     with pytest.raises(otp.OtpWrong):
         guardian.confirm_guardian_change(
             session, clock, runtime.cipher, ent, "陌生人", "13700000003", "000000"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from puhui.core import outbox
 from puhui.core.auth import Principal, require_page
 from puhui.core.errors import DomainError, Forbidden, InvalidInput
-from puhui.core.models import Role, User
+from puhui.core.models import Role
 from puhui.core.money import yuan_to_fen
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
@@ -283,16 +283,8 @@ def m_guardian_code(
     principal: Annotated[Principal, Depends(BORROWER)],
 ) -> Response:
     """A code to the legal representative's mobile, to name or change the guardian."""
-    user = db.get(User, principal.user_id)
-    mobile = (
-        rt.cipher.decrypt(user.mobile_enc, "core_user.mobile") if user and user.mobile_enc else ""
-    )
     try:
-        if not mobile:
-            raise InvalidInput(field="mobile")
-        sms_id = guardian.request_guardian_change(
-            db, rt.clock, rt.cipher, _enterprise(principal), mobile
-        )
+        sms_id = guardian.request_guardian_change(db, rt.clock, rt.cipher, _enterprise(principal))
     except DomainError as exc:
         raise refuse(request, exc, GUARDIAN) from exc
     _send_sms_later(request, rt, background, sms_id)
