@@ -12,7 +12,7 @@ import uuid
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, text
 from tests.e2e.conftest import LiveServer, shot
 from tests.integration.lending.lending_factories import random_uscc
 from tests.integration.payments.payments_factories import record_representative
@@ -140,6 +140,16 @@ def test_accounts_entrusted_drawdown_and_a_guardian_confirmed_transfer(  # type:
         time.sleep(0.3)
         page.reload()
     expect(page.get_by_test_id("payments")).to_contain_text("宁波浏览器原料有限公司")
+    engine = make_engine(f"sqlite:///{live_server.db_path}")
+    with engine.connect() as conn:
+        entrusted = conn.execute(
+            text(
+                "SELECT entrusted, invoice_number FROM lending_drawdown_purpose"
+                " WHERE payee_name = '宁波浏览器原料有限公司'"
+            )
+        ).one()
+    engine.dispose()
+    assert bool(entrusted[0]) and entrusted[1] == "26332000000012345678"  # 受托支付
 
     # money in the settlement account for a transfer: a second drawdown, paid in-house
     page.goto(f"{live_server.url}/m/lines/{line_id}")

@@ -193,14 +193,17 @@ def check_use(
     if payout_account_id is not None:
         account = payments_service.require_usable(session, line.enterprise_id, payout_account_id)
         payee_name = account.holder_name
+    borrower = parties_service.get_enterprise(session, line.enterprise_id).name
+    own = payee_name is not None and purposes.same_holder(payee_name, borrower)
     if entrusted:
         if payout_account_id is None or invoice is None or payee_name is None:
             raise EntrustedPaymentRequired(
                 field="payout_account_id", threshold=format_fen(settings.entrusted_threshold_fen)
             )
-        borrower = parties_service.get_enterprise(session, line.enterprise_id).name
-        if purposes.same_holder(payee_name, borrower):
+        if own:
             raise OwnAccountNotPayee(field="payout_account_id")
+    # below the threshold, paying a counterparty with its invoice is an entrusted payment too
+    entrusted = entrusted or (payee_name is not None and not own and invoice is not None)
     return UseOfFunds(chosen, entrusted, payout_account_id, payee_name, invoice)
 
 
