@@ -283,6 +283,7 @@ class HttpRail:
 
 
 _rail: PaymentRail | None = None
+_override: PaymentRail | None = None  # a test's or the demo's rail (`use_rail`)
 _rail_lock = threading.Lock()
 
 
@@ -297,25 +298,23 @@ def build_rail(core: Settings, settings: PaymentSettings | None = None) -> Payme
 
 
 def configure(core: Settings) -> PaymentRail:
-    """Build the process's rail at start-up (`create_app`): production refuses the sandbox
-    here, before serving anything."""
+    """Build the process's rail at start-up (`create_app`) from the settings: production
+    refuses the sandbox here, before serving anything."""
     global _rail
     with _rail_lock:
-        if _rail is None or (_rail.sandbox and not _sandbox_allowed(core)):
-            _rail = build_rail(core)
-        return _rail
-
-
-def _sandbox_allowed(core: Settings) -> bool:
-    from puhui.core.sms import sandbox_allowed
-
-    return sandbox_allowed(core)
+        rail = build_rail(core)
+        if _override is not None:
+            return _override
+        _rail = rail
+        return rail
 
 
 def get_rail() -> PaymentRail:
-    """The process's rail, built on first use from the settings."""
+    """The process's rail (`use_rail`'s while one is in use), built on first use."""
     global _rail
     with _rail_lock:
+        if _override is not None:
+            return _override
         if _rail is None:
             _rail = build_rail(get_settings())
         return _rail
@@ -324,10 +323,10 @@ def get_rail() -> PaymentRail:
 @contextmanager
 def use_rail(rail: PaymentRail) -> Iterator[PaymentRail]:
     """Tests and the demo: run with `rail` as the process's rail."""
-    global _rail
-    previous = _rail
-    _rail = rail
+    global _override
+    previous = _override
+    _override = rail
     try:
         yield rail
     finally:
-        _rail = previous
+        _override = previous
