@@ -162,6 +162,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         relief_pages_router,
     ):
         app.include_router(router)
+    _payment_pages(app, runtime)
 
     from puhui.core.health import router as health_router
 
@@ -173,3 +174,15 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _payment_pages(app: FastAPI, runtime: Runtime) -> None:
+    """The payments pages (borrower and console); the rail is built first, so production
+    refuses to start with the sandbox rail."""
+    from puhui.payments import rails
+    from puhui.web.borrower.payments import router as mobile_payments_router
+    from puhui.web.staff.payments import router as payments_pages_router
+
+    rails.configure(runtime.settings)
+    app.include_router(mobile_payments_router)
+    app.include_router(payments_pages_router)

@@ -473,6 +473,9 @@ def _mount_optional() -> None:
     from puhui.engagement.cli import engagement_app
 
     app.add_typer(engagement_app, name="engagement")
+    from puhui.demo.payments_day import payments_app
+
+    app.add_typer(payments_app, name="payments")
 
 
 _mount_optional()

@@ -18,6 +18,7 @@ import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.lending.servicing.models
 import puhui.parties.models
+import puhui.payments.models
 import puhui.receivables.models
 import puhui.risk.collection_models
 import puhui.risk.models  # noqa: F401

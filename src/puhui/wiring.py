@@ -13,14 +13,18 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `lending.events.OfferAccepted`   | `decisioning.service.mark_offer_accepted`    |
 | `lending.events.OfferLapsed`     | `decisioning.service.mark_offer_expired`     |
 | `lending.events.RenewalDecisionCheck` | `flows.relief.check_renewal_decision`   |
+| `payments.events.PaymentSettled` | `flows.payments.on_payment_settled`          |
+| `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
+from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
+from puhui.payments import events as payment_events
 
 
 def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
@@ -30,5 +34,7 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(lending_events.OfferAccepted, decisioning_service.mark_offer_accepted)
     registry.subscribe(lending_events.OfferLapsed, decisioning_service.mark_offer_expired)
     registry.subscribe(lending_events.RenewalDecisionCheck, relief_flow.check_renewal_decision)
+    registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
+    registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
     registry.seal()
     return registry

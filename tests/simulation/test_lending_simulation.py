@@ -3,7 +3,10 @@
 Each run opens lines for a few enterprises and then takes random steps: drawdowns (some over the
 available amount), deposits, repayments (some beyond the balance or with nothing due),
 prepayments (both options), deferrals, renewals, freezes, and day advances (the end-of-day hook
-`simulate_day`). Every step runs in its own savepoint, like a request's unit of work: a refused
+`simulate_day`); and money through the sandbox rails (issue 16): drawdowns paid out to other
+banks' accounts (some rejected, some returned after settlement: the drawdown reversed), direct-
+debit collections under a mandate (some returned: the repayment reversed), the rails run.
+Every step runs in its own savepoint, like a request's unit of work: a refused
 step (a DomainError) is rolled back. After every step: the cached ledger balances balance, no
 no-overdraft account is negative, each line's used + available = limit (and used = the principal
 outstanding on its revolving loans), each loan's ledger principal = the unpaid principal of its
@@ -34,7 +37,10 @@ from tests.integration.lending.lending_factories import (
 from tests.integration.lending.servicing_factories import decision_for
 
 from puhui.core.clock import FixedClock, business_date
+from puhui.core.crypto import FieldCipher
 from puhui.core.errors import DomainError
+from puhui.core.runtime import Runtime
+from puhui.flows import payments as payment_flows
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
 from puhui.lending import service as lending
@@ -42,8 +48,14 @@ from puhui.lending.models import CreditLine, LineStatus, Loan, LoanStatus
 from puhui.lending.products import JINGYINGDAI, WEIYEDAI, XIANXIHOUBEN
 from puhui.lending.rescheduling import PrepaymentOption
 from puhui.lending.schedules import RepaymentMethod
+from puhui.payments import accounts
+from puhui.payments import service as payments
+from puhui.payments.rails import SandboxBehaviour, SandboxRail, use_rail
 
 ENTERPRISES = 2
+BANK = "102100099996"  # another bank: payouts and collections go through the sandbox rail
+RAIL_RETURNS = "6222030000000077"  # its payments are returned after settlement
+RAIL_REJECTS = "6222030000000088"  # its payments are rejected
 SEEDS = [11, 23, 37, 41, 53, 67, 79, 97]
 STEPS = {"sqlite": 1_000, "postgresql": 250}  # 8 × 1 000 + 8 × 250 = 10 000 steps in all
 FULL_CHECK_EVERY = 25
@@ -57,8 +69,15 @@ LINES_OF = ((0, 1), (0, 2))  # enterprise i gets the revolving line and one inst
 
 
 class World:
-    def __init__(self, session: Session, clock: FixedClock, rng: random.Random) -> None:
+    def __init__(
+        self,
+        session: Session,
+        clock: FixedClock,
+        rng: random.Random,
+        cipher: FieldCipher | None = None,
+    ) -> None:
         self.session = session
+        self.cipher = cipher
         self.clock = clock
         self.rng = rng
         self.enterprises = [
@@ -82,6 +101,21 @@ class World:
                 )
         self.counts: Counter[str] = Counter()
         self.cpu_ms: Counter[str] = Counter()
+        self.accounts: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for i, ent in enumerate(self.enterprises if cipher is not None else []):
+            for number in (f"62220300000{i:02d}001", RAIL_RETURNS, RAIL_REJECTS):
+                account = accounts.register_account(
+                    session,
+                    clock,
+                    cipher,
+                    ent,
+                    accounts.AccountInput(f"模拟企业{i}号", number, BANK),
+                )
+                accounts.verify_by_name(
+                    session, clock, cipher, account, accounts.SandboxNameCheck()
+                )
+                accounts.sign_mandate(session, clock, account)
+                self.accounts.setdefault(ent, []).append(account.id)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -252,6 +286,45 @@ class World:
             ).id
         )
 
+    def payout(self) -> str | None:
+        """A drawdown paid out through the rails to one of the enterprise's accounts."""
+        line = self.line(self.rng.choice(self.lines))
+        product = lending.get_product(self.session, line.product_code)
+        high = min(product.max_amount_fen, max(line.available_fen, product.min_amount_fen))
+        lending.draw(
+            self.session,
+            self.clock,
+            line.id,
+            self.rng.randint(product.min_amount_fen, high),
+            idempotency_key=self.key(),
+            payout_account_id=self.rng.choice(self.accounts[line.enterprise_id]),
+        )
+        return None
+
+    def collect(self) -> str | None:
+        """A direct debit (pain.008) for what a loan owes, or part of it."""
+        owing = [loan for loan in self.active_loans() if lending.amount_due(self.session, loan.id)]
+        if not owing:
+            return "nothing_due"
+        loan = self.rng.choice(owing)
+        due = lending.amount_due(self.session, loan.id)
+        payment_flows.request_collection(
+            self.session,
+            self.clock,
+            loan.id,
+            self.rng.choice(self.accounts[loan.enterprise_id]),
+            self.rng.randint(1, due),
+            self.key(),
+        )
+        return None
+
+    def rails(self) -> str | None:
+        assert self.cipher is not None
+        result = payments.cycle(self.session, self.clock, self.cipher)
+        for status, count in result.changed.items():
+            self.counts[f"payment_{status}"] += count
+        return None
+
     def next_day(self) -> None:
         today = business_date(self.clock)
         result = lending.simulate_day(self.session, self.clock, today)
@@ -267,9 +340,12 @@ class World:
             lending.auto_limit_increase(self.session, self.clock, today)
 
 
-def run(session: Session, clock: FixedClock, seed: int, steps: int) -> Counter[str]:
+def run(
+    session: Session, clock: FixedClock, seed: int, steps: int, cipher: FieldCipher | None = None
+) -> Counter[str]:
+    """`cipher` given: money also goes through the sandbox rails (payout, collect, rails)."""
     rng = random.Random(seed)
-    world = World(session, clock, rng)
+    world = World(session, clock, rng, cipher)
     actions: list[tuple[Callable[[], str | None], int]] = [
         (world.draw, 12),
         (world.deposit, 10),
@@ -282,6 +358,8 @@ def run(session: Session, clock: FixedClock, seed: int, steps: int) -> Counter[s
         (world.new_line, 2),
         (world.next_day, 28),
     ]
+    if cipher is not None:
+        actions += [(world.payout, 4), (world.collect, 3), (world.rails, 5)]
     funcs = [a for a, _ in actions]
     weights = [w for _, w in actions]
     for step in range(steps):
@@ -311,8 +389,16 @@ def run(session: Session, clock: FixedClock, seed: int, steps: int) -> Counter[s
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_lending_simulation(session: Session, clock: FixedClock, seed: int) -> None:
+def test_lending_simulation(
+    session: Session, clock: FixedClock, runtime: Runtime, seed: int
+) -> None:
     steps = STEPS[session.get_bind().dialect.name]
-    counts = run(session, clock, seed, steps)
+    rail = SandboxRail(
+        SandboxBehaviour(
+            return_accounts=frozenset({RAIL_RETURNS}), reject_accounts=frozenset({RAIL_REJECTS})
+        )
+    )
+    with use_rail(rail):
+        counts = run(session, clock, seed, steps, runtime.cipher)
     print(f"seed {seed}: {dict(sorted(counts.items()))}")
     assert counts["draw"] > 0 and counts["next_day"] > 0

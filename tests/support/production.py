@@ -20,6 +20,8 @@ def production_settings(
     var = base.resolved_var_dir()
     monkeypatch.setenv("PUHUI_IDENTITY_PROVIDER", "http")
     monkeypatch.setenv("PUHUI_IDENTITY_BASE_URL", "http://127.0.0.1:9/identity")
+    monkeypatch.setenv("PUHUI_PAYMENTS_RAIL", "iso20022_http")  # issue 16: no sandbox rail
+    monkeypatch.setenv("PUHUI_PAYMENTS_RAIL_URL", "http://127.0.0.1:9/rail")
     for name, value in {  # the bank's seal: named (files loaded at the first signing)
         "SIGNING_CERT": var / "bank-signer.pem",
         "SIGNING_KEY": var / "bank-signer.key",

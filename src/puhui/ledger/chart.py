@@ -126,6 +126,19 @@ CHART: dict[str, AccountCode] = {
             "Recoveries of written-off loans",
         ),
         AccountCode(
+            "payout_clearing",
+            AccountType.LIABILITY,
+            "待清算付款（在途）",
+            "Payouts in clearing",
+            no_overdraft=True,
+        ),
+        AccountCode(
+            "verification_expense",
+            AccountType.EXPENSE,
+            "账户验证费用（打款验证）",
+            "Account verification credits",
+        ),
+        AccountCode(
             "core_payable",
             AccountType.LIABILITY,
             "核心企业应付待清分",

@@ -435,6 +435,25 @@ def postings_for_owner(session: Session, owner_key: str, limit: int = 500) -> li
     return [PostingView(*r) for r in rows]
 
 
+def account_movements(
+    session: Session, ref: AccountRef, day: date, source_type: str
+) -> list[tuple[str, str, int]]:
+    """(source id, entry kind, debit − credit) of every posting on `ref` booked on business date
+    `day` by entries of `source_type` (the payments reconciliation reads its clearing account)."""
+    rows = session.execute(
+        select(Entry.source_id, Entry.kind, Posting.debit_fen - Posting.credit_fen)
+        .join(Posting, Posting.entry_id == Entry.id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(
+            Account.code == ref.code,
+            Account.owner_key == ref.owner_key,
+            Entry.business_date == day,
+            Entry.source_type == source_type,
+        )
+    ).all()
+    return [(str(source_id), str(kind), int(net)) for source_id, kind, net in rows]
+
+
 # --- bulk posting (batch jobs) ------------------------------------------------------------------
 
 

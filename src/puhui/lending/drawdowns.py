@@ -29,7 +29,7 @@ from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans
+from puhui.lending import loans, payouts
 from puhui.lending.errors import (
     AmountOutOfBounds,
     CreditLimitExceeded,
@@ -53,8 +53,10 @@ from puhui.lending.models import (
     Product,
 )
 from puhui.lending.products import get_product
+from puhui.lending.purposes import LoanPurpose
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.schemas import DrawdownOut
+from puhui.payments import service as payments_service
 
 
 def check_amount(amount_fen: object) -> int:
@@ -167,9 +169,16 @@ def draw(
     idempotency_key: str | None,
     term_months: int | None = None,
     repayment_method: RepaymentMethod | None = None,
+    payout_account_id: uuid.UUID | None = None,
+    purpose: LoanPurpose | None = None,
+    invoice_number: str | None = None,
 ) -> DrawdownOut:
     """Draw `amount_fen` on a line: reserve, book the loan and its schedule, post
-    Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result."""
+    Dr loan_principal(loan) / Cr settlement(enterprise). A replay returns the first result.
+    With `payout_account_id` (a verified account, another bank's or a supplier's) the amount is
+    then paid out through the rails (`payments.create_payout`; see docs/payments.md). The
+    purpose is recorded; above the entrusted-payment threshold the payee must be the
+    counterparty, with its invoice (`payouts.check_use`)."""
     key = idempotency.require_idempotency_key(idempotency_key)
     amount_fen = check_amount(amount_fen)
     scope = f"drawdown:{line_id}"
@@ -179,6 +188,10 @@ def draw(
         "term_months": term_months,
         "repayment_method": repayment_method.value if repayment_method else None,
     }
+    if payout_account_id is not None:
+        payload["payout_account_id"] = str(payout_account_id)
+    if purpose is not None or invoice_number:
+        payload |= {"purpose": purpose and purpose.value, "invoice_number": invoice_number}
     stored = idempotency.begin(session, scope, key, payload)
     if stored is None:
         line = loans.lock_line(session, line_id)
@@ -203,6 +216,9 @@ def draw(
         frozen_reason=freeze_reason(session, line.id) if frozen else None,
         past_due=loan_past_due(session, line.id) if active else None,
     )
+    use = payouts.check_use(
+        session, line, product.code, amount_fen, purpose, payout_account_id, invoice_number
+    )
 
     fields: dict[str, Any] = {
         "line_id": line.id,
@@ -214,7 +230,10 @@ def draw(
         "business_date": today,
         "created_at": clock.now(),
     }
-    drawdown, loan = _reserve_and_pay_out(session, clock, line, product, method, fields)
+    drawdown, loan = _reserve_and_pay_out(
+        session, clock, line, product, method, fields, payout_account_id
+    )
+    payouts.record_use(session, clock, drawdown, use)
     out = DrawdownOut(
         id=drawdown.id,
         reference=drawdown.reference,
@@ -242,6 +261,7 @@ def _reserve_and_pay_out(
     product: Product,
     method: RepaymentMethod,
     fields: dict[str, Any],
+    payout_account_id: uuid.UUID | None = None,
 ) -> tuple[Drawdown, Loan]:
     """Reserve the amount on the line and pay it out, in one savepoint; a failed payout is
     undone and kept as a voided drawdown (DrawdownFailed)."""
@@ -263,6 +283,8 @@ def _reserve_and_pay_out(
     session.flush()
     try:
         loan = _pay_out(session, clock, line, product, drawdown, method)
+        if payout_account_id is not None:
+            _pay_through_rails(session, clock, drawdown, payout_account_id)
     except (DomainError, SQLAlchemyError) as exc:
         reservation.rollback()
         failure = getattr(exc, "code", type(exc).__name__)[:200]
@@ -333,6 +355,27 @@ def _pay_out(
         source_id=drawdown.id,
     )
     return loan
+
+
+def _pay_through_rails(
+    session: Session, clock: Clock, drawdown: Drawdown, payout_account_id: uuid.UUID
+) -> None:
+    """The loan's money leaves the settlement account for the payout account: held in
+    payout_clearing until the rail settles it; a rejection or a return reverses the drawdown
+    (`flows.payments` → `lending.payouts.reverse_drawdown`)."""
+    payments_service.create_payout(
+        session,
+        clock,
+        payments_service.PaymentRequest(
+            enterprise_id=drawdown.enterprise_id,
+            amount_fen=drawdown.amount_fen,
+            payout_account_id=payout_account_id,
+            source_type="drawdown",
+            source_id=drawdown.id,
+            idempotency_key=f"drawdown:{drawdown.id}",
+            remittance=f"放款 {drawdown.reference}",
+        ),
+    )
 
 
 def _keep_voided(session: Session, clock: Clock, fields: dict[str, Any], failure: str) -> None:

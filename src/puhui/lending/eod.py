@@ -91,6 +91,7 @@ from puhui.lending.eod_rules import (
 )
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
+from puhui.lending.payouts import ReconciliationGateStep
 from puhui.lending.provision_rules import DEFAULT_RATES, ProvisionRates
 from puhui.lending.provisions import ProvisionStep
 from puhui.lending.repayments import auto_debit_due
@@ -575,4 +576,7 @@ def eod_steps(
         # maturity notices, limit increase, repricing, the restructured class floor
         *servicing_eod.servicing_steps(clock, day),
         ProvisionStep(clock, day, rates),  # after every step that can move a class
+        # last: the day's work is done, but the run completes (the day closes) only when the
+        # day's payments are reconciled (payments.reconciliation.require_closable)
+        ReconciliationGateStep(clock, day),
     ]

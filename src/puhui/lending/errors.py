@@ -207,3 +207,53 @@ class RecoveryTooLarge(Conflict):
     code = "recovery_too_large"
     message_zh = "收回金额 {amount} 超过尚未收回的核销债权 {remaining}。"
     message_en = "The recovery {amount} exceeds the claim not yet recovered, {remaining}."
+
+
+class PurposeForbidden(DomainError):
+    code = "loan_purpose_forbidden"
+    status = 422
+    title_zh = "借款用途不允许"
+    title_en = "Loan purpose not allowed"
+    message_zh = "借款用途“{purpose_zh}”不允许：{reason_zh}"
+    message_en = "The purpose “{purpose_en}” is not allowed: {reason_en}"
+
+
+class EntrustedPaymentRequired(DomainError):
+    code = "entrusted_payment_required"
+    status = 422
+    title_zh = "须受托支付"
+    title_en = "Entrusted payment required"
+    message_zh = (
+        "单笔用款 {threshold} 元及以上须受托支付："
+        "请选择交易对手（供应商）的已验证账户并填写发票号码。"
+    )
+    message_en = (
+        "Drawdowns of {threshold} yuan or more are paid to the counterparty directly: choose the "
+        "supplier's verified account and give the invoice number."
+    )
+
+
+class OwnAccountNotPayee(DomainError):
+    code = "entrusted_payee_is_borrower"
+    status = 422
+    title_zh = "收款人不能是借款人本人"
+    title_en = "The borrower cannot be the payee"
+    message_zh = "受托支付须直接付给交易对手，借款人自己的账户不能作为收款账户。"
+    message_en = (
+        "Entrusted payment goes to the counterparty: the borrower's own account cannot be the "
+        "payee."
+    )
+
+
+class InvalidInvoiceNumber(DomainError):
+    code = "invalid_invoice_number"
+    status = 422
+    title_zh = "发票号码有误"
+    title_en = "Invalid invoice number"
+    message_zh = (
+        "发票号码应为 20 位数电发票号码，或 8 位发票号码（可带 10/12 位发票代码，以“-”连接）。"
+    )
+    message_en = (
+        "An invoice number has 20 digits (digital invoice), or 8 digits, optionally after a "
+        "10- or 12-digit invoice code and a hyphen."
+    )

@@ -74,12 +74,14 @@ class DrawdownStatus(StrEnum):
     RESERVED = "reserved"
     COMPLETED = "completed"
     VOIDED = "voided"
+    REVERSED = "reversed"  # its payout was rejected or returned: the loan is reversed
 
 
 DRAWDOWN_TRANSITIONS: dict[DrawdownStatus, frozenset[DrawdownStatus]] = {
     DrawdownStatus.RESERVED: frozenset({DrawdownStatus.COMPLETED, DrawdownStatus.VOIDED}),
-    DrawdownStatus.COMPLETED: frozenset(),
+    DrawdownStatus.COMPLETED: frozenset({DrawdownStatus.REVERSED}),
     DrawdownStatus.VOIDED: frozenset(),
+    DrawdownStatus.REVERSED: frozenset(),
 }
 
 
@@ -88,6 +90,7 @@ class LoanStatus(StrEnum):
     PAID_OFF = "paid_off"
     RENEWED = "renewed"  # refinanced by a 无还本续贷 renewal loan
     WRITTEN_OFF = "written_off"  # 核销: off the balance sheet, the claim kept (lending/writeoff.py)
+    REVERSED = "reversed"  # its payout never arrived (rejected or returned): undone
 
     @property
     def zh(self) -> str:
@@ -96,14 +99,18 @@ class LoanStatus(StrEnum):
             "paid_off": "已结清",
             "renewed": "已续贷",
             "written_off": "已核销",
+            "reversed": "已冲销（放款退回）",
         }[self.value]
 
 
 LOAN_TRANSITIONS: dict[LoanStatus, frozenset[LoanStatus]] = {
-    LoanStatus.ACTIVE: frozenset({LoanStatus.PAID_OFF, LoanStatus.RENEWED, LoanStatus.WRITTEN_OFF}),
+    LoanStatus.ACTIVE: frozenset(
+        {LoanStatus.PAID_OFF, LoanStatus.RENEWED, LoanStatus.WRITTEN_OFF, LoanStatus.REVERSED}
+    ),
     LoanStatus.PAID_OFF: frozenset(),
     LoanStatus.RENEWED: frozenset(),
     LoanStatus.WRITTEN_OFF: frozenset(),
+    LoanStatus.REVERSED: frozenset(),
 }
 
 
@@ -119,6 +126,7 @@ class RepaymentKind(StrEnum):
     AUTO_DEBIT = "auto_debit"
     PREPAYMENT = "prepayment"
     RENEWAL = "renewal"  # the interest paid when a loan is renewed without principal
+    DIRECT_DEBIT = "direct_debit"  # collected from another bank's account (pain.008, mandate)
 
 
 class ReliefKind(StrEnum):
@@ -404,3 +412,22 @@ class ReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_value: Mapped[int]
+
+
+class DrawdownPurpose(Base):
+    """What a drawdown is for and, for an entrusted payment (受托支付), whom it paid and on
+    which evidence (lending/purposes.py)."""
+
+    __tablename__ = "lending_drawdown_purpose"
+
+    drawdown_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lending_drawdown.id"), primary_key=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    entrusted: Mapped[bool]
+    payee_account_id: Mapped[uuid.UUID | None]
+    payee_name: Mapped[str | None] = mapped_column(String(200))
+    invoice_number: Mapped[str | None] = mapped_column(String(40))
+    # whether the invoice was found in the data hub's invoice source (None: no such source)
+    invoice_found: Mapped[bool | None]
+    created_at: Mapped[datetime]

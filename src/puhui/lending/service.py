@@ -77,6 +77,7 @@ from puhui.lending.models import (
     Repayment,
 )
 from puhui.lending.overdue import OverdueAccrual, accrue_overdue
+from puhui.lending.payouts import amount_due, loan_owner, reverse_drawdown, reverse_repayment
 from puhui.lending.products import (
     ensure_default_products,
     get_product,
@@ -105,6 +106,7 @@ __all__ = [
     "DueInstalment",
     "PastDueLoan",
     "activate_after_signing",
+    "amount_due",
     "approve_write_off",
     "auto_debit_due",
     "auto_limit_increase",
@@ -135,6 +137,7 @@ __all__ = [
     "live_limit_sum",
     "live_lines_of",
     "loan_detail",
+    "loan_owner",
     "loan_states",
     "past_due_loans",
     "product_bounds",
@@ -145,6 +148,8 @@ __all__ = [
     "repaid_fen",
     "repay",
     "repayments_of",
+    "reverse_drawdown",
+    "reverse_repayment",
     "run_eod",
     "settlement_balance",
     "simulate_day",

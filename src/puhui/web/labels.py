@@ -21,6 +21,7 @@ from puhui.core.models import ROLE_LABELS_ZH, Role
 from puhui.decisioning.features import FEATURE_BY_NAME
 from puhui.ledger.chart import CHART
 from puhui.parties.schemas import GBT4754_SECTIONS
+from puhui.web.labels_payments import ENTRY_KINDS, PAYMENT_LABELS
 from puhui.web.staff.servicing_labels import LABELS as SERVICING_LABELS
 
 Pair = tuple[str, str]
@@ -76,6 +77,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "paid_off": ("已结清", "Settled"),
         "renewed": ("已续贷", "Renewed"),
         "written_off": ("已核销", "Written off"),
+        "reversed": ("已冲销（放款退回）", "Reversed (payout returned)"),
     },
     "instalment_status": {
         "scheduled": ("未到期", "Not yet due"),
@@ -88,6 +90,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "reserved": ("处理中", "Processing"),
         "completed": ("已放款", "Paid out"),
         "voided": ("已作废", "Voided"),
+        "reversed": ("已冲销（放款退回）", "Reversed (payout returned)"),
     },
     "contract_status": {
         "draft": ("待签署", "Draft"),
@@ -119,6 +122,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "auto_debit": ("自动扣款", "Auto-debit"),
         "prepayment": ("提前还款", "Prepayment"),
         "renewal": ("续贷付息", "Renewal interest"),
+        "direct_debit": ("他行代扣", "Direct debit from another bank"),
     },
     "repayment_method": {
         "equal_instalment": ("等额本息", "Equal instalments"),
@@ -379,6 +383,9 @@ CATALOGUE["batch_engine"] = {
     "embedded": ("内嵌列式引擎", "Embedded columnar engine"),
     "spark": ("Spark 集群", "Apache Spark"),
 }
+
+CATALOGUE.update(PAYMENT_LABELS)
+CATALOGUE["entry_kind"].update(ENTRY_KINDS)
 
 
 def label(kind: str, code: object, lang: Lang = "zh") -> str:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +53,7 @@ from puhui.lending.contracts import service as contracts
 from puhui.parties import service as parties_service
 from puhui.web import decisions as decision_views
 from puhui.web import labels, qr
+from puhui.web.borrower import payments as payment_pages
 from puhui.web.pages import check_csrf, refuse, render, take_flash
 
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
@@ -732,6 +733,8 @@ def _line_page(
         refusal=refusal.message(request_lang(request)) if refusal else None,
         available_fen=line.limit_fen - line.used_fen,
         key=secrets.token_urlsafe(12),
+        payout_accounts=payment_pages.verified_accounts(db, line.enterprise_id),
+        purposes=payment_pages.PURPOSES,
     )
 
 
@@ -744,20 +747,30 @@ def m_draw(
     principal: Annotated[Principal, Depends(BORROWER)],
     key: Annotated[str, Form()],
     amount_yuan: Annotated[str, Form()],
+    background: BackgroundTasks,
+    payout_account_id: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+    invoice_number: Annotated[str, Form()] = "",
 ) -> Response:
     line = lending_service.get_line_for(db, principal, line_id)
     try:
         _agent_scope(request, db, rt, principal, line.enterprise_id, "drawdown")
+        payout = payment_pages.payout_choice(payout_account_id)
         out = lending_service.draw(
             db,
             rt.clock,
             line_id,
             yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
             idempotency_key=key,
+            payout_account_id=payout,
+            purpose=payment_pages.purpose_choice(purpose),
+            invoice_number=invoice_number or None,
         )
     except DomainError as exc:
-        typed = {"amount_yuan": amount_yuan}
+        typed = {"amount_yuan": amount_yuan, "invoice_number": invoice_number}
         raise refuse(request, exc, f"/m/lines/{line_id}", typed=typed) from exc
+    if payout is not None:  # through the rails once this request committed
+        background.add_task(payment_pages.run_rails, rt)
     return RedirectResponse(f"/m/loans/{out.loan_id}", status_code=303)
 
 
