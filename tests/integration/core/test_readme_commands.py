@@ -19,8 +19,9 @@ from puhui.core.config import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 # Lines of the README's second block, named there as longer-running: a server that runs until
-# stopped, and training on 20,000 synthetic firms (minutes; tests/unit/scorecards cover it).
-LONG_RUNNING = ("serve", "model train")
+# stopped, training on 20,000 synthetic firms (minutes; tests/unit/scorecards cover it), and
+# training the assistant's recogniser (tests/unit/assistant cover it).
+LONG_RUNNING = ("serve", "model train", "assistant evaluate")
 
 
 def readme_blocks() -> list[list[str]]:
