@@ -45,6 +45,15 @@ PUBLIC = {
     ("GET", "/m/login/verify"),
     ("POST", "/m/login/verify"),
     ("GET", "/m/rights/deleted"),
+    # the service assistant answers visitors too (general questions, hand-off to a person); a
+    # signed-in borrower's own figures only with the borrower's session (web/borrower/assistant)
+    ("GET", "/m/assistant"),
+    ("GET", "/m/assistant/messages"),
+    ("POST", "/m/assistant/say"),
+    ("POST", "/m/assistant/choose"),
+    ("POST", "/m/assistant/person"),
+    ("POST", "/m/assistant/rate"),
+    ("POST", "/m/assistant/new"),
 }
 
 

@@ -35,7 +35,7 @@ from puhui.lending.models import (
     RepaymentKind,
 )
 from puhui.lending.schedules import RepaymentMethod
-from puhui.lending.servicing.limit_rules import RulesStatus
+from puhui.lending.servicing.limit_rules import RulesStatus as LimitRulesStatus
 from puhui.lending.servicing.pricing import LprStatus
 from puhui.lending.servicing.states import ReliefRequestKind, ReliefRequestStatus
 from puhui.parties.models import RelationKind, SizeClass
@@ -74,7 +74,7 @@ SHOWN: dict[str, type[StrEnum]] = {
     "relief_kind": ReliefRequestKind,
     "relief_status": ReliefRequestStatus,
     "lpr_status": LprStatus,
-    "rules_status": RulesStatus,
+    "limit_rules_status": LimitRulesStatus,
     "segment": Segment,
     "list_kind": ListKind,
     "offer_outcome": OfferStatus,

@@ -20,7 +20,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "limit_increase": ("自动提额", "Limit increased"),
         "repricing": ("LPR 重定价", "LPR repricing"),
     },
-    "rules_status": {
+    "limit_rules_status": {
         "pending": ("待审批", "Pending approval"),
         "active": ("生效中", "Active"),
         "superseded": ("已被替代", "Superseded"),
