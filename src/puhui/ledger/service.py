@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    event,
     func,
     insert,
     or_,
@@ -102,11 +103,21 @@ def _check(legs: Sequence[Leg]) -> list[Leg]:
     return kept
 
 
+_ACCOUNT_IDS = "ledger_account_ids"  # session.info key of the account-id cache below
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_account_ids(session: Session, previous_transaction: Any) -> None:
+    """An account created inside a rolled-back transaction or savepoint is gone: forget every
+    cached id (cheap to look up again), or a later posting would name a missing account."""
+    session.info.pop(_ACCOUNT_IDS, None)
+
+
 def account_ids(
     session: Session, clock: Clock, refs: Iterable[AccountRef]
 ) -> dict[AccountRef, uuid.UUID]:
     """Ids of the accounts, creating the missing ones (race-free: insert on conflict do nothing)."""
-    cache: dict[AccountRef, uuid.UUID] = session.info.setdefault("ledger_account_ids", {})
+    cache: dict[AccountRef, uuid.UUID] = session.info.setdefault(_ACCOUNT_IDS, {})
     wanted = [r for r in dict.fromkeys(refs) if r not in cache]
     if wanted:
         keys = {(r.code, r.owner_key) for r in wanted}

@@ -171,3 +171,28 @@ def test_concurrent_debits_never_overdraw(pg_engine: Engine) -> None:
         assert ledger.balance_fen(s, acct) == 0
         assert ledger.verify_cached_balances(s) == []
     assert len(ok) == 10 and len(refused) == 10
+
+
+def test_an_account_created_in_a_rolled_back_savepoint_is_not_reused(
+    session: Session, clock: FixedClock
+) -> None:
+    """The account-id cache forgets ids whose account a rollback removed (the lending simulation
+    hit this: a step refused after creating an account, a later posting named it)."""
+    owner = str(new_id())
+    acct = _fund(session, clock, owner, 100_000)
+    loan = owned("loan_principal", "loan", owner)
+    try:
+        with session.begin_nested():
+            ledger.account_ids(session, clock, [loan])  # created, then rolled back
+            raise RuntimeError("refused")
+    except RuntimeError:
+        pass
+    ledger.post(
+        session,
+        clock,
+        kind="drawdown",
+        business_date=D1,
+        legs=[Leg.debit(loan, 50_000), Leg.credit(acct, 50_000)],
+    )
+    assert ledger.balance_fen(session, loan) == 50_000
+    assert ledger.verify_cached_balances(session) == []
