@@ -26,11 +26,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
 
 import httpx
 
+from puhui.core.clock import Clock, SystemClock
 from puhui.core.config import Settings, get_settings
 from puhui.core.ids import new_id
 from puhui.core.sms import refuse_sandbox_outside_development
@@ -99,6 +100,7 @@ class SandboxRail:
     name: str = SANDBOX
     sandbox: bool = True
     submissions: int = 0  # every initiation received, duplicates included
+    clock: Clock = field(default_factory=SystemClock)  # the messages' creation stamps
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -116,7 +118,7 @@ class SandboxRail:
             lines = [self._clear(item, debit, initiation.message_id) for item in initiation.items]
             report = iso.build_pain002(
                 f"SBX-{new_id().hex[:20]}",
-                _now(),
+                self.clock.now(),
                 initiation.message_id,
                 initiation.message_type,
                 lines,
@@ -150,14 +152,16 @@ class SandboxRail:
                 self._outbox.append(
                     iso.build_pain002(
                         f"SBX-{new_id().hex[:20]}",
-                        _now(),
+                        self.clock.now(),
                         "SETTLEMENT",
                         MessageType.PAIN_001,
                         settled,
                     )
                 )
             if entries:
-                note = iso.build_camt054(f"SBX-{new_id().hex[:20]}", _now(), self.account, entries)
+                note = iso.build_camt054(
+                    f"SBX-{new_id().hex[:20]}", self.clock.now(), self.account, entries
+                )
                 self._outbox.append(note)
                 if self.behaviour.duplicate_notifications:
                     self._outbox.append(note)
@@ -203,7 +207,7 @@ class SandboxRail:
     def statement(self, day: date) -> bytes:
         with self._lock:
             entries = tuple(e for e in self._booked if e.booking_date == day)
-        return statement_xml(self.account, day, entries)
+        return statement_xml(self.account, day, entries, self.clock.now())
 
     # -- test and demo controls
     def inject_break(self, entry: Entry) -> None:
@@ -220,7 +224,9 @@ class SandboxRail:
         return sum(1 for e in self._booked if e.end_to_end_id == end_to_end_id and not e.reversal)
 
 
-def statement_xml(account: str, day: date, entries: tuple[Entry, ...]) -> bytes:
+def statement_xml(
+    account: str, day: date, entries: tuple[Entry, ...], created_at: datetime
+) -> bytes:
     net = sum(e.amount_fen if e.credit else -e.amount_fen for e in entries)
     statement = iso.Statement(
         message_id=f"STMT-{day.isoformat()}",
@@ -230,12 +236,7 @@ def statement_xml(account: str, day: date, entries: tuple[Entry, ...]) -> bytes:
         closing_fen=net,
         entries=entries,
     )
-    return iso.build_camt053(f"STMT-{day:%Y%m%d}-{new_id().hex[:8]}", _now(), statement)
-
-
-def _now() -> datetime:
-    # the message's creation stamp only (the sandbox is not domain code; no business logic)
-    return datetime.now(UTC)
+    return iso.build_camt053(f"STMT-{day:%Y%m%d}-{new_id().hex[:8]}", created_at, statement)
 
 
 class HttpRail:
