@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -189,72 +190,39 @@ def limit_increase_day(session: Session, clock: Clock, day: date) -> dict[str, i
 
 
 @dataclass
-class MaturityNoticesStep:
-    clock: Clock
-    day: date
-    name: str = "maturity_notices"
+class ServicingStep:
+    """One end-of-day step of servicing: a single batch running ``work`` for the day; its items
+    are the ``counted`` figure of the totals ``work`` returns."""
+
+    name: str
+    work: Callable[[Session], dict[str, int]]
+    counted: str
 
     def total(self, session: Session) -> int:
         return 1
 
     def run_batch(self, session: Session, cursor: str | None) -> Batch:
-        totals = maturity_notices(session, self.clock, self.day)
-        return Batch(None, items=sum(totals.values()), totals=totals)
-
-
-@dataclass
-class LimitIncreaseStep:
-    clock: Clock
-    day: date
-    name: str = "limit_increase"
-
-    def total(self, session: Session) -> int:
-        return 1
-
-    def run_batch(self, session: Session, cursor: str | None) -> Batch:
-        totals = limit_increase_day(session, self.clock, self.day)
-        return Batch(None, items=totals["limits_raised"], totals=totals)
-
-
-@dataclass
-class RepricingStep:
-    clock: Clock
-    day: date
-    name: str = "repricing"
-
-    def total(self, session: Session) -> int:
-        return 1
-
-    def run_batch(self, session: Session, cursor: str | None) -> Batch:
-        totals = reprice_due(session, self.clock, self.day)
-        return Batch(None, items=totals["loans_repriced"], totals=totals)
-
-
-@dataclass
-class RestructuredFloorStep:
-    clock: Clock
-    day: date
-    name: str = "restructured_floor"
-
-    def total(self, session: Session) -> int:
-        return 1
-
-    def run_batch(self, session: Session, cursor: str | None) -> Batch:
-        totals = restructured_floor(session, self.day)
-        return Batch(None, items=totals["restructured_floored"], totals=totals)
-
-
-ServicingStep = RepricingStep | RestructuredFloorStep | MaturityNoticesStep | LimitIncreaseStep
+        totals = self.work(session)
+        items = totals[self.counted] if self.counted else sum(totals.values())
+        return Batch(None, items=items, totals=totals)
 
 
 def servicing_steps(clock: Clock, day: date) -> list[ServicingStep]:
     """Servicing's steps of the end of day, after the accrual and classification (a restructured
     loan's floor applies to the day's class; a line is raised on the day's clean data)."""
     return [
-        RepricingStep(clock, day),
-        RestructuredFloorStep(clock, day),
-        MaturityNoticesStep(clock, day),
-        LimitIncreaseStep(clock, day),
+        ServicingStep("repricing", lambda s: reprice_due(s, clock, day), "loans_repriced"),
+        ServicingStep(
+            "restructured_floor", lambda s: restructured_floor(s, day), "restructured_floored"
+        ),
+        ServicingStep(
+            "maturity_notices",
+            lambda s: maturity_notices(s, clock, day),
+            "",  # every notice counts: items = the sum of the totals
+        ),
+        ServicingStep(
+            "limit_increase", lambda s: limit_increase_day(s, clock, day), "limits_raised"
+        ),
     ]
 
 
