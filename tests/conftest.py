@@ -101,10 +101,26 @@ def engine(db_url: str) -> Engine:
     return _engine_for(db_url)
 
 
+@pytest.fixture(scope="session")
+def pg_commit_url(request: pytest.FixtureRequest) -> str:
+    """A PostgreSQL database of its own for the tests that commit for real.
+
+    The shared test database (``pg_url``) only ever sees transactions that are rolled back, so
+    a bank-wide figure (the loan-loss reserve, say) read by one test never includes the rows
+    another test committed.
+    """
+    if "commit" not in _pg_cache:
+        base = request.getfixturevalue("postgres_base_url")
+        url = _fresh_pg_database(base, f"puhui_commit_{_worker()}")
+        upgrade(url)
+        _pg_cache["commit"] = url
+    return _pg_cache["commit"]
+
+
 @pytest.fixture
-def pg_engine(pg_url: str) -> Engine:
+def pg_engine(pg_commit_url: str) -> Engine:
     """PostgreSQL only, for concurrency tests that commit for real (use unique keys)."""
-    return _engine_for(pg_url)
+    return _engine_for(pg_commit_url)
 
 
 @pytest.fixture

@@ -36,11 +36,11 @@ THREADS = 4  # the default thread pool of the event loop, far below the requests
 
 
 def test_drawdowns_beyond_the_thread_pool_neither_hang_nor_fail(
-    pg_url: str, tmp_path: Path
+    pg_commit_url: str, tmp_path: Path
 ) -> None:
     clock = FixedClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     # a lock wait that never ends shows up as 500s after 5 s instead of hanging the test
-    engine = make_engine(pg_url, connect_args={"options": "-c lock_timeout=5000"})
+    engine = make_engine(pg_commit_url, connect_args={"options": "-c lock_timeout=5000"})
     factory = make_session_factory(engine)
     with unit_of_work(factory) as s:
         audit.set_clock(s, clock)
@@ -57,7 +57,7 @@ def test_drawdowns_beyond_the_thread_pool_neither_hang_nor_fail(
         token, _ = auth.issue_token(s, clock, user, 60)
         line_id = line.id
     settings = Settings(
-        database_url=pg_url, var_dir=tmp_path, data_key=TEST_KEY, secret_key="test-secret"
+        database_url=pg_commit_url, var_dir=tmp_path, data_key=TEST_KEY, secret_key="test-secret"
     )
     app = create_app(build_runtime(settings, clock=clock, engine=engine))
 

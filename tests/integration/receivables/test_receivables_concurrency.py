@@ -140,7 +140,7 @@ def test_twenty_concurrent_transfers_then_accepts_one_wins_each(pg_engine: Engin
 
 
 def test_twenty_concurrent_http_finance_requests(
-    pg_engine: Engine, pg_url: str, tmp_path: Path
+    pg_engine: Engine, pg_commit_url: str, tmp_path: Path
 ) -> None:
     clock = _clock()
     factory = make_session_factory(pg_engine)
@@ -157,7 +157,7 @@ def test_twenty_concurrent_http_finance_requests(
         )
         token, _ = auth.issue_token(s, clock, user, 60)
     settings = Settings(
-        database_url=pg_url,
+        database_url=pg_commit_url,
         var_dir=tmp_path,
         data_key=base64.b64encode(b"k" * 32).decode(),
         secret_key="test-secret",
