@@ -69,6 +69,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         same_site="lax",
         https_only=runtime.settings.cookie_secure,
         max_age=runtime.settings.token_ttl_minutes * 60,
+        clock=runtime.clock,
     )
     if runtime.settings.api_rate_per_second > 0:
         limiter = Gcra(runtime.settings.api_rate_per_second, runtime.settings.api_rate_burst)

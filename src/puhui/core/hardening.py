@@ -32,7 +32,6 @@ import logging
 import os
 import re
 import secrets
-import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -45,6 +44,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from puhui.core.clock import Clock, SystemClock
 from puhui.core.config import Settings
 from puhui.core.i18n import Lang, pick_language
 
@@ -369,8 +369,10 @@ class EncryptedSessionMiddleware:
         max_age: int = 14 * 24 * 3600,
         same_site: str = "lax",
         https_only: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.app = app
+        self.clock: Clock = clock or SystemClock()
         digest = hashlib.sha256(b"puhui session cookie v1\x00" + secret_key.encode()).digest()
         self.aead = AESGCM(digest)
         self.cookie = session_cookie
@@ -381,9 +383,12 @@ class EncryptedSessionMiddleware:
             "; secure" if https_only else ""
         )
 
+    def _now(self) -> int:
+        return int(self.clock.now().timestamp())
+
     def seal(self, data: dict[str, Any]) -> str:
         nonce = secrets.token_bytes(12)
-        plain = json.dumps({"d": data, "t": int(time.time())}, separators=(",", ":")).encode()
+        plain = json.dumps({"d": data, "t": self._now()}, separators=(",", ":")).encode()
         sealed = self.aead.encrypt(nonce, plain, self.cookie.encode())
         return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
@@ -396,7 +401,7 @@ class EncryptedSessionMiddleware:
             return {}
         if not isinstance(content, dict) or not isinstance(content.get("d"), dict):
             return {}
-        if int(time.time()) - int(content.get("t", 0)) > self.max_age:
+        if self._now() - int(content.get("t", 0)) > self.max_age:
             return {}
         return dict(content["d"])
 
