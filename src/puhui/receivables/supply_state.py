@@ -184,6 +184,7 @@ class Dealer:
     limit_fen: int
     sales_fen: int
     outstanding_fen: int = 0
+    core: str = ""
 
     @property
     def id(self) -> str:
@@ -198,6 +199,7 @@ class Draw:
     amount_fen: int
     maturity_date: str
     status: str = DrawStatus.OUTSTANDING.value
+    core: str = ""
 
 
 Item = Receipt | Order | Programme | Dealer | Draw
@@ -718,7 +720,11 @@ def _dealer(st: ReceivablesState, stmt: Mapping[str, Any]) -> tuple[str, ...]:
     key = dealer_key(programme.id, dealer_code)
     existing = st.supply.dealers.get(key)
     if existing is None:
-        st.supply.put(Dealer(programme.id, dealer_code, stmt["limit_fen"], stmt["sales_fen"]))
+        st.supply.put(
+            Dealer(
+                programme.id, dealer_code, stmt["limit_fen"], stmt["sales_fen"], core=programme.core
+            )
+        )
     else:
         existing.limit_fen, existing.sales_fen = stmt["limit_fen"], stmt["sales_fen"]
     return (key,)
@@ -750,7 +756,14 @@ def _dealer_draw(st: ReceivablesState, stmt: Mapping[str, Any]) -> tuple[str, ..
         )
     dealer.outstanding_fen += amount
     programme.outstanding_fen += amount
-    draw = Draw(stmt["draw"], programme.id, dealer.dealer, amount, stmt["maturity_date"])
+    draw = Draw(
+        stmt["draw"],
+        programme.id,
+        dealer.dealer,
+        amount,
+        stmt["maturity_date"],
+        core=programme.core,
+    )
     st.supply.put(draw)
     return (draw.id, dealer.id, programme.id)
 

@@ -116,24 +116,38 @@ def test_partial_release_keeps_the_cover_and_never_exceeds_the_quantity() -> Non
     book.do("pledge", OWNER, AT, **pledge())
     # after a repayment the loan needs 200 万; 40 t remain worth 40,000 × 68 × 0.7 = 190.4 万
     with pytest.raises(CoverShortfall):
-        book.do("release", BANK, AT, receipt="WR1", quantity=60_000, unit_price_fen=6_800,
-                cover_fen=200_000_000)
+        book.do(
+            "release",
+            BANK,
+            AT,
+            receipt="WR1",
+            quantity=60_000,
+            unit_price_fen=6_800,
+            cover_fen=200_000_000,
+        )
     with pytest.raises(ActorNotAllowed):
-        book.do("release", OWNER, AT, receipt="WR1", quantity=10, unit_price_fen=6_800,
-                cover_fen=0)
-    book.do("release", BANK, AT, receipt="WR1", quantity=50_000, unit_price_fen=6_800,
-            cover_fen=200_000_000)
+        book.do("release", OWNER, AT, receipt="WR1", quantity=10, unit_price_fen=6_800, cover_fen=0)
+    book.do(
+        "release",
+        BANK,
+        AT,
+        receipt="WR1",
+        quantity=50_000,
+        unit_price_fen=6_800,
+        cover_fen=200_000_000,
+    )
     receipt = book.state.supply.receipts["WR1"]
     assert (receipt.quantity, receipt.released, receipt.status) == (50_000, 50_000, "pledged")
     with pytest.raises(ReleaseExceeds):
-        book.do("release", BANK, AT, receipt="WR1", quantity=50_001, unit_price_fen=6_800,
-                cover_fen=0)
-    book.do("release", BANK, AT, receipt="WR1", quantity=10_000, unit_price_fen=6_800,
-            cover_fen=0)  # loan repaid: the pledge ends, the rest of the goods stay held
+        book.do(
+            "release", BANK, AT, receipt="WR1", quantity=50_001, unit_price_fen=6_800, cover_fen=0
+        )
+    book.do(
+        "release", BANK, AT, receipt="WR1", quantity=10_000, unit_price_fen=6_800, cover_fen=0
+    )  # loan repaid: the pledge ends, the rest of the goods stay held
     assert (receipt.status, receipt.pledgee, receipt.quantity) == ("held", None, 40_000)
     book.do("pledge", OWNER, AT, **pledge(line="LINE-2", cover_fen=100_000_000))
-    book.do("release", BANK, AT, receipt="WR1", quantity=40_000, unit_price_fen=6_800,
-            cover_fen=0)
+    book.do("release", BANK, AT, receipt="WR1", quantity=40_000, unit_price_fen=6_800, cover_fen=0)
     assert receipt.status == "closed"
     with pytest.raises(SupplyStatusInvalid):
         book.do("pledge", OWNER, AT, **pledge(cover_fen=1))
@@ -215,8 +229,12 @@ def test_delivery_turns_the_order_into_a_certificate_repaid_at_maturity() -> Non
     book.do("order_confirm", T1, AT, order="PO1")
     book.do("order_finance", BANK, AT, **finance_fields(5_000_000))
     at = "2026-04-01T02:00:00Z"
-    issue = {"to": T1, "maturity_date": "2026-06-30", "invoice": "INV-9",
-             "invoice_amount_fen": 10_000_000}
+    issue = {
+        "to": T1,
+        "maturity_date": "2026-06-30",
+        "invoice": "INV-9",
+        "invoice_amount_fen": 10_000_000,
+    }
     book.do("issue", CORE, at, cert="EC9", amount_fen=9_000_000, **issue)
     with pytest.raises(OrderDeliveryMismatch):  # the whole order's amount
         book.do("order_deliver", CORE, at, order="PO1", cert="EC9")
@@ -236,25 +254,29 @@ def test_delivery_turns_the_order_into_a_certificate_repaid_at_maturity() -> Non
 
 def programme_book(mode: str = "buyback") -> Book:
     book = Book()
-    book.do("programme", PLATFORM, AT, programme="DP1", party=CORE, limit_fen=10_000_000,
-            mode=mode)
-    book.do("dealer", CORE, AT, programme="DP1", to=DEALER, limit_fen=6_000_000,
-            sales_fen=30_000_000)
-    book.do("dealer", CORE, AT, programme="DP1", to=DEALER2, limit_fen=6_000_000,
-            sales_fen=20_000_000)
+    book.do("programme", PLATFORM, AT, programme="DP1", party=CORE, limit_fen=10_000_000, mode=mode)
+    book.do(
+        "dealer", CORE, AT, programme="DP1", to=DEALER, limit_fen=6_000_000, sales_fen=30_000_000
+    )
+    book.do(
+        "dealer", CORE, AT, programme="DP1", to=DEALER2, limit_fen=6_000_000, sales_fen=20_000_000
+    )
     return book
 
 
 def draw(draw_id: str, amount: int) -> dict[str, Any]:
-    return {"programme": "DP1", "draw": draw_id, "amount_fen": amount,
-            "maturity_date": "2026-06-30"}
+    return {
+        "programme": "DP1",
+        "draw": draw_id,
+        "amount_fen": amount,
+        "maturity_date": "2026-06-30",
+    }
 
 
 def test_dealer_limits_within_the_programme_limit() -> None:
     book = programme_book()
     with pytest.raises(DealerAboveProgramme):
-        book.do("dealer", CORE, AT, programme="DP1", to="DLR-X", limit_fen=10_000_001,
-                sales_fen=0)
+        book.do("dealer", CORE, AT, programme="DP1", to="DLR-X", limit_fen=10_000_001, sales_fen=0)
     with pytest.raises(ActorNotAllowed):
         book.do("dealer", T1, AT, programme="DP1", to="DLR-X", limit_fen=1, sales_fen=0)
     with pytest.raises(NotADealer):
@@ -290,30 +312,39 @@ SUPPLY_PATH: list[tuple[str, str, dict[str, Any]]] = [
     (PLATFORM, "warehouse", {"party": WH}),
     (WH, "receipt", RECEIPT),
     (OWNER, "pledge", pledge()),
-    (BANK, "release", {"receipt": "WR1", "quantity": 30_000, "unit_price_fen": 6_800,
-                       "cover_fen": 300_000_000}),
+    (
+        BANK,
+        "release",
+        {"receipt": "WR1", "quantity": 30_000, "unit_price_fen": 6_800, "cover_fen": 300_000_000},
+    ),
     (PLATFORM, "limit", {"party": CORE, "limit_fen": 100_000_000}),
     (CORE, "order", ORDER),
     (T1, "order_confirm", {"order": "PO1"}),
     (BANK, "order_finance", finance_fields(5_000_000)),
     (CORE, "order_cancel", {"order": "PO1"}),
     (T1, "order_repay", {"order": "PO1", "amount_fen": 5_000_000}),
-    (PLATFORM, "programme", {"programme": "DP1", "party": CORE, "limit_fen": 10_000_000,
-                             "mode": "none"}),
-    (CORE, "dealer", {"programme": "DP1", "to": DEALER, "limit_fen": 6_000_000,
-                      "sales_fen": 30_000_000}),
+    (
+        PLATFORM,
+        "programme",
+        {"programme": "DP1", "party": CORE, "limit_fen": 10_000_000, "mode": "none"},
+    ),
+    (
+        CORE,
+        "dealer",
+        {"programme": "DP1", "to": DEALER, "limit_fen": 6_000_000, "sales_fen": 30_000_000},
+    ),
     (DEALER, "dealer_draw", draw("DF1", 2_000_000)),
 ]
 
 
-def write_supply_export(directory: Path, extra: list[tuple[str, str, dict[str, Any]]] = ()
-                        ) -> Path:  # type: ignore[assignment]
+def write_supply_export(directory: Path, extra: list[tuple[str, str, dict[str, Any]]] = ()) -> Path:  # type: ignore[assignment]
     ring = KeyRing()
     for party in (PLATFORM, BANK, CORE, T1, T2, WH, DEALER):
         ring.register(party_key(party), valid_from="2026-01-01T00:00:00Z")
     with ExportWriter(directory, LogInfo(ORIGIN, LOG_KEY.public, RULES), ring) as writer:
-        chain = ReceivablesChain(origin=ORIGIN, log_key=LOG_KEY, rules=RULES, keys=ring,
-                                 sink=writer)
+        chain = ReceivablesChain(
+            origin=ORIGIN, log_key=LOG_KEY, rules=RULES, keys=ring, sink=writer
+        )
         for signer, op, fields in [*SUPPLY_PATH, *extra]:
             stmt = statement(op, seq=chain.next_seq, actor=signer, at=AT, **fields)
             chain.submit(sign_statement(stmt, party_key(signer)))
@@ -338,8 +369,12 @@ def _append(directory: Path, signer: str, op: str, fields: dict[str, Any], seq: 
     ("signer", "op", "fields", "code"),
     [
         (OWNER, "pledge", pledge(line="LINE-9", cover_fen=1), "receivables.double_pledge"),
-        (BANK, "release", {"receipt": "WR1", "quantity": 70_001, "unit_price_fen": 6_800,
-                           "cover_fen": 0}, "receivables.release_exceeds"),
+        (
+            BANK,
+            "release",
+            {"receipt": "WR1", "quantity": 70_001, "unit_price_fen": 6_800, "cover_fen": 0},
+            "receivables.release_exceeds",
+        ),
     ],
 )
 def test_the_verifier_names_a_double_pledge_and_an_over_release(
@@ -358,8 +393,11 @@ def test_tampering_with_a_new_statement_is_detected_and_named(tmp_path: Path, ta
     directory = write_supply_export(tmp_path / "e")
     path = directory / "statements.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
-    for old, new in ((b'"quantity":', b'"quantity":9'), (b'"amount_fen":', b'"amount_fen":9'),
-                     (b'"cover_fen":', b'"cover_fen":9')):
+    for old, new in (
+        (b'"quantity":', b'"quantity":9'),
+        (b'"amount_fen":', b'"amount_fen":9'),
+        (b'"cover_fen":', b'"cover_fen":9'),
+    ):
         if old in lines[target]:
             lines[target] = lines[target].replace(old, new, 1)
             break
