@@ -35,6 +35,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.identity.adapters import build_identity
 
     identity_providers = build_identity(runtime.settings, world_directory)  # sandbox: dev only
+    from puhui.receivables.prices import build_price_feed
+
+    price_feed = build_price_feed(runtime.settings)  # the sandbox: dev/demo/test only
     if runtime.settings.environment == "production":  # nor with the sandbox contract seal
         from puhui.lending.contracts.pdf import contract_settings
 
@@ -62,6 +65,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         warm_start()
     app.state.outbox_channels = app_channels
     app.state.identity = identity_providers
+    app.state.price_feed = price_feed
     app.add_middleware(
         hardening.EncryptedSessionMiddleware,
         secret_key=_secret_key(runtime),
@@ -96,6 +100,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.receivables.supply_router import router as supply_router
     from puhui.risk.router import router as risk_router
     from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.identity import router as mobile_identity_router
@@ -132,6 +137,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lending_router,
         decisioning_router,
         receivables_router,
+        supply_router,
         risk_router,
         supply_chain_router,
         console_router,

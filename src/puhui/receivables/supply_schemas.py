@@ -17,6 +17,10 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class WarehouseRegister(_In):
+    enterprise_id: uuid.UUID
+
+
 class OrderCreate(_In):
     buyer_enterprise_id: uuid.UUID
     supplier_enterprise_id: uuid.UUID
