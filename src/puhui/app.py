@@ -125,6 +125,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.router import router as console_router
     from puhui.web.staff.servicing import router as servicing_pages_router
     from puhui.web.staff.sso import router as sso_router
+    from puhui.web.staff.supply import router as supply_pages_router
 
     for router in (
         core_router,
@@ -148,6 +149,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,
         receivables_pages_router,
+        supply_pages_router,
         risk_pages_router,
         cockpit_router,
         models_pages_router,

@@ -144,3 +144,10 @@ def require_balance(log: Log, enterprise_id: uuid.UUID, due: int, what: str, wha
     available = ledger_service.balance_fen(log.session, accounts.settlement(enterprise_id))
     if available < due:
         raise InsufficientFunds(what=what, what_zh=what_zh, due_fen=due, available_fen=available)
+
+
+def get_supply(
+    session: Session, principal: Principal | None, kind: str, item_id: str
+) -> SupplyItemOut:
+    """One order, receipt, programme, dealer or draw as the caller may see it (404 otherwise)."""
+    return item_out(session, get_item(session, principal, kind, item_id))
