@@ -29,6 +29,7 @@ from puhui.core.idempotency import require_idempotency_key
 from puhui.ledger.service import Leg
 from puhui.receivables import accounts, operations, supply_ops
 from puhui.receivables.access import enterprise_party, receiver
+from puhui.receivables.errors import ActorNotAllowed
 from puhui.receivables.limits import financing_terms
 from puhui.receivables.log import Log, locked_log
 from puhui.receivables.models import SupplyItem
@@ -116,7 +117,15 @@ def finance_order(
         if stored is not None:
             return SupplyOperationOut.model_validate(stored | {"replayed": True})
         row = supply_ops.get_item(session, principal, "order", order_id)
-        supply_ops.actor_for(session, principal, str(row.counterparty), row)  # 404 for others
+        asking = supply_ops.actor_for(session, principal, str(row.counterparty), row)
+        if asking != row.counterparty:  # only the supplier asks for its order's financing
+            raise ActorNotAllowed(
+                "order",
+                actor=asking,
+                op="order_finance",
+                target=order_id,
+                expected=row.counterparty,
+            )
         pricing = financing_terms(session, row.party)
         stmt, _ = supply_ops.run(
             log,

@@ -23,7 +23,7 @@ from puhui.receivables.prices import (
 
 
 class _Prices(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         url = urlparse(self.path)
         goods = parse_qs(url.query).get("goods", [""])[0]
         if url.path != "/prices" or goods == "unknown":

@@ -86,6 +86,16 @@ def test_order_financing_pays_the_supplier_within_the_share(world: World) -> Non
             world.session, world.clock, world.cipher, borrower(world.core), order_id
         )
     orders.confirm_order(world.session, world.clock, world.cipher, supplier, order_id)
+    with pytest.raises(ActorNotAllowed):  # the buyer cannot ask for the supplier's financing
+        orders.finance_order(
+            world.session,
+            world.clock,
+            world.cipher,
+            borrower(world.core),
+            order_id,
+            OrderFinance(amount_fen=1_000),
+            idempotency_key="k0",
+        )
     with pytest.raises(ReceivablesError) as exc:
         orders.finance_order(
             world.session,
