@@ -35,6 +35,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.identity.adapters import build_identity
 
     identity_providers = build_identity(runtime.settings, world_directory)  # sandbox: dev only
+    from puhui.receivables.prices import build_price_feed
+
+    price_feed = build_price_feed(runtime.settings)  # the sandbox: dev/demo/test only
     if runtime.settings.environment == "production":  # nor with the sandbox contract seal
         from puhui.lending.contracts.pdf import contract_settings
 
@@ -62,6 +65,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         warm_start()
     app.state.outbox_channels = app_channels
     app.state.identity = identity_providers
+    app.state.price_feed = price_feed
     app.add_middleware(
         hardening.EncryptedSessionMiddleware,
         secret_key=_secret_key(runtime),
@@ -97,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
     from puhui.receivables.router import router as receivables_router
+    from puhui.receivables.supply_router import router as supply_router
     from puhui.risk.router import router as risk_router
     from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.identity import router as mobile_identity_router
@@ -121,6 +126,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.router import router as console_router
     from puhui.web.staff.servicing import router as servicing_pages_router
     from puhui.web.staff.sso import router as sso_router
+    from puhui.web.staff.supply import router as supply_pages_router
 
     for router in (
         core_router,
@@ -133,6 +139,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lending_router,
         decisioning_router,
         receivables_router,
+        supply_router,
         risk_router,
         supply_chain_router,
         console_router,
@@ -143,6 +150,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         policy_editor_router,  # before staff_pages_router: /console/policies/{id}/{action}
         staff_pages_router,
         receivables_pages_router,
+        supply_pages_router,
         risk_pages_router,
         cockpit_router,
         models_pages_router,

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_key: str = ""
     sms_gateway_timeout_s: float = 5.0  # float-ok: seconds
+    # Market prices of pledged warehouse goods (receivables/prices.py): "sandbox" (development/
+    # demo/test only) or "http" (GET {price_feed_url}/prices); the haircut on them in bp.
+    price_feed: Literal["sandbox", "http"] = "sandbox"
+    price_feed_url: str = ""
+    receipt_haircut_bp: int = Field(default=3000, ge=0, le=9999)
     # bad-loan accounting (lending/nonaccrual.py, provision_rules.py): non-accrual from this
     # many days past due; reverse the accrued-unpaid interest at entry (else keep it in income);
     # provision rates in basis points per class, best first (正常,关注,次级,可疑,损失)

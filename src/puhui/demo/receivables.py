@@ -284,7 +284,132 @@ class SupplyChain:
                 ),
             )
             audit.set_actor(session, audit.SYSTEM)
+        try:
+            with session.begin_nested():
+                self._supply_products(session)
+        except Exception as exc:  # like the rest of the demo: report, carry on
+            print(f"demo: supply products skipped: {type(exc).__name__}: {exc}")
         return True
+
+    def _supply_products(self, session: Session) -> None:
+        """订单通、仓单通、分销通 on the same log: the demo borrower's order from the machinery
+        group, financed before delivery; its copper in a warehouse, pledged and partly
+        released; the group's dealer programme with the borrower as a dealer."""
+        from puhui.receivables import dealers, orders, warehouse
+        from puhui.receivables.prices import SandboxPriceFeed
+        from puhui.receivables.supply_schemas import (
+            DealerDraw,
+            DealerRecommend,
+            OrderCreate,
+            OrderFinance,
+            ProgrammeCreate,
+            ReceiptIssue,
+            ReceiptPledge,
+            ReceiptRelease,
+        )
+
+        cipher, clock, today = self.rt.cipher, self.clock, business_date(self.clock)
+        me, core = self.firms["S"], self.cores[0]
+        ids: list[str] = []
+        for buyer, supplier, wan in ((core, me, 60), (self.cores[1], self.firms["T1"], 30)):
+            order = orders.place_order(
+                session,
+                clock,
+                cipher,
+                None,
+                OrderCreate(
+                    buyer_enterprise_id=buyer,
+                    supplier_enterprise_id=supplier,
+                    amount_fen=wan * WAN,
+                    goods="数控机床零部件 CNC parts",
+                    delivery_date=today + timedelta(days=30),
+                    maturity_date=today + timedelta(days=120),
+                ),
+            )
+            assert order.item is not None
+            ids.append(order.item.id)
+        first = ids[0]
+        orders.confirm_order(session, clock, cipher, self._acting(session, me), first)
+        orders.finance_order(
+            session,
+            clock,
+            cipher,
+            self._acting(session, me),
+            first,
+            OrderFinance(amount_fen=40 * WAN),
+            idempotency_key="demo-order-1",
+        )
+        wh = self.firms["T3"]
+        warehouse.register_warehouse(session, clock, cipher, wh)
+        receipt = warehouse.issue_receipt(
+            session,
+            clock,
+            cipher,
+            None,
+            ReceiptIssue(
+                warehouse_enterprise_id=wh,
+                owner_enterprise_id=me,
+                goods="电解铜 copper cathode",
+                quantity=50_000,
+                unit="kg",
+                grade="A",
+                location="宁波北仑保税仓 2 号库",
+                policy="PICC-DEMO-001",
+                policy_expiry=today + timedelta(days=365),
+            ),
+        ).item
+        assert receipt is not None
+        feed = SandboxPriceFeed()
+        warehouse.pledge_receipt(
+            session,
+            clock,
+            cipher,
+            self._acting(session, me),
+            receipt.id,
+            ReceiptPledge(line_ref="演示授信", cover_fen=200 * WAN),
+            feed,
+            3_000,
+        )
+        warehouse.release_goods(
+            session,
+            clock,
+            cipher,
+            None,
+            receipt.id,
+            ReceiptRelease(quantity=10_000, cover_fen=150 * WAN),
+            feed,
+        )
+        programme = dealers.create_programme(
+            session,
+            clock,
+            cipher,
+            ProgrammeCreate(core_enterprise_id=core, limit_fen=500 * WAN, mode="buyback"),
+        ).item
+        assert programme is not None
+        for dealer, limit, sales in ((me, 200, 800), (self.firms["T2"], 150, 500)):
+            dealers.recommend_dealer(
+                session,
+                clock,
+                cipher,
+                None,
+                programme.id,
+                DealerRecommend(
+                    dealer_enterprise_id=dealer, limit_fen=limit * WAN, sales_fen=sales * WAN
+                ),
+            )
+        dealers.draw(
+            session,
+            clock,
+            cipher,
+            self._acting(session, me),
+            programme.id,
+            DealerDraw(
+                dealer_enterprise_id=me,
+                amount_fen=80 * WAN,
+                maturity_date=today + timedelta(days=90),
+            ),
+        )
+        audit.set_actor(session, audit.SYSTEM)
 
     def _acting(self, session: Session, enterprise_id: uuid.UUID | None) -> Principal | None:
         """The demo borrower acts for its own firm; the others through the platform's

@@ -15,6 +15,15 @@ from typing import Any
 from puhui.receivables.errors import MalformedStatement, NotFound
 from puhui.receivables.state import ReceivablesState, discount_price
 from puhui.receivables.statements import business_date, statement
+from puhui.receivables.supply_state import SUPPLY_FIELDS, dealer_key, order_financing_days
+
+# Ids the platform allocates for the supply products' new objects (from the statement's seq).
+SUPPLY_NEW_IDS = {
+    "receipt": ("receipt", "WR"),
+    "order": ("order", "PO"),
+    "programme": ("programme", "DP"),
+    "dealer_draw": ("draw", "DF"),
+}
 
 # Operations a party may sign with its own key and submit (the others are the platform's or
 # the bank's, signed by the platform's custodial keys).
@@ -42,6 +51,8 @@ DERIVED = {
 
 def targets(op: str, actor: str, req: dict[str, Any]) -> dict[str, Any]:
     """What of the state a statement touches (the keyword arguments of the log's ``load``)."""
+    if op in SUPPLY_FIELDS:
+        return supply_targets(op, actor, req)
     if op == "limit":
         return {}
     if op == "issue":
@@ -72,6 +83,8 @@ def draft(
         cert = state.certificates.get(req["cert"])
         amount = req.get("amount_fen", cert.face_fen if cert else 1)
         fields = {"cert": req["cert"], "amount_fen": amount}
+    elif op in SUPPLY_FIELDS:
+        fields = supply_fields(op, req, state, seq, at)
     else:
         fields = _part_fields(op, req, state, at)
     return statement(op, seq=seq, actor=actor, at=at, **fields)
@@ -123,3 +136,39 @@ def request_from(stmt: dict[str, Any]) -> dict[str, Any]:
             )
         req["amounts"] = [p.get("amount_fen") for p in parts]
     return req
+
+
+def supply_targets(op: str, actor: str, req: dict[str, Any]) -> dict[str, Any]:
+    """The supply objects a statement touches (what they refer to is loaded with them)."""
+    ids: list[str] = []
+    for name in ("receipt", "order", "programme", "draw"):
+        if isinstance(req.get(name), str):
+            ids.append(req[name])
+    if op == "dealer" and isinstance(req.get("programme"), str):
+        ids.append(dealer_key(req["programme"], str(req.get("to"))))
+    if op == "dealer_draw" and isinstance(req.get("programme"), str):
+        ids.append(dealer_key(req["programme"], actor))
+    return {
+        "supply": ids,
+        "cert_id": req.get("cert"),
+        "warehouse": actor if op == "receipt" else None,
+    }
+
+
+def supply_fields(
+    op: str, req: dict[str, Any], state: ReceivablesState, seq: int, at: str
+) -> dict[str, Any]:
+    """The fields of a supply statement: the request's, new ids allocated from ``seq``, and an
+    order financing's days and price computed from the order."""
+    fields = {name: req.get(name) for name in SUPPLY_FIELDS[op]}
+    new = SUPPLY_NEW_IDS.get(op)
+    if new is not None and not (op == "programme" and req.get("programme")):
+        fields[new[0]] = f"{new[1]}{seq:010d}"
+    if op == "order_finance":
+        order = state.supply.orders.get(req["order"])
+        if order is None:
+            raise NotFound("order", kind="order", kind_zh="订单", id=req["order"])
+        days = order_financing_days(order, business_date(at))
+        fields["days"] = days
+        fields["price_fen"] = discount_price(req["amount_fen"], req["rate_bp"], days)
+    return fields

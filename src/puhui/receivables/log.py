@@ -20,7 +20,7 @@ result lists them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +35,7 @@ from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.receivables import drafts, keys_service
+from puhui.receivables import drafts, keys_service, supply_store
 from puhui.receivables.access import (
     cert_not_found,
     cert_parties,
@@ -59,6 +59,7 @@ from puhui.receivables.models import (
     PartRow,
     Party,
     PartyKind,
+    SupplyItem,
 )
 from puhui.receivables.reading import certificate_view, entry_out, hex_of
 from puhui.receivables.schemas import LedgerMoveOut, OperationOut
@@ -106,6 +107,7 @@ class Loaded:
     certs: dict[str, CertificateRow] = field(default_factory=dict)
     parts: dict[str, PartRow] = field(default_factory=dict)
     invoices: dict[str, InvoiceRow] = field(default_factory=dict)
+    supply: dict[str, SupplyItem] = field(default_factory=dict)
 
 
 class Log:
@@ -225,6 +227,8 @@ class Log:
         issuer: str | None = None,
         invoice: str | None = None,
         with_issuer: bool = False,
+        supply: Sequence[str] = (),
+        warehouse: str | None = None,
     ) -> Loaded:
         """A fresh state with the log position, the certificate and its parts (locked), and
         the issuer's limit and outstanding amount and the invoice when the statement needs
@@ -234,7 +238,10 @@ class Log:
         state.size = self.head.size
         state.last_at = self.head.last_at
         loaded = Loaded(state)
-        if cert_id is not None:
+        if supply or warehouse:  # orders, receipts, programmes (and their certificates)
+            for cert in supply_store.load(self.session, state, supply, loaded.supply, warehouse):
+                self._load_certificate(loaded, cert)
+        if cert_id is not None and cert_id not in loaded.certs:
             row = self._load_certificate(loaded, cert_id)
             if row is not None and with_issuer:
                 issuer = issuer or row.issuer
@@ -422,6 +429,8 @@ class Log:
                 row.cleared_fen = cert.cleared_fen
                 row.updated_at = now
         self._persist_parts(loaded, applied, stmt["seq"], now)
+        if applied.supply or stmt["op"] == "warehouse":
+            supply_store.persist(self.session, state, loaded.supply, applied.supply, stmt, now)
         self.session.flush()
 
     def _add_certificate(

@@ -274,3 +274,30 @@ class Signal(IdMixin, Base):
     amount_fen: Mapped[int]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class SupplyItem(Base):
+    """An order, warehouse receipt, dealer programme, dealer or dealer drawdown as the
+    statements left it (the pure ``supply_state`` object in ``data``), plus the columns the
+    pages query by, and ``history``: the statements that touched it (seq, op, at, fields).
+    Registered warehouse operators are items of kind ``warehouse`` with id ``WH:<party>``."""
+
+    __tablename__ = "receivables_supply_item"
+    __table_args__ = (
+        Index("ix_receivables_supply_item_kind_party", "kind", "party"),
+        Index("ix_receivables_supply_item_kind_counterparty", "kind", "counterparty"),
+        Index("ix_receivables_supply_item_parent", "parent"),
+    )
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(64))
+    counterparty: Mapped[str | None] = mapped_column(String(64))
+    parent: Mapped[str | None] = mapped_column(String(80))
+    amount_fen: Mapped[int]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    history: Mapped[list[Any]] = mapped_column(JSON)
+    created_seq: Mapped[int]
+    updated_seq: Mapped[int]
+    updated_at: Mapped[datetime]

@@ -341,6 +341,9 @@ def settle(log: Log, cert_id: str, pay_stmt: dict[str, Any]) -> None:
     shares = allocate(penalty, [(p.id, p.amount_fen) for p in live])
     for part in live:
         _clear(log, cert_id, part, shares[part.id])
+    from puhui.receivables.orders import repay_from_certificate  # orders import this module
+
+    repay_from_certificate(log, cert_id)  # the order it delivered, if financed (订单通)
 
 
 def _clear(log: Log, cert_id: str, part: PartRow, share: int) -> None:

@@ -14,6 +14,10 @@ domain's public face. Other packages, the router and the CLI call these names
                        checkpoint
 :mod:`.log`            the log locked for one unit of work: draft, sign, apply, append
 :mod:`.pricing`        the money arithmetic, pure: discount price, penalty, shares, amortization
+:mod:`.orders`         order financing (订单通): place, confirm, finance, deliver, cancel, repay
+:mod:`.warehouse`      warehouse receipts (仓单通): register a warehouse, issue, pledge, release
+:mod:`.dealers`        dealer programmes (分销通): programme, dealers, drawdowns, repayment
+:mod:`.supply_ops`     the supply items as the caller may see them (``list_supply``, ``get_supply``)
 =====================  ========================================================================
 
 Every operation is a canonical JSON statement signed by its actor (the party's custodial key by
@@ -101,6 +105,8 @@ from puhui.receivables.service_errors import (
     StaleStatement,
     StatementMismatch,
 )
+from puhui.receivables.supply_ops import get_supply
+from puhui.receivables.supply_ops import list_items as list_supply
 
 __all__ = [
     "PREPARE_TTL_SECONDS",
@@ -130,6 +136,7 @@ __all__ = [
     "get_certificate",
     "get_limit",
     "get_operation",
+    "get_supply",
     "grant_limit",
     "inclusion_proof",
     "issue",
@@ -140,6 +147,7 @@ __all__ = [
     "list_limits",
     "list_pricing",
     "list_signals",
+    "list_supply",
     "log_head",
     "party_codes",
     "party_for_enterprise",

@@ -40,6 +40,10 @@ Operations (statement fields besides v, seq, op, actor, at)
     overdue          platform             cert            (after maturity, unpaid)
     ===============  ===================  ==================================================
 
+    Orders, warehouse receipts and dealer programmes (warehouse, receipt, pledge, release,
+    order*, programme, dealer, dealer_*): see :mod:`puhui.receivables.supply_state`, whose
+    handlers this state dispatches to (their objects live in ``state.supply``).
+
     Financing is two-phase like a transfer: the holder offers the part to a financier
     (``transfer``, its signed consent) and the financier completes it with ``finance``:
     price = amount − amount × rate_bp/10000 × days/360, ROUND_HALF_UP to the fen, days from
@@ -106,6 +110,17 @@ from puhui.receivables.statements import (
     parse_at,
     parse_date,
 )
+from puhui.receivables.supply_state import (
+    AMOUNT_FIELDS,
+    AMOUNT_OR_ZERO_FIELDS,
+    DATE_FIELDS,
+    ID_FIELDS,
+    SUPPLY_FIELDS,
+    SUPPLY_HANDLERS,
+    SUPPLY_VALIDATORS,
+    SupplyBook,
+    SupplyHandler,
+)
 
 
 class PartStatus(StrEnum):
@@ -162,15 +177,19 @@ class Rules:
     min_part_fen: int = 100_00
     max_split_parts: int = 100
     max_term_days: int = 366
+    order_max_share_bp: int = 7000  # order financing: at most this share of the order amount
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "platform": self.platform,
             "financiers": sorted(self.financiers),
             "min_part_fen": self.min_part_fen,
             "max_split_parts": self.max_split_parts,
             "max_term_days": self.max_term_days,
         }
+        if self.order_max_share_bp != 7000:  # written only when set: older exports unchanged
+            data["order_max_share_bp"] = self.order_max_share_bp
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rules:
@@ -180,6 +199,7 @@ class Rules:
             min_part_fen=int(data.get("min_part_fen", 100_00)),
             max_split_parts=int(data.get("max_split_parts", 100)),
             max_term_days=int(data.get("max_term_days", 366)),
+            order_max_share_bp=int(data.get("order_max_share_bp", 7000)),
         )
 
 
@@ -228,6 +248,7 @@ class Applied(NamedTuple):
     cert: str | None = None
     created: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
+    supply: tuple[str, ...] = ()  # orders, receipts, programmes, dealers, draws touched
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,6 +323,11 @@ _VALIDATORS: dict[str, Callable[[str, Any], None]] = {
     "rate_bp": _rate,
     "days": _days,
     "parts": _split_parts,
+    **SUPPLY_VALIDATORS,
+    **dict.fromkeys(ID_FIELDS, _id),
+    **dict.fromkeys(AMOUNT_FIELDS, _amount),
+    **dict.fromkeys(AMOUNT_OR_ZERO_FIELDS, _amount_or_zero),
+    **dict.fromkeys(DATE_FIELDS, _date),
 }
 
 _COMMON = ("v", "seq", "op", "actor", "at")
@@ -320,8 +346,10 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "pay": ("cert", "amount_fen"),
     "clear": ("cert", "part", "to", "amount_fen"),
     "overdue": ("cert",),
+    **SUPPLY_FIELDS,
 }
-OPERATIONS: tuple[str, ...] = tuple(_FIELDS)
+OPERATIONS: tuple[str, ...] = tuple(op for op in _FIELDS if op not in SUPPLY_FIELDS)
+"""The certificate operations (the supply products' are ``supply_state.SUPPLY_FIELDS``)."""
 
 
 def _move_part(part: Part, new: PartStatus) -> None:
@@ -358,6 +386,7 @@ class ReceivablesState:
         self.certificates: dict[str, Certificate] = {}
         self.parts: dict[str, Part] = {}
         self.invoices: dict[str, Invoice] = {}
+        self.supply = SupplyBook()
         self._bdate_cache: tuple[str, date] = ("", date.min)
         self._at_checked = ""
 
@@ -440,6 +469,7 @@ class ReceivablesState:
             "financed_price_fen": financed_fen,
             "cleared_fen": cleared_fen,
             "invoices": len(self.invoices),
+            **({"supply": self.supply.summary()} if self.supply.get_any() else {}),
         }
 
     # -- helpers ------------------------------------------------------------------------------
@@ -809,6 +839,16 @@ class ReceivablesState:
         return Applied(stmt["seq"], "overdue", cert.id)
 
 
+def _supply_handler(
+    op: str, handler: SupplyHandler
+) -> Callable[[ReceivablesState, Mapping[str, Any]], Applied]:
+    def run(state: ReceivablesState, stmt: Mapping[str, Any]) -> Applied:
+        touched = handler(state, stmt)
+        return Applied(stmt["seq"], op, stmt.get("cert"), supply=touched)
+
+    return run
+
+
 _HANDLERS: dict[str, Callable[[ReceivablesState, Mapping[str, Any]], Applied]] = {
     "limit": ReceivablesState._limit,
     "issue": ReceivablesState._issue,
@@ -824,6 +864,7 @@ _HANDLERS: dict[str, Callable[[ReceivablesState, Mapping[str, Any]], Applied]] =
     "pay": ReceivablesState._pay,
     "clear": ReceivablesState._clear,
     "overdue": ReceivablesState._overdue,
+    **{op: _supply_handler(op, h) for op, h in SUPPLY_HANDLERS.items()},
 }
 assert _HANDLERS.keys() == _FIELDS.keys()
 

@@ -47,6 +47,7 @@ def test_the_demo_has_a_verifiable_supply_chain(
 ) -> None:
     db_path, output = demo_db
     assert "demo: receivables" not in output  # no step was refused
+    assert "demo: supply products" not in output
     assert f"{len(PLAN)} certificates" in output and "/m/receivables" in output
     monkeypatch.setenv("PUHUI_DATABASE_URL", f"sqlite:///{db_path}")
     monkeypatch.setenv("PUHUI_DATA_KEY", base64.b64encode(b"d" * 32).decode())
@@ -76,6 +77,10 @@ def test_the_demo_has_a_verifiable_supply_chain(
                 session.scalar(select(User).where(User.username == "borrower"))
             )
             assert service.list_certificates(session, borrower), "/m/receivables is not empty"
+            mine = {k: service.list_supply(session, borrower, k) for k in ("order", "receipt")}
+            assert [o.status for o in mine["order"]] == ["financed"]  # /m/supply: 订单通
+            assert [r.status for r in mine["receipt"]] == ["pledged"]  # 仓单通
+            assert service.list_supply(session, borrower, "draw"), "分销通: the dealer drew"
 
             check = service.check_log(session)
             assert check.ok, check.problems
@@ -91,6 +96,7 @@ def test_the_demo_has_a_verifiable_supply_chain(
         report = verifier.verify(export.directory, workers=1)
         assert report.ok, [p.message_en for p in report.problems]
         assert report.leaves == head.size and report.checkpoints >= 2
+        assert report.summary["supply"]["receipts_pledged"] == 1
     finally:
         rt.engine.dispose()
         get_settings.cache_clear()

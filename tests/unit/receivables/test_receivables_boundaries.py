@@ -24,6 +24,8 @@ AUDITOR = {
     "verifier",
     "chain",
     "synthetic",
+    "supply_state",
+    "supply_errors",
 }
 # the Ed25519 primitives and signed notes, shared with the audit trail's checkpoints: pure too
 SHARED = {"puhui.core", "puhui.core.signing"}
