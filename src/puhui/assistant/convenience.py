@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,13 +63,29 @@ def topics(text: str) -> tuple[SourceName, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
 class Access:
     """What reading the records needs beyond the session: the field cipher (the resident ID,
-    the snapshot) and the personal connectors."""
+    the snapshot) and the personal connectors, given or built by `build` on first use (the
+    sandbox's world is generated only when someone's records are read)."""
 
-    cipher: FieldCipher
-    connectors: Connectors
+    def __init__(
+        self,
+        cipher: FieldCipher,
+        connectors: Connectors | None = None,
+        build: Callable[[], Connectors] | None = None,
+    ) -> None:
+        if connectors is None and build is None:
+            raise ValueError("Access needs connectors or a way to build them")
+        self.cipher = cipher
+        self._connectors = connectors
+        self._build = build
+
+    @property
+    def connectors(self) -> Connectors:
+        if self._connectors is None:
+            assert self._build is not None
+            self._connectors = self._build()
+        return self._connectors
 
 
 @dataclass(frozen=True)

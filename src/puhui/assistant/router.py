@@ -19,22 +19,27 @@ from puhui.assistant.schemas import (
 )
 from puhui.core.auth import EVERYONE, Principal, require
 from puhui.core.web import DB, ClockDep, UnitOfWorkRoute
+from puhui.datahub.connectors import Connectors
 
 router = APIRouter(prefix="/api/v1/assistant", route_class=UnitOfWorkRoute, tags=["assistant"])
 Caller = Annotated[Principal, Depends(require(*EVERYONE))]
 
 
 def personal_access(request: Request) -> convenience.Access:
-    """The cipher and the personal connectors (便民查询), built on first use (the startup only
-    checks that production has no sandbox: building it generates the synthetic world)."""
-    from puhui.datahub.personal import build_personal_connectors
-
+    """The cipher and the personal connectors (便民查询), built when first needed (the startup
+    only checks that production has no sandbox: building it generates the synthetic world)."""
     state = request.app.state
-    connectors = getattr(state, "personal_connectors", None)
-    if connectors is None:
-        connectors = build_personal_connectors(state.runtime.settings.environment)
-        state.personal_connectors = connectors
-    return convenience.Access(state.runtime.cipher, connectors)
+
+    def build() -> Connectors:
+        from puhui.datahub.personal import build_personal_connectors
+
+        connectors = getattr(state, "personal_connectors", None)
+        if connectors is None:
+            connectors = build_personal_connectors(state.runtime.settings.environment)
+            state.personal_connectors = connectors
+        return connectors
+
+    return convenience.Access(state.runtime.cipher, build=build)
 
 
 AccessDep = Annotated[convenience.Access, Depends(personal_access)]
