@@ -61,7 +61,11 @@ def firms(session: Session, runtime: Runtime) -> tuple[WorldFirm, WorldFirm]:
 
 
 def test_the_assistant_answers_only_the_representative_with_a_live_consent(
-    client: TestClient, session: Session, runtime: Runtime, firms: tuple[WorldFirm, WorldFirm]
+    client: TestClient,
+    session: Session,
+    runtime: Runtime,
+    firms: tuple[WorldFirm, WorldFirm],
+    headers_for: Any,
 ) -> None:
     a, b = firms
     me = _user(session, runtime, a, a.mobile)
@@ -95,6 +99,17 @@ def test_the_assistant_answers_only_the_representative_with_a_live_consent(
     assert "法定代表人" in refused["text"] and _balance(a) not in refused["text"]
     tried = client.post("/m/convenience/consent", headers=agent)  # refused, back to the page
     assert 'data-testid="not-representative"' in tried.text and "法定代表人" in tried.text
+    # staff can neither pull nor read a person's own records through the hub's API
+    officer = headers_for(Role.CREDIT_OFFICER)
+    pulled = client.post(
+        f"/api/v1/enterprises/{a.enterprise_id}/datahub/pulls",
+        json={"sources": ["housing_fund"], "purpose": "convenience_query",
+              "scope": "legal_representative", "person_id": str(a.person_id)},
+        headers=officer,
+    )  # fmt: skip
+    assert pulled.status_code == 403, pulled.text
+    read = client.get(f"/api/v1/datahub/snapshots/{snapshot.id}", headers=officer)
+    assert read.status_code == 403 and a.resident_id not in read.text
     # a revoked consent ends the reading at once
     for consent in session.scalars(select(Consent).where(Consent.person_id == a.person_id)):
         if consent.revoked_at is None:
