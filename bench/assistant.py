@@ -13,16 +13,21 @@ knowledge-base answer and, for the intents that need them, the borrower's own fi
 through the lending and decisioning services. A conversation handed off to the desk is replaced
 by a new one (a handed-off conversation only relays to the rep).
 
-Prints replies per second, p50 / p99 / max latency as the client sees it, the reply kinds, and
-the server's CPU time per reply (its process group's user + system time over the run: what a
-reply costs whatever else shares the cores) with the load average; the last line is one JSON
-object. Exit code 1 on any non-200 answer.
+Prints replies per second, p50 / p99 / max latency as the client sees it (all replies, and the
+knowledge-base answers alone), the reply kinds, and the server's CPU time per reply (its process
+group's user + system time over the run: what a reply costs whatever else shares the cores).
+The load is stated, not guessed: the 1-minute load average sampled every half second during the
+run (min / max), and the machine's busy share of all cores over the run from /proc/stat with the
+part of it that was the server itself — on a shared machine the rest is other people's work
+queueing ahead of the replies. The last line is one JSON object. Exit code 1 on any non-200
+answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -53,6 +58,30 @@ def _group_cpu_s(pgid: int) -> float:
         if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot (/proc/stat's first line)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+class LoadSampler:
+    """The load during a run: load averages sampled every half second and the busy ticks."""
+
+    def __init__(self) -> None:
+        self.loads: list[float] = []
+        self._start = _machine_ticks()
+        self.busy_share = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.loads.append(os.getloadavg()[0])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+        busy, total = _machine_ticks()
+        self.busy_share = (busy - self._start[0]) / max(1, total - self._start[1])
 
 
 def _setup(url: str, var_dir: Path) -> str:
@@ -115,6 +144,7 @@ async def _drive(
 
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
+    answers: list[float] = []  # the knowledge-base answers alone (kind "answer")
     kinds: Counter[str] = Counter()
     errors = 0
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
@@ -149,13 +179,22 @@ async def _drive(
                     continue
                 body = resp.json()
                 kinds[body["kind"]] += 1
+                if body["kind"] == "answer":
+                    answers.append(latencies[-1])
                 if body["status"] != "bot":
                     conv = await start()
 
+        sampler, stop = LoadSampler(), asyncio.Event()
+        sampling = asyncio.create_task(sampler.run(stop))
         t1, cpu0 = time.perf_counter(), _group_cpu_s(pgid)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall, cpu = time.perf_counter() - t1, _group_cpu_s(pgid) - cpu0
-    return {"latencies": latencies, "kinds": kinds, "errors": errors, "wall": wall, "cpu": cpu}
+        stop.set()
+        await sampling
+    return {
+        "latencies": latencies, "answers": answers, "kinds": kinds, "errors": errors,
+        "wall": wall, "cpu": cpu, "sampler": sampler,
+    }  # fmt: skip
 
 
 def main() -> int:
@@ -192,7 +231,9 @@ def main() -> int:
         stop_server(server)
         shutil.rmtree(var_dir, ignore_errors=True)
 
-    lat = out["latencies"]
+    lat, sampler = out["latencies"], out["sampler"]
+    cores = os.cpu_count() or 1
+    server_share = out["cpu"] / max(1e-9, out["wall"] * cores)
     figures = {
         "messages": len(lat),
         "concurrency": args.concurrency,
@@ -200,8 +241,15 @@ def main() -> int:
         "p50_ms": round(pct(lat, 0.50), 1),
         "p99_ms": round(pct(lat, 0.99), 1),
         "max_ms": round(max(lat), 1),
+        "answer_p50_ms": round(pct(out["answers"], 0.50), 1) if out["answers"] else None,
+        "answer_p99_ms": round(pct(out["answers"], 0.99), 1) if out["answers"] else None,
         "server_cpu_ms_per_reply": round(out["cpu"] * 1000 / max(1, len(lat)), 1),
         "load_average_1m": round(os.getloadavg()[0], 1),
+        "load_average_min": round(min(sampler.loads), 1) if sampler.loads else None,
+        "load_average_max": round(max(sampler.loads), 1) if sampler.loads else None,
+        "cores": cores,
+        "machine_busy_pct": round(100 * sampler.busy_share, 1),
+        "server_busy_pct": round(100 * server_share, 1),
         "kinds": dict(out["kinds"]),
         "errors": out["errors"],
     }
@@ -209,8 +257,13 @@ def main() -> int:
           f"flight: {figures['replies_per_s']} replies/s")  # fmt: skip
     print(f"latency p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
           f"max {figures['max_ms']} ms; kinds {figures['kinds']}")  # fmt: skip
-    print(f"server CPU per reply {figures['server_cpu_ms_per_reply']} ms "
-          f"(load average {figures['load_average_1m']} on {os.cpu_count()} cores)")  # fmt: skip
+    print(f"knowledge-base answers alone: p50 {figures['answer_p50_ms']} ms, "
+          f"p99 {figures['answer_p99_ms']} ms")  # fmt: skip
+    print(f"server CPU per reply {figures['server_cpu_ms_per_reply']} ms")
+    print(f"load during the run: load average {figures['load_average_min']}-"
+          f"{figures['load_average_max']} on {cores} cores; the machine was "
+          f"{figures['machine_busy_pct']} % busy, of which the server "
+          f"{figures['server_busy_pct']} %")  # fmt: skip
     print(json.dumps(figures))
     return 1 if out["errors"] else 0
 

@@ -38,6 +38,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.receivables.prices import build_price_feed
 
     price_feed = build_price_feed(runtime.settings)  # the sandbox: dev/demo/test only
+    from puhui.datahub.personal import check_personal_provider
+
+    check_personal_provider(runtime.settings.environment)  # 便民查询's sandbox: dev only
     if runtime.settings.environment == "production":  # nor with the sandbox contract seal
         from puhui.lending.contracts.pdf import contract_settings
 
@@ -104,6 +107,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.receivables.supply_router import router as supply_router
     from puhui.risk.router import router as risk_router
     from puhui.web.borrower.assistant import router as mobile_assistant_router
+    from puhui.web.borrower.convenience import router as mobile_convenience_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.offers import router as mobile_offers_router
@@ -166,6 +170,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_identity_router,
         assistant_router,
         mobile_assistant_router,
+        mobile_convenience_router,
         desk_router,
         servicing_pages_router,
         relief_pages_router,

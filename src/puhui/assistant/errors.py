@@ -72,3 +72,15 @@ class CallbackNotFound(NotFound):
     code = "assistant_callback_not_found"
     message_zh = "未找到该回访任务。"
     message_en = "Callback task not found."
+
+
+class NotLegalRepresentative(DomainError):
+    code = "assistant_not_legal_representative"
+    status = 403
+    title_zh = "仅限法定代表人本人"
+    title_en = "For the legal representative only"
+    message_zh = "公积金、社保查询仅限以企业法定代表人本人登记的手机号登录后使用。"
+    message_en = (
+        "Housing-fund and social-security records are shown only to the legal representative, "
+        "signed in with his or her own registered mobile."
+    )

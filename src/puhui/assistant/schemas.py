@@ -37,6 +37,9 @@ class LinkOut(BaseModel):
 class ReplyOut(BaseModel):
     kind: str = Field(description="answer | clarify | hand_off | relay")
     intent: str | None
+    sub_intent: str | None = Field(
+        default=None, description="convenience_query: a question about one's own 公积金/社保"
+    )
     confidence: float | None
     text: str
     options: list[str]

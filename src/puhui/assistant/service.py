@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from puhui.assistant import dialogue, figures, knowledge
+from puhui.assistant import convenience, dialogue, figures, knowledge
 from puhui.assistant.errors import (
     ConversationClosed,
     ConversationNotFound,
     ConversationWrongState,
     MessageEmpty,
+    NotLegalRepresentative,
     RatingInvalid,
 )
 from puhui.assistant.intents import Intent, shipped_classifier
@@ -38,6 +39,7 @@ from puhui.assistant.states import (
 from puhui.core import audit, auth
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
+from puhui.core.errors import DomainError
 from puhui.core.ids import new_id, reference_from_id
 from puhui.core.models import User
 
@@ -187,10 +189,17 @@ def _clean(text: str) -> str:
 
 
 def say(
-    session: Session, clock: Clock, conv: Conversation, principal: Principal | None, text: str
+    session: Session,
+    clock: Clock,
+    conv: Conversation,
+    principal: Principal | None,
+    text: str,
+    access: convenience.Access | None = None,
 ) -> Reply:
     """The customer's message: stored (masked); while a rep is on the line it waits for the
-    rep, otherwise recognised and answered, clarified or handed off."""
+    rep, otherwise recognised and answered, clarified or handed off. A question about one's
+    own 公积金 / 社保 (`out_of_scope` naming them) is a convenience query (`access` reads the
+    records)."""
     text = _clean(text)
     if conv.status == ConversationStatus.CLOSED.value:
         raise ConversationClosed()
@@ -215,9 +224,75 @@ def say(
         return hand_off(session, clock, conv, turn.reason.value)
     else:
         assert turn.intent is not None
-        reply = answer(session, clock, conv, principal, turn.intent, prediction.confidence)
+        wanted = convenience.topics(text) if turn.intent == Intent.out_of_scope else ()
+        if wanted:
+            reply = convenience_answer(
+                session, clock, conv, principal, access, wanted, prediction.confidence
+            )
+        else:
+            reply = answer(session, clock, conv, principal, turn.intent, prediction.confidence)
     _add(session, clock, conv, Sender.ASSISTANT, reply.text, intent=reply.intent)
     return reply
+
+
+_RECORDS_LINK = knowledge.Link(convenience.PAGE, "公积金社保查询", "Housing fund & social security")
+_CONVENIENCE_TEXT = {
+    "sign_in": (
+        "公积金、社保查询需企业法定代表人本人登录后使用：登录后直接问我，或打开“公积金社保查询”页面。",
+        "Housing-fund and social-security records are for the legal representative, signed in: "
+        "sign in and ask me again, or open the Housing fund & social security page.",
+    ),
+    "consent": (
+        "查询您本人的公积金、社保缴存记录需要您本人授权（用途：便民查询，仅向您本人展示，"
+        "可随时撤回）。请打开“公积金社保查询”页面阅读授权书，同意后即可查看。",
+        "To show your own housing-fund and social-security records I need your own consent "
+        "(purpose: convenience query, shown only to you, revocable at any time). Open the "
+        "Housing fund & social security page, read the authorization and agree.",
+    ),
+    "page": (
+        "请打开“公积金社保查询”页面查看您本人的记录。",
+        "Open the Housing fund & social security page to see your own records.",
+    ),
+}
+
+
+def convenience_answer(
+    session: Session,
+    clock: Clock,
+    conv: Conversation,
+    principal: Principal | None,
+    access: convenience.Access | None,
+    wanted: tuple[convenience.SourceName, ...],
+    confidence: float | None = None,
+) -> Reply:
+    """The signed-in legal representative's own records under a live consent; otherwise what
+    is missing (signing in, being the legal representative, the consent) and the way to it.
+    Nobody else's records: the person is found from the caller's own sign-in mobile."""
+    conv.unclear_in_a_row = 0
+    zh = conv.lang == "zh"
+    extra = {"sub_intent": "convenience_query"}
+    rep = convenience.representative_of(session, access.cipher, principal) if access else None
+    links: tuple[knowledge.Link, ...] = (_RECORDS_LINK,)
+    if principal is None or principal.is_staff:
+        key, links = "sign_in", (knowledge.Link("/m/start", "去登录", "Sign in"),)
+    elif access is None:
+        key = "page"
+    elif rep is None:
+        error = NotLegalRepresentative()
+        text = error.message("zh" if zh else "en")
+        return Reply("answer", Intent.out_of_scope, text, (), (), False, confidence, extra)
+    elif not convenience.has_consent(session, clock, rep):
+        key = "consent"
+    else:
+        try:
+            records = convenience.read_records(session, clock, access, rep)
+        except DomainError as exc:
+            text = exc.message("zh" if zh else "en")
+        else:
+            text = convenience.summary(records, wanted, conv.lang)
+        return Reply("answer", Intent.out_of_scope, text, (), links, False, confidence, extra)
+    text = _CONVENIENCE_TEXT[key][0 if zh else 1]
+    return Reply("answer", Intent.out_of_scope, text, (), links, False, confidence, extra)
 
 
 _INTENT_WORDS: dict[str, tuple[str, str]] = {

@@ -22,6 +22,9 @@ class Purpose(StrEnum):
     CREDIT_DECISION = "credit_decision"
     POST_LOAN_MONITORING = "post_loan_monitoring"
     MARKETING = "marketing"
+    # The legal representative's own housing-fund and social-security records, shown to him or
+    # her on request (便民服务, issue 19 item 6); never used for a credit decision.
+    CONVENIENCE_QUERY = "convenience_query"
 
 
 class ConsentScope(StrEnum):

@@ -137,7 +137,7 @@ def _texts_to_agree(
     hashes = bundle.text_sha256 or {}
     agreed: list[tuple[SourceName, texts.ConsentText]] = []
     for source in sources:
-        if not texts.scope_allowed(source, scope):
+        if not texts.scope_allowed(source, scope, purpose):
             raise ScopeNotAllowed(field="scope", source=source.value, scope=scope.value)
         agreed.append(
             (

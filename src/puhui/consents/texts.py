@@ -82,14 +82,37 @@ _PURPOSE_TEXT: dict[Purpose, tuple[str, str]] = {
         "用于向本企业推荐适合的金融产品与服务",
         "to recommend suitable financial products and services to the enterprise",
     ),
+    Purpose.CONVENIENCE_QUERY: (
+        "仅用于在本行便民服务中应本人要求向本人展示查询结果",
+        "only to show the results to me, at my request, in the Bank's convenience services",
+    ),
+}
+
+# The convenience query reads one person's own records (法定代表人本人), never an enterprise's.
+CONVENIENCE_SOURCES: frozenset[SourceName] = frozenset(
+    {SourceName.HOUSING_FUND, SourceName.SOCIAL_SECURITY}
+)
+_PERSONAL_ITEMS: dict[SourceName, tuple[str, str]] = {
+    SourceName.HOUSING_FUND: (
+        "本人的住房公积金缴存记录（缴存基数、个人与单位缴存额、缴存单位、账户余额）",
+        "my own housing-fund records (contribution base, my and my employer's contributions, "
+        "the employer, the account balance)",
+    ),
+    SourceName.SOCIAL_SECURITY: (
+        "本人的社会保险缴费记录（缴费基数、个人与单位缴费额、参保单位）",
+        "my own social-security contribution records (contribution base, my and my "
+        "employer's contributions, the employer)",
+    ),
 }
 
 # Sources that a legal representative may authorize for himself or herself (personal data).
 PERSON_SOURCES: frozenset[SourceName] = frozenset({SourceName.CREDIT_BUREAU})
 
-# Pairs the bank may not ask for: credit reports are never used for marketing.
+# Pairs the bank may not ask for: credit reports are never used for marketing, and the
+# convenience query covers only a person's own housing-fund and social-security records.
 _FORBIDDEN: frozenset[tuple[SourceName, Purpose]] = frozenset(
     {(SourceName.CREDIT_BUREAU, Purpose.MARKETING)}
+    | {(s, Purpose.CONVENIENCE_QUERY) for s in SourceName if s not in CONVENIENCE_SOURCES}
 )
 
 
@@ -115,7 +138,43 @@ class ConsentText:
         return hashlib.sha256(self.text(lang).encode("utf-8")).hexdigest()
 
 
+def _compose_personal(source: SourceName, version: str, effective: date) -> ConsentText:
+    """The legal representative's own consent to the convenience query (本人授权)."""
+    name_zh, name_en, _, _ = _SOURCE_ITEMS[source]
+    items_zh, items_en = _PERSONAL_ITEMS[source]
+    use_zh, use_en = _PURPOSE_TEXT[Purpose.CONVENIENCE_QUERY]
+    body_zh = (
+        f"本人同意{BANK_ZH}通过依法设立的数据服务机构查询{items_zh}，{use_zh}，"
+        f"不用于授信审批、营销或其他任何用途。\n"
+        f"本授权自同意之日起生效，有效期至约定的到期日；本人可随时在线撤回授权，"
+        f"撤回后{BANK_ZH}将停止查询，但不影响撤回前已进行的处理。\n"
+        f"{BANK_ZH}依照《中华人民共和国个人信息保护法》保护上述信息，加密保存，"
+        f"仅向本人展示。"
+    )
+    body_en = (
+        f"I agree that {BANK_EN} may query {items_en} through lawfully established data "
+        f"services, {use_en}, and not for a credit decision, marketing or any other purpose.\n"
+        f"This consent takes effect when given and lasts until the agreed expiry date. I may "
+        f"revoke it online at any time; {BANK_EN} then stops querying, without affecting "
+        f"processing before the revocation.\n"
+        f"{BANK_EN} protects this information under the Personal Information Protection Law, "
+        f"keeps it encrypted and shows it to me only."
+    )
+    return ConsentText(
+        source=source,
+        purpose=Purpose.CONVENIENCE_QUERY,
+        version=version,
+        effective_from=effective,
+        title_zh=f"本人{name_zh}查询授权书（便民查询）",
+        body_zh=body_zh,
+        title_en=f"Authorization to query my own {name_en.lower()} (convenience query)",
+        body_en=body_en,
+    )
+
+
 def _compose(source: SourceName, purpose: Purpose, version: str, effective: date) -> ConsentText:
+    if purpose == Purpose.CONVENIENCE_QUERY:
+        return _compose_personal(source, version, effective)
     name_zh, name_en, items_zh, items_en = _SOURCE_ITEMS[source]
     use_zh, use_en = _PURPOSE_TEXT[purpose]
     person_zh = (
@@ -192,7 +251,12 @@ def is_allowed(source: SourceName, purpose: Purpose) -> bool:
     return (source, purpose) in catalogue()
 
 
-def scope_allowed(source: SourceName, scope: ConsentScope) -> bool:
+def scope_allowed(source: SourceName, scope: ConsentScope, purpose: Purpose | None = None) -> bool:
+    """Whether a consent to `source` (for `purpose`, when given) may have this scope: the
+    convenience query is the legal representative's own only; otherwise the enterprise, or the
+    legal representative personally for the credit bureau."""
+    if purpose == Purpose.CONVENIENCE_QUERY:
+        return scope == ConsentScope.LEGAL_REPRESENTATIVE and source in CONVENIENCE_SOURCES
     return scope == ConsentScope.ENTERPRISE or source in PERSON_SOURCES
 
 

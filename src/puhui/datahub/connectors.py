@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from puhui.datahub.errors import ProviderBadPayload, SourceNotConfigured, SubjectUnknown
-from puhui.datahub.payloads import SourceName, payload_model
+from puhui.datahub.payloads import SourceName, is_person_payload, payload_model
 from puhui.datahub.resilience import Backoff, BreakerPolicy
 
 if TYPE_CHECKING:
@@ -41,9 +41,10 @@ class Connector(Protocol):
 def validate_payload(source: SourceName, raw: object) -> BaseModel:
     """`raw` (a payload model instance or decoded JSON) as the source's payload model.
 
-    Raises ProviderBadPayload when it does not fit the schema.
+    Raises ProviderBadPayload when it does not fit the schema. An answer that says it is about a
+    person (`subject_kind: "person"`) is read by the source's person model where it has one.
     """
-    model = payload_model(source)
+    model = payload_model(source, "person" if is_person_payload(raw) else "enterprise")
     if isinstance(raw, model):
         return raw
     try:

@@ -91,3 +91,18 @@ class SnapshotDestroyed(DomainError):
         "This snapshot was destroyed at the end of its retention period or at the data "
         "subject's request; only its hash is kept."
     )
+
+
+class PersonalRecordsPrivate(DomainError):
+    """A person's own housing-fund or social-security records (便民查询) are shown to that
+    person only: not pulled nor read through the staff API."""
+
+    code = "datahub_personal_records_private"
+    status = 403
+    title_zh = "仅限本人查看"
+    title_en = "For the person only"
+    message_zh = "个人公积金、社保记录依本人授权仅向本人展示，不能通过此接口查询或读取。"
+    message_en = (
+        "A person's own housing-fund and social-security records are shown only to that "
+        "person under his or her consent; this interface cannot pull or read them."
+    )

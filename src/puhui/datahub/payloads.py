@@ -174,6 +174,59 @@ class HousingFundPayload(SourcePayload):
         return self
 
 
+# ---------------------------------------------------------------------------- a person's own
+# housing fund and social security (便民查询: the legal representative's own records, read under
+# a `convenience_query` consent; the same sources as the enterprise's, with `subject_kind`
+# "person" and a resident ID as the subject)
+
+
+class PersonContributionMonth(_Model):
+    month: Month
+    employer_name: Text = Field(description="the unit that paid that month (缴存/参保单位)")
+    base_fen: Fen = Field(description="the contribution base (缴费/缴存基数)")
+    personal_fen: Fen = Field(description="the person's own contribution")
+    employer_fen: Fen = Field(description="the employer's contribution")
+
+
+class PersonHousingFundMonth(PersonContributionMonth):
+    balance_fen: Fen = Field(description="the account balance after that month")
+
+
+class PersonSocialSecurityPayload(SourcePayload):
+    source: Literal[SourceName.SOCIAL_SECURITY] = SourceName.SOCIAL_SECURITY
+    subject_kind: Literal["person"] = "person"
+    subject_id: ResidentId
+    person_name: Text
+    insured_city: Text
+    months: list[PersonContributionMonth]
+
+    @model_validator(mode="after")
+    def _months(self) -> PersonSocialSecurityPayload:
+        _sorted_months(self.months)
+        return self
+
+
+class PersonHousingFundPayload(SourcePayload):
+    source: Literal[SourceName.HOUSING_FUND] = SourceName.HOUSING_FUND
+    subject_kind: Literal["person"] = "person"
+    subject_id: ResidentId
+    person_name: Text
+    account_status: Literal["active", "sealed", "none"] = Field(
+        description="正常缴存 / 封存 / no account"
+    )
+    balance_fen: Fen
+    months: list[PersonHousingFundMonth]
+
+    @model_validator(mode="after")
+    def _months(self) -> PersonHousingFundPayload:
+        _sorted_months(self.months)
+        if self.account_status == "none" and (self.months or self.balance_fen):
+            raise ValueError("contributions reported without a housing-fund account")
+        if self.months and self.months[-1].balance_fen != self.balance_fen:
+            raise ValueError("the balance must be the last month's balance")
+        return self
+
+
 # ---------------------------------------------------------------------------- registry
 
 
@@ -390,6 +443,27 @@ PAYLOAD_MODELS: dict[SourceName, type[SourcePayload]] = {
 }
 
 
-def payload_model(source: SourceName | str) -> type[SourcePayload]:
-    """The response model of ``source`` (accepts the enum or its string value)."""
-    return PAYLOAD_MODELS[SourceName(source)]
+# A person's own records of a source (the subject a resident ID, `subject_kind` "person").
+PERSON_PAYLOAD_MODELS: dict[SourceName, type[SourcePayload]] = {
+    SourceName.SOCIAL_SECURITY: PersonSocialSecurityPayload,
+    SourceName.HOUSING_FUND: PersonHousingFundPayload,
+}
+
+
+def payload_model(
+    source: SourceName | str, subject_type: str = "enterprise"
+) -> type[SourcePayload]:
+    """The response model of ``source`` (accepts the enum or its string value) about an
+    enterprise, or about a person (``subject_type="person"``) where a source has a person's own
+    model; the credit bureau's one model covers both."""
+    source = SourceName(source)
+    if subject_type == "person" and source in PERSON_PAYLOAD_MODELS:
+        return PERSON_PAYLOAD_MODELS[source]
+    return PAYLOAD_MODELS[source]
+
+
+def is_person_payload(raw: object) -> bool:
+    """Whether a provider's answer (a model or decoded JSON) says it is about a person."""
+    if isinstance(raw, BaseModel):
+        return getattr(raw, "subject_kind", None) == "person"
+    return isinstance(raw, dict) and raw.get("subject_kind") == "person"

@@ -8,12 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from puhui.consents.schemas import Purpose
 from puhui.core.auth import EVERYONE, Principal, require
 from puhui.core.models import Role
 from puhui.core.web import DB, CipherDep, ClockDep, UnitOfWorkRoute
 from puhui.datahub import service
 from puhui.datahub.connectors import Connectors, DatahubSettings, build_connectors
-from puhui.datahub.models import PullRow
+from puhui.datahub.errors import PersonalRecordsPrivate
+from puhui.datahub.models import PullRow, SubjectType
+from puhui.datahub.payloads import PERSON_PAYLOAD_MODELS
 from puhui.datahub.schemas import PullOut, PullRequest, SnapshotOut
 from puhui.parties import service as parties_service
 
@@ -50,7 +53,10 @@ def pull_sources(
     _: Annotated[Principal, Depends(require(*PULLERS))],
     connectors: ConnectorsDep,
 ) -> list[SnapshotOut]:
-    """Pull sources now (reusing fresh snapshots unless `refresh`); refused without consent."""
+    """Pull sources now (reusing fresh snapshots unless `refresh`); refused without consent,
+    and for the convenience query (a person's own records are shown to that person only)."""
+    if body.purpose == Purpose.CONVENIENCE_QUERY:
+        raise PersonalRecordsPrivate()
     got = service.pull_all(
         db,
         clock,
@@ -84,5 +90,9 @@ def get_snapshot(
     cipher: CipherDep,
     _: Annotated[Principal, Depends(require(*READERS))],
 ) -> SnapshotOut:
-    """A stored snapshot with its payload (lineage of a decision)."""
-    return SnapshotOut.of(service.read_snapshot(db, cipher, snapshot_id))
+    """A stored snapshot with its payload (lineage of a decision); not a person's own housing
+    fund or social security (便民查询: shown to that person only)."""
+    snapshot = service.read_snapshot(db, cipher, snapshot_id)
+    if snapshot.subject_type == SubjectType.PERSON and snapshot.source in PERSON_PAYLOAD_MODELS:
+        raise PersonalRecordsPrivate()
+    return SnapshotOut.of(snapshot)

@@ -40,6 +40,7 @@ PROVIDER_NAME = "sandbox"
 DEFAULT_WORLD_SIZE = 500
 DEFAULT_WORLD_SEED = 20261123
 _HARD_INQUIRIES = frozenset({"loan_approval", "credit_card_approval", "guarantee_review"})
+_PERSON_SOURCES = frozenset({SourceName.SOCIAL_SECURITY, SourceName.HOUSING_FUND})
 _INDUSTRY_NAMES = {ind.section: ind.name_zh for ind in INDUSTRIES}
 
 
@@ -161,6 +162,10 @@ class SandboxProvider:
         source = SourceName(source)
         if source is SourceName.CREDIT_BUREAU and subject_id not in self._uscc_to_id:
             return self._bureau_person(subject_id)
+        if source in _PERSON_SOURCES and subject_id not in self._uscc_to_id:
+            from puhui.datahub.sandbox_person import person_records
+
+            return person_records(self, source, subject_id)  # a person's own (便民查询)
         eid = self.enterprise_id(subject_id)
         builder = {
             SourceName.TAX: self._tax,

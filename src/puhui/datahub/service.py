@@ -117,11 +117,14 @@ def _subject(
 _SNAPSHOT_COLUMNS = tuple(c.key for c in SnapshotRow.__table__.columns)
 
 
-def _open(cipher: FieldCipher, source: SourceName, payload_enc: bytes) -> BaseModel:
+def _open(
+    cipher: FieldCipher, source: SourceName, payload_enc: bytes, subject_type: str = "enterprise"
+) -> BaseModel:
     if payload_enc == DESTROYED:
         raise SnapshotDestroyed()
+    model = payload_model(source, subject_type)
     try:
-        return payload_model(source).model_validate_json(cipher.decrypt(payload_enc, PAYLOAD_FIELD))
+        return model.model_validate_json(cipher.decrypt(payload_enc, PAYLOAD_FIELD))
     except ValidationError as exc:  # stored under an older schema: not usable as it is
         raise ProviderBadPayload(source=source.value) from exc
 
@@ -147,7 +150,9 @@ def _to_snapshot(
         is_sandbox=values["is_sandbox"],
         payload_hash=values["payload_hash"],
         consent_id=values["consent_id"],
-        payload=payload if payload is not None else _open(cipher, source, values["payload_enc"]),
+        payload=payload
+        if payload is not None
+        else _open(cipher, source, values["payload_enc"], values["subject_type"]),
         **extra,
     )
 
@@ -442,7 +447,7 @@ def _fetch_missing(
                 {
                     k[2]: fetched[k].payload
                     if k in fetched
-                    else _open(cipher, k[2], reusable[k]["payload_enc"])
+                    else _open(cipher, k[2], reusable[k]["payload_enc"], k[0].value)
                     for k in keys
                 },
             )

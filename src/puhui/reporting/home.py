@@ -35,6 +35,8 @@ from puhui.parties.models import Enterprise
 from puhui.receivables.models import CertificateRow
 from puhui.receivables.state import CertificateStatus
 from puhui.reporting import book
+from puhui.reporting.sla import minutes_left as sla_minutes_left
+from puhui.reporting.sla import sla_words
 from puhui.risk.collection_models import CollectionCase
 
 SHOWN = 5  # items listed on a card; the link leads to all of them
@@ -101,23 +103,14 @@ def cards_for(session: Session, clock: Clock, principal: Principal) -> list[Card
 
 
 def sla_text(due_at: datetime, now: datetime) -> tuple[Text, str]:
-    """Time left before `due_at`, or how long overdue, in hours (under two days) or days:
-    ("剩余 5 小时", "due-soon"), ("已逾期 3 天", "overdue"). Pure."""
-    left = due_at - now
-    overdue = left < timedelta(0)
-    span = -left if overdue else left
-    hours = int(span.total_seconds() // 3600)
-    if hours < 1:
-        minutes = max(1, int(span.total_seconds() // 60))
-        zh_n, en_n = f"{minutes} 分钟", f"{minutes} min"
-    elif hours < 48:
-        zh_n, en_n = f"{hours} 小时", f"{hours} h"
-    else:
-        days = hours // 24
-        zh_n, en_n = f"{days} 天", f"{days} day{'s' if days > 1 else ''}"
-    if overdue:
-        return Text(f"已逾期 {zh_n}", f"overdue by {en_n}"), "overdue"
-    return Text(f"剩余 {zh_n}", f"{en_n} left"), "due-soon" if hours < 4 else ""
+    """Time left before `due_at`, or how long overdue, in `reporting.sla`'s one wording, and
+    the tone: ("还剩 5 小时 20 分钟", ""), ("还剩 2 小时", "due-soon" under 4 hours), ("已超时
+    3 天", "overdue"). Pure."""
+    minutes = sla_minutes_left(due_at, now)
+    zh, en = sla_words(minutes)
+    if minutes < 0:
+        return Text(zh, en), "overdue"
+    return Text(zh, en), "due-soon" if minutes < 4 * 60 else ""
 
 
 # ---------------------------------------------------------------------------------- cards

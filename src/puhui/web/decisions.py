@@ -19,6 +19,7 @@ from puhui.core.i18n import Lang
 from puhui.core.models import User
 from puhui.core.money import format_fen
 from puhui.decisioning import reasons as reason_texts
+from puhui.reporting.sla import sla_words
 from puhui.web.labels import label
 
 
@@ -151,26 +152,11 @@ def limit_note(
     )
 
 
-def _span(minutes: int, lang: Lang) -> str:
-    days, rest = divmod(abs(minutes), 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if lang == "zh":
-        if days:
-            return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
-        return f"{hours} 小时 {mins} 分钟" if hours else f"{mins} 分钟"
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
-
-
 def sla_text(minutes_left: int, closed: bool, lang: Lang) -> str:
-    """The review's SLA: "还剩 5 小时 12 分钟" / "已超时 29 天 19 小时" (never -42906 分钟)."""
-    if closed:
-        return "已办结" if lang == "zh" else "Closed"
-    span = _span(minutes_left, lang)
-    if minutes_left >= 0:
-        return f"还剩 {span}" if lang == "zh" else f"{span} left"
-    return f"已超时 {span}" if lang == "zh" else f"Overdue by {span}"
+    """The review's SLA: "还剩 5 小时 12 分钟" / "已超时 29 天 19 小时" (never -42906 分钟);
+    the wording is `reporting.sla`'s, the same on every page."""
+    zh, en = sla_words(minutes_left, closed)
+    return zh if lang == "zh" else en
 
 
 def display_names(session: Session, keys: Iterable[object]) -> dict[str, str]:

@@ -109,6 +109,10 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "credit_decision": ("授信审批", "Credit decision"),
         "post_loan_monitoring": ("贷后监测", "Post-loan monitoring"),
         "marketing": ("营销", "Marketing"),
+        "convenience_query": (
+            "便民查询（本人公积金/社保）",
+            "Convenience query (own housing fund / social security)",
+        ),
     },
     "loan_class": {
         "normal": ("正常", "Pass"),

@@ -32,7 +32,7 @@ def test_each_role_sees_its_work(
     officer = client.get("/console/", headers=headers_for(Role.CREDIT_OFFICER)).text
     assert _cards(officer)[:2] == ["reviews", "policies"]
     assert 'data-testid="count-reviews">' in officer
-    assert re.search(r"(剩余|已逾期) \d+ (分钟|小时|天)", officer)  # SLA in words, not minutes
+    assert re.search(r"(还剩|已超时) \d+ (分钟|小时|天)", officer)  # SLA in words (reporting.sla)
     assert "/console/reviews/" in officer and "北京时间" in officer
     risk = client.get("/console/", headers=headers_for(Role.RISK_OFFICER)).text
     assert {"reviews", "policies", "receivables", "alerts", "numbers"} <= set(_cards(risk))

@@ -15,6 +15,9 @@ def test_every_source_has_a_text_per_purpose_except_bureau_marketing() -> None:
     expected = {(s, p) for s in SourceName for p in Purpose} - {
         (SourceName.CREDIT_BUREAU, Purpose.MARKETING)
     }
+    # the convenience query (便民查询) covers only a person's housing fund and social security
+    convenience = {SourceName.HOUSING_FUND, SourceName.SOCIAL_SECURITY}
+    expected -= {(s, Purpose.CONVENIENCE_QUERY) for s in SourceName if s not in convenience}
     assert pairs == expected
     assert not texts.is_allowed(SourceName.CREDIT_BUREAU, Purpose.MARKETING)
     assert texts.current_text(SourceName.CREDIT_BUREAU, Purpose.MARKETING) is None
@@ -40,6 +43,20 @@ def test_only_the_credit_bureau_takes_the_legal_representative_scope() -> None:
         assert texts.scope_allowed(source, ConsentScope.LEGAL_REPRESENTATIVE) == (
             source == SourceName.CREDIT_BUREAU
         )
+
+
+def test_the_convenience_query_is_the_legal_representatives_own_consent() -> None:
+    for source in (SourceName.HOUSING_FUND, SourceName.SOCIAL_SECURITY):
+        text = texts.current_text(source, Purpose.CONVENIENCE_QUERY)
+        assert text is not None
+        assert "本人" in text.text("zh") and "不用于授信审批" in text.text("zh")
+        assert "my own" in text.text("en")
+        person, firm = ConsentScope.LEGAL_REPRESENTATIVE, ConsentScope.ENTERPRISE
+        assert texts.scope_allowed(source, person, Purpose.CONVENIENCE_QUERY)
+        assert not texts.scope_allowed(source, firm, Purpose.CONVENIENCE_QUERY)
+        assert not texts.scope_allowed(source, person, Purpose.CREDIT_DECISION)
+    assert texts.current_text(SourceName.TAX, Purpose.CONVENIENCE_QUERY) is None
+    assert texts.current_text(SourceName.CREDIT_BUREAU, Purpose.CONVENIENCE_QUERY) is None
 
 
 def test_status_is_derived_from_expiry_revocation_and_supersession() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from puhui.assistant import service as assistant_service
 from puhui.assistant.errors import ConversationNotFound
+from puhui.assistant.router import AccessDep
 from puhui.core.auth import LoginRequired, Principal, public, require_page
 from puhui.core.errors import DomainError, Forbidden
 from puhui.core.models import Role
@@ -112,11 +113,15 @@ def m_assistant_messages(request: Request, db: DB) -> Response:
 
 @router.post("/say", dependencies=[Depends(public()), Depends(check_csrf)])
 def m_assistant_say(
-    request: Request, db: DB, rt: RuntimeDep, text: Annotated[str, Form()] = ""
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    access: AccessDep,
+    text: Annotated[str, Form()] = "",
 ) -> Response:
     conv = _conversation(request, db, rt)
     try:
-        reply = assistant_service.say(db, rt.clock, conv, _borrower(request), text)
+        reply = assistant_service.say(db, rt.clock, conv, _borrower(request), text, access)
     except DomainError as exc:
         raise refuse(request, exc, "/m/assistant") from exc
     _remember(request, conv, reply)
