@@ -419,6 +419,12 @@ def evaluate_world(
         "defaulters": int(defaulters.sum()),
         "fraud_defaulters": int((defaulters & fraud).sum()),
         "first_payment_defaults": int((after.default_index[booked] == 0).sum()),
+        # defaulters whose default has no distress spell before it (sudden or fraud-driven)
+        "no_warning_defaulters": int(
+            (
+                defaulters & world.outcomes["distress_spell_months"].is_null().to_numpy()[booked]
+            ).sum()
+        ),
         "missed_payment_first_3m": int(
             ((after.default_index[booked] >= 0) & (after.default_index[booked] < 3)).sum()
         ),
