@@ -10,6 +10,9 @@ the seeded fraud patterns, and the true 12-month default outcome.
     burst rings:   pd = 1 - (1 - pd) * (1 - burst_default_probability)
     inflators:     pd = 1 - (1 - pd) * (1 - inflation_extra_default_probability)
     default_12m ~ Bernoulli(pd)
+    default month: the hazard strikes at a distress spell's onset; the default (the first
+                   instalment never paid) follows distress_spell_min + Poisson months later
+                   (``spell_timing``), at once for the sudden ones and fraud-driven ones
 """
 
 from __future__ import annotations
