@@ -466,6 +466,11 @@ def _mount_optional() -> None:
     from puhui.risk.monitor_cli import monitor as risk_monitor
 
     risk_app.command("monitor")(risk_monitor)
+    from puhui.lending.cli import EXTRA_STEPS as eod_extra_steps
+    from puhui.risk.monitor_cli import eod_monitor_step
+
+    if eod_monitor_step not in eod_extra_steps:
+        eod_extra_steps.append(eod_monitor_step)  # `puhui eod run` monitors too (issue 14)
     app.add_typer(risk_app, name="risk")
     from puhui.assistant.cli import assistant_app
 

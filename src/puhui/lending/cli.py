@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -31,6 +32,25 @@ def _parse_date(value: str) -> date:
     except ValueError:
         console.print(f"[red]日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD: {value}[/red]")
         raise typer.Exit(2) from None
+
+
+# Steps of higher layers that `puhui eod run` runs after lending's own and before the
+# reconciliation gate -- risk's post-loan monitoring (registered by puhui/cli.py; lending may not
+# import risk): factory(runtime, day) -> a `jobs.runner` step.
+EXTRA_STEPS: list[Callable[[Any, date], Any]] = []
+
+
+def run_steps(rt: Any, day: date, *, batch_size: int = 20_000, workers: int = 1) -> list[Any]:
+    """The steps of `puhui eod run` for business date `day`: lending's end of day with the
+    registered ``EXTRA_STEPS`` placed just before the reconciliation gate (which stays last)."""
+    from puhui.lending import eod
+    from puhui.lending.payouts import ReconciliationGateStep
+
+    steps = eod.eod_steps(rt.clock, day, batch_size=batch_size, workers=workers,
+                          **eod.policy_from_settings(rt.settings))  # fmt: skip
+    extra = [factory(rt, day) for factory in EXTRA_STEPS]
+    gate = [s for s in steps if isinstance(s, ReconciliationGateStep)]
+    return [*(s for s in steps if not isinstance(s, ReconciliationGateStep)), *extra, *gate]
 
 
 @eod_app.command("run")
@@ -63,13 +83,7 @@ def run_cmd(
 
     day = _parse_date(day_text)
     rt = build_runtime()
-    steps = eod.eod_steps(
-        rt.clock,
-        day,
-        batch_size=batch_size,
-        workers=min(workers, batch_size),
-        **eod.policy_from_settings(rt.settings),
-    )
+    steps = run_steps(rt, day, batch_size=batch_size, workers=min(workers, batch_size))
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -48,8 +48,9 @@ def evaluate(
     f = result.figures
     print(f"world seed {f['world_seed']}: {f['booked_loans']} loans booked of "
           f"{f['enterprises']} SMEs, {f['defaulters']} default within 12 months "
-          f"({f['fraud_defaulters']} fraud-driven, {f['missed_payment_first_3m']} stopped paying "
-          f"in the first three months); default month = the instalment never paid")  # fmt: skip
+          f"({f['fraud_defaulters']} fraud-driven, {f['no_warning_defaulters']} with no distress "
+          f"spell before it, {f['missed_payment_first_3m']} stopped paying in the first three "
+          f"months); default month = the instalment never paid")  # fmt: skip
     print(f"rules {f['rules']}, signal set {f['signal_set']}")
     print(f"{'':28}{'rules':>10}{'dpd only':>10}")
     for key in ("recall_60d", "median_lead_days", "false_alert_rate", "alerts_per_100_loans_month"):

@@ -14,9 +14,10 @@ No database. The steps:
    (with the rules document's parameters) and ``rules.evaluate_warning`` -> a level per loan and
    month. Related parties: a group member warned red/orange or 30+ days past due last month,
    or the core enterprise in default, is an input of the next month.
-4. **Score the warnings** against the truth: the world's default month, the month its hazard
-   strikes and that month's instalment (due on the 20th) is never paid (``missed_days``). For
-   each defaulter the first red/orange warning pulled before that day gives the lead in days.
+4. **Score the warnings** against the truth: the world's default month, the month a distress
+   spell has used up the cash and that month's instalment (due on the 20th) is never paid
+   (``missed_days``). For each defaulter the first red/orange warning pulled before that day
+   gives the lead in days.
    The product's default day, 90 days past due (``default_days``), comes three months later;
    the same figures against it are printed beside (``*_before_90dpd``) -- a weak yardstick,
    since days past due alone flag a loan ~70 days before it:
@@ -418,6 +419,12 @@ def evaluate_world(
         "defaulters": int(defaulters.sum()),
         "fraud_defaulters": int((defaulters & fraud).sum()),
         "first_payment_defaults": int((after.default_index[booked] == 0).sum()),
+        # defaulters whose default has no distress spell before it (sudden or fraud-driven)
+        "no_warning_defaulters": int(
+            (
+                defaulters & world.outcomes["distress_spell_months"].is_null().to_numpy()[booked]
+            ).sum()
+        ),
         "missed_payment_first_3m": int(
             ((after.default_index[booked] >= 0) & (after.default_index[booked] < 3)).sum()
         ),

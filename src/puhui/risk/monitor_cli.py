@@ -5,7 +5,7 @@ stopped half-way resumes from its last committed batch."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,3 +44,13 @@ def monitor(
     for step in result.steps:
         figures = ", ".join(f"{k}={v}" for k, v in sorted(step.totals.items()))
         console.print(f"{step.name}: {step.items} enterprises · {figures}")
+
+
+def eod_monitor_step(rt: Any, day: date) -> Any:
+    """Monitoring as a step of `puhui eod run` (``lending.cli.EXTRA_STEPS``): the same staggered
+    pulls as `puhui risk monitor`, inside the end of day's recorded job. Idempotent per
+    enterprise and date, so running both on one date changes nothing the second time."""
+    from puhui.datahub.connectors import build_connectors
+    from puhui.risk.monitoring import MonitorEnv, MonitorStep
+
+    return MonitorStep(rt.clock, MonitorEnv(build_connectors(), rt.cipher), day)

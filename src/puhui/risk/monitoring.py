@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -48,6 +48,8 @@ from puhui.jobs.runner import Batch, RunResult, run_job
 from puhui.lending import service as lending_service
 from puhui.lending.schemas import LineStatus
 from puhui.parties import service as parties_service
+from puhui.payments import service as payments_service
+from puhui.payments.states import PaymentKind, PaymentStatus
 from puhui.receivables import service as receivables_service
 from puhui.risk import actions, alerts, governance, rules
 from puhui.risk.models import (
@@ -202,11 +204,44 @@ def _hit_row(hit: SignalHit) -> dict[str, Any]:
     }
 
 
+_FAILED = (PaymentStatus.REJECTED.value, PaymentStatus.RETURNED.value)
+
+
+def failed_debits_by_month(
+    payments: Iterable[Any], months: Sequence[date], day: date
+) -> dict[date, int] | None:
+    """Failed automatic debits (direct debits rejected or returned: payments' records) by month
+    (first days, oldest first) before `day`; those of the running month count with the newest.
+    None when the enterprise has no direct debit at all (the input is then not observed)."""
+    debits = [p for p in payments if p.kind == PaymentKind.DIRECT_DEBIT.value]
+    if not debits:
+        return None
+    out = dict.fromkeys(months, 0)
+    for payment in debits:
+        when = payment.returned_date or payment.business_date
+        if payment.status not in _FAILED or when >= day:
+            continue
+        key = min(when.replace(day=1), months[-1])
+        if key in out:
+            out[key] += 1
+    return out
+
+
 def _history(
-    payloads: Mapping[str, Any], month: date, behaviour: Mapping[str, Any]
+    payloads: Mapping[str, Any],
+    month: date,
+    behaviour: Mapping[str, Any],
+    failed: Mapping[date, int] | None = None,
 ) -> list[MonthlyObservation]:
     months = [_month_start(month, back) for back in range(HISTORY_MONTHS)]
     history = history_from_payloads(payloads, months)
+    if failed:
+        history = [
+            MonthlyObservation(obs.month, {**obs.values, "failed_auto_debits": failed[obs.month]})
+            if obs.month in failed
+            else obs
+            for obs in history
+        ]
     newest = history[-1]
     merged = MonthlyObservation(newest.month, {**newest.values, **behaviour})
     return [*history[:-1], merged]
@@ -265,7 +300,10 @@ def _observe(
     active = governance.active_rules(session, clock)
     month = _month_start(day, back=1)  # the newest complete month
     payloads = {str(source): snap.payload for source, snap in snapshots.items()}
-    history = _history(payloads, month, _behaviour(session, enterprise_id))
+    recent = [_month_start(month, back) for back in (2, 1, 0)]  # the signal's three months
+    failed = failed_debits_by_month(payments_service.payments_of(session, enterprise_id, 200),
+                                    recent, day)  # fmt: skip
+    history = _history(payloads, month, _behaviour(session, enterprise_id), failed)
     hits = evaluate_signals(history, rules.signal_parameters(active.document))
     warning = rules.evaluate_warning(active.document, hits)
     observation = Observation(

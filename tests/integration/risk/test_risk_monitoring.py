@@ -173,3 +173,32 @@ def test_a_warned_member_of_the_related_party_group_is_a_signal(
     assert obs.values["group_member_warned"] is True
     assert "group_member_warned" in {h["code"] for h in obs.hits}
     assert firm.enterprise_id in monitoring.exposed_enterprise_ids(session)
+
+
+def test_the_end_of_day_runs_the_monitoring_before_its_gate(
+    session: Session, runtime: Runtime
+) -> None:
+    """`puhui eod run` carries risk's monitoring step (registered by the root CLI): the staggered
+    pulls run inside the end of day's recorded job, just before the reconciliation gate."""
+    import puhui.cli  # noqa: F401 -- mounts the sub-commands and registers the step
+    from puhui.jobs.runner import run_job
+    from puhui.lending import eod
+    from puhui.lending.cli import run_steps
+
+    clock = runtime.clock
+    firm = register(session, runtime, 7, with_rep=False)
+    ent_id = firm.enterprise_id
+    assert ent_id is not None
+    make_line(session, clock, ent_id)
+    session.commit()
+    day = business_date(clock)
+
+    steps = run_steps(runtime, day, batch_size=100)
+    names = [step.name for step in steps]
+    assert names[-2:] == ["monitor", "reconciliation_gate"]
+    result = run_job(runtime.session_factory, clock, eod.JOB_NAME, day, steps)
+    monitor_step = next(s for s in result.steps if s.name == "monitor")
+    assert monitor_step.totals.get("unmonitored") == 1  # no consent: listed, never pulled
+    session.expire_all()
+    state = session.scalars(select(MonitoredEnterprise)).one()
+    assert (state.status, state.reason) == ("unmonitored", "no_consent")

@@ -108,3 +108,4 @@ def test_evaluate_on_a_small_world_prints_the_json_keys() -> None:
         assert key in figures and "dpd_" + key in figures
     assert 0 <= figures["recall_60d"] <= 1 and 0 <= figures["false_alert_rate"] <= 1
     assert figures["booked_loans"] > 0
+    assert 0 <= figures["no_warning_defaulters"] <= figures["defaulters"]

@@ -46,3 +46,36 @@ def test_the_rules_diff_names_the_changed_row_reason_and_parameter() -> None:
     assert any(c.where == "signal_parameters" and c.key == "sales_drop" for c in diff.changes)
     assert len(diff.changes) == 3
     assert diff_rules(old, copy.deepcopy(old)).empty
+
+
+def test_failed_direct_debits_count_by_month_before_the_pull() -> None:
+    """Payments' rejected or returned direct debits are the failed automatic debits of the
+    month they failed in (the running month's with the newest); payouts and settled debits
+    are not; no direct debit at all leaves the input unobserved."""
+    from types import SimpleNamespace
+
+    from puhui.risk.monitoring import failed_debits_by_month
+
+    def pay(kind: str, status: str, day: date, returned: date | None = None) -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, status=status, business_date=day, returned_date=returned)
+
+    months = [date(2027, 1, 1), date(2027, 2, 1), date(2027, 3, 1)]
+    pull = date(2027, 4, 10)
+    payments = [
+        pay("direct_debit", "rejected", date(2027, 1, 20)),
+        pay("direct_debit", "settled", date(2027, 2, 20)),  # paid: not a failure
+        pay("direct_debit", "returned", date(2027, 2, 20), returned=date(2027, 3, 3)),
+        pay("direct_debit", "rejected", date(2027, 4, 2)),  # this month: with the newest
+        pay("direct_debit", "rejected", date(2027, 4, 10)),  # not before the pull
+        pay("direct_debit", "settled", date(2027, 3, 20)),
+        pay("payout", "rejected", date(2027, 3, 5)),
+        pay("direct_debit", "rejected", date(2026, 12, 20)),  # before the window
+    ]
+    assert failed_debits_by_month(payments, months, pull) == {
+        date(2027, 1, 1): 1,
+        date(2027, 2, 1): 0,
+        date(2027, 3, 1): 2,
+    }
+    assert (
+        failed_debits_by_month([pay("payout", "settled", date(2027, 3, 5))], months, pull) is None
+    )

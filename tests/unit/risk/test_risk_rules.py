@@ -47,7 +47,7 @@ def test_no_hits_no_warning() -> None:
             "W_POINTS_ORANGE",
         ),
         (
-            [_hit("housing_fund_stopped", 0.0), _hit("failed_auto_debits", 1)],
+            [_hit("filing_missed", 2), _hit("failed_auto_debits", 1)],
             "orange",
             "W_POINTS_ORANGE",
         ),

@@ -21,7 +21,7 @@ monitoring sees the deterioration that produces a default before the default mon
     rep/holders : monthly 0.3 % / 0.4 %, plus 2 % / 1.5 % while h - mu < -1 (distress exits)
     bureau      : every open enterprise account continues its delinquency chain on h[t-2];
                   hard inquiries ~ Poisson(0.08 * size * exp(-0.7 h))
-    our loan    : the default month (outcomes) is the month the world's hazard strikes: the cash
+    our loan    : the default month (outcomes) is the end of a distress spell: the cash
                   runs out and the first instalment (due on the 20th) is never paid; the loan
                   is in default as the product defines it (90+ days past due, ``DEFAULT_DPD``)
                   90 days later -- at the earliest in the fourth month of a loan booked at the
@@ -30,9 +30,13 @@ monitoring sees the deterioration that produces a default before the default mon
                   auto-debits with P = sigmoid(-4.5 - 1.5 h), line utilisation
                   sigmoid(c_i - dev + noise), a third party repaying with P = sigmoid(-7.5 - h)
 
+In a distress spell (``distress_path``) the health above falls and a cash strain s in [0, 1]
+rises to the default; the liquidity channels (filed, housing fund and utilities paid, lawsuits,
+the bureau, our loan's behaviour) read h - STRAIN_WEIGHT * s instead of h.
+
 Fraud-driven defaults (shells, bursts, inflators) default early along no health decline, so
-they give no warning: that is the honest floor of any early-warning recall. Health-driven
-defaults at moderate health (bad luck) give little warning either.
+they give no warning: that is the honest floor of any early-warning recall; so do the sudden
+health-driven defaults (``WorldParams.sudden_default_share``, no spell).
 
 Everything draws from an independent child generator ``np.random.default_rng([seed, 14])``:
 the pre-decision world (``generate_world``'s one generator) stays byte for byte what it was,
@@ -64,8 +68,8 @@ _INQUIRY_SIZE = np.array([0.8, 1.0, 1.3, 1.8])
 _GRADE_STEPS = (("D", -2.2), ("C", -1.2), ("B", 0.3))
 DUE_DAY = 20  # instalments fall due on the 20th
 DEFAULT_DPD = 90  # a default is 90+ days past due (the five-category 次级 line)
-SUDDEN_SHARE = 0.1  # health-driven defaults with no squeeze before them
-FALSE_SCARE_SHARE = 0.08  # non-defaulters living through a squeeze they recover from
+FALSE_SCARE_SHARE = 0.08  # non-defaulters living through a decline they recover from
+STRAIN_WEIGHT = 2.5  # health units a full cash strain takes off the liquidity channels
 
 
 @dataclass
@@ -147,59 +151,69 @@ def simulate_after(world: World) -> AfterWorld:
     rng = np.random.default_rng([world.seed, STREAM])
     T = world.months
     default_index = _default_index(world)
-    distress = distress_path(world, rng, default_index)
+    distress, strain = distress_path(world, rng, default_index)
     h = health_path(world)
     h[:, T:] -= distress
     mu = world.outcomes["quality"].to_numpy()
     dev = h - mu[:, None]
+    # The liquidity channels (paying bills, taxes, contributions and debits on time; seeking
+    # credit; drawing the line) read the health less the cash strain of a spell.
+    h_liq = h.copy()
+    h_liq[:, T:] -= STRAIN_WEIGHT * strain
+    dev_liq = h_liq - mu[:, None]
     dense: dict[str, npt.NDArray[Any]] = {}
-    _tax(world, rng, h, dev, dense)
-    _employment(world, rng, h, dev, dense)
-    _utilities(world, rng, h, dev, dense)
+    _tax(world, rng, h_liq, dev, dense)
+    _employment(world, rng, h_liq, dev, dense)
+    _utilities(world, rng, h_liq, dev, dense)
     _tax_grades(world, h, dense)
-    judicial = _judicial(world, rng, h, dense)
+    judicial = _judicial(world, rng, h_liq, dense)
     changes, abnormal = _registry(world, rng, h, dev, dense)
-    inquiries = _bureau(world, rng, h, dense)
-    _behaviour(world, rng, h, dev, default_index, dense)
+    inquiries = _bureau(world, rng, h_liq, dense)
+    _behaviour(world, rng, h_liq, dev_liq, default_index, dense)
     dense["_distress"] = distress
+    dense["_strain"] = strain
     return AfterWorld(world, _horizon_months(world), dense, judicial, changes, abnormal,
                       inquiries, default_index, h)  # fmt: skip
 
 
-def distress_path(world: World, rng: np.random.Generator, default_index: I64) -> F64:
-    """(n, H) liquidity distress subtracted from the health the sources show after the decision.
+def distress_path(world: World, rng: np.random.Generator, default_index: I64) -> tuple[F64, F64]:
+    """(n, H) business decline subtracted from the health the sources show after the decision,
+    and (n, H) cash strain in [0, 1] (the liquidity channels read ``STRAIN_WEIGHT`` x it more).
 
-    The world's default draw (``outcomes``) is read as the end of a cash squeeze: a health-driven
-    defaulter's business declines over ``2 + Poisson(2)`` months to a depth of ``U(1, 2.5)``
-    (health units), then lives on its cash for a runway of ``1 + Poisson(2)`` months and defaults
-    when the cash runs out -- so the decline shows months before the default, as early-warning
-    practice finds. ``SUDDEN_SHARE`` of them have no squeeze (the default comes out of the blue).
-    A squeeze that began before the decision shows only from the first after-month (the
-    pre-decision world is what it was). Fraud-driven defaulters have none (no warning). Firms that
-    do not default live through the same kind of decline and recover (``FALSE_SCARE_SHARE`` of
-    them, starting anywhere in the horizon, ``U(0.7, 2)`` deep): the noise a warning must live
-    with, beside the health path's own ups and downs.
+    The world's default (``outcomes``) is the end of a distress spell of
+    ``distress_spell_months`` (``WorldParams.distress_spell_min`` + Poisson): from its onset
+    the business falls by ``U(1, 2.5)`` health units over the first half of the spell (a lost
+    customer, a collapsed order book, a debtor's default) and the cash strain rises month by
+    month to 1 at the default month, when the cash is gone and the instalment is never paid.
+    Sudden defaults (``sudden_default_share``, no spell) and fraud-driven defaults have neither:
+    they give no warning. Firms that do not default live through the same kind of decline and
+    recover (``FALSE_SCARE_SHARE`` of them, starting anywhere in the horizon, ``U(0.7, 2)``
+    deep, with a cash strain of at most ``U(0, 0.6)``: they had the buffer to ride it out) --
+    the noise a warning must live with, beside the health path's own ups and downs.
     """
     n, H = world.n_enterprises, world.params.horizon_months
-    fraud = world.outcomes["is_fraud"].to_numpy()
-    sudden = rng.random(n) < SUDDEN_SHARE
-    decline = 2 + rng.poisson(2.0, size=n)
-    runway = 1 + rng.poisson(2.0, size=n)
+    spell = world.outcomes["distress_spell_months"].fill_null(0).to_numpy().astype(np.int64)
     depth = rng.uniform(1.0, 2.5, size=n)
     scare = rng.random(n) < FALSE_SCARE_SHARE
     scare_start = rng.integers(0, H, size=n)
     scare_len = 2 + rng.poisson(3.0, size=n)
     scare_depth = rng.uniform(0.7, 2.0, size=n)
+    scare_strain = rng.uniform(0.0, 0.6, size=n)
     k = np.arange(H)[None, :]
-    squeeze = (default_index >= 0) & ~fraud & ~sudden
-    start = (default_index - runway - decline)[:, None]
-    ramp = depth[:, None] * np.clip((k - start) / decline[:, None], 0.0, 1.0)
+    in_spell = (default_index >= 0) & (spell > 0)
+    onset = (default_index - spell)[:, None]
+    into = (k - onset + 1).astype(np.float64)  # 1 in the onset month
+    half = np.maximum(np.ceil(spell / 2.0), 1.0)[:, None]
+    ramp = depth[:, None] * np.clip(into / half, 0.0, 1.0)
+    cash = np.clip(into / np.maximum(spell, 1)[:, None], 0.0, 1.0)
     since = k - scare_start[:, None]
     down = np.clip(since / scare_len[:, None], 0.0, 1.0)
     up = np.clip((since - scare_len[:, None]) / scare_len[:, None], 0.0, 1.0)
-    episode = scare_depth[:, None] * np.where(since < 0, 0.0, down - up)
-    out = np.where(squeeze[:, None], ramp, 0.0)
-    return np.where(((default_index < 0) & scare)[:, None], episode, out)
+    episode = np.where(since < 0, 0.0, down - up)
+    scared = ((default_index < 0) & scare)[:, None]
+    decline = np.where(in_spell[:, None], ramp, np.where(scared, scare_depth[:, None] * episode, 0))
+    strain = np.where(in_spell[:, None], cash, np.where(scared, scare_strain[:, None] * episode, 0))
+    return decline, strain
 
 
 def _tax(world: World, rng: np.random.Generator, h: F64, dev: F64, out: dict[str, Any]) -> None:

@@ -10,17 +10,21 @@ the seeded fraud patterns, and the true 12-month default outcome.
     burst rings:   pd = 1 - (1 - pd) * (1 - burst_default_probability)
     inflators:     pd = 1 - (1 - pd) * (1 - inflation_extra_default_probability)
     default_12m ~ Bernoulli(pd)
+    default month: the hazard strikes at a distress spell's onset; the default (the first
+                   instalment never paid) follows distress_spell_min + Poisson months later
+                   (``spell_timing``), at once for the sudden ones and fraud-driven ones
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from puhui.datahub.world.context import F64, FEN_PER_WAN, Ctx, gumbel_top_k, sigmoid
+from puhui.datahub.world.context import F64, FEN_PER_WAN, I64, Ctx, gumbel_top_k, sigmoid
 from puhui.datahub.world.vocab import INDUSTRIES, SALES_SEASONALITY
 
 _SHANGHAI = timezone(timedelta(hours=8))
@@ -106,6 +110,32 @@ def hazard_logit(ctx: Ctx) -> F64:
     return logit
 
 
+def spell_timing(survive: F64, v: F64, spell_min: int, spell_mean_extra: float) -> tuple[I64, I64]:
+    """The (onset, spell length) of each firm's distress spell, drawn jointly with ``v``:
+    P(onset o, spell L) ∝ f(o) * p(L) over o + L < H, where f is the hazard's month density
+    (``1 - survive`` differenced) and p the spell's ``spell_min + Poisson(spell_mean_extra)``.
+    Conditional on a default within the horizon, it comes a spell after the hazard strikes.
+    Spell 0: no room (short horizons) -- the caller defaults such firms at the hazard month."""
+    n, H = survive.shape
+    f = np.diff(np.concatenate([np.zeros((n, 1)), 1.0 - survive], axis=1), axis=1)
+    f = np.clip(f, 0.0, None) + 1e-15  # a flat floor for firms without health hazard
+    lengths = np.arange(H)
+    extra = lengths - spell_min
+    pois = np.where(extra >= 0, np.exp(
+        extra * np.log(max(spell_mean_extra, 1e-12)) - spell_mean_extra
+        - np.array([math.lgamma(e + 1) for e in np.clip(extra, 0, None)])), 0.0)  # fmt: skip
+    onset, length = np.meshgrid(lengths, lengths, indexing="ij")  # (H, H): o, L
+    valid = (onset + length < H) & (pois[length] > 0)
+    joint = f[:, onset] * np.where(valid, pois[length], 0.0)[None, :, :]
+    flat = joint.reshape(n, -1)
+    total = flat.sum(axis=1)
+    cdf = np.cumsum(flat, axis=1) / np.maximum(total, 1e-300)[:, None]
+    pick = np.minimum((cdf < v[:, None]).sum(axis=1), H * H - 1)
+    o, L = pick // H, pick % H
+    none = total <= 0
+    return np.where(none, 0, o).astype(np.int64), np.where(none, 0, L).astype(np.int64)
+
+
 def build_outcomes(ctx: Ctx) -> pl.DataFrame:
     # One long function on purpose: a straight recipe of column definitions (inflators, declared
     # revenue, application times, defaults), cyclomatic 3, drawing from the world's one generator
@@ -185,6 +215,17 @@ def build_outcomes(ctx: Ctx) -> pl.DataFrame:
     month_health = (cum < v[:, None]).sum(axis=1)
     month_fraud = rng.integers(0, min(6, H), size=n)
     from_health = rng.random(n) < pd_health / np.maximum(pd_true, 1e-12)
+    # The health hazard is the onset of a distress spell: the default (the first instalment
+    # never paid) comes when the spell has used up the cash, ``distress_spell_min + Poisson``
+    # months later -- except for the sudden ones (no spell: the default is the hazard month).
+    # (Drawn after every earlier draw of the world: nothing before it moves.)
+    sudden = rng.random(n) < p.sudden_default_share
+    onset_idx, spell_idx = spell_timing(np.asarray(survive, dtype=np.float64), v,
+                                        p.distress_spell_min,
+                                        p.distress_spell_mean_extra)  # fmt: skip
+    sudden |= spell_idx == 0  # no room for a spell in a short horizon
+    month_health = np.where(sudden, month_health, onset_idx + spell_idx)
+    spell = np.where(sudden | ~from_health, 0, spell_idx)
     default_idx = np.minimum(np.where(from_health, month_health, month_fraud), H - 1)
     default_month = (ctx.month0 + T + default_idx).astype("datetime64[D]")
 
@@ -212,6 +253,7 @@ def build_outcomes(ctx: Ctx) -> pl.DataFrame:
             "default_month": pl.Series(
                 np.where(default, default_month, np.datetime64("NaT")), dtype=pl.Date
             ),
+            "distress_spell_months": _masked(spell, default & (spell > 0), pl.Int8),
             "pd_true": pd_true,
             "is_fraud": is_fraud,
             "fraud_type": _masked(fraud_type, is_fraud, pl.String),

@@ -82,6 +82,17 @@ class WorldParams(BaseModel):
         (-8.1, 0.8), description="monthly default hazard sigmoid(a - b * h_t) in the horizon"
     )
 
+    # --- the default as the end of a distress spell (issue 14: what monitoring can see) ----
+    distress_spell_min: int = Field(
+        4, ge=0, le=24, description="shortest distress spell (months from onset to the default)"
+    )
+    distress_spell_mean_extra: float = Field(
+        2.0, ge=0, description="spell length = distress_spell_min + Poisson(this)"
+    )
+    sudden_default_share: float = Field(
+        0.15, ge=0, le=1, description="health-driven defaults with no spell (no warning)"
+    )
+
     # --- non-additive outcome (issue 22, item 4; docs/synthetic-world.md "What a better
     # model can find"): all of it acts through the monthly hazard sigmoid(a - b * h) or
     # through the health path itself, so defaults stay foreshadowed by health. ---------
