@@ -64,6 +64,15 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "only_in_ledger": ("账务有、银行无", "In the ledger only"),
         "amount_mismatch": ("金额不符", "Amount mismatch"),
     },
+    "trusted_only_by": {
+        "enterprise": ("由企业开启", "Switched on by the enterprise"),
+        "representative": ("由法定代表人设定", "Set by the legal representative"),
+        "age": (
+            "默认开启：个体工商户经营者已达设定年龄",
+            "On by default: a sole proprietor over the set age",
+        ),
+        "large_type": ("默认开启：使用大字模式", "On by default: large-type mode"),
+    },
     "transfer_status": {
         "awaiting_guardian": ("等待监管人确认", "Waiting for the guardian"),
         "sent": ("已发出", "Sent"),
