@@ -351,3 +351,36 @@ def reconcile_cmd(
         audit.set_clock(session, rt.clock)
         run = reconciliation.reconcile_day(session, rt.clock, date.fromisoformat(day))
         typer.echo(json.dumps({"day": day, "matched": run.matched, "breaks": run.breaks}))
+
+
+@payments_app.command("rail-job")
+def rail_job_cmd(
+    every: Annotated[
+        int, typer.Option(min=0, help="seconds between runs (0: run the due slot once and stop)")
+    ] = 0,
+) -> None:
+    """The periodic rail job: submit waiting payments and fetch the bank's reports as a recorded,
+    resumable job run per slot (PUHUI_PAYMENTS_RAIL_JOB_SLOT_MINUTES). Run it from a scheduler
+    (cron, a systemd timer) every slot, or as a worker with --every."""
+    import time
+
+    from puhui.payments import rail_job
+
+    rt = build_runtime()
+    while True:
+        for result in rail_job.run_due(rt.session_factory, rt.clock, rt.cipher):
+            totals: dict[str, int] = {}
+            for step in result.steps:
+                for key, value in step.totals.items():
+                    totals[key] = totals.get(key, 0) + value
+            line = {
+                "job": result.job,
+                "day": result.business_date.isoformat(),
+                "already_completed": result.already_completed,
+                "attempts": result.attempts,
+                **totals,
+            }
+            typer.echo(json.dumps(line))
+        if not every:
+            return
+        time.sleep(every)

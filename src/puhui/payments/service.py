@@ -28,9 +28,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.core import audit, events
@@ -318,6 +318,45 @@ def dispatch(
         if batch:
             _send(session, clock, cipher, rail, settings, kind, batch, result)
     return result
+
+
+def dispatch_batch(
+    session: Session,
+    clock: Clock,
+    cipher: FieldCipher,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    rail: PaymentRail | None = None,
+) -> tuple[DispatchResult, tuple[datetime, uuid.UUID] | None]:
+    """`dispatch` for at most `limit` waiting payments after the key `after` (creation time,
+    id), for a job that commits each batch with its cursor: (what happened, the last key sent,
+    None when no payment was left). A payment left `submitted` by a timeout is sent again by
+    the next run, not the next batch."""
+    rail = rail or get_rail()
+    query = (
+        select(Payment)
+        .where(Payment.status.in_([PaymentStatus.CREATED.value, PaymentStatus.SUBMITTED.value]))
+        .order_by(Payment.created_at, Payment.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(
+                Payment.created_at > at,
+                and_(Payment.created_at == at, Payment.id > last_id),
+            )
+        )
+    waiting = list(session.scalars(query))
+    result = DispatchResult()
+    settings = PaymentSettings()
+    for kind in PaymentKind:
+        batch = [p for p in waiting if p.kind == kind.value]
+        if batch:
+            _send(session, clock, cipher, rail, settings, kind, batch, result)
+    last = (waiting[-1].created_at, waiting[-1].id) if waiting else None
+    return result, last
 
 
 def _instruction(
@@ -680,6 +719,7 @@ __all__ = [
     "create_verification_credit",
     "cycle",
     "dispatch",
+    "dispatch_batch",
     "get_account",
     "get_payment",
     "history",
