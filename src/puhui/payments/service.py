@@ -46,7 +46,9 @@ from puhui.payments import states
 from puhui.payments.accounts import (
     account_number,
     accounts_of,
+    choose_receivables_account,
     get_account,
+    receivables_account,
     require_mandate,
     require_usable,
     sign_mandate,
@@ -127,6 +129,42 @@ def create_verification_credit(
     payment = _create(session, clock, request, PaymentKind.PAYOUT, account)
     account.challenge_payment_id = payment.id
     return payment
+
+
+RECEIVABLES_FINANCE = "receivables_finance"  # a discount's proceeds to the seller
+RECEIVABLES_CLEAR = "receivables_clear"  # a part cleared to its holder at maturity
+
+
+def pay_out_receivables(
+    session: Session,
+    clock: Clock,
+    enterprise_id: uuid.UUID,
+    amount_fen: int,
+    source_type: str,
+    reference: str,
+) -> Payment | None:
+    """Receivables money the enterprise just received in its settlement account (a discount's
+    price, a part cleared at maturity) goes on through the rails to the account it chose for
+    receivables (pain.001 out, camt.054 in); None when it chose none — the money stays in the
+    settlement account, as before. A failed payout gives the money back to the settlement
+    account (the discount or the clearing itself stands). Idempotent per (source, reference)."""
+    account = receivables_account(session, enterprise_id)
+    if account is None or amount_fen <= 0:
+        return None
+    label = "应收款贴现回款" if source_type == RECEIVABLES_FINANCE else "应收款到期清分"
+    return create_payout(
+        session,
+        clock,
+        PaymentRequest(
+            enterprise_id=enterprise_id,
+            amount_fen=amount_fen,
+            payout_account_id=account.id,
+            source_type=source_type,
+            source_id=None,
+            idempotency_key=f"{source_type}:{reference}",
+            remittance=f"{label} {reference}",
+        ),
+    )
 
 
 def _funding(payment: Payment) -> AccountRef:
@@ -714,6 +752,7 @@ __all__ = [
     "account_number",
     "accounts_of",
     "apply_message",
+    "choose_receivables_account",
     "create_direct_debit",
     "create_payout",
     "create_verification_credit",
@@ -726,6 +765,7 @@ __all__ = [
     "messages_between",
     "messages_for",
     "messages_on",
+    "pay_out_receivables",
     "payments_for_source",
     "payments_of",
     "process_inbox",

@@ -26,6 +26,8 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "transfer": ("转账", "Transfer"),
         "verification": ("打款验证", "Account verification"),
         "repayment": ("还款扣款", "Repayment collection"),
+        "receivables_finance": ("应收款贴现回款", "Receivables discount proceeds"),
+        "receivables_clear": ("应收款到期清分", "Receivables clearing at maturity"),
     },
     "account_status": {
         "pending": ("待验证", "Awaiting verification"),

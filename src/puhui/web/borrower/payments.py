@@ -170,6 +170,24 @@ def m_confirm(
     return RedirectResponse(HOME, status_code=303)
 
 
+@router.post("/accounts/{account_id}/receivables", dependencies=[Depends(check_csrf)])
+def m_receivables_account(
+    request: Request,
+    account_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    """Receivables' payouts (discount proceeds, clearing at maturity) go to this account."""
+    try:
+        payments_service.choose_receivables_account(
+            db, rt.clock, _enterprise(principal), account_id
+        )
+    except DomainError as exc:
+        raise refuse(request, exc, HOME) from exc
+    return RedirectResponse(HOME, status_code=303)
+
+
 def verified_accounts(db: Session, enterprise_id: uuid.UUID) -> list[Any]:
     """The accounts a drawdown may be paid out to (for the draw form)."""
     return [a for a in accounts.accounts_of(db, enterprise_id) if a.status == "verified"]
