@@ -56,6 +56,7 @@ from puhui.payments.accounts import (
 from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import PaymentNotFound
 from puhui.payments.events import PaymentFailed, PaymentSettled
+from puhui.payments.invoices import check_invoice
 from puhui.payments.models import (
     Direction,
     Message,
@@ -752,6 +753,7 @@ __all__ = [
     "account_number",
     "accounts_of",
     "apply_message",
+    "check_invoice",
     "choose_receivables_account",
     "create_direct_debit",
     "create_payout",
