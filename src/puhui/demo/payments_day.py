@@ -2,8 +2,9 @@
 
 * `puhui payments demo-day DIR [--seed S]` sets up a throwaway SQLite database by itself (its
   own data key, environment `demo`), runs one business day of sandbox payments — disbursements
-  to other banks' accounts, an entrusted payment to a supplier (受托支付), a payout returned by
-  the beneficiary's bank (the drawdown reversed), a rejected one, direct-debit collections
+  to other banks' accounts, an entrusted payment to a supplier (受托支付, its invoice
+  checked against a sandbox invoice register), a payout returned by the beneficiary's bank
+  (the drawdown reversed), a rejected one, direct-debit collections
   (one returned: the repayment reversed), an in-house collection from a settlement account,
   receivables payouts (a discount's proceeds, a certificate cleared at maturity),
   accounts verified by name check and by micro-credit — reconciles the day's camt.053, and
@@ -32,6 +33,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from puhui.consents import service as consents_service
+from puhui.consents.schemas import Purpose
+from puhui.consents.sources import SourceName
 from puhui.core import audit
 from puhui.core.clock import FixedClock, business_date, shanghai_midnight_utc
 from puhui.core.codes import org_code_check_char, uscc_check_char
@@ -39,6 +43,7 @@ from puhui.core.config import Settings
 from puhui.core.db import unit_of_work
 from puhui.core.migrate import upgrade
 from puhui.core.runtime import Runtime, build_runtime
+from puhui.datahub.invoices import Invoice, SandboxInvoices, use_source
 from puhui.demo import payments_receivables
 from puhui.flows import payments as payment_flows
 from puhui.ledger import service as ledger_service
@@ -206,16 +211,30 @@ def _disbursements(session: Session, rt: Runtime, clock: FixedClock, rng: random
         "6222020000000033",
         OTHER_BANKS[2],
     )
-    lending.draw(
+    # the invoice is checked against the data hub's tax invoices (a sandbox register here)
+    # under the borrower's consent to its tax data
+    register = SandboxInvoices()
+    register.issue(
+        Invoice("26332000000012345678", supplier.holder_name, name, ENTRUSTED_THRESHOLD_FEN, DAY)
+    )
+    consents_service.grant(
         session,
         clock,
-        line_id,
-        ENTRUSTED_THRESHOLD_FEN,
-        idempotency_key="demo-day-entrusted",
-        payout_account_id=supplier.id,
-        purpose=LoanPurpose.RAW_MATERIALS,
-        invoice_number="26332000000012345678",
+        enterprise_id=enterprise_id,
+        source=SourceName.TAX,
+        purpose=Purpose.POST_LOAN_MONITORING,
     )
+    with use_source(register):
+        lending.draw(
+            session,
+            clock,
+            line_id,
+            ENTRUSTED_THRESHOLD_FEN,
+            idempotency_key="demo-day-entrusted",
+            payout_account_id=supplier.id,
+            purpose=LoanPurpose.RAW_MATERIALS,
+            invoice_number="26332000000012345678",
+        )
     pending = accounts.register_account(
         session,
         clock,
