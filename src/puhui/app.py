@@ -198,5 +198,8 @@ def _payment_pages(app: FastAPI, runtime: Runtime) -> None:
     from puhui.web.staff.payments import router as payments_pages_router
 
     rails.configure(runtime.settings)
+    from puhui.datahub import invoices  # the invoice check of entrusted payments: likewise
+
+    invoices.configure(runtime.settings)
     app.include_router(mobile_payments_router)
     app.include_router(payments_pages_router)

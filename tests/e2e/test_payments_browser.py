@@ -158,8 +158,9 @@ def test_accounts_entrusted_drawdown_and_a_guardian_confirmed_transfer(  # type:
     page.wait_for_url(re.compile(r"/m/loans/"))
 
     page.goto(f"{live_server.url}/m/payments/guardian")
-    page.get_by_role("button", name="开启“只向可信任收款人付款”").click()
+    # large-type mode: "trusted payees only" is on by default, and says why
     expect(page.get_by_test_id("trusted-only")).to_be_visible()
+    expect(page.get_by_test_id("trusted-only-by")).to_have_text("默认开启：使用大字模式")
     page.get_by_role("button", name="向法定代表人手机发送验证码").click()
     code = page.get_by_test_id("sandbox-code").inner_text()
     page.get_by_label("监管人姓名").fill("张女儿")

@@ -5,7 +5,8 @@ available amount), deposits, repayments (some beyond the balance or with nothing
 prepayments (both options), deferrals, renewals, freezes, and day advances (the end-of-day hook
 `simulate_day`); and money through the sandbox rails (issue 16): drawdowns paid out to other
 banks' accounts (some rejected, some returned after settlement: the drawdown reversed), direct-
-debit collections under a mandate (some returned: the repayment reversed), the rails run.
+debit collections under a mandate (some returned: the repayment reversed), the rails run,
+and supply-chain receivables whose discount proceeds and clearing are paid out through them.
 Every step runs in its own savepoint, like a request's unit of work: a refused
 step (a DomainError) is rolled back. After every step: the cached ledger balances balance, no
 no-overdraft account is negative, each line's used + available = limit (and used = the principal
@@ -36,9 +37,11 @@ from tests.integration.lending.lending_factories import (
 )
 from tests.integration.lending.servicing_factories import decision_for
 
+from puhui.core.auth import Principal
 from puhui.core.clock import FixedClock, business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.errors import DomainError
+from puhui.core.models import Role
 from puhui.core.runtime import Runtime
 from puhui.flows import payments as payment_flows
 from puhui.ledger import service as ledger_service
@@ -51,6 +54,10 @@ from puhui.lending.schedules import RepaymentMethod
 from puhui.payments import accounts
 from puhui.payments import service as payments
 from puhui.payments.rails import SandboxBehaviour, SandboxRail, use_rail
+from puhui.receivables import service as receivables
+from puhui.receivables.errors import ReceivablesError
+from puhui.receivables.models import CertificateRow, PartRow
+from puhui.receivables.schemas import IssueRequest, LimitGrant
 
 ENTERPRISES = 2
 BANK = "102100099996"  # another bank: payouts and collections go through the sandbox rail
@@ -116,6 +123,16 @@ class World:
                 )
                 accounts.sign_mandate(session, clock, account)
                 self.accounts.setdefault(ent, []).append(account.id)
+            # receivables (issue 16): each firm issues certificates to the other; the money a
+            # firm receives from them goes on through the rails to the account it chose
+            payments.choose_receivables_account(session, clock, ent, rng.choice(self.accounts[ent]))
+            receivables.grant_limit(
+                session,
+                clock,
+                cipher,
+                Principal(uuid.uuid4(), "sim-risk", "风险官", Role.RISK_OFFICER, frozenset()),
+                LimitGrant(enterprise_id=ent, limit_fen=500_000_00, grade="AA", reason="模拟授信"),
+            )
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -318,6 +335,61 @@ class World:
         )
         return None
 
+    def receivables(self) -> str | None:
+        """A matured certificate paid (its parts cleared), a supplier's part discounted, or a
+        certificate issued and accepted; the money a firm receives is paid on through the
+        rails to its receivables account (some of which return or reject)."""
+        s, today = self.session, business_date(self.clock)
+        matured = s.scalars(
+            select(CertificateRow)
+            .where(CertificateRow.status == "active", CertificateRow.maturity_date <= today)
+            .order_by(CertificateRow.id)
+        ).first()
+        if matured is not None and self.rng.random() < 0.7:
+            receivables.pay(
+                s, self.clock, self.cipher, None, matured.id, idempotency_key=self.key()
+            )
+            return "pay"
+        held = list(
+            s.scalars(
+                select(PartRow)
+                .join(CertificateRow, PartRow.cert == CertificateRow.id)
+                .where(
+                    PartRow.status == "held",
+                    PartRow.holder == CertificateRow.supplier,
+                    CertificateRow.status == "active",
+                    CertificateRow.maturity_date > today,
+                )
+                .order_by(PartRow.id)
+            )
+        )
+        if held and self.rng.random() < 0.5:
+            part = self.rng.choice(held)
+            receivables.finance(
+                s, self.clock, self.cipher, None, part.id, idempotency_key=self.key()
+            )
+            return "finance"
+        issuer, supplier = self.rng.sample(self.enterprises, 2)
+        face = self.rng.randint(10_000, 200_000) * 100
+        out = receivables.issue(
+            s,
+            self.clock,
+            self.cipher,
+            None,
+            IssueRequest(
+                issuer_enterprise_id=issuer,
+                supplier_enterprise_id=supplier,
+                face_fen=face,
+                maturity_date=today + timedelta(days=self.rng.randint(20, 90)),
+                contract_no=f"HT-{self.key()[-8:]}",
+                invoice_no=f"INV-{self.key()[-12:]}",
+                invoice_amount_fen=face,
+            ),
+        )
+        assert out.certificate is not None
+        receivables.accept(s, self.clock, self.cipher, None, out.certificate.id)
+        return "issue"
+
     def rails(self) -> str | None:
         assert self.cipher is not None
         result = payments.cycle(self.session, self.clock, self.cipher)
@@ -360,6 +432,7 @@ def run(
     ]
     if cipher is not None:
         actions += [(world.payout, 4), (world.collect, 3), (world.rails, 5)]
+        actions += [(world.receivables, 3)]
     funcs = [a for a, _ in actions]
     weights = [w for _, w in actions]
     for step in range(steps):
@@ -371,7 +444,7 @@ def run(
                 with session.begin_nested():
                     outcome = action()
                 world.counts[f"{name}:{outcome}" if outcome else name] += 1
-            except DomainError as refused:
+            except (DomainError, ReceivablesError) as refused:
                 world.counts[f"{name}:{refused.code}"] += 1
             t1 = time.process_time()
             assert_books(session, full=step % FULL_CHECK_EVERY == 0)

@@ -2,17 +2,19 @@
 
 * `puhui payments demo-day DIR [--seed S]` sets up a throwaway SQLite database by itself (its
   own data key, environment `demo`), runs one business day of sandbox payments — disbursements
-  to other banks' accounts, an entrusted payment to a supplier (受托支付), a payout returned by
-  the beneficiary's bank (the drawdown reversed), a rejected one, direct-debit collections
-  (one returned: the repayment reversed) and an in-house collection from a settlement account,
+  to other banks' accounts, an entrusted payment to a supplier (受托支付, its invoice
+  checked against a sandbox invoice register), a payout returned by the beneficiary's bank
+  (the drawdown reversed), a rejected one, direct-debit collections
+  (one returned: the repayment reversed), an in-house collection from a settlement account,
+  receivables payouts (a discount's proceeds, a certificate cleared at maturity),
   accounts verified by name check and by micro-credit — reconciles the day's camt.053, and
   writes every ISO 20022 message sent and received into DIR, one file each (the camt.053
   among them). Its last line is JSON with the counts and sums by message type.
 * `puhui payments run` sends what waits and applies what the bank sent (the configured
   database and rail); `puhui payments reconcile --date D` reconciles a business date.
 
-Receivables' discount payouts and clearing at maturity do not go through the rails yet
-(docs/payments.md, "What is left").
+Receivables (`payments_receivables`): a discount's price and a certificate's clearing at
+maturity are paid out through the rails to the supplier's receivables account.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.orm import Session
 
+from puhui.consents import service as consents_service
+from puhui.consents.schemas import Purpose
+from puhui.consents.sources import SourceName
 from puhui.core import audit
 from puhui.core.clock import FixedClock, business_date, shanghai_midnight_utc
 from puhui.core.codes import org_code_check_char, uscc_check_char
@@ -38,6 +43,8 @@ from puhui.core.config import Settings
 from puhui.core.db import unit_of_work
 from puhui.core.migrate import upgrade
 from puhui.core.runtime import Runtime, build_runtime
+from puhui.datahub.invoices import Invoice, SandboxInvoices, use_source
+from puhui.demo import payments_receivables
 from puhui.flows import payments as payment_flows
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
@@ -204,16 +211,30 @@ def _disbursements(session: Session, rt: Runtime, clock: FixedClock, rng: random
         "6222020000000033",
         OTHER_BANKS[2],
     )
-    lending.draw(
+    # the invoice is checked against the data hub's tax invoices (a sandbox register here)
+    # under the borrower's consent to its tax data
+    register = SandboxInvoices()
+    register.issue(
+        Invoice("26332000000012345678", supplier.holder_name, name, ENTRUSTED_THRESHOLD_FEN, DAY)
+    )
+    consents_service.grant(
         session,
         clock,
-        line_id,
-        ENTRUSTED_THRESHOLD_FEN,
-        idempotency_key="demo-day-entrusted",
-        payout_account_id=supplier.id,
-        purpose=LoanPurpose.RAW_MATERIALS,
-        invoice_number="26332000000012345678",
+        enterprise_id=enterprise_id,
+        source=SourceName.TAX,
+        purpose=Purpose.POST_LOAN_MONITORING,
     )
+    with use_source(register):
+        lending.draw(
+            session,
+            clock,
+            line_id,
+            ENTRUSTED_THRESHOLD_FEN,
+            idempotency_key="demo-day-entrusted",
+            payout_account_id=supplier.id,
+            purpose=LoanPurpose.RAW_MATERIALS,
+            invoice_number="26332000000012345678",
+        )
     pending = accounts.register_account(
         session,
         clock,
@@ -240,9 +261,11 @@ def _run_day(rt: Runtime, seed: int) -> dict[str, Any]:
     os.environ["PUHUI_PAYMENTS_ENTRUSTED_THRESHOLD_FEN"] = str(ENTRUSTED_THRESHOLD_FEN)
     with use_rail(rail), unit_of_work(rt.session_factory) as session:
         audit.set_clock(session, clock)
+        plan = _receivables(session, rt, clock, rng)
         due = _collections_due(session, rt, clock, rng)
         _at(clock, DAY, 9)
         _disbursements(session, rt, clock, rng)
+        payments_receivables.on_the_day(session, clock, rt, plan)
         for loan_id, account_id, _ in due:
             owed = lending.amount_due(session, loan_id)
             assert owed > 0, "the demo's loans have an instalment due on the day"
@@ -255,7 +278,31 @@ def _run_day(rt: Runtime, seed: int) -> dict[str, Any]:
         _in_house(session, clock, rng)
         _at(clock, DAY, 18)
         run = reconciliation.reconcile_day(session, clock, DAY, rail)
-        return {"matched": run.matched, "breaks": run.breaks, "rail_submissions": rail.submissions}
+        paid_on = [
+            p.status
+            for p in payments.recent_payments(session)
+            if p.source_type.startswith("receivables_")
+        ]
+        return {
+            "matched": run.matched,
+            "breaks": run.breaks,
+            "rail_submissions": rail.submissions,
+            "receivables_payouts": {status: paid_on.count(status) for status in sorted(paid_on)},
+        }
+
+
+def _receivables(
+    session: Session, rt: Runtime, clock: FixedClock, rng: random.Random
+) -> payments_receivables.ReceivablesDay:
+    """A month before the day: a core enterprise's certificates to a supplier (receivables)."""
+    _at(clock, DAY - timedelta(days=30), 9)
+    core = _enterprise(session, clock, rng, "杭州核心制造示范集团有限公司")
+    name = "杭州应收款示范供应有限公司"
+    supplier = _enterprise(session, clock, rng, name)
+    account = _account(
+        session, rt, clock, supplier, name, payments_receivables.SUPPLIER_ACCOUNT, OTHER_BANKS[3]
+    )
+    return payments_receivables.set_up(session, clock, rt, core, supplier, account, DAY)
 
 
 def _in_house(session: Session, clock: FixedClock, rng: random.Random) -> None:
@@ -351,3 +398,36 @@ def reconcile_cmd(
         audit.set_clock(session, rt.clock)
         run = reconciliation.reconcile_day(session, rt.clock, date.fromisoformat(day))
         typer.echo(json.dumps({"day": day, "matched": run.matched, "breaks": run.breaks}))
+
+
+@payments_app.command("rail-job")
+def rail_job_cmd(
+    every: Annotated[
+        int, typer.Option(min=0, help="seconds between runs (0: run the due slot once and stop)")
+    ] = 0,
+) -> None:
+    """The periodic rail job: submit waiting payments and fetch the bank's reports as a recorded,
+    resumable job run per slot (PUHUI_PAYMENTS_RAIL_JOB_SLOT_MINUTES). Run it from a scheduler
+    (cron, a systemd timer) every slot, or as a worker with --every."""
+    import time
+
+    from puhui.payments import rail_job
+
+    rt = build_runtime()
+    while True:
+        for result in rail_job.run_due(rt.session_factory, rt.clock, rt.cipher):
+            totals: dict[str, int] = {}
+            for step in result.steps:
+                for key, value in step.totals.items():
+                    totals[key] = totals.get(key, 0) + value
+            line = {
+                "job": result.job,
+                "day": result.business_date.isoformat(),
+                "already_completed": result.already_completed,
+                "attempts": result.attempts,
+                **totals,
+            }
+            typer.echo(json.dumps(line))
+        if not every:
+            return
+        time.sleep(every)

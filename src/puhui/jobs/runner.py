@@ -97,6 +97,21 @@ def runs(session: Session, job: str, limit: int = 20) -> list[JobRun]:
     )
 
 
+def unfinished_runs(session: Session, job_prefix: str) -> list[tuple[str, date]]:
+    """(job, business date) of the runs of jobs named `job_prefix`… not completed, oldest first."""
+    return [
+        (job, day)
+        for job, day in session.execute(
+            select(JobRun.job, JobRun.business_date)
+            .where(
+                JobRun.job.startswith(job_prefix, autoescape=True),
+                JobRun.status != RunStatus.COMPLETED.value,
+            )
+            .order_by(JobRun.business_date, JobRun.started_at)
+        )
+    ]
+
+
 def steps_of(session: Session, run_id: object) -> list[JobRunStep]:
     return list(
         session.scalars(

@@ -217,7 +217,14 @@ def draw(
         past_due=loan_past_due(session, line.id) if active else None,
     )
     use = payouts.check_use(
-        session, line, product.code, amount_fen, purpose, payout_account_id, invoice_number
+        session,
+        line,
+        product.code,
+        amount_fen,
+        purpose,
+        payout_account_id,
+        invoice_number,
+        clock=clock,
     )
 
     fields: dict[str, Any] = {

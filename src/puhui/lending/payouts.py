@@ -154,6 +154,7 @@ class UseOfFunds:
     payee_account_id: uuid.UUID | None
     payee_name: str | None
     invoice_number: str | None
+    invoice_found: bool | None = None  # checked against the data hub's tax invoices; None: not
 
 
 def check_use(
@@ -164,10 +165,13 @@ def check_use(
     purpose: LoanPurpose | None,
     payout_account_id: uuid.UUID | None,
     invoice_number: str | None,
+    clock: Clock | None = None,
 ) -> UseOfFunds:
     """The drawdown's purpose is allowed, and above the threshold it is an entrusted payment to
     a counterparty with its invoice (errors: PurposeForbidden, EntrustedPaymentRequired,
-    OwnAccountNotPayee, InvalidInvoiceNumber)."""
+    OwnAccountNotPayee, InvalidInvoiceNumber); the invoice of a payment to a counterparty is
+    checked against the data hub's tax invoices when that source is present and consented
+    (payments.invoices: InvoiceUnknown, InvoicePayeeMismatch, InvoiceAmountMismatch)."""
     chosen = purpose or LoanPurpose.WORKING_CAPITAL
     refused = purposes.refusal(chosen)
     if refused is not None:
@@ -204,7 +208,18 @@ def check_use(
             raise OwnAccountNotPayee(field="payout_account_id")
     # below the threshold, paying a counterparty with its invoice is an entrusted payment too
     entrusted = entrusted or (payee_name is not None and not own and invoice is not None)
-    return UseOfFunds(chosen, entrusted, payout_account_id, payee_name, invoice)
+    found = None
+    if clock is not None and payee_name is not None and not own and invoice is not None:
+        found = payments_service.check_invoice(
+            session,
+            clock,
+            enterprise_id=line.enterprise_id,
+            borrower_name=borrower,
+            payee_name=payee_name,
+            amount_fen=amount_fen,
+            number=invoice,
+        )
+    return UseOfFunds(chosen, entrusted, payout_account_id, payee_name, invoice, found)
 
 
 def record_use(session: Session, clock: Clock, drawdown: Drawdown, use: UseOfFunds) -> None:
@@ -216,9 +231,9 @@ def record_use(session: Session, clock: Clock, drawdown: Drawdown, use: UseOfFun
             payee_account_id=use.payee_account_id,
             payee_name=use.payee_name,
             invoice_number=use.invoice_number,
-            # the data hub holds the tax bureau's aggregates, not invoices one by one: the
-            # number is kept as evidence, unverified, until an invoice source exists
-            invoice_found=None,
+            # True: checked against the data hub's tax invoices; None: no invoice source (or
+            # no consent), the number kept as evidence, unverified
+            invoice_found=use.invoice_found,
             created_at=clock.now(),
         )
     )

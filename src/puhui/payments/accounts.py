@@ -321,3 +321,33 @@ def require_mandate(
     if account.mandate_signed_at is None:
         raise MandateMissing(field="payout_account_id")
     return account
+
+
+def receivables_account(session: Session, enterprise_id: uuid.UUID) -> PayoutAccount | None:
+    """The verified account the enterprise chose for its receivables' payouts, if any."""
+    return session.scalar(
+        select(PayoutAccount).where(
+            PayoutAccount.enterprise_id == enterprise_id,
+            PayoutAccount.receives_receivables.is_(True),
+            PayoutAccount.status == AccountStatus.VERIFIED.value,
+        )
+    )
+
+
+def choose_receivables_account(
+    session: Session, clock: Clock, enterprise_id: uuid.UUID, account_id: uuid.UUID
+) -> PayoutAccount:
+    """Receivables' payouts (discount proceeds, clearing at maturity) go to this verified
+    account from now on (one per enterprise)."""
+    account = require_usable(session, enterprise_id, account_id)
+    for other in accounts_of(session, enterprise_id):
+        other.receives_receivables = other.id == account.id
+    account.updated_at = clock.now()
+    audit.record(
+        session,
+        "payments.receivables_account",
+        "enterprise",
+        enterprise_id,
+        after={"account": account.number_masked},
+    )
+    return account

@@ -39,3 +39,10 @@ class PaymentSettings(BaseSettings):
     trusted_cap_fen: int = Field(default=50_000_000, ge=1)
     trusted_cooling_off_hours: int = Field(default=24, ge=0)
     guardian_change_delay_hours: int = Field(default=24, ge=0)
+    # "trusted payees only" is on by default for a sole proprietor (个体工商户, USCC "92…")
+    # whose legal representative is at least this old (from the resident ID's birth date),
+    # and for an enterprise using the large-type mode; 0 turns the age default off
+    trusted_only_default_age: int = Field(default=60, ge=0, le=150)
+    # the periodic rail job (`puhui payments rail-job`): minutes per slot, payments per batch
+    rail_job_slot_minutes: int = Field(default=10, ge=1, le=1440)
+    rail_job_batch: int = Field(default=200, ge=1, le=10_000)

@@ -164,3 +164,87 @@ class LegalRepresentativeUnknown(Conflict):
     title_en = "No legal representative on record"
     message_zh = "该企业尚未登记法定代表人，无法验证转账监管人的设置。"
     message_en = "The enterprise has no legal representative on record to verify the guardian."
+
+
+class AgentPaymentCapExceeded(DomainError):
+    code = "agent_payment_cap_exceeded"
+    status = 422
+    title_zh = "超过经办人单笔限额"
+    title_en = "Above the agent's per-payment limit"
+    message_zh = "法定代表人为经办人设定的单笔付款限额为 {cap} 元。"
+    message_en = "The legal representative limits the agent's payments to {cap} yuan each."
+
+
+class AgentDailyCapExceeded(DomainError):
+    code = "agent_daily_cap_exceeded"
+    status = 422
+    title_zh = "超过经办人当日限额"
+    title_en = "Above the agent's daily limit"
+    message_zh = "法定代表人为经办人设定的当日付款限额为 {cap} 元，今日已付 {used} 元。"
+    message_en = (
+        "The legal representative limits the agent's payouts to {cap} yuan a day; "
+        "{used} yuan were paid today."
+    )
+
+
+class AgentPayeeNotAllowed(DomainError):
+    code = "agent_payee_not_allowed"
+    status = 422
+    title_zh = "经办人只能付给可信任收款人"
+    title_en = "The agent may pay trusted payees only"
+    message_zh = "法定代表人限定经办人只能向可信任收款人（冷静期已过）付款。"
+    message_en = (
+        "The legal representative allows the agent to pay only trusted payees "
+        "(past their cooling-off)."
+    )
+
+
+class InvalidLimit(DomainError):
+    code = "agent_limit_invalid"
+    status = 422
+    title_zh = "限额有误"
+    title_en = "Invalid limit"
+    message_zh = "限额须为正数金额（元），留空表示不限。"
+    message_en = "A limit is a positive amount in yuan; leave it empty for none."
+
+
+class InvoiceUnknown(DomainError):
+    code = "invoice_unknown"
+    status = 422
+    title_zh = "发票不存在"
+    title_en = "Unknown invoice"
+    message_zh = "税务发票查验未找到发票 {number}，受托支付须提供真实有效的发票。"
+    message_en = (
+        "The tax invoice check does not know invoice {number}; an entrusted payment needs a "
+        "genuine invoice."
+    )
+
+
+class InvoiceAmountMismatch(DomainError):
+    code = "invoice_amount_mismatch"
+    status = 422
+    title_zh = "金额超过发票金额"
+    title_en = "Amount above the invoice"
+    message_zh = "发票 {number} 的价税合计为 {invoice} 元，支付金额 {amount} 元超过发票金额。"
+    message_en = "Invoice {number} totals {invoice} yuan; the payment of {amount} yuan exceeds it."
+
+
+class InvoicePayeeMismatch(DomainError):
+    code = "invoice_payee_mismatch"
+    status = 422
+    title_zh = "收款人与发票不符"
+    title_en = "Payee does not match the invoice"
+    message_zh = "发票 {number} 的销售方为“{seller}”、购买方为“{buyer}”，与本次收款人或借款人不符。"
+    message_en = (
+        "Invoice {number} was issued by “{seller}” to “{buyer}”: that is not this payee or "
+        "this borrower."
+    )
+
+
+class RepresentativeCodeRequired(DomainError):
+    code = "trusted_only_needs_representative"
+    status = 403
+    title_zh = "须法定代表人验证"
+    title_en = "The legal representative must verify"
+    message_zh = "关闭“只向可信任收款人付款”须法定代表人手机验证码。"
+    message_en = "Turning off “trusted payees only” needs the legal representative's code."

@@ -11,22 +11,29 @@ The guardian is named or changed only with the legal representative's verificati
 code to the representative's registered mobile: `request_guardian_change` then
 `confirm_guardian_change`); a change — not the first naming — takes effect after a delay, so a
 fraudster who got hold of the phone for a moment cannot swap the guardian and pay at once.
+
+"Trusted payees only" is on by default for a sole proprietor whose legal representative is over
+`trusted_only_default_age`, and for an enterprise that uses the large-type mode
+(`protection_of`, rules in `protection.py`); anyone acting for the enterprise may switch it
+on, only the legal representative — by a one-time code to their registered mobile — off
+(`request_trusted_only_off`, `turn_off_trusted_only`). After that decision no default applies.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, codes, otp, outbox
-from puhui.core.clock import Clock
+from puhui.core.clock import Clock, business_date
 from puhui.core.crypto import FieldCipher, mask_mobile
 from puhui.core.money import format_fen
 from puhui.parties import service as parties_service
+from puhui.payments import protection
 from puhui.payments import service as payments_service
 from puhui.payments.accounts import require_usable
 from puhui.payments.config import PaymentSettings
@@ -34,6 +41,7 @@ from puhui.payments.errors import (
     GuardianRequired,
     LegalRepresentativeUnknown,
     PayeeCapExceeded,
+    RepresentativeCodeRequired,
     TransferNotAwaiting,
     TransferNotFound,
 )
@@ -42,9 +50,11 @@ from puhui.payments.models import (
     PayoutAccount,
     TransferRequest,
     TransferStatus,
+    TrustedOnlyBy,
 )
 
 CHANGE_PURPOSE = "payments.guardian.change"
+TRUSTED_OFF_PURPOSE = "payments.trusted_only.off"
 TRANSFER_PURPOSE = "payments.transfer.guardian"
 MOBILE_FIELD = "mobile"
 TRANSFER_SOURCE = "transfer"
@@ -79,13 +89,95 @@ def setting_of(session: Session, clock: Clock, enterprise_id: uuid.UUID) -> Guar
     return setting
 
 
+def protection_of(
+    session: Session,
+    clock: Clock,
+    cipher: FieldCipher,
+    enterprise_id: uuid.UUID,
+    *,
+    large_type: bool = False,
+    settings: PaymentSettings | None = None,
+) -> GuardianSetting:
+    """`setting_of`, with "trusted payees only" switched on by default (an older sole
+    proprietor, the large-type mode) unless the legal representative has decided."""
+    settings = settings or PaymentSettings()
+    setting = setting_of(session, clock, enterprise_id)
+    if setting.trusted_only or setting.trusted_only_by is not None:
+        return setting
+    enterprise = parties_service.get_enterprise(session, enterprise_id)
+    reason = protection.default_reason(
+        uscc=enterprise.uscc,
+        birth=_representative_birth(session, cipher, enterprise_id),
+        today=business_date(clock),
+        large_type=large_type,
+        min_age=settings.trusted_only_default_age,
+    )
+    if reason is not None:
+        setting.trusted_only = True
+        setting.trusted_only_by = TrustedOnlyBy(reason).value
+        setting.updated_at = clock.now()
+        audit.record(
+            session, "guardian.trusted_only", "enterprise", enterprise_id, after={"default": reason}
+        )
+    return setting
+
+
+def _representative_birth(
+    session: Session, cipher: FieldCipher, enterprise_id: uuid.UUID
+) -> date | None:
+    reps = parties_service.legal_representatives_of(session, enterprise_id)
+    if not reps:
+        return None
+    person = parties_service.get_person(session, reps[-1])
+    return codes.resident_id_birth_date(cipher.decrypt(person.resident_id_enc, "resident_id"))
+
+
 def set_trusted_only(
     session: Session, clock: Clock, enterprise_id: uuid.UUID, on: bool
 ) -> GuardianSetting:
+    """Switch "trusted payees only" on (anyone acting for the enterprise may); switching it off
+    needs the legal representative's code (`turn_off_trusted_only`)."""
+    if not on:
+        raise RepresentativeCodeRequired()
     setting = setting_of(session, clock, enterprise_id)
-    setting.trusted_only = on
+    if not setting.trusted_only:
+        setting.trusted_only = True
+        setting.trusted_only_by = TrustedOnlyBy.ENTERPRISE.value
+        setting.updated_at = clock.now()
+        audit.record(
+            session, "guardian.trusted_only", "enterprise", enterprise_id, after={"on": on}
+        )
+    return setting
+
+
+def request_trusted_only_off(
+    session: Session, clock: Clock, cipher: FieldCipher, enterprise_id: uuid.UUID
+) -> uuid.UUID:
+    """A code to the legal representative's registered mobile, to switch "trusted payees only"
+    off; returns the outbox message's id."""
+    return _code_to_representative(
+        session,
+        clock,
+        cipher,
+        enterprise_id,
+        TRUSTED_OFF_PURPOSE,
+        "【普惠】您正在关闭“只向可信任收款人付款”，验证码 {code}，5 分钟内有效。"
+        "如非本人操作请勿告知他人，谨防诈骗。",
+    )
+
+
+def turn_off_trusted_only(
+    session: Session, clock: Clock, cipher: FieldCipher, enterprise_id: uuid.UUID, code: str
+) -> GuardianSetting:
+    """The representative's code verified: "trusted payees only" off, and no default again."""
+    otp.verify(
+        session, clock, cipher, purpose=TRUSTED_OFF_PURPOSE, subject=str(enterprise_id), code=code
+    )
+    setting = setting_of(session, clock, enterprise_id)
+    setting.trusted_only = False
+    setting.trusted_only_by = TrustedOnlyBy.REPRESENTATIVE.value
     setting.updated_at = clock.now()
-    audit.record(session, "guardian.trusted_only", "enterprise", enterprise_id, after={"on": on})
+    audit.record(session, "guardian.trusted_only", "enterprise", enterprise_id, after={"on": False})
     return setting
 
 
@@ -121,21 +213,38 @@ def request_guardian_change(
 ) -> uuid.UUID:
     """Send the enterprise's recorded legal representative — whoever is signed in, an agent
     included — a one-time code to their registered mobile; returns the outbox message's id."""
+    return _code_to_representative(
+        session,
+        clock,
+        cipher,
+        enterprise_id,
+        CHANGE_PURPOSE,
+        "【普惠】您正在设置转账监管人，验证码 {code}，5 分钟内有效。如非本人操作请勿告知他人。",
+    )
+
+
+def _code_to_representative(
+    session: Session,
+    clock: Clock,
+    cipher: FieldCipher,
+    enterprise_id: uuid.UUID,
+    purpose: str,
+    text: str,
+) -> uuid.UUID:
     reps = parties_service.legal_representatives_of(session, enterprise_id)
     if not reps:
         raise LegalRepresentativeUnknown()
     representative_mobile = parties_service.mobile_of(
         cipher, parties_service.get_person(session, reps[-1])
     )
-    issued = otp.issue(session, clock, cipher, purpose=CHANGE_PURPOSE, subject=str(enterprise_id))
+    issued = otp.issue(session, clock, cipher, purpose=purpose, subject=str(enterprise_id))
     message = outbox.enqueue_sms(
         session,
         clock,
         cipher,
         representative_mobile,
-        CHANGE_PURPOSE,
-        f"【普惠】您正在设置转账监管人，验证码 {issued.code}，5 分钟内有效。"
-        "如非本人操作请勿告知他人。",
+        purpose,
+        text.format(code=issued.code),
         expires_at=issued.expires_at,
     )
     otp.attach_message(issued.row, message.id)
@@ -205,7 +314,7 @@ def transfer(
     if existing is not None:
         return TransferOutcome(existing, None)
     account = require_usable(session, enterprise_id, account_id)
-    setting = setting_of(session, clock, enterprise_id)
+    setting = protection_of(session, clock, cipher, enterprise_id)
     now = clock.now()
     trusted = account.trusted and account.trusted_from is not None and account.trusted_from <= now
     if setting.trusted_only and trusted and amount_fen > (account.trusted_cap_fen or 0):

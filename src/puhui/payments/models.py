@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puhui.core.db import Base, IdMixin
@@ -146,6 +146,8 @@ class PayoutAccount(IdMixin, Base):
     # a signed direct-debit mandate (代扣授权) allows collections from this account (pain.008)
     mandate_ref: Mapped[str | None] = mapped_column(String(35))
     mandate_signed_at: Mapped[datetime | None]
+    # the account receivables' payouts (discount proceeds, clearing at maturity) go to
+    receives_receivables: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -224,6 +226,9 @@ class GuardianSetting(Base):
     )
     pending_mobile_masked: Mapped[str | None] = mapped_column(String(11))
     pending_effective_at: Mapped[datetime | None]
+    # who set `trusted_only` (TrustedOnlyBy): the representative (verified by code), anyone
+    # acting for the enterprise switching it on, or the default (age, large-type mode)
+    trusted_only_by: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime]
 
 
@@ -249,3 +254,51 @@ class TransferRequest(IdMixin, Base):
     reason: Mapped[str] = mapped_column(String(40))  # why the guardian must confirm
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+
+
+class TrustedOnlyBy(StrEnum):
+    """Why "trusted payees only" is as it is."""
+
+    ENTERPRISE = "enterprise"  # switched on by whoever acts for the enterprise
+    REPRESENTATIVE = "representative"  # set by the legal representative, verified by code
+    AGE = "age"  # default: a sole proprietor whose representative is over the configured age
+    LARGE_TYPE = "large_type"  # default: the enterprise uses the large-type mode
+
+
+class AgentLimit(Base):
+    """Limits the legal representative sets on an authorised agent's payouts (授权委托限额):
+    per payment, per business day, trusted payees only. No row: the agent's scopes only."""
+
+    __tablename__ = "payments_agent_limit"
+
+    authorisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_agent_authorisation.id"), primary_key=True
+    )
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("parties_enterprise.id"), index=True
+    )
+    per_payment_cap_fen: Mapped[int | None]
+    per_day_cap_fen: Mapped[int | None]
+    trusted_only: Mapped[bool]
+    updated_at: Mapped[datetime]
+
+
+class AgentPayout(IdMixin, Base):
+    """A payout an agent initiated (a transfer, a drawdown paid out): what the daily cap sums."""
+
+    __tablename__ = "payments_agent_payout"
+    __table_args__ = (
+        Index("ix_payments_agent_payout_day", "authorisation_id", "business_date"),
+        CheckConstraint("amount_fen > 0", "amount_positive"),
+    )
+
+    authorisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_agent_authorisation.id")
+    )
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    payout_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments_payout_account.id"))
+    amount_fen: Mapped[int]
+    source_type: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    business_date: Mapped[date]
+    created_at: Mapped[datetime]

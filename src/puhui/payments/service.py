@@ -28,9 +28,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.core import audit, events
@@ -46,7 +46,9 @@ from puhui.payments import states
 from puhui.payments.accounts import (
     account_number,
     accounts_of,
+    choose_receivables_account,
     get_account,
+    receivables_account,
     require_mandate,
     require_usable,
     sign_mandate,
@@ -54,6 +56,7 @@ from puhui.payments.accounts import (
 from puhui.payments.config import PaymentSettings
 from puhui.payments.errors import PaymentNotFound
 from puhui.payments.events import PaymentFailed, PaymentSettled
+from puhui.payments.invoices import check_invoice
 from puhui.payments.models import (
     Direction,
     Message,
@@ -127,6 +130,42 @@ def create_verification_credit(
     payment = _create(session, clock, request, PaymentKind.PAYOUT, account)
     account.challenge_payment_id = payment.id
     return payment
+
+
+RECEIVABLES_FINANCE = "receivables_finance"  # a discount's proceeds to the seller
+RECEIVABLES_CLEAR = "receivables_clear"  # a part cleared to its holder at maturity
+
+
+def pay_out_receivables(
+    session: Session,
+    clock: Clock,
+    enterprise_id: uuid.UUID,
+    amount_fen: int,
+    source_type: str,
+    reference: str,
+) -> Payment | None:
+    """Receivables money the enterprise just received in its settlement account (a discount's
+    price, a part cleared at maturity) goes on through the rails to the account it chose for
+    receivables (pain.001 out, camt.054 in); None when it chose none — the money stays in the
+    settlement account, as before. A failed payout gives the money back to the settlement
+    account (the discount or the clearing itself stands). Idempotent per (source, reference)."""
+    account = receivables_account(session, enterprise_id)
+    if account is None or amount_fen <= 0:
+        return None
+    label = "应收款贴现回款" if source_type == RECEIVABLES_FINANCE else "应收款到期清分"
+    return create_payout(
+        session,
+        clock,
+        PaymentRequest(
+            enterprise_id=enterprise_id,
+            amount_fen=amount_fen,
+            payout_account_id=account.id,
+            source_type=source_type,
+            source_id=None,
+            idempotency_key=f"{source_type}:{reference}",
+            remittance=f"{label} {reference}",
+        ),
+    )
 
 
 def _funding(payment: Payment) -> AccountRef:
@@ -318,6 +357,45 @@ def dispatch(
         if batch:
             _send(session, clock, cipher, rail, settings, kind, batch, result)
     return result
+
+
+def dispatch_batch(
+    session: Session,
+    clock: Clock,
+    cipher: FieldCipher,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    rail: PaymentRail | None = None,
+) -> tuple[DispatchResult, tuple[datetime, uuid.UUID] | None]:
+    """`dispatch` for at most `limit` waiting payments after the key `after` (creation time,
+    id), for a job that commits each batch with its cursor: (what happened, the last key sent,
+    None when no payment was left). A payment left `submitted` by a timeout is sent again by
+    the next run, not the next batch."""
+    rail = rail or get_rail()
+    query = (
+        select(Payment)
+        .where(Payment.status.in_([PaymentStatus.CREATED.value, PaymentStatus.SUBMITTED.value]))
+        .order_by(Payment.created_at, Payment.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(
+                Payment.created_at > at,
+                and_(Payment.created_at == at, Payment.id > last_id),
+            )
+        )
+    waiting = list(session.scalars(query))
+    result = DispatchResult()
+    settings = PaymentSettings()
+    for kind in PaymentKind:
+        batch = [p for p in waiting if p.kind == kind.value]
+        if batch:
+            _send(session, clock, cipher, rail, settings, kind, batch, result)
+    last = (waiting[-1].created_at, waiting[-1].id) if waiting else None
+    return result, last
 
 
 def _instruction(
@@ -675,17 +753,21 @@ __all__ = [
     "account_number",
     "accounts_of",
     "apply_message",
+    "check_invoice",
+    "choose_receivables_account",
     "create_direct_debit",
     "create_payout",
     "create_verification_credit",
     "cycle",
     "dispatch",
+    "dispatch_batch",
     "get_account",
     "get_payment",
     "history",
     "messages_between",
     "messages_for",
     "messages_on",
+    "pay_out_receivables",
     "payments_for_source",
     "payments_of",
     "process_inbox",

@@ -35,6 +35,7 @@ from puhui.core.crypto import FieldCipher
 from puhui.core.idempotency import require_idempotency_key
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
+from puhui.payments import service as payments_service
 from puhui.receivables import accounts
 from puhui.receivables.access import enterprise_party, parts_of, receiver
 from puhui.receivables.limits import financing_terms, issue_terms
@@ -280,6 +281,15 @@ def complete_finance(log: Log, cert_id: str, part_id: str) -> None:
         "receivables_part",
         new_part,
     )
+    # the proceeds go on through the rails to the seller's chosen account (payments)
+    payments_service.pay_out_receivables(
+        session,
+        log.clock,
+        log.enterprise_of(seller),
+        price,
+        payments_service.RECEIVABLES_FINANCE,
+        new_part,
+    )
     session.add(
         Financing(
             part=new_part,
@@ -383,3 +393,12 @@ def _clear(log: Log, cert_id: str, part: PartRow, share: int) -> None:
         "receivables_part",
         part.id,
     )
+    if financing is None:  # an enterprise holder: on through the rails to its chosen account
+        payments_service.pay_out_receivables(
+            log.session,
+            log.clock,
+            log.enterprise_of(holder),
+            amount + share,
+            payments_service.RECEIVABLES_CLEAR,
+            part.id,
+        )

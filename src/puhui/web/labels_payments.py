@@ -26,6 +26,8 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "transfer": ("转账", "Transfer"),
         "verification": ("打款验证", "Account verification"),
         "repayment": ("还款扣款", "Repayment collection"),
+        "receivables_finance": ("应收款贴现回款", "Receivables discount proceeds"),
+        "receivables_clear": ("应收款到期清分", "Receivables clearing at maturity"),
     },
     "account_status": {
         "pending": ("待验证", "Awaiting verification"),
@@ -63,6 +65,15 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "only_on_statement": ("银行有、账务无", "On the statement only"),
         "only_in_ledger": ("账务有、银行无", "In the ledger only"),
         "amount_mismatch": ("金额不符", "Amount mismatch"),
+    },
+    "trusted_only_by": {
+        "enterprise": ("由企业开启", "Switched on by the enterprise"),
+        "representative": ("由法定代表人设定", "Set by the legal representative"),
+        "age": (
+            "默认开启：个体工商户经营者已达设定年龄",
+            "On by default: a sole proprietor over the set age",
+        ),
+        "large_type": ("默认开启：使用大字模式", "On by default: large-type mode"),
     },
     "transfer_status": {
         "awaiting_guardian": ("等待监管人确认", "Waiting for the guardian"),

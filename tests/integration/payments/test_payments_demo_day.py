@@ -23,3 +23,7 @@ def test_a_day_on_the_rails_is_reproducible_and_every_message_validates(tmp_path
     assert counts["camt.053.001.08"] == 1
     assert len(list(out.glob("*.xml"))) == sum(counts.values())
     assert summary["rail_submissions"] == 3  # one lost answer: resubmitted, paid once
+    # receivables: a discount's proceeds and a clearing at maturity, through the rails
+    assert summary["receivables_payouts"] == {"settled": 2}
+    texts = [p.read_text(encoding="utf-8") for p in out.glob("*pain.001*.xml")]
+    assert any("应收款贴现回款" in t for t in texts) and any("应收款到期清分" in t for t in texts)

@@ -756,6 +756,18 @@ def m_draw(
     try:
         _agent_scope(request, db, rt, principal, line.enterprise_id, "drawdown")
         payout = payment_pages.payout_choice(payout_account_id)
+        if payout is not None:  # an agent's payout stays within the representative's limits
+            payment_pages.require_agent_limits(
+                request,
+                db,
+                rt,
+                principal,
+                line.enterprise_id,
+                payout,
+                yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
+                "drawdown",
+                f"drawdown:{line_id}:{key}",
+            )
         out = lending_service.draw(
             db,
             rt.clock,

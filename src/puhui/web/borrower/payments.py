@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from puhui.core import outbox
 from puhui.core.auth import Principal, require_page
 from puhui.core.errors import DomainError, Forbidden, InvalidInput
-from puhui.core.models import Role
+from puhui.core.models import Role, User
 from puhui.core.money import yuan_to_fen
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang
 from puhui.lending.purposes import LoanPurpose
-from puhui.payments import accounts, guardian
+from puhui.payments import accounts, agents, guardian
 from puhui.payments import service as payments_service
 from puhui.payments.rails import get_rail
 from puhui.web.pages import FLASH, check_csrf, refuse, render
@@ -170,6 +170,24 @@ def m_confirm(
     return RedirectResponse(HOME, status_code=303)
 
 
+@router.post("/accounts/{account_id}/receivables", dependencies=[Depends(check_csrf)])
+def m_receivables_account(
+    request: Request,
+    account_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    """Receivables' payouts (discount proceeds, clearing at maturity) go to this account."""
+    try:
+        payments_service.choose_receivables_account(
+            db, rt.clock, _enterprise(principal), account_id
+        )
+    except DomainError as exc:
+        raise refuse(request, exc, HOME) from exc
+    return RedirectResponse(HOME, status_code=303)
+
+
 def verified_accounts(db: Session, enterprise_id: uuid.UUID) -> list[Any]:
     """The accounts a drawdown may be paid out to (for the draw form)."""
     return [a for a in accounts.accounts_of(db, enterprise_id) if a.status == "verified"]
@@ -235,17 +253,85 @@ def _sandbox_code(request: Request, db: Session, rt: Runtime) -> str | None:
     return found.group(1) if found else None
 
 
+def mobile_of(request: Request, rt: Runtime, principal: Principal) -> str:
+    """The signed-in applicant's mobile (SMS sign-in), to tell the representative from an agent."""
+    user = request.state.db.get(User, principal.user_id)
+    if user is None or user.mobile_enc is None:
+        return ""
+    return str(rt.cipher.decrypt(user.mobile_enc, "core_user.mobile"))
+
+
+def require_agent_limits(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    principal: Principal,
+    enterprise_id: uuid.UUID,
+    payout_account_id: uuid.UUID,
+    amount_fen: int,
+    source_type: str,
+    key: str,
+) -> None:
+    """A payout an agent (经办人) initiates stays within the representative's limits."""
+    agents.require_within_limits(
+        db,
+        rt.clock,
+        rt.cipher,
+        enterprise_id=enterprise_id,
+        mobile=mobile_of(request, rt, principal),
+        payout_account_id=payout_account_id,
+        amount_fen=amount_fen,
+        source_type=source_type,
+        idempotency_key=key,
+    )
+
+
+def _agent_rows(
+    request: Request, db: Session, rt: Runtime, principal: Principal, enterprise_id: uuid.UUID
+) -> list[dict[str, Any]] | None:
+    """The live agents and their limits, for the legal representative only (None otherwise)."""
+    from puhui.identity import service as identity_service
+
+    mobile = mobile_of(request, rt, principal)
+    if not agents.is_representative(db, rt.cipher, rt.clock, enterprise_id, mobile):
+        return None
+    now = rt.clock.now()
+    limits = agents.limits_by_authorisation(db, enterprise_id)
+    rows = []
+    for grant in identity_service.authorisations_of(db, enterprise_id):
+        if not grant.is_live(now):
+            continue
+        row = limits.get(grant.id)
+        rows.append(
+            {
+                "grant": grant,
+                "limits": row,
+                "per_payment": _yuan_text(row.per_payment_cap_fen if row else None),
+                "per_day": _yuan_text(row.per_day_cap_fen if row else None),
+                "paid": agents.paid_today(db, rt.clock, grant.id),
+            }
+        )
+    return rows
+
+
+def _yuan_text(fen: int | None) -> str:
+    """A limit as typed in the form (yuan, two decimals), empty for none."""
+    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
 def _guardian_page(request: Request, db: Session, rt: Runtime, principal: Principal) -> Response:
     lang = request_lang(request)
     enterprise_id = _enterprise(principal)
     own = accounts.accounts_of(db, enterprise_id)
+    large = bool(request.session.get("large"))
     return render(
         request,
         "m_guardian.html",
         principal,
-        large=bool(request.session.get("large")),
+        large=large,
         L=lambda zh, en: zh if lang == "zh" else en,
-        setting=guardian.setting_of(db, rt.clock, enterprise_id),
+        setting=guardian.protection_of(db, rt.clock, rt.cipher, enterprise_id, large_type=large),
+        agent_rows=_agent_rows(request, db, rt, principal, enterprise_id),
         accounts=[a for a in own if a.status == "verified"],
         transfers=guardian.transfers_of(db, enterprise_id),
         names={a.id: f"{a.holder_name} {a.number_masked}" for a in own},
@@ -269,8 +355,71 @@ def m_trusted_only(
     rt: RuntimeDep,
     principal: Annotated[Principal, Depends(BORROWER)],
     on: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
 ) -> Response:
-    guardian.set_trusted_only(db, rt.clock, _enterprise(principal), on == "yes")
+    """On: anyone acting for the enterprise. Off: only with the legal representative's code."""
+    try:
+        if on == "yes":
+            guardian.set_trusted_only(db, rt.clock, _enterprise(principal), True)
+        else:
+            guardian.turn_off_trusted_only(
+                db, rt.clock, rt.cipher, _enterprise(principal), code.strip()
+            )
+    except DomainError as exc:
+        raise refuse(request, exc, GUARDIAN) from exc
+    request.session.pop(SMS_KEY, None)
+    return RedirectResponse(GUARDIAN, status_code=303)
+
+
+@router.post("/guardian/trusted-only/code", dependencies=[Depends(check_csrf)])
+def m_trusted_only_code(
+    request: Request,
+    db: DB,
+    rt: RuntimeDep,
+    background: BackgroundTasks,
+    principal: Annotated[Principal, Depends(BORROWER)],
+) -> Response:
+    """A code to the legal representative's mobile, to switch "trusted payees only" off."""
+    try:
+        sms_id = guardian.request_trusted_only_off(db, rt.clock, rt.cipher, _enterprise(principal))
+    except DomainError as exc:
+        raise refuse(request, exc, GUARDIAN) from exc
+    _send_sms_later(request, rt, background, sms_id)
+    return RedirectResponse(f"{GUARDIAN}?off=1", status_code=303)
+
+
+def _limit_fen(value: str, field: str) -> int | None:
+    return yuan_to_fen(value, field=field, positive=True) if value.strip() else None
+
+
+@router.post("/guardian/agents/{authorisation_id}", dependencies=[Depends(check_csrf)])
+def m_agent_limits(
+    request: Request,
+    authorisation_id: uuid.UUID,
+    db: DB,
+    rt: RuntimeDep,
+    principal: Annotated[Principal, Depends(BORROWER)],
+    per_payment_yuan: Annotated[str, Form()] = "",
+    per_day_yuan: Annotated[str, Form()] = "",
+    trusted_only: Annotated[str, Form()] = "",
+) -> Response:
+    """The legal representative sets an agent's payment limits."""
+    try:
+        agents.set_limits(
+            db,
+            rt.clock,
+            rt.cipher,
+            enterprise_id=_enterprise(principal),
+            representative_mobile=mobile_of(request, rt, principal),
+            authorisation_id=authorisation_id,
+            limits=agents.Limits(
+                _limit_fen(per_payment_yuan, "per_payment_yuan"),
+                _limit_fen(per_day_yuan, "per_day_yuan"),
+                trusted_only == "yes",
+            ),
+        )
+    except DomainError as exc:
+        raise refuse(request, exc, GUARDIAN) from exc
     return RedirectResponse(GUARDIAN, status_code=303)
 
 
@@ -342,14 +491,22 @@ def m_transfer(
         account_id = payout_choice(payout_account_id)
         if account_id is None:
             raise InvalidInput(field="payout_account_id")
-        outcome = guardian.transfer(
+        amount_fen = yuan_to_fen(amount_yuan, field="amount_yuan", positive=True)
+        idempotency_key = f"transfer:{principal.user_id}:{key}"
+        enterprise_id = _enterprise(principal)
+        require_agent_limits(
+            request,
             db,
-            rt.clock,
-            rt.cipher,
-            _enterprise(principal),
+            rt,
+            principal,
+            enterprise_id,
             account_id,
-            yuan_to_fen(amount_yuan, field="amount_yuan", positive=True),
-            f"transfer:{principal.user_id}:{key}",
+            amount_fen,
+            "transfer",
+            idempotency_key,
+        )
+        outcome = guardian.transfer(
+            db, rt.clock, rt.cipher, enterprise_id, account_id, amount_fen, idempotency_key
         )
     except DomainError as exc:
         raise refuse(request, exc, GUARDIAN, typed={"amount_yuan": amount_yuan}) from exc
