@@ -4,7 +4,7 @@ agent's payouts and the payouts agents initiated (the daily cap), who set "trust
 go to.
 
 Revision ID: y1d6b2c8e4a7
-Revises: p7c3a9e1d2f4
+Revises: o20c5b7a9e13
 Create Date: 2026-12-07 03:20:00+00:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 import puhui.core.db
 
 revision: str = "y1d6b2c8e4a7"
-down_revision: str | Sequence[str] | None = "p7c3a9e1d2f4"
+down_revision: str | Sequence[str] | None = "o20c5b7a9e13"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

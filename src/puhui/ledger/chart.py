@@ -133,6 +133,12 @@ CHART: dict[str, AccountCode] = {
             no_overdraft=True,
         ),
         AccountCode(
+            "returned_debit_claim",
+            AccountType.ASSET,
+            "代扣退票待追偿",
+            "Returned direct debits to recover",
+        ),
+        AccountCode(
             "verification_expense",
             AccountType.EXPENSE,
             "账户验证费用（打款验证）",

@@ -10,7 +10,8 @@ Payout (credit transfer):
 * returned after settlement: Dr bank_clearing / Cr settlement(enterprise).
 
 Direct debit: settled Dr bank_clearing / Cr settlement(enterprise); returned Dr
-settlement(enterprise) / Cr bank_clearing (after the flow reversed the repayment it paid).
+settlement(enterprise) / Cr bank_clearing (after the flow reversed the repayment it paid) -- what
+the settlement account no longer holds Dr returned_debit_claim(enterprise) instead.
 A micro-credit (打款验证) is funded by `verification_expense` instead of a settlement account.
 
 `bank_clearing` is our account at the clearing bank: its postings are what the day's camt.053
@@ -637,17 +638,24 @@ def _announce(
             ),
         )
         if payment.kind == PaymentKind.DIRECT_DEBIT.value and target is PaymentStatus.RETURNED:
-            fen = payment.amount_fen
-            _post(
-                session,
-                clock,
-                payment,
-                "payment_returned",
-                [
-                    Leg.debit(settlement_account(payment.enterprise_id), fen),
-                    Leg.credit(BANK_CLEARING, fen),
-                ],
-            )
+            _take_back_returned_debit(session, clock, payment)
+
+
+def _take_back_returned_debit(session: Session, clock: Clock, payment: Payment) -> None:
+    """The debtor's bank took the money back: take it from the settlement account it reached.
+
+    What the account no longer holds (the borrower spent the surplus, or the repayment could
+    not be undone because the loan was paid off since) becomes a claim on the enterprise
+    (``returned_debit_claim``, 代扣退票待追偿) instead of failing the whole status report.
+    """
+    fen = payment.amount_fen
+    own = settlement_account(payment.enterprise_id)
+    held = min(fen, max(0, ledger_service.balance_fen(session, own)))
+    legs = [Leg.debit(own, held)] if held else []
+    if fen > held:
+        claim = ledger_service.owned("returned_debit_claim", "enterprise", payment.enterprise_id)
+        legs.append(Leg.debit(claim, fen - held))
+    _post(session, clock, payment, "payment_returned", [*legs, Leg.credit(BANK_CLEARING, fen)])
 
 
 # ---------------------------------------------------------------- reconciliation

@@ -23,6 +23,7 @@ from tests.integration.payments.payments_factories import verified_account
 from puhui.core.clock import FixedClock
 from puhui.core.runtime import Runtime
 from puhui.flows import payments as payment_flows
+from puhui.ledger import service as ledger_service
 from puhui.lending import service as lending
 from puhui.lending.models import Loan
 from puhui.payments import accounts
@@ -95,4 +96,33 @@ def test_a_settled_direct_debit_pays_what_is_due(
     assert payment.status == "settled" and loan.overdue_interest_fen == 0
     assert lending.settlement_balance(session, loan.enterprise_id) == 5_00  # the surplus stays
     assert loan.dpd == 0
+    assert_books(session)
+
+
+def test_a_returned_debit_the_account_no_longer_covers_becomes_a_claim(
+    session: Session, clock: FixedClock, runtime: Runtime
+) -> None:
+    """The surplus of a settled debit was spent before the debit came back: the status report
+    still applies, the repayment is re-opened, and what the account no longer holds is booked
+    as a claim on the enterprise (before: rails:insufficient_funds failed the whole report)."""
+    loan = _due_loan(session, clock)
+    due_interest = loan.overdue_interest_fen
+    account = verified_account(
+        session, clock, runtime.cipher, loan.enterprise_id, "6222000066660003"
+    )
+    accounts.sign_mandate(session, clock, account)
+    rail = SandboxRail(SandboxBehaviour(return_accounts=frozenset({"6222000066660003"})))
+    with use_rail(rail):
+        payment = _collect(session, clock, loan, account.id, due_interest + 5_00)
+        payments.cycle(session, clock, runtime.cipher, rail)
+        assert payment.status == "settled" and loan.overdue_interest_fen == 0
+        spend_all(session, clock, loan.enterprise_id)  # the 5.00 surplus is gone
+        at(clock, loan.next_due_date or START, hour=15)
+        payments.process_inbox(session, clock, rail)
+    assert payment.status == "returned"
+    session.refresh(loan)
+    assert loan.overdue_interest_fen == due_interest
+    assert lending.settlement_balance(session, loan.enterprise_id) == 0
+    claim = ledger_service.owned("returned_debit_claim", "enterprise", loan.enterprise_id)
+    assert ledger_service.balance_fen(session, claim) == 5_00
     assert_books(session)
