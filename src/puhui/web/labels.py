@@ -308,6 +308,7 @@ CATALOGUE.update(
             "unfreeze": ("解冻额度", "Unfreeze the line"),
             "limit_cut": ("压降额度", "Reduce the limit"),
             "early_repayment": ("提前收回", "Demand early repayment"),
+            "margin_call": ("追加保证金", "Margin call"),
         },
         "action_status": {
             "proposed": ("待复核", "Awaiting approval"),
