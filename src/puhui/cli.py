@@ -476,6 +476,9 @@ def _mount_optional() -> None:
     from puhui.demo.payments_day import payments_app
 
     app.add_typer(payments_app, name="payments")
+    from puhui.iot.cli import iot_app
+
+    app.add_typer(iot_app, name="iot")
 
 
 _mount_optional()
