@@ -81,10 +81,9 @@ def simulate(
                 sim.lots[drop].drop(0.3)
                 console.print(f"fault: {drop} loses 30 % without a release")
             at = rt.clock.now()
-            for lot in sim.lots.values():
-                pub.publish(
-                    gateway_topic(lot.site, "sim"), gateway_payload(list(sim.readings_of(lot, at)))
-                )
+            for sim_lot in sim.lots.values():
+                readings = list(sim.readings_of(sim_lot, at))
+                pub.publish(gateway_topic(sim_lot.site, "sim"), gateway_payload(readings))
             time.sleep(interval_s)
     finally:
         pub.close()
