@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -223,6 +223,13 @@ class Subscriber:
             self.on_batch(Batch(messages, result, time.time()))
 
     def _check_stale(self) -> None:
+        try:  # this month's and next month's partitions of the series, ahead of their readings
+            with unit_of_work(self.factory) as session:
+                today = self.clock.now().date()
+                service.ensure_partition(session, today)
+                service.ensure_partition(session, (today.replace(day=1) + timedelta(days=32)))
+        except Exception:
+            log.exception("iot: adding a monthly partition failed")
         try:
             with unit_of_work(self.factory) as session:
                 audit.set_clock(session, self.clock)

@@ -110,3 +110,29 @@ def test_a_price_fall_below_cover_calls_for_margin(session: Session, clock: Fixe
     assert alert.signal_code == "iot_cover_short"
     assert [a.kind for a in risk.actions_of(session, ent.id)] == ["margin_call"]
     assert lending.get_line(session, line.id).status == "active"  # orange: no freeze
+
+
+def test_readings_land_in_their_month_partition(session: Session, clock: FixedClock) -> None:
+    """PostgreSQL: a month added ahead by `ensure_partition` holds its readings (elsewhere a
+    plain table: the call changes nothing)."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import text
+
+    ent = make_enterprise(session, clock)
+    watch_lot(session, clock, ent.id, None, "WR-7")
+    iot.ensure_partition(session, date(2028, 3, 9))
+    iot.ensure_partition(session, date(2028, 3, 9))  # again: nothing happens
+    at = datetime(2028, 3, 15, 8, 0, tzinfo=UTC)
+    assert iot.ingest(session, clock, readings("WR-7", at, 10_000.0)).stored == 3
+    if session.get_bind().dialect.name == "postgresql":
+        where = session.scalars(
+            text(
+                "SELECT DISTINCT tableoid::regclass::text FROM iot_reading"
+                " WHERE sensor_id LIKE 'WR-7-%'"
+            )
+        ).all()
+        assert where == ["iot_reading_202803"]
+    assert [
+        v for _, _, v in iot.series(session, iot.lot_by_ref(session, "WR-7").id, ["weight"])
+    ] == [10_000.0]  # type: ignore[union-attr]
