@@ -399,7 +399,7 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
         lot.last_reading_at = max(at, lot.last_reading_at or at)
         lot.updated_at = now
         if lot.status == LotStatus.WATCHING.value:
-            _evaluate(session, clock, lot, result, keep_stale=False)
+            _evaluate(session, clock, lot, result)
     return result
 
 
@@ -430,13 +430,11 @@ def _state(lot: Lot) -> signals.State:
     )
 
 
-def _evaluate(
-    session: Session, clock: Clock, lot: Lot, result: IngestResult, keep_stale: bool = True
-) -> None:
+def _evaluate(session: Session, clock: Clock, lot: Lot, result: IngestResult) -> None:
     hits = signals.evaluate(_terms(lot), _state(lot))
     before = set(lot.firing)
     now_firing = {h.code for h in hits}
-    if keep_stale and STALE in before:
+    if STALE in before:  # only the periodic check knows whether every sensor speaks again
         now_firing.add(STALE)
     for hit in hits:
         if hit.code not in before:
@@ -493,7 +491,8 @@ def _raise(session: Session, clock: Clock, lot: Lot, hit: signals.Hit) -> None:
 
 def check_stale(session: Session, clock: Clock) -> IngestResult:
     """The periodic check: a sensor of a watched lot silent past its timeout raises
-    `iot_stale_sensor` on the lot (once while it stays silent)."""
+    `iot_stale_sensor` on the lot (once while it stays silent); a lot whose sensors all speak
+    again stops counting as stale (its alert stays for a person to resolve)."""
     result = IngestResult()
     rows = session.execute(
         select(Sensor.sensor_id, Sensor.last_seen_at, Sensor.stale_after_s, Lot.created_at, Lot.id)
@@ -504,6 +503,10 @@ def check_stale(session: Session, clock: Clock) -> IngestResult:
     silent: dict[uuid.UUID, signals.Hit] = {}
     for sensor_id, hit in signals.stale([(r[0], r[1], r[2], r[3]) for r in rows], clock.now()):
         silent.setdefault(lot_of[sensor_id], hit)
+    for lot_id in {r[4] for r in rows} - silent.keys():
+        lot = get_lot(session, lot_id)
+        if STALE in lot.firing:
+            lot.firing = [c for c in lot.firing if c != STALE]
     for lot_id, hit in silent.items():
         lot = get_lot(session, lot_id)
         if STALE in lot.firing:

@@ -95,9 +95,16 @@ def test_stale_sensor_after_its_timeout(session: Session, clock: FixedClock) -> 
     assert iot.check_stale(session, clock).raised == []  # once while it stays silent
     (alert,) = risk.list_alerts(session)
     assert alert.signal_code == "iot_stale_sensor" and alert.level == "orange"
-    # readings again: the lot no longer counts as stale; silence again raises (refreshes) it
+    # readings again: the next check finds every sensor speaking, the lot is no longer stale
     iot.ingest(session, clock, readings("WR-5", clock.now(), 10_000.0))
+    assert "iot_stale_sensor" in lot.firing  # until the check says otherwise
+    assert iot.check_stale(session, clock).raised == []
     assert "iot_stale_sensor" not in lot.firing
+    # one sensor silent again (the other two report): stale once more, the alert refreshed
+    clock.advance(timedelta(seconds=61))
+    iot.ingest(session, clock, readings("WR-5", clock.now(), 10_000.0)[:2])
+    assert iot.check_stale(session, clock).raised == [("WR-5", "iot_stale_sensor")]
+    assert len(risk.list_alerts(session)) == 1
 
 
 def test_a_price_fall_below_cover_calls_for_margin(session: Session, clock: FixedClock) -> None:
