@@ -27,6 +27,10 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     need_apt+=(chromium)
   fi
+  # Mosquitto, the MQTT broker the IoT collateral tests start on a free port of their own.
+  if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+    need_apt+=(mosquitto)
+  fi
   # Apache Spark (the engagement batch engine's Spark test) runs on a Java runtime.
   if ! command -v java >/dev/null 2>&1; then
     need_apt+=(openjdk-17-jre-headless)

@@ -121,6 +121,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.desk import router as desk_router
     from puhui.web.staff.engagement import router as engagement_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
+    from puhui.web.staff.iot import router as iot_pages_router
     from puhui.web.staff.models import router as models_pages_router
     from puhui.web.staff.pages import router as staff_pages_router
     from puhui.web.staff.passkeys import router as passkeys_router
@@ -174,6 +175,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         desk_router,
         servicing_pages_router,
         relief_pages_router,
+        iot_pages_router,
     ):
         app.include_router(router)
     _payment_pages(app, runtime)

@@ -358,7 +358,15 @@ def demo(
     )
     if no_serve:
         return
-    serve(host=host, port=port, workers=1)
+    from puhui.core.runtime import build_runtime
+    from puhui.demo.iot import start_feed
+
+    feed, stop_feed = start_feed(build_runtime())  # the IoT collateral's live feed (issue 20)
+    console.print(f"[bold]押品实时监控 Live collateral[/bold] {base}/console/collateral · {feed}")
+    try:
+        serve(host=host, port=port, workers=1)
+    finally:
+        stop_feed()
 
 
 @demo_app.command("firms")
@@ -481,6 +489,9 @@ def _mount_optional() -> None:
     from puhui.demo.payments_day import payments_app
 
     app.add_typer(payments_app, name="payments")
+    from puhui.iot.cli import iot_app
+
+    app.add_typer(iot_app, name="iot")
 
 
 _mount_optional()

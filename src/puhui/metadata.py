@@ -11,6 +11,7 @@ import puhui.decisioning.models
 import puhui.engagement.models
 import puhui.identity.models
 import puhui.interviews.models
+import puhui.iot.models
 import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.bad_loan_models

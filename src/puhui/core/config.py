@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     # same pre-screening on Apache Spark at spark_master: local[2], or spark://host:7077).
     batch_engine: Literal["embedded", "spark"] = "embedded"
     spark_master: str = "local[2]"
+    # The IoT collateral watch (puhui.iot, issue 20): the MQTT broker the readings arrive on.
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
     # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
     sms_channel: Literal["sandbox", "http"] = "sandbox"
     sms_gateway_url: str = ""

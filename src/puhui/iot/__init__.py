@@ -1,1 +1,1 @@
-"""IoT-monitored collateral (issue 20): sensor readings over MQTT, live collateral value, signals."""
+"""IoT-monitored collateral (issue 20): sensor readings over MQTT, live value, signals."""

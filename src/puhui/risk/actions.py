@@ -68,6 +68,11 @@ def _checked_params(
     params: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The action's parameters, checked against the line as it is now."""
+    if kind is ActionKind.MARGIN_CALL:
+        short = params.get("shortfall_fen")
+        if not isinstance(short, int) or isinstance(short, bool) or short <= 0:
+            raise InvalidInput(field="shortfall_fen")
+        return {"shortfall_fen": short, "collateral_ref": str(params.get("collateral_ref", ""))}
     if kind not in LINE_ACTIONS:
         watched = watch_entry(session, enterprise_id) is not None
         if kind is ActionKind.WATCH and watched:
@@ -218,6 +223,8 @@ def _execute(session: Session, clock: Clock, action: Action) -> None:
         entry.open_key = None
         entry.removed_at = clock.now()
         entry.removed_reason = action.reason
+    elif kind is ActionKind.MARGIN_CALL:
+        pass  # a demand to the borrower (top up collateral or repay); the line is unchanged
     elif action.line_id is None:
         raise ActionNeedsLine(field="line_id")
     elif kind is ActionKind.FREEZE:
@@ -274,6 +281,24 @@ def act_automatically(
     return done
 
 
+def call_margin(
+    session: Session,
+    clock: Clock,
+    *,
+    enterprise_id: uuid.UUID,
+    shortfall_fen: int,
+    collateral_ref: str,
+    reason: str,
+    alert_id: uuid.UUID | None = None,
+) -> Action:
+    """追加保证金: collateral worth less than the cover (the IoT watch's signal) demands a top-up
+    of `shortfall_fen`, recorded and executed at once by the system."""
+    params = {"shortfall_fen": shortfall_fen, "collateral_ref": collateral_ref}
+    action = _automatic(session, clock, enterprise_id, ActionKind.MARGIN_CALL, reason, None, params)
+    action.alert_id = alert_id
+    return action
+
+
 def _automatic(
     session: Session,
     clock: Clock,
@@ -281,10 +306,11 @@ def _automatic(
     kind: ActionKind,
     reason: str,
     line_id: uuid.UUID | None,
+    params: Mapping[str, Any] | None = None,
 ) -> Action:
     action = propose(
         session, clock, None, enterprise_id=enterprise_id, kind=kind, reason=reason,
-        line_id=line_id,
+        line_id=line_id, params=params,
     )  # fmt: skip
     _decide(session, clock, action, ActionStatus.EXECUTED, None, "system")
     action.decision_note = "预警规则自动执行"

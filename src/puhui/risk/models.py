@@ -73,6 +73,7 @@ class ActionKind(StrEnum):
     UNFREEZE = "unfreeze"
     LIMIT_CUT = "limit_cut"  # reduce the line's limit (never below what is used)
     EARLY_REPAYMENT = "early_repayment"  # 提前收回: demand the loans back by a date
+    MARGIN_CALL = "margin_call"  # 追加保证金: collateral value below the cover (IoT watch)
 
 
 class ActionStatus(StrEnum):

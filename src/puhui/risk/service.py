@@ -5,7 +5,7 @@ Monitoring   monitor_enterprise, run_monitor (`puhui risk monitor`), MonitorEnv,
              observations_of, stagger_day
 Alerts       raise_alert, get_alert, list_alerts, assign, investigate, escalate, resolve,
              alert_history, sla_left, SLA_HOURS
-Actions      propose, approve, reject, act_automatically, get_action, actions_of,
+Actions      propose, approve, reject, act_automatically, call_margin, get_action, actions_of,
              pending_actions, watch_entry, watch_list
 Rules        active_rules, list_rules, get_rules, submit_rules, approve_rules, reject_rules,
              diff_rules, replay
@@ -17,6 +17,7 @@ from puhui.risk.actions import (
     act_automatically,
     actions_of,
     approve,
+    call_margin,
     get_action,
     pending_actions,
     propose,
@@ -65,6 +66,7 @@ __all__ = [
     "approve",
     "approve_rules",
     "assign",
+    "call_margin",
     "diff_rules",
     "escalate",
     "get_action",

@@ -312,6 +312,7 @@ CATALOGUE.update(
             "unfreeze": ("解冻额度", "Unfreeze the line"),
             "limit_cut": ("压降额度", "Reduce the limit"),
             "early_repayment": ("提前收回", "Demand early repayment"),
+            "margin_call": ("追加保证金", "Margin call"),
         },
         "action_status": {
             "proposed": ("待复核", "Awaiting approval"),
@@ -386,6 +387,36 @@ CATALOGUE["offer_state"] = {
 CATALOGUE["batch_engine"] = {
     "embedded": ("内嵌列式引擎", "Embedded columnar engine"),
     "spark": ("Spark 集群", "Apache Spark"),
+}
+
+# the IoT collateral watch (issue 20): signals, lot statuses, sensor kinds, units, history
+CATALOGUE["iot_signal"] = {
+    "iot_weight_drop": ("押品重量下降且无解押", "Weight drop without a release"),
+    "iot_geofence_exit": ("押品离开电子围栏", "Geofence exit"),
+    "iot_condition": ("温湿度超出范围", "Condition out of range"),
+    "iot_cover_short": ("价值低于要求覆盖", "Value below the required cover"),
+    "iot_stale_sensor": ("传感器离线超时", "Sensor silent"),
+}
+CATALOGUE["iot_lot_status"] = {
+    "watching": ("监管中", "Watched"),
+    "stopped": ("已停止监管", "Stopped"),
+}
+CATALOGUE["iot_sensor_kind"] = {
+    "weight": ("称重", "Weight"),
+    "count": ("计数", "Count"),
+    "location": ("定位", "Position"),
+    "temperature": ("温度", "Temperature"),
+    "humidity": ("湿度", "Humidity"),
+    "door": ("门磁", "Door"),
+    "camera": ("摄像头心跳", "Camera heartbeat"),
+}
+CATALOGUE["iot_unit"] = {"kg": ("千克", "kg"), "pcs": ("件", "pcs")}
+CATALOGUE["iot_lot_event"] = {
+    "watch": ("开始监管", "Watch started"),
+    "release": ("解押", "Released"),
+    "reprice": ("价格更新", "Repriced"),
+    "signal": ("触发信号", "Signal"),
+    "stop": ("停止监管", "Watch stopped"),
 }
 
 CATALOGUE.update(PAYMENT_LABELS)

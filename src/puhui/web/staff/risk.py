@@ -91,7 +91,7 @@ def alert_page(
         hits=(alert.evidence or {}).get("hits", []),
         lines=lending_service.live_lines_of(db, alert.enterprise_id),
         actions=risk_service.actions_of(db, alert.enterprise_id),
-        kinds=list(ActionKind),
+        kinds=[k for k in ActionKind if k is not ActionKind.MARGIN_CALL],  # automatic only
         dispositions=list(Disposition),
         watched=risk_service.watch_entry(db, alert.enterprise_id) is not None,
     )

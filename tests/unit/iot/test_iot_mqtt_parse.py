@@ -1,0 +1,28 @@
+"""The MQTT topic scheme and payloads (no broker)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from puhui.iot import mqtt
+from puhui.iot.service import ReadingIn
+
+
+def test_parse_rejects_foreign_topics_and_bad_payloads() -> None:
+    with pytest.raises(ValueError):
+        mqtt.parse("other/x/y/z/w/v", b"{}")
+    with pytest.raises(ValueError):
+        mqtt.parse(mqtt.gateway_topic("s", "g"), b"not json")
+    with pytest.raises(ValueError):
+        mqtt.parse(mqtt.gateway_topic("s", "g"), b'{"readings": [{"s": "x"}]}')
+
+
+def test_one_reading_and_a_gateway_batch_round_trip() -> None:
+    one = mqtt.parse(mqtt.sensor_topic("s", "S-1", "weight"), b'{"v": 12.5, "t": 1796601600}')
+    assert [(r.sensor_id, r.kind, r.value) for r in one.readings] == [("S-1", "weight", 12.5)]
+    at = datetime(2026, 12, 7, 3, 0, 0, 250_000, tzinfo=UTC)
+    sent = [ReadingIn("G-1", "location", 31.2, at, 121.4), ReadingIn("W-1", "weight", 9.5, at)]
+    got = mqtt.parse(mqtt.gateway_topic("s", "gw"), mqtt.gateway_payload(sent, sent_at=1.5))
+    assert got.readings == sent and got.sent_at == 1.5
