@@ -3,7 +3,7 @@ series (on PostgreSQL partitioned by month on measured_at, with a default partit
 table on SQLite).
 
 Revision ID: t1a0c7e3b9d2
-Revises: p7c3a9e1d2f4
+Revises: y1d6b2c8e4a7
 Create Date: 2026-12-07 03:30:00+00:00
 
 """
@@ -17,7 +17,7 @@ import puhui.core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "t1a0c7e3b9d2"
-down_revision: Union[str, Sequence[str], None] = "p7c3a9e1d2f4"
+down_revision: Union[str, Sequence[str], None] = "y1d6b2c8e4a7"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

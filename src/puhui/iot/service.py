@@ -252,6 +252,29 @@ def reprice(session: Session, clock: Clock, ref: str, unit_price_fen: int, sourc
     return lot
 
 
+def pledge_terms(
+    session: Session,
+    clock: Clock,
+    ref: str,
+    *,
+    quantity: int,
+    unit_price_fen: int,
+    haircut_bp: int,
+    required_cover_fen: int,
+    source: str,
+) -> Lot:
+    """A watched lot pledged to the bank: the pledge's quantity, price, haircut and cover become
+    its terms, and the signals are evaluated on them at once."""
+    lot = _watching(session, ref)
+    if quantity <= 0 or not 0 <= haircut_bp < 10_000 or required_cover_fen < 0:
+        raise InvalidInput(field="quantity" if quantity <= 0 else "haircut_bp")
+    lot.baseline_quantity = lot.expected_quantity = quantity
+    lot.haircut_bp, lot.required_cover_fen = haircut_bp, required_cover_fen
+    lot.updated_at = clock.now()
+    _event(session, clock, lot, "pledge", f"质押 {quantity}{lot.unit}", quantity)
+    return reprice(session, clock, ref, unit_price_fen, source)
+
+
 def stop_watching(session: Session, clock: Clock, ref: str) -> Lot:
     lot = _watching(session, ref)
     if lot.status != LotStatus.WATCHING.value:

@@ -415,6 +415,7 @@ CATALOGUE["iot_lot_event"] = {
     "watch": ("开始监管", "Watch started"),
     "release": ("解押", "Released"),
     "reprice": ("价格更新", "Repriced"),
+    "pledge": ("质押生效", "Pledged"),
     "signal": ("触发信号", "Signal"),
     "stop": ("停止监管", "Watch stopped"),
 }
