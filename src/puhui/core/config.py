@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # same pre-screening on Apache Spark at spark_master: local[2], or spark://host:7077).
     batch_engine: Literal["embedded", "spark"] = "embedded"
     spark_master: str = "local[2]"
+    # Campaigns (issue 18): marketing touches per enterprise in any 30 days, across campaigns.
+    campaign_cap_per_30_days: int = Field(default=2, ge=1)
     # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
     sms_channel: Literal["sandbox", "http"] = "sandbox"
     sms_gateway_url: str = ""
