@@ -109,6 +109,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.collections import router as collections_pages_router
     from puhui.web.staff.desk import router as desk_router
+    from puhui.web.staff.campaigns import router as campaigns_pages_router
     from puhui.web.staff.engagement import router as engagement_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.models import router as models_pages_router
@@ -146,6 +147,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         cockpit_router,
         models_pages_router,
         engagement_pages_router,
+        campaigns_pages_router,
         mobile_offers_router,
         collections_pages_router,
         mobile_router,

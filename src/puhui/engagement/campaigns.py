@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -185,34 +185,48 @@ def cancel(session: Session, clock: Clock, campaign_id: uuid.UUID) -> Campaign:
 # --------------------------------------------------------------------------- audience
 
 
-def audience_of(session: Session, campaign: Campaign, day: date) -> list[uuid.UUID]:
-    """The enterprises the campaign addresses today, in id order (the job's cursor order)."""
+@dataclass(frozen=True)
+class Recipient:
+    """An enterprise, or the mobile a pre-approved invitation is addressed to (a dealer not yet
+    registered here: only the keyed hash of its mobile is kept)."""
+
+    enterprise_id: uuid.UUID | None
+    mobile_hash: str | None = None
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"e:{self.enterprise_id}" if self.enterprise_id else f"m:{self.mobile_hash}"
+
+
+def audience_of(session: Session, campaign: Campaign, day: date) -> list[Recipient]:
+    """Who the campaign addresses today, in key order (the send job's cursor order)."""
     aud = campaign.audience
     if campaign.audience_kind == AudienceKind.SEGMENT:
-        ids = set(
-            session.scalars(
+        found = [
+            Recipient(e)
+            for e in session.scalars(
                 select(SegmentMembership.enterprise_id).where(
                     SegmentMembership.segment == aud["segment"],
                     SegmentMembership.left_date.is_(None),
                 )
             )
-        )
+        ]
     elif campaign.audience_kind == AudienceKind.PRESCREEN:
-        ids = {
-            e
-            for e in session.scalars(
-                select(Offer.enterprise_id).where(
+        found = [
+            Recipient(e, None if e else h, name)
+            for e, h, name in session.execute(
+                select(Offer.enterprise_id, Offer.contact_mobile_hash, Offer.name).where(
                     Offer.run_id == uuid.UUID(aud["run_id"]),
                     Offer.state == "open",
                     Offer.valid_until >= day,
-                    Offer.enterprise_id.is_not(None),
+                    Offer.enterprise_id.is_not(None) | Offer.contact_mobile_hash.is_not(None),
                 )
             )
-            if e is not None
-        }
+        ]
     else:
-        ids = _filtered(session, AudienceFilter(dict(aud)), day)
-    return sorted(ids)
+        found = [Recipient(e) for e in _filtered(session, AudienceFilter(dict(aud)), day)]
+    return sorted({r.key: r for r in found}.values(), key=lambda r: r.key)
 
 
 def _filtered(session: Session, flt: AudienceFilter, day: date) -> set[uuid.UUID]:
@@ -234,31 +248,36 @@ def _filtered(session: Session, flt: AudienceFilter, day: date) -> set[uuid.UUID
 # --------------------------------------------------------------------------- sending
 
 
-def _marketing_sent_at(session: Session, enterprise_id: uuid.UUID) -> list[datetime]:
-    return [
-        t
-        for t in session.scalars(
-            select(CampaignTouch.sent_at).where(
-                CampaignTouch.enterprise_id == enterprise_id,
-                CampaignTouch.status == TouchStatus.SENT.value,
-            )
+def _marketing_sent_at(session: Session, touch: CampaignTouch) -> list[datetime]:
+    """When this recipient had marketing touches (any campaign): by enterprise and by mobile."""
+    whose: list[ColumnElement[bool]] = []
+    if touch.enterprise_id is not None:
+        whose.append(CampaignTouch.enterprise_id == touch.enterprise_id)
+    if touch.mobile_hash is not None:
+        whose.append(CampaignTouch.mobile_hash == touch.mobile_hash)
+    rows = session.scalars(
+        select(CampaignTouch.sent_at).where(
+            or_(*whose), CampaignTouch.status == TouchStatus.SENT.value
         )
-        if t is not None
-    ]
+    )
+    return [t for t in rows if t is not None]
 
 
-def _mobile(session: Session, cipher: FieldCipher, enterprise_id: uuid.UUID) -> str | None:
-    reps = parties_service.legal_representatives_of(session, enterprise_id)
+def _mobile(session: Session, cipher: FieldCipher, enterprise_id: uuid.UUID | None) -> str | None:
+    reps = parties_service.legal_representatives_of(session, enterprise_id) if enterprise_id else []
     if not reps:
         return None
     return parties_service.mobile_of(cipher, parties_service.get_person(session, reps[-1]))
 
 
-def _offer_limit(session: Session, enterprise_id: uuid.UUID) -> int:
+def _offer_limit(session: Session, touch: CampaignTouch) -> int:
+    whose = (
+        Offer.enterprise_id == touch.enterprise_id
+        if touch.enterprise_id
+        else Offer.contact_mobile_hash == touch.mobile_hash
+    )
     best = session.scalar(
-        select(func.max(Offer.indicative_limit_fen)).where(
-            Offer.enterprise_id == enterprise_id, Offer.state == "open"
-        )
+        select(func.max(Offer.indicative_limit_fen)).where(whose, Offer.state == "open")
     )
     return int(best or 0)
 
@@ -270,27 +289,36 @@ class SendContext:
     cap: int
 
 
+def _values(session: Session, touch: CampaignTouch, name: str) -> tuple[dict[str, str], int]:
+    limit = _offer_limit(session, touch)
+    if touch.enterprise_id is not None:
+        name = parties_service.get_enterprise(session, touch.enterprise_id).name
+    values = {
+        "name": name,
+        "link": f"/m/c/{touch.token}",
+        "limit_yuan": format_fen(limit) if limit else "",
+    }
+    return values, limit
+
+
 def _deliver(
-    session: Session, ctx: SendContext, campaign: Campaign, touch: CampaignTouch
+    session: Session, ctx: SendContext, campaign: Campaign, touch: CampaignTouch, name: str = ""
 ) -> TouchStatus:
     """Check the opt-out and the cap *now*, then send the touch on its channel (or defer it)."""
     now = ctx.clock.now()
     ent = touch.enterprise_id
     mobile = _mobile(session, ctx.cipher, ent)
-    mobile_hash = ctx.cipher.lookup_hash(mobile, "mobile") if mobile else None
-    if engagement_service.marketing_opted_out(session, [ent], mobile_hash):
+    hashes = {touch.mobile_hash, ctx.cipher.lookup_hash(mobile, "mobile") if mobile else None}
+    ents = [ent] if ent else []
+    if engagement_service.marketing_opted_out(session, ents, None) or any(
+        engagement_service.marketing_opted_out(session, [], h) for h in hashes if h
+    ):
         return TouchStatus.OPTED_OUT
-    if cap_reached(_marketing_sent_at(session, ent), now, ctx.cap):
+    if cap_reached(_marketing_sent_at(session, touch), now, ctx.cap):
         return TouchStatus.CAPPED
-    link = f"/m/c/{touch.token}"
-    limit = _offer_limit(session, ent)
-    values = {
-        "name": parties_service.get_enterprise(session, ent).name,
-        "link": link,
-        "limit_yuan": format_fen(limit) if limit else "",
-    }
+    values, limit = _values(session, touch, name)
     if campaign.channel == CampaignChannel.SMS:
-        if mobile is None:
+        if mobile is None:  # a list's dealer: only the hash of its mobile is kept
             return TouchStatus.NO_CONTACT
         wait = quiet_until(now)
         if wait is not None:
@@ -304,12 +332,15 @@ def _deliver(
     elif campaign.channel == CampaignChannel.IN_APP:
         session.add(
             InAppMessage(
-                enterprise_id=ent, kind="marketing", topic=SMS_TOPIC,
-                body=render_template(campaign.template, values)[:1000], link=link,
+                enterprise_id=ent, mobile_hash=None if ent else touch.mobile_hash,
+                kind="marketing", topic=SMS_TOPIC, link=values["link"],
+                body=render_template(campaign.template, values)[:1000],
                 created_at=now, read_at=None,
             )
         )  # fmt: skip
     else:
+        if ent is None:
+            return TouchStatus.NO_CONTACT
         session.add(
             CallTask(
                 enterprise_id=ent, source="campaign", team=campaign.call_team or "manager",
@@ -322,10 +353,12 @@ def _deliver(
     return TouchStatus.SENT
 
 
-def _touch(session: Session, ctx: SendContext, campaign: Campaign, ent: uuid.UUID) -> str:
+def _touch(session: Session, ctx: SendContext, campaign: Campaign, who: Recipient) -> str:
     touch = CampaignTouch(
         campaign_id=campaign.id,
-        enterprise_id=ent,
+        recipient=who.key,
+        enterprise_id=who.enterprise_id,
+        mobile_hash=who.mobile_hash,
         channel=campaign.channel,
         status=TouchStatus.SENT.value,
         token=secrets.token_urlsafe(16)[:22],
@@ -335,14 +368,14 @@ def _touch(session: Session, ctx: SendContext, campaign: Campaign, ent: uuid.UUI
         created_at=ctx.clock.now(),
     )
     session.add(touch)
-    touch.status = _deliver(session, ctx, campaign, touch).value
+    touch.status = _deliver(session, ctx, campaign, touch, who.name).value
     session.flush()
     return touch.status
 
 
 @dataclass
 class SendStep:
-    """The campaign's audience in batches (cursor: the last enterprise id touched)."""
+    """The campaign's audience in batches (cursor: the last recipient key touched)."""
 
     ctx: SendContext
     campaign_id: uuid.UUID
@@ -355,11 +388,11 @@ class SendStep:
 
     def run_batch(self, session: Session, cursor: str | None) -> Batch:
         campaign = get_campaign(session, self.campaign_id)
-        ids = audience_of(session, campaign, business_date(self.ctx.clock))
-        todo = [e for e in ids if cursor is None or str(e) > cursor][: self.batch_size]
+        everyone = audience_of(session, campaign, business_date(self.ctx.clock))
+        todo = [r for r in everyone if cursor is None or r.key > cursor][: self.batch_size]
         totals: dict[str, int] = {}
-        for ent in todo:
-            status = _touch(session, self.ctx, campaign, ent)
+        for who in todo:
+            status = _touch(session, self.ctx, campaign, who)
             totals[status] = totals.get(status, 0) + 1
         done = len(todo) < self.batch_size
         if done:
@@ -368,7 +401,7 @@ class SendStep:
             campaign.counts = _counts(session, campaign.id)
             audit.record(session, "engagement.campaign_sent", "engagement_campaign",
                          campaign.id, after=campaign.counts)  # fmt: skip
-        return Batch(None if done else str(todo[-1]), items=len(todo), totals=totals)
+        return Batch(None if done else todo[-1].key, items=len(todo), totals=totals)
 
 
 def job_name(campaign_id: uuid.UUID) -> str:
@@ -380,9 +413,8 @@ def check_sendable(session: Session, clock: Clock, campaign_id: uuid.UUID) -> Ca
     if not can_move(campaign.status, CampaignStatus.SENT):
         raise _invalid_state(campaign)
     if campaign.scheduled_at > clock.now():
-        raise CampaignNotDue(
-            at=campaign.scheduled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        )
+        at = campaign.scheduled_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        raise CampaignNotDue(at=at)
     return campaign
 
 
@@ -415,19 +447,20 @@ def release_deferred(session: Session, clock: Clock, cipher: FieldCipher, cap: i
     """SMS held back by the quiet hours whose time has come: checked again (opt-out, cap)
     and sent. Returns how many were sent."""
     now = clock.now()
+    if quiet_until(now) is not None:
+        return 0
     rows = session.scalars(
         select(CampaignTouch).where(
             CampaignTouch.status == TouchStatus.DEFERRED.value, CampaignTouch.due_at <= now
         )
     ).all()
-    if quiet_until(now) is not None:
-        return 0
     ctx = SendContext(clock, cipher, cap)
     sent = 0
     for touch in rows:
         campaign = get_campaign(session, touch.campaign_id)
         touch.status = _deliver(session, ctx, campaign, touch).value
         sent += touch.status == TouchStatus.SENT
+        session.flush()
         campaign.counts = _counts(session, campaign.id)
     session.flush()
     return sent
@@ -439,16 +472,16 @@ def release_deferred(session: Session, clock: Clock, cipher: FieldCipher, cap: i
 def _record(
     session: Session,
     clock: Clock,
-    campaign_id: uuid.UUID,
-    enterprise_id: uuid.UUID,
+    touch: CampaignTouch,
     stage: str,
+    enterprise_id: uuid.UUID | None = None,
     ref_id: uuid.UUID | None = None,
 ) -> bool:
-    """One row per (campaign, enterprise, stage); False when it was already counted."""
+    """One row per (campaign, recipient, stage); False when it was already counted."""
     found = session.scalar(
         select(Conversion.id).where(
-            Conversion.campaign_id == campaign_id,
-            Conversion.enterprise_id == enterprise_id,
+            Conversion.campaign_id == touch.campaign_id,
+            Conversion.touch_id == touch.id,
             Conversion.stage == stage,
         )
     )
@@ -457,8 +490,9 @@ def _record(
     try:
         with session.begin_nested():
             session.add(
-                Conversion(campaign_id=campaign_id, enterprise_id=enterprise_id, stage=stage,
-                           ref_id=ref_id, reached_at=clock.now())
+                Conversion(campaign_id=touch.campaign_id, touch_id=touch.id, stage=stage,
+                           enterprise_id=enterprise_id or touch.enterprise_id, ref_id=ref_id,
+                           reached_at=clock.now())
             )  # fmt: skip
     except IntegrityError:  # a concurrent first visit: counted by the other one
         return False
@@ -469,40 +503,49 @@ def touch_by_token(session: Session, token: str) -> CampaignTouch | None:
     return session.scalar(select(CampaignTouch).where(CampaignTouch.token == token[:32]))
 
 
+def _is_for(
+    touch: CampaignTouch, enterprise_ids: Sequence[uuid.UUID], mobile_hash: str | None
+) -> bool:
+    return touch.enterprise_id in set(enterprise_ids) or (
+        touch.mobile_hash is not None and touch.mobile_hash == mobile_hash
+    )
+
+
 def record_visit(
-    session: Session, clock: Clock, token: str, enterprise_ids: Sequence[uuid.UUID]
+    session: Session,
+    clock: Clock,
+    token: str,
+    enterprise_ids: Sequence[uuid.UUID],
+    mobile_hash: str | None = None,
 ) -> CampaignTouch | None:
-    """The landing link was opened by the enterprise it was sent to: a visit (once)."""
+    """The landing link was opened by the recipient it was sent to: a visit (counted once)."""
     touch = touch_by_token(session, token)
-    if touch is None or touch.enterprise_id not in set(enterprise_ids):
+    if touch is None or not _is_for(touch, enterprise_ids, mobile_hash):
         return None
-    _record(session, clock, touch.campaign_id, touch.enterprise_id, "visit", touch.id)
+    _record(session, clock, touch, "visit")
     return touch
 
 
 def record_application(
     session: Session,
     clock: Clock,
-    campaign_id: uuid.UUID,
+    touch_id: uuid.UUID,
     enterprise_id: uuid.UUID,
     application_id: uuid.UUID,
 ) -> bool:
-    """An application after the campaign's landing (for the enterprise it was sent to)."""
-    sent = session.scalar(
-        select(CampaignTouch.id).where(
-            CampaignTouch.campaign_id == campaign_id, CampaignTouch.enterprise_id == enterprise_id
-        )
-    )
-    if sent is None:
+    """An application after the campaign's landing, by the enterprise the touch was for (or,
+    for an invitation by mobile, the enterprise that applied)."""
+    touch = session.get(CampaignTouch, touch_id)
+    if touch is None or touch.enterprise_id not in (None, enterprise_id):
         return False
-    return _record(session, clock, campaign_id, enterprise_id, "application", application_id)
+    return _record(session, clock, touch, "application", enterprise_id, application_id)
 
 
 def record_drawdowns(session: Session, clock: Clock) -> int:
-    """Enterprises that applied from a campaign and have drawn since: the funnel's last stage
-    (from the lending service's facts; once per campaign and enterprise)."""
+    """Recipients that applied from a campaign and have drawn since: the funnel's last stage
+    (from the lending service's facts; once per campaign and recipient)."""
     applied = session.execute(
-        select(Conversion.campaign_id, Conversion.enterprise_id, Conversion.reached_at).where(
+        select(Conversion.touch_id, Conversion.enterprise_id, Conversion.reached_at).where(
             Conversion.stage == "application"
         )
     ).all()
@@ -510,10 +553,11 @@ def record_drawdowns(session: Session, clock: Clock) -> int:
         return 0
     drawn = {f.enterprise_id: f.last_drawdown_date for f in lending_service.lending_facts(session)}
     added = 0
-    for campaign_id, ent, at in applied:
-        last = drawn.get(ent)
-        if last is not None and last >= at.astimezone(SHANGHAI).date():
-            added += _record(session, clock, campaign_id, ent, "drawdown")
+    for touch_id, ent, at in applied:
+        last = drawn.get(ent) if ent else None
+        touch = session.get(CampaignTouch, touch_id)
+        if touch is not None and last is not None and last >= at.astimezone(SHANGHAI).date():
+            added += _record(session, clock, touch, "drawdown", ent)
     return added
 
 
@@ -527,7 +571,7 @@ def _counts(session: Session, campaign_id: uuid.UUID) -> dict[str, int]:
 
 
 def funnel(session: Session, campaign_id: uuid.UUID) -> dict[str, int]:
-    """message (touches sent) → visit → application → drawdown, enterprises counted once."""
+    """message (touches sent) → visit → application → drawdown, each recipient counted once."""
     sent = session.scalar(
         select(func.count()).where(
             CampaignTouch.campaign_id == campaign_id,
@@ -536,7 +580,7 @@ def funnel(session: Session, campaign_id: uuid.UUID) -> dict[str, int]:
     )
     out = {"message": int(sent or 0)}
     rows = session.execute(
-        select(Conversion.stage, func.count(func.distinct(Conversion.enterprise_id)))
+        select(Conversion.stage, func.count(func.distinct(Conversion.touch_id)))
         .where(Conversion.campaign_id == campaign_id)
         .group_by(Conversion.stage)
     ).all()
@@ -550,13 +594,21 @@ def funnel(session: Session, campaign_id: uuid.UUID) -> dict[str, int]:
 
 
 def inbox(
-    session: Session, enterprise_ids: Sequence[uuid.UUID], limit: int = 50
+    session: Session,
+    enterprise_ids: Sequence[uuid.UUID],
+    mobile_hash: str | None = None,
+    limit: int = 50,
 ) -> list[InAppMessage]:
-    """The enterprise's in-app messages, newest first: marketing ones disappear at once after
+    """The recipient's in-app messages, newest first: marketing ones disappear at once after
     an opt-out; servicing ones always show."""
-    if not enterprise_ids:
+    whose: list[ColumnElement[bool]] = []
+    if enterprise_ids:
+        whose.append(InAppMessage.enterprise_id.in_(list(enterprise_ids)))
+    if mobile_hash:
+        whose.append(InAppMessage.mobile_hash == mobile_hash)
+    if not whose:
         return []
-    query = select(InAppMessage).where(InAppMessage.enterprise_id.in_(list(enterprise_ids)))
-    if engagement_service.marketing_opted_out(session, enterprise_ids, None):
+    query = select(InAppMessage).where(or_(*whose))
+    if engagement_service.marketing_opted_out(session, enterprise_ids, mobile_hash):
         query = query.where(InAppMessage.kind != "marketing")
     return list(session.scalars(query.order_by(InAppMessage.created_at.desc()).limit(limit)))

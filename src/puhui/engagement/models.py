@@ -146,18 +146,23 @@ class Campaign(IdMixin, Base):
 
 
 class CampaignTouch(IdMixin, Base):
-    """One enterprise in one campaign: sent, deferred (quiet hours), or why not (opted out,
-    capped, no contact). ``token`` is the landing link's (/m/c/<token>)."""
+    """One recipient in one campaign: an enterprise, or (a pre-approved list's dealer not yet
+    registered here) the keyed hash of the mobile its invitation is addressed to. Sent,
+    deferred (quiet hours), or why not (opted out, capped, no contact). ``token`` is the
+    landing link's (/m/c/<token>)."""
 
     __tablename__ = "engagement_campaign_touch"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "enterprise_id"),
+        UniqueConstraint("campaign_id", "recipient"),
         Index("ix_engagement_campaign_touch_enterprise_sent", "enterprise_id", "sent_at"),
+        Index("ix_engagement_campaign_touch_mobile_sent", "mobile_hash", "sent_at"),
         Index("ix_engagement_campaign_touch_status_due", "status", "due_at"),
     )
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign.id"))
-    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    recipient: Mapped[str] = mapped_column(String(80))  # "e:<enterprise id>" | "m:<hash>"
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    mobile_hash: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     token: Mapped[str] = mapped_column(String(32), unique=True)
@@ -168,13 +173,17 @@ class CampaignTouch(IdMixin, Base):
 
 
 class InAppMessage(IdMixin, Base):
-    """A message in the enterprise's /m inbox: marketing (a campaign's) or servicing (a
-    notice's, never hidden by a marketing opt-out)."""
+    """A message in the /m inbox of an enterprise (or of the mobile an invitation is addressed
+    to): marketing (a campaign's) or servicing (a notice's, never hidden by an opt-out)."""
 
     __tablename__ = "engagement_in_app_message"
-    __table_args__ = (Index("ix_engagement_in_app_message_enterprise", "enterprise_id"),)
+    __table_args__ = (
+        Index("ix_engagement_in_app_message_enterprise", "enterprise_id"),
+        Index("ix_engagement_in_app_message_mobile", "mobile_hash"),
+    )
 
-    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    mobile_hash: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # marketing | servicing
     topic: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(String(1000))
@@ -208,13 +217,15 @@ class CallTask(IdMixin, Base):
 
 
 class Conversion(IdMixin, Base):
-    """A campaign's funnel: one row per (campaign, enterprise, stage) — counted once."""
+    """A campaign's funnel: one row per (campaign, recipient, stage) — counted once. The
+    enterprise is known from the application on (a dealer invited by mobile registers then)."""
 
     __tablename__ = "engagement_conversion"
-    __table_args__ = (UniqueConstraint("campaign_id", "enterprise_id", "stage"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "touch_id", "stage"),)
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign.id"))
-    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    touch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign_touch.id"))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
     stage: Mapped[str] = mapped_column(String(16))  # visit | application | drawdown
     ref_id: Mapped[uuid.UUID | None]
     reached_at: Mapped[datetime]

@@ -32,16 +32,6 @@ class NoticeKind(StrEnum):
     CONTRACT_TO_SIGN = "contract_to_sign"
 
 
-NOTICE_LABELS: dict[NoticeKind, tuple[str, str]] = {
-    NoticeKind.REPAYMENT_DUE: ("还款提醒", "Repayment due"),
-    NoticeKind.OVERDUE: ("逾期提醒", "Overdue"),
-    NoticeKind.LIMIT_EXPIRY: ("额度到期", "Limit expiry"),
-    NoticeKind.RENEWAL_OFFER: ("续贷邀请", "Renewal offer"),
-    NoticeKind.RATE_CHANGE: ("利率调整", "Rate change"),
-    NoticeKind.CONTRACT_TO_SIGN: ("待签合同", "Contract to sign"),
-}
-
-
 def send_notice(
     session: Session,
     clock: Clock,
@@ -60,7 +50,8 @@ def send_notice(
         return found
     now = clock.now()
     message = InAppMessage(
-        enterprise_id=enterprise_id, kind="servicing", topic=kind.value, body=body[:1000],
+        enterprise_id=enterprise_id, mobile_hash=None, kind="servicing", topic=kind.value,
+        body=body[:1000],
         link=link, created_at=now, read_at=None,
     )  # fmt: skip
     session.add(message)

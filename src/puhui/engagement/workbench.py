@@ -36,23 +36,6 @@ from puhui.engagement.segments import Segment
 from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 
-SOURCES: dict[str, tuple[str, str]] = {
-    "campaign": ("营销活动", "Campaign"),
-    "renewal": ("到期续贷", "Renewal"),
-    "lead": ("预授信线索", "Pre-approved lead"),
-    "dormant": ("不动户唤醒", "Dormant customer"),
-    "unfinished_application": ("申请未完成", "Unfinished application"),
-    "unfinished_drawdown": ("指导完成线上提款", "Guide to draw online"),
-}
-OUTCOME_LABELS: dict[CallOutcome, tuple[str, str]] = {
-    CallOutcome.INTERESTED: ("有意向", "Interested"),
-    CallOutcome.NOT_INTERESTED: ("无意向", "Not interested"),
-    CallOutcome.NO_ANSWER: ("未接通", "No answer"),
-    CallOutcome.CALL_BACK: ("约定回电", "Call back"),
-    CallOutcome.WRONG_NUMBER: ("号码错误", "Wrong number"),
-    CallOutcome.GUIDED: ("已指导完成", "Guided to finish"),
-    CallOutcome.OPT_OUT: ("拒绝营销", "Opted out of marketing"),
-}
 # the end of day reads applications as the system, not as a person
 _SYSTEM = Principal(uuid.UUID(int=0), "engagement-eod", "日终 EOD", Role.ADMIN, frozenset())
 SCRIPTS = {

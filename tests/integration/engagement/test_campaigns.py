@@ -200,15 +200,14 @@ def test_conversion_is_counted_once_per_enterprise(
     engagement.run_segments(session, clock, business_date(clock))
     cid = _campaign(session, runtime, *people, channel=CampaignChannel.IN_APP)
     campaigns.run_send(bound, clock, cipher, cid, cap=3)  # type: ignore[arg-type]
-    token = session.scalars(
-        select(CampaignTouch.token).where(CampaignTouch.enterprise_id == ent)
-    ).one()
-    assert campaigns.record_visit(session, clock, token, [uuid.uuid4()]) is None  # not theirs
+    touch = session.scalars(select(CampaignTouch).where(CampaignTouch.enterprise_id == ent)).one()
+    assert campaigns.record_visit(session, clock, touch.token, [uuid.uuid4()]) is None  # not theirs
     for _ in range(3):
-        assert campaigns.record_visit(session, clock, token, [ent]) is not None
+        assert campaigns.record_visit(session, clock, touch.token, [ent]) is not None
     app_id = uuid.uuid4()
-    assert campaigns.record_application(session, clock, cid, ent, app_id)
-    assert not campaigns.record_application(session, clock, cid, ent, uuid.uuid4())
+    assert campaigns.record_application(session, clock, touch.id, ent, app_id)
+    assert not campaigns.record_application(session, clock, touch.id, ent, uuid.uuid4())
+    assert not campaigns.record_application(session, clock, touch.id, uuid.uuid4(), app_id)
     line = make_line(session, clock, ent)  # type: ignore[arg-type]
     draw(session, clock, line.id, 1_000_000)  # type: ignore[arg-type]
     assert campaigns.record_drawdowns(session, clock) == 1
