@@ -106,10 +106,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
+    from puhui.web.staff.campaigns import router as campaigns_pages_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.collections import router as collections_pages_router
     from puhui.web.staff.desk import router as desk_router
-    from puhui.web.staff.campaigns import router as campaigns_pages_router
     from puhui.web.staff.engagement import router as engagement_pages_router
     from puhui.web.staff.interviews import router as interviews_pages_router
     from puhui.web.staff.models import router as models_pages_router
