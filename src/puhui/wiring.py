@@ -15,16 +15,19 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `lending.events.RenewalDecisionCheck` | `flows.relief.check_renewal_decision`   |
 | `payments.events.PaymentSettled` | `flows.payments.on_payment_settled`          |
 | `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
+| `risk.events.CustomerNoticeQueued` | `flows.notices.on_customer_notice`         |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
+from puhui.flows import notices as notice_flows
 from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
 from puhui.payments import events as payment_events
+from puhui.risk import events as risk_events
 
 
 def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
@@ -36,5 +39,6 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(lending_events.RenewalDecisionCheck, relief_flow.check_renewal_decision)
     registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
+    registry.subscribe(risk_events.CustomerNoticeQueued, notice_flows.on_customer_notice)
     registry.seal()
     return registry

@@ -9,6 +9,7 @@ e.g. ``repayment_due:<instalment id>:T-3``), so a re-run sends nothing twice.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -43,19 +44,11 @@ def send_notice(
     body: str,
     link: str | None = None,
 ) -> Notice:
-    """Record and send one servicing notice (once per ``key``): an SMS to the enterprise's
-    legal representative (when one is registered) and a message in its /m inbox."""
+    """Send one servicing notice (once per ``key``): an SMS to the enterprise's legal
+    representative (when one is registered) and a message in its /m inbox."""
     found = session.scalar(select(Notice).where(Notice.key == key[:120]))
     if found is not None:
         return found
-    now = clock.now()
-    message = InAppMessage(
-        enterprise_id=enterprise_id, mobile_hash=None, kind="servicing", topic=kind.value,
-        body=body[:1000],
-        link=link, created_at=now, read_at=None,
-    )  # fmt: skip
-    session.add(message)
-    session.flush()
     outbox_id = None
     reps = parties_service.legal_representatives_of(session, enterprise_id)
     if reps:
@@ -63,9 +56,37 @@ def send_notice(
         outbox_id = outbox.enqueue_sms(
             session, clock, cipher, mobile, SMS_TOPIC, body, {"kind": kind.value}
         ).id
+    return record_notice(
+        session, clock.now(), enterprise_id=enterprise_id, kind=kind, key=key, body=body,
+        link=link, outbox_message_id=outbox_id,
+    )  # fmt: skip
+
+
+def record_notice(
+    session: Session,
+    now: datetime,
+    *,
+    enterprise_id: uuid.UUID,
+    kind: NoticeKind,
+    key: str,
+    body: str,
+    link: str | None = None,
+    outbox_message_id: uuid.UUID | None = None,
+) -> Notice:
+    """Record a servicing notice whose SMS its producer already queued (collections
+    reminders, through ``flows.notices``), with its message in the /m inbox; once per key."""
+    found = session.scalar(select(Notice).where(Notice.key == key[:120]))
+    if found is not None:
+        return found
+    message = InAppMessage(
+        enterprise_id=enterprise_id, mobile_hash=None, kind="servicing", topic=kind.value,
+        body=body[:1000], link=link, created_at=now, read_at=None,
+    )  # fmt: skip
+    session.add(message)
+    session.flush()
     notice = Notice(
         key=key[:120], enterprise_id=enterprise_id, kind=kind.value, body=body[:1000],
-        outbox_message_id=outbox_id, in_app_id=message.id, created_at=now,
+        outbox_message_id=outbox_message_id, in_app_id=message.id, created_at=now,
     )  # fmt: skip
     session.add(notice)
     session.flush()

@@ -264,3 +264,34 @@ def test_outbox_still_sends_campaign_sms_in_the_sandbox(
     assert report.sent >= 1
     inbox = channels[outbox.SMS].inbox("13700000009", campaigns.SMS_TOPIC)  # type: ignore[attr-defined]
     assert len(inbox) == 1 and "/m/c/" in inbox[0].body and inbox[0].body.endswith("拒收请回T")
+
+
+def test_collections_reminders_reach_the_inbox_through_the_notices_after_an_opt_out(
+    session: Session, runtime: Runtime
+) -> None:
+    """Routed: risk's repayment reminders become engagement's servicing notices (an event and a
+    flows handler) — fails without the routing: the inbox would stay empty."""
+    from tests.integration.lending.lending_factories import START
+
+    from puhui.lending import service as lending
+    from puhui.lending.products import JINGYINGDAI
+    from puhui.lending.schedules import RepaymentMethod
+    from puhui.risk import collections
+
+    clock = runtime.clock
+    at(clock, START)  # type: ignore[arg-type]
+    ent = customer(session, runtime, "癸贸易有限公司", "13700000010")
+    line = make_line(session, clock, ent, product_code=JINGYINGDAI,  # type: ignore[arg-type]
+                     method=RepaymentMethod.EQUAL_INSTALMENT, term_months=6)  # fmt: skip
+    draw(session, clock, line.id, 3_000_000, term_months=6)  # type: ignore[arg-type]
+    engagement.opt_out_of_marketing(session, clock, [ent], None, "m")
+    due = lending.unpaid_instalments_due_on(
+        session, [START + timedelta(days=d) for d in range(1, 40)]
+    )[0].due_date
+    day = due - timedelta(days=3)
+    at(clock, day, hour=20)  # type: ignore[arg-type]
+    assert collections.send_reminders(session, clock, runtime.cipher, day) == 1
+    got = campaigns.inbox(session, [ent])
+    assert [(m.kind, m.topic) for m in got] == [("servicing", "repayment_due")]
+    assert [n.kind for n in notices.notices_of(session, ent)] == ["repayment_due"]
+    assert notices.notices_of(session, ent)[0].outbox_message_id is not None
