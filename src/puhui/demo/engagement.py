@@ -62,7 +62,8 @@ def build(rt: Any, core_enterprise_id: uuid.UUID, firms: list[Any]) -> None:
             ),
             mobile_hash=lambda m: rt.cipher.lookup_hash(m, "mobile"),
         )
-        campaign_ids = _campaign(session, rt, run.id)
+        engagement_service.run_segments(session, rt.clock, business_date(rt.clock))
+        campaign_ids = _campaign(session, rt, run.id)  # the call campaign's audience: a segment
     for campaign_id in campaign_ids:
         campaigns.run_send(rt.session_factory, rt.clock, rt.cipher, campaign_id,
                            rt.settings.campaign_cap_per_30_days)  # fmt: skip
