@@ -80,6 +80,7 @@ class CallOutcome(StrEnum):
     WRONG_NUMBER = "wrong_number"
     GUIDED = "guided"  # the remote team guided the customer to finish online (指导完成线上提款)
     OPT_OUT = "opt_out"  # the customer asked for no more marketing
+    RESOLVED = "resolved"  # closed by the end of day: the customer finished on their own
 
 
 # ----------------------------------------------------------------------------- quiet hours

@@ -104,9 +104,12 @@ def _check_audience(kind: AudienceKind, audience: dict[str, Any]) -> dict[str, A
         except ValueError as exc:
             raise CampaignInvalid(field="run_id", reason="—") from exc
     try:
-        return AudienceFilter.parse(audience).conditions
+        conditions = AudienceFilter.parse(audience).conditions
     except FilterInvalid as exc:
         raise CampaignInvalid(field="filter", reason=str(exc)) from exc
+    if not conditions:  # a filter must narrow: "everyone" is not an audience
+        raise CampaignInvalid(field="filter", reason="—")
+    return conditions
 
 
 def create_draft(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,7 +113,9 @@ def build_tasks(session: Session, clock: Clock, day: date) -> int:
     opted: dict[uuid.UUID, bool] = {}
     added = 0
     now = clock.now()
-    for c in _candidates(session, day):
+    candidates = _candidates(session, day)
+    _close_finished(session, now, {(c.enterprise_id, c.source) for c in candidates})
+    for c in candidates:
         if (c.enterprise_id, c.source) in have:
             continue
         marketing = c.source in ("lead", "dormant")
@@ -131,6 +133,19 @@ def build_tasks(session: Session, clock: Clock, day: date) -> int:
         added += 1
     session.flush()
     return added
+
+
+UNFINISHED = ("unfinished_application", "unfinished_drawdown")
+
+
+def _close_finished(session: Session, now: datetime, still: set[tuple[uuid.UUID, str]]) -> None:
+    """The remote queue's tasks whose customer finished on their own (signed, drew) close."""
+    for task in session.scalars(
+        select(CallTask).where(CallTask.done_at.is_(None), CallTask.source.in_(UNFINISHED))
+    ):
+        if (task.enterprise_id, task.source) not in still:
+            task.outcome = CallOutcome.RESOLVED.value
+            task.done_at = now
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,8 @@ def record_outcome(
         code = CallOutcome(outcome)
     except ValueError as exc:
         raise CampaignInvalid(field="outcome", reason=outcome[:24]) from exc
+    if code == CallOutcome.RESOLVED:  # the end of day's, not a person's
+        raise CampaignInvalid(field="outcome", reason=outcome)
     if task.done_at is not None:
         raise CallTaskNotFound()
     task.outcome = code.value

@@ -417,6 +417,7 @@ CATALOGUE["call_outcome"] = {
     "wrong_number": ("号码错误", "Wrong number"),
     "guided": ("已指导完成", "Guided to finish"),
     "opt_out": ("拒绝营销", "Opted out of marketing"),
+    "resolved": ("客户已自行完成", "Finished by the customer"),
 }
 CATALOGUE["task_source"] = {
     "campaign": ("营销活动", "Campaign"),

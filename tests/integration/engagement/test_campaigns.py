@@ -225,7 +225,7 @@ def test_the_engagement_end_of_day_segments_and_builds_the_workbench(
 ) -> None:
     clock = runtime.clock
     renew = customer(session, runtime, "辛贸易有限公司", "13700000008")
-    make_line(session, clock, renew, expiry_days=20, limit_fen=90_000_000)  # type: ignore[arg-type]
+    line = make_line(session, clock, renew, expiry_days=20, limit_fen=90_000_000)  # type: ignore[arg-type]
     session.commit()
     day = business_date(clock)
     result = eod.run_eod(bound, clock, day)  # type: ignore[arg-type]
@@ -246,6 +246,11 @@ def test_the_engagement_end_of_day_segments_and_builds_the_workbench(
     # the next day nothing new for the same source while a task is open, none after it closed
     assert workbench.build_tasks(session, clock, day + timedelta(days=1)) == 1  # renewal again
     assert session.scalar(select(func.count()).select_from(CallTask)) == 3
+    # the customer draws on their own: the remote team's task closes at the next end of day
+    draw(session, clock, line.id, 1_000_000)  # type: ignore[arg-type]
+    workbench.build_tasks(session, clock, day + timedelta(days=2))
+    assert workbench.open_tasks(session, CallTeam.REMOTE, day) == []
+    assert remote[0].task.outcome == "resolved"
 
 
 def test_outbox_still_sends_campaign_sms_in_the_sandbox(
@@ -295,3 +300,30 @@ def test_collections_reminders_reach_the_inbox_through_the_notices_after_an_opt_
     assert [(m.kind, m.topic) for m in got] == [("servicing", "repayment_due")]
     assert [n.kind for n in notices.notices_of(session, ent)] == ["repayment_due"]
     assert notices.notices_of(session, ent)[0].outbox_message_id is not None
+
+
+def test_a_custom_filter_is_named_conditions_never_sql_and_never_everyone(
+    session: Session, runtime: Runtime, people: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    from puhui.engagement.errors import CampaignInvalid
+
+    clock = runtime.clock
+    big = customer(session, runtime, "大额度贸易有限公司", "13700000011")
+    small = customer(session, runtime, "小额度贸易有限公司", "13700000012")
+    make_line(session, clock, big, limit_fen=200_000_000)  # type: ignore[arg-type]
+    make_line(session, clock, small, limit_fen=10_000_000)  # type: ignore[arg-type]
+
+    def draft(audience: dict[str, str]) -> campaigns.CampaignDraft:
+        return campaigns.CampaignDraft(
+            name="f", audience_kind=AudienceKind.FILTER, audience=audience,
+            channel=CampaignChannel.IN_APP, template="{name}", scheduled_at=clock.now(),
+        )  # fmt: skip
+
+    for bad in ({"name": "x' OR 1=1 --"}, {}, {"size_class": ""}):
+        with pytest.raises(CampaignInvalid):
+            campaigns.create_draft(session, clock, people[0], draft(bad))
+    c = campaigns.create_draft(
+        session, clock, people[0], draft({"min_active_limit_fen": "100000000"})
+    )
+    who = campaigns.audience_of(session, c, business_date(clock))
+    assert [r.enterprise_id for r in who] == [big]

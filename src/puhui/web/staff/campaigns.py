@@ -235,7 +235,7 @@ def workbench_page(
         team=chosen,
         teams=list(CallTeam),
         rows=workbench_service.open_tasks(db, chosen, today),
-        outcomes=list(CallOutcome),
+        outcomes=[o for o in CallOutcome if o != CallOutcome.RESOLVED],
         tomorrow=today + timedelta(days=1),
     )
 
