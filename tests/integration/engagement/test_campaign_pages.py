@@ -83,6 +83,8 @@ def test_the_workbench_from_task_to_call_outcome(
     assert workbench.build_tasks(session, runtime.clock, day) == 2  # renewal + never drawn
     session.commit()
     manager = headers_for(Role.CUSTOMER_MANAGER)
+    home = client.get("/console/", headers=manager).text
+    assert "今日到期" in home and "/console/workbench?team=manager" in home  # the home card
     page = client.get("/console/workbench", headers=manager).text
     assert "续贷测试贸易有限公司" in page and "到期续贷" in page
     assert f"/console/enterprises/{ent.id}" in page
