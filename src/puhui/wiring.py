@@ -16,6 +16,7 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `payments.events.PaymentSettled` | `flows.payments.on_payment_settled`          |
 | `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
 | `risk.events.CustomerNoticeQueued` | `flows.notices.on_customer_notice`         |
+| `lending.servicing.events.ServicingNoticeQueued` | `flows.notices.on_servicing_notice` |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from puhui.flows import notices as notice_flows
 from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
+from puhui.lending.servicing import events as servicing_events
 from puhui.payments import events as payment_events
 from puhui.risk import events as risk_events
 
@@ -40,5 +42,6 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
     registry.subscribe(risk_events.CustomerNoticeQueued, notice_flows.on_customer_notice)
+    registry.subscribe(servicing_events.ServicingNoticeQueued, notice_flows.on_servicing_notice)
     registry.seal()
     return registry

@@ -31,6 +31,7 @@ class NoticeKind(StrEnum):
     RENEWAL_OFFER = "renewal_offer"
     RATE_CHANGE = "rate_change"
     CONTRACT_TO_SIGN = "contract_to_sign"
+    LIMIT_INCREASE = "limit_increase"
 
 
 def send_notice(

@@ -440,6 +440,7 @@ CATALOGUE["notice_kind"] = {
     "renewal_offer": ("续贷邀请", "Renewal offer"),
     "rate_change": ("利率调整", "Rate change"),
     "contract_to_sign": ("待签合同", "Contract to sign"),
+    "limit_increase": ("额度提升", "Limit increase"),
     "engagement.campaign": ("营销活动", "Campaign"),
 }
 

@@ -327,3 +327,24 @@ def test_a_custom_filter_is_named_conditions_never_sql_and_never_everyone(
     )
     who = campaigns.audience_of(session, c, business_date(clock))
     assert [r.enterprise_id for r in who] == [big]
+
+
+def test_servicing_notices_reach_the_inbox_through_the_notices_after_an_opt_out(
+    session: Session, runtime: Runtime
+) -> None:
+    """Routed: lending's servicing notices (here a line's maturity) become engagement's
+    servicing notices — fails without the routing: the inbox would stay empty."""
+    from puhui.lending.servicing import eod as servicing_eod
+
+    clock = runtime.clock
+    ent = customer(session, runtime, "子贸易有限公司", "13700000013")
+    make_line(session, clock, ent, expiry_days=20)  # type: ignore[arg-type]
+    engagement.opt_out_of_marketing(session, clock, [ent], None, "m")
+    day = business_date(clock)
+    assert servicing_eod.maturity_notices(session, clock, day)["line_notices"] == 1
+    assert servicing_eod.notify_pending(session, clock, runtime.cipher) == 1
+    got = campaigns.inbox(session, [ent])
+    assert [(m.kind, m.topic) for m in got] == [("servicing", "limit_expiry")]
+    assert "到期" in got[0].body
+    assert servicing_eod.notify_pending(session, clock, runtime.cipher) == 0  # once
+    assert len(notices.notices_of(session, ent)) == 1
