@@ -17,7 +17,7 @@ def test_a_manager_goes_from_a_task_to_its_call_outcome(
 ) -> None:
     page = desktop
     staff_login(page, live_server, "manager")
-    page.get_by_role("link", name="客户跟进").click()
+    page.get_by_role("link", name="客户跟进", exact=True).click()
     page.wait_for_url(re.compile(r"/console/workbench$"))
     tasks = page.get_by_test_id("task")
     before = tasks.count()
