@@ -116,6 +116,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.borrower.rights import router as rights_router
     from puhui.web.qr import router as qr_router
     from puhui.web.staff.account import router as account_router
+    from puhui.web.staff.campaigns import router as campaigns_pages_router
     from puhui.web.staff.cockpit import router as cockpit_router
     from puhui.web.staff.collections import router as collections_pages_router
     from puhui.web.staff.desk import router as desk_router
@@ -160,6 +161,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         cockpit_router,
         models_pages_router,
         engagement_pages_router,
+        campaigns_pages_router,
         mobile_offers_router,
         collections_pages_router,
         mobile_router,

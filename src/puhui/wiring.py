@@ -17,6 +17,8 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
 | `receivables.events.ReceiptPledged` | `flows.collateral_iot.on_receipt_pledged` |
 | `receivables.events.ReceiptReleased` | `flows.collateral_iot.on_receipt_released` |
+| `risk.events.CustomerNoticeQueued` | `flows.notices.on_customer_notice`         |
+| `lending.servicing.events.ServicingNoticeQueued` | `flows.notices.on_servicing_notice` |
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ from __future__ import annotations
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
 from puhui.flows import collateral_iot as collateral_flow
+from puhui.flows import notices as notice_flows
 from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
+from puhui.lending.servicing import events as servicing_events
 from puhui.payments import events as payment_events
 from puhui.receivables import events as receivables_events
+from puhui.risk import events as risk_events
 
 
 def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
@@ -42,5 +47,7 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
     registry.subscribe(receivables_events.ReceiptPledged, collateral_flow.on_receipt_pledged)
     registry.subscribe(receivables_events.ReceiptReleased, collateral_flow.on_receipt_released)
+    registry.subscribe(risk_events.CustomerNoticeQueued, notice_flows.on_customer_notice)
+    registry.subscribe(servicing_events.ServicingNoticeQueued, notice_flows.on_servicing_notice)
     registry.seal()
     return registry

@@ -1,6 +1,7 @@
 """Proactive service in the browser (issue 18): a dealer invited by the demo's pre-screening
-sees the pre-approved invitation on /m, applies from it, the invitation is used once, and the
-dealer opts out of marketing."""
+finds the campaign's in-app invitation in the /m inbox, follows its link to the pre-approved
+invitation, applies from it (the invitation is used once, the campaign counts the visit and the
+application once), and opts out of marketing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ def test_a_borrower_sees_a_pre_approved_invitation_and_applies_from_it(
     page = phone
     mobile_sign_in(page, live_server, firm.mobile)
     page.goto(f"{live_server.url}/m/home")
-    page.get_by_test_id("offers-link").click()
+    page.get_by_test_id("inbox-link").click()  # the demo's in-app campaign to the dealers
+    page.wait_for_url(re.compile(r"/m/inbox$"))
+    message = page.get_by_test_id("inbox-message")
+    assert message.count() == 1 and firm.name in message.inner_text()
+    shot(page, "m-inbox-campaign")
+    message.get_by_test_id("inbox-open").click()
     page.wait_for_url(re.compile(r"/m/offers$"))
     offer = page.get_by_test_id("offer")
     assert offer.count() == 1
@@ -48,8 +54,11 @@ def test_a_borrower_sees_a_pre_approved_invitation_and_applies_from_it(
             "SELECT state, application_id FROM engagement_offer WHERE enterprise_key = ?",
             (firm.uscc,),
         ).fetchone()
+        stages = [r[0] for r in db.execute(
+            "SELECT stage FROM engagement_conversion ORDER BY stage")]  # fmt: skip
     assert state == "applied"
     assert applied.replace("-", "") == application_id.replace("-", "")
+    assert stages == ["application", "visit"]  # counted once each
     # used once: the invitation is gone from the list
     page.goto(f"{live_server.url}/m/offers")
     assert page.get_by_test_id("offer").count() == 0
@@ -57,3 +66,5 @@ def test_a_borrower_sees_a_pre_approved_invitation_and_applies_from_it(
     page.get_by_test_id("opt-out").click()
     page.wait_for_url(re.compile(r"/m/offers$"))
     assert "不再接收营销信息" in page.get_by_test_id("opted-out").inner_text()
+    page.goto(f"{live_server.url}/m/inbox")  # the campaign's message goes at once
+    assert page.get_by_test_id("inbox-message").count() == 0

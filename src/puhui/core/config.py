@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # The IoT collateral watch (puhui.iot, issue 20): the MQTT broker the readings arrive on.
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
+    # Campaigns (issue 18): marketing touches per enterprise in any 30 days, across campaigns.
+    campaign_cap_per_30_days: int = Field(default=2, ge=1)
     # The SMS channel (core/sms.py): "sandbox" (development/demo/test only) or "http".
     sms_channel: Literal["sandbox", "http"] = "sandbox"
     sms_gateway_url: str = ""

@@ -1,6 +1,8 @@
 """The demo's proactive service (issue 18): a core enterprise's dealer list pre-screened under
 its data agreement — three of the world's reserved firms, invited on /m by their registered
-mobiles — and the first day's lifecycle segments."""
+mobiles — an in-app campaign to them (drafted by the manager, approved by the risk officer as
+marketing compliance, sent as a recorded job), and the engagement end of day: segments and the
+workbench's call tasks."""
 
 from __future__ import annotations
 
@@ -8,11 +10,16 @@ import uuid
 from typing import Any
 
 import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from puhui.core.clock import business_date
 from puhui.core.db import unit_of_work
+from puhui.core.models import User
 from puhui.decisioning.scoring import store_for
+from puhui.engagement import campaigns, eod
 from puhui.engagement import service as engagement_service
+from puhui.engagement.campaign_rules import AudienceKind, CallTeam, CampaignChannel
 from puhui.engagement.prescreen import ListKind
 
 DEALER_FIRMS = (3, 4, 5)  # indexes into demo.world.journey_firms(): unused by other journeys
@@ -40,9 +47,9 @@ def dealer_list(firms: list[Any]) -> pl.DataFrame:
 
 
 def build(rt: Any, core_enterprise_id: uuid.UUID, firms: list[Any]) -> None:
-    """One recorded dealer pre-screening and the day's segments, in their own unit of work."""
+    """One recorded dealer pre-screening, its in-app campaign and the engagement end of day."""
     with unit_of_work(rt.session_factory) as session:
-        engagement_service.run_prescreen(
+        run = engagement_service.run_prescreen(
             session,
             rt.clock,
             store_for(rt.settings.resolved_var_dir() / "models"),
@@ -56,3 +63,43 @@ def build(rt: Any, core_enterprise_id: uuid.UUID, firms: list[Any]) -> None:
             mobile_hash=lambda m: rt.cipher.lookup_hash(m, "mobile"),
         )
         engagement_service.run_segments(session, rt.clock, business_date(rt.clock))
+        campaign_ids = _campaign(session, rt, run.id)  # the call campaign's audience: a segment
+    for campaign_id in campaign_ids:
+        campaigns.run_send(rt.session_factory, rt.clock, rt.cipher, campaign_id,
+                           rt.settings.campaign_cap_per_30_days)  # fmt: skip
+    eod.run_eod(rt.session_factory, rt.clock, business_date(rt.clock))
+
+
+def _campaign(session: Session, rt: Any, run_id: uuid.UUID) -> list[uuid.UUID]:
+    """The dealers' in-app invitation and the managers' calls to the enterprises close to the
+    next size tier, each drafted by the manager and approved by the risk officer."""
+    users = {
+        name: session.scalars(select(User.id).where(User.username == name)).one()
+        for name in ("manager", "risk")
+    }
+    drafts = (
+        campaigns.CampaignDraft(
+            name="经销商预授信邀请 Dealer invitations",
+            audience_kind=AudienceKind.PRESCREEN,
+            audience={"run_id": str(run_id)},
+            channel=CampaignChannel.IN_APP,
+            template="{name}：您已获预授信额度 {limit_yuan} 元，点击查看并申请 {link}",
+            scheduled_at=rt.clock.now(),
+        ),
+        campaigns.CampaignDraft(
+            name="临界提级客户回访 Calls to enterprises close to the next tier",
+            audience_kind=AudienceKind.SEGMENT,
+            audience={"segment": "near_upgrade"},
+            channel=CampaignChannel.CALL,
+            template="{name}：经营规模增长，可申请提高额度。",
+            call_script="您好，贵司经营规模增长较快，我行可为贵司评估提高授信额度，是否方便了解一下？",
+            call_team=CallTeam.MANAGER,
+            scheduled_at=rt.clock.now(),
+        ),
+    )
+    ids = []
+    for draft in drafts:
+        campaign = campaigns.create_draft(session, rt.clock, users["manager"], draft)
+        campaigns.approve(session, rt.clock, campaign.id, users["risk"])
+        ids.append(campaign.id)
+    return ids

@@ -86,3 +86,46 @@ def prescreen_cmd(
     console.print(
         f"{summary[0]} rows, {summary[1]} offers, {summary[2]} green ({summary[3]} engine)"
     )
+
+
+@engagement_app.command("eod")
+def eod_cmd(
+    on: Annotated[str, typer.Option("--date", help="business date YYYY-MM-DD")],
+) -> None:
+    """Engagement's end of day (segments, campaign conversions, call tasks) as a recorded run;
+    run it after `puhui eod run`. A completed date is not run again."""
+    from puhui.core.errors import DomainError
+    from puhui.core.runtime import build_runtime
+    from puhui.engagement import eod
+
+    rt = build_runtime()
+    try:
+        result = eod.run_eod(rt.session_factory, rt.clock, _day(on))
+    except DomainError as refused:
+        console.print(f"[red]{refused.message('zh')}[/red]\n[red]{refused.message('en')}[/red]")
+        raise typer.Exit(1) from None
+    if result.already_completed:
+        console.print(f"{on} 已完成，未重复运行 / already completed: nothing changed")
+        return
+    for step in result.steps:
+        console.print(f"{step.name}: {step.items}")
+
+
+@engagement_app.command("campaigns")
+def campaigns_cmd() -> None:
+    """Send the approved campaigns that are due and the SMS the quiet hours held back (run it
+    from a scheduler every few minutes, like `puhui outbox dispatch`)."""
+    from puhui.core.db import unit_of_work
+    from puhui.core.runtime import build_runtime
+    from puhui.engagement import campaigns
+
+    rt = build_runtime()
+    cap = rt.settings.campaign_cap_per_30_days
+    with rt.session_factory() as session:
+        due = campaigns.due_campaigns(session, rt.clock)
+    for campaign_id in due:
+        result = campaigns.run_send(rt.session_factory, rt.clock, rt.cipher, campaign_id, cap)
+        console.print(f"{campaign_id}: {dict(result.steps[0].totals) if result.steps else {}}")
+    with unit_of_work(rt.session_factory) as session:
+        released = campaigns.release_deferred(session, rt.clock, rt.cipher, cap)
+    console.print(f"deferred SMS sent: {released}")

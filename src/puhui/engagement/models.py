@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from puhui.core.db import Base, IdMixin
@@ -116,3 +116,131 @@ class MarketingOptOut(IdMixin, Base):
     mobile_hash: Mapped[str | None] = mapped_column(String(64))
     opted_out_at: Mapped[datetime]
     channel: Mapped[str] = mapped_column(String(16))  # where it was said: m, sms, call
+
+
+# --------------------------------------------------------------------------- campaigns (issue 18)
+
+
+class Campaign(IdMixin, Base):
+    """A campaign: audience × channel × schedule; drafted by one person, approved by another
+    (marketing compliance), then sent as a recorded job. Statuses: ``campaign_rules``."""
+
+    __tablename__ = "engagement_campaign"
+
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    audience_kind: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)  # segment / run id / filter
+    channel: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(500))  # SMS and in-app text
+    call_script: Mapped[str | None] = mapped_column(String(2000))
+    call_team: Mapped[str | None] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime]
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"))
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    approved_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CampaignTouch(IdMixin, Base):
+    """One recipient in one campaign: an enterprise, or (a pre-approved list's dealer not yet
+    registered here) the keyed hash of the mobile its invitation is addressed to. Sent,
+    deferred (quiet hours), or why not (opted out, capped, no contact). ``token`` is the
+    landing link's (/m/c/<token>)."""
+
+    __tablename__ = "engagement_campaign_touch"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "recipient"),
+        Index("ix_engagement_campaign_touch_enterprise_sent", "enterprise_id", "sent_at"),
+        Index("ix_engagement_campaign_touch_mobile_sent", "mobile_hash", "sent_at"),
+        Index("ix_engagement_campaign_touch_status_due", "status", "due_at"),
+    )
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign.id"))
+    recipient: Mapped[str] = mapped_column(String(80))  # "e:<enterprise id>" | "m:<hash>"
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    mobile_hash: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    due_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    outbox_message_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
+
+
+class InAppMessage(IdMixin, Base):
+    """A message in the /m inbox of an enterprise (or of the mobile an invitation is addressed
+    to): marketing (a campaign's) or servicing (a notice's, never hidden by an opt-out)."""
+
+    __tablename__ = "engagement_in_app_message"
+    __table_args__ = (
+        Index("ix_engagement_in_app_message_enterprise", "enterprise_id"),
+        Index("ix_engagement_in_app_message_mobile", "mobile_hash"),
+    )
+
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    mobile_hash: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # marketing | servicing
+    topic: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+
+class CallTask(IdMixin, Base):
+    """A call to make: a campaign's, a renewal, a pre-approved lead, a dormant customer (the
+    manager's workbench) or an unfinished application or drawdown (the remote team's queue)."""
+
+    __tablename__ = "engagement_call_task"
+    __table_args__ = (
+        Index("ix_engagement_call_task_team_open", "team", "done_at"),
+        Index("ix_engagement_call_task_enterprise_source", "enterprise_id", "source"),
+    )
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    source: Mapped[str] = mapped_column(String(24))
+    team: Mapped[str] = mapped_column(String(16))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("engagement_campaign.id"))
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    due_date: Mapped[date]
+    script: Mapped[str | None] = mapped_column(String(2000))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    outcome_note: Mapped[str | None] = mapped_column(String(500))
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[datetime]
+
+
+class Conversion(IdMixin, Base):
+    """A campaign's funnel: one row per (campaign, recipient, stage) — counted once. The
+    enterprise is known from the application on (a dealer invited by mobile registers then)."""
+
+    __tablename__ = "engagement_conversion"
+    __table_args__ = (UniqueConstraint("campaign_id", "touch_id", "stage"),)
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign.id"))
+    touch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("engagement_campaign_touch.id"))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties_enterprise.id"))
+    stage: Mapped[str] = mapped_column(String(16))  # visit | application | drawdown
+    ref_id: Mapped[uuid.UUID | None]
+    reached_at: Mapped[datetime]
+
+
+class Notice(IdMixin, Base):
+    """A servicing notice (repayment due, overdue, limit expiry, renewal offer, rate change,
+    contract to sign): not marketing, so never stopped by an opt-out. Once per ``key``."""
+
+    __tablename__ = "engagement_notice"
+
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parties_enterprise.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    body: Mapped[str] = mapped_column(String(1000))
+    outbox_message_id: Mapped[uuid.UUID | None]
+    in_app_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]

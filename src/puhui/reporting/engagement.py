@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.models import Role
-from puhui.engagement.models import Offer, PrescreenRun, SegmentRun
+from puhui.engagement.models import CallTask, Offer, PrescreenRun, SegmentRun
 from puhui.engagement.prescreen import OfferStatus
 from puhui.engagement.segments import Segment, definitions
 from puhui.reporting.home import Card, Item, Text, card
@@ -117,4 +117,30 @@ def prescreen_card(session: Session, clock: Clock, principal: Principal) -> Card
         items=items if t.runs else (),
         empty=Text("尚无预授信批次。", "No pre-screening run yet."),
         link=(PAGE, Text("主动服务", "Proactive service")),
+    )
+
+
+@card(Role.CUSTOMER_MANAGER, Role.SERVICE_REP, order=34)
+def follow_up_card(session: Session, clock: Clock, principal: Principal) -> Card:
+    """Open call tasks of the viewer's team (the workbench), those due today or late first."""
+    team = "remote" if principal.role == Role.SERVICE_REP else "manager"
+    today = business_date(clock)
+    open_ = (CallTask.team == team) & CallTask.done_at.is_(None)
+    total, due = session.execute(
+        select(
+            func.count().filter(open_), func.count().filter(open_ & (CallTask.due_date <= today))
+        )
+    ).one()
+    page = f"/console/workbench?team={team}"
+    items = (
+        Item(Text("今日到期", "Due today or late"), Text(str(due), str(due)), href=page),
+        Item(Text("全部待办", "All open"), Text(str(total), str(total)), href=page),
+    )
+    return Card(
+        key="follow_ups",
+        title=Text("客户跟进", "Follow-ups"),
+        count=int(due),
+        items=items if total else (),
+        empty=Text("暂无待办外呼任务。", "No open call tasks."),
+        link=(page, Text("客户跟进工作台", "Follow-up workbench")),
     )

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puhui.core import audit, outbox
+from puhui.core import audit, events, outbox
 from puhui.core.clock import Clock, business_date
 from puhui.core.crypto import FieldCipher
 from puhui.core.errors import Conflict, InvalidInput, NotFound
@@ -37,6 +37,7 @@ from puhui.risk.collection_rules import (
     due_dates_for,
     promise_outcome,
 )
+from puhui.risk.events import CustomerNoticeQueued
 
 REMINDER_TOPIC = "collections.reminder"
 CONTACT_CHANNELS = ("phone", "sms", "visit", "letter")
@@ -307,6 +308,11 @@ def send_reminders(session: Session, clock: Clock, cipher: FieldCipher, day: dat
             )
         )
         sent += 1
+        events.publish(session, CustomerNoticeQueued(  # the customer's inbox (engagement)
+            inst.enterprise_id, "overdue" if kind.offset_days > 0 else "repayment_due",
+            f"collections:{inst.instalment_id}:{kind.value}",
+            _reminder_text(kind.value, inst.loan_reference, inst.due_date, inst.unpaid_fen),
+            message_id, clock.now()))  # fmt: skip
     session.flush()
     return sent
 

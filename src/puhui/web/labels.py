@@ -388,6 +388,66 @@ CATALOGUE["batch_engine"] = {
     "embedded": ("内嵌列式引擎", "Embedded columnar engine"),
     "spark": ("Spark 集群", "Apache Spark"),
 }
+# campaigns, notices and the workbench (issue 18 items 3, 4)
+CATALOGUE["campaign_status"] = {
+    "draft": ("草稿", "Draft"),
+    "approved": ("已审批", "Approved"),
+    "sent": ("已发送", "Sent"),
+    "cancelled": ("已取消", "Cancelled"),
+}
+CATALOGUE["campaign_channel"] = {
+    "sms": ("短信", "SMS"),
+    "in_app": ("站内消息", "In-app message"),
+    "call": ("外呼任务", "Call task"),
+}
+CATALOGUE["audience_kind"] = {
+    "segment": ("客群", "Segment"),
+    "prescreen": ("预授信名单", "Pre-approved list"),
+    "filter": ("自定义条件", "Custom filter"),
+}
+CATALOGUE["call_team"] = {"manager": ("客户经理", "Customer manager"),
+                          "remote": ("远程客服团队", "Remote service team")}  # fmt: skip
+CATALOGUE["touch_status"] = {
+    "sent": ("已触达", "Sent"),
+    "deferred": ("静默时段顺延", "Deferred (quiet hours)"),
+    "opted_out": ("已拒收营销", "Opted out"),
+    "capped": ("超过频次上限", "Frequency cap reached"),
+    "no_contact": ("无联系方式", "No contact"),
+}
+CATALOGUE["call_outcome"] = {
+    "interested": ("有意向", "Interested"),
+    "not_interested": ("无意向", "Not interested"),
+    "no_answer": ("未接通", "No answer"),
+    "call_back": ("约定回电", "Call back"),
+    "wrong_number": ("号码错误", "Wrong number"),
+    "guided": ("已指导完成", "Guided to finish"),
+    "opt_out": ("拒绝营销", "Opted out of marketing"),
+    "resolved": ("客户已自行完成", "Finished by the customer"),
+}
+CATALOGUE["task_source"] = {
+    "campaign": ("营销活动", "Campaign"),
+    "renewal": ("到期续贷", "Renewal"),
+    "lead": ("预授信线索", "Pre-approved lead"),
+    "dormant": ("不动户唤醒", "Dormant customer"),
+    "unfinished_application": ("申请未完成", "Unfinished application"),
+    "unfinished_drawdown": ("指导完成线上提款", "Guide to draw online"),
+}
+CATALOGUE["funnel_stage"] = {
+    "message": ("触达", "Reached"),
+    "visit": ("访问", "Visited"),
+    "application": ("申请", "Applied"),
+    "drawdown": ("提款", "Drew down"),
+}
+CATALOGUE["notice_kind"] = {
+    "repayment_due": ("还款提醒", "Repayment due"),
+    "overdue": ("逾期提醒", "Overdue"),
+    "limit_expiry": ("额度到期", "Limit expiry"),
+    "renewal_offer": ("续贷邀请", "Renewal offer"),
+    "rate_change": ("利率调整", "Rate change"),
+    "contract_to_sign": ("待签合同", "Contract to sign"),
+    "limit_increase": ("额度提升", "Limit increase"),
+    "engagement.campaign": ("营销活动", "Campaign"),
+}
 
 # the IoT collateral watch (issue 20): signals, lot statuses, sensor kinds, units, history
 CATALOGUE["iot_signal"] = {

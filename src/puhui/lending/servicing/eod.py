@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from puhui.core import audit, outbox
+from puhui.core import audit, events, outbox
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
@@ -35,6 +35,7 @@ from puhui.lending.relief import (
     auto_limit_increase,
 )
 from puhui.lending.schemas import LimitIncreaseRules
+from puhui.lending.servicing.events import ServicingNoticeQueued
 from puhui.lending.servicing.limit_rules import active_rules
 from puhui.lending.servicing.models import ServicingNotice
 from puhui.lending.servicing.pricing import reprice_due
@@ -248,6 +249,10 @@ def notify_pending(session: Session, clock: Clock, cipher: FieldCipher, limit: i
         )  # fmt: skip
         notice.message_id = message.id
         queued += 1
+        queued_event = ServicingNoticeQueued(
+            notice.enterprise_id, notice.kind, notice.id, notice.body, message.id, clock.now()
+        )
+        events.publish(session, queued_event)  # the customer's inbox (engagement)
     return queued
 
 

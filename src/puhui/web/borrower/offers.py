@@ -19,6 +19,7 @@ from puhui.core.models import Role, User
 from puhui.core.runtime import Runtime
 from puhui.core.web import DB, RuntimeDep, UnitOfWorkRoute, request_lang, runtime_of
 from puhui.decisioning import service as decisioning_service
+from puhui.engagement import campaigns as campaign_service
 from puhui.engagement import service as engagement_service
 from puhui.engagement.errors import OfferNotFound, OfferNotOpen
 from puhui.engagement.green import catalogue
@@ -27,6 +28,7 @@ from puhui.web.pages import FLASH, check_csrf, render
 router = APIRouter(prefix="/m", route_class=UnitOfWorkRoute, include_in_schema=False)
 Borrower = Annotated[Principal, Depends(require_page(Role.BORROWER))]
 OFFER_KEY = "engagement_offer"
+TOUCH_KEY = "engagement_touch"  # the campaign touch whose landing link brought the applicant
 _FLASH_FIELD = "web.flash"
 
 
@@ -102,6 +104,7 @@ def applied_from_offer(
 ) -> None:
     """After an application: the invitation it came from (if any, and if it is for the same
     enterprise) is used. Counted once: a used invitation is no longer open."""
+    _applied_from_campaign(request, rt, application_id)
     raw = request.session.pop(OFFER_KEY, None)
     if not isinstance(raw, str):
         return
@@ -121,3 +124,51 @@ def applied_from_offer(
     if offer.enterprise_id not in (None, app.enterprise_id):
         return
     engagement_service.mark_offer_applied(db, rt.clock, offer, application_id, app.enterprise_id)
+
+
+def _applied_from_campaign(request: Request, rt: Runtime, application_id: uuid.UUID) -> None:
+    """The campaign's funnel: an application after its landing link (counted once)."""
+    raw = request.session.pop(TOUCH_KEY, None)
+    if not isinstance(raw, str):
+        return
+    db = request.state.db
+    app = decisioning_service.get_application(db, application_id)
+    try:
+        touch_id = uuid.UUID(raw)
+    except ValueError:
+        return
+    campaign_service.record_application(db, rt.clock, touch_id, app.enterprise_id, application_id)
+
+
+# --------------------------------------------------------------------------- inbox, landing
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def m_inbox(request: Request, db: DB, principal: Borrower) -> Response:
+    """Messages to the enterprise: servicing notices always; campaigns unless opted out."""
+    lang = request_lang(request)
+    messages = campaign_service.inbox(
+        db, list(principal.enterprise_ids), mobile_hash_of(request, principal)
+    )
+    return render(request, "m_inbox.html", principal, messages=messages, L=_L(lang))
+
+
+@router.get("/c/{token}")
+def m_campaign_landing(
+    request: Request, token: str, db: DB, rt: RuntimeDep, principal: Borrower
+) -> Response:
+    """A campaign's landing link (SMS or in-app): the visit is counted once, then the
+    pre-approved invitations (or the application form when there is none)."""
+    touch = campaign_service.record_visit(
+        db, rt.clock, token, list(principal.enterprise_ids), mobile_hash_of(request, principal)
+    )
+    if touch is not None:
+        request.session[TOUCH_KEY] = str(touch.id)
+    offers = engagement_service.open_offers_for(
+        db,
+        None,
+        business_date(rt.clock),
+        enterprise_ids=list(principal.enterprise_ids),
+        contact_mobile_hash=mobile_hash_of(request, principal),
+    )
+    return RedirectResponse("/m/offers" if offers else "/m/apply", status_code=303)
