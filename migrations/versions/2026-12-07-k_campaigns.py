@@ -2,7 +2,7 @@
 in-app messages, call tasks (workbench and remote queue), conversions and servicing notices.
 
 Revision ID: 2e14f1eff0c9
-Revises: p7c3a9e1d2f4
+Revises: t1a0c7e3b9d2
 Create Date: 2026-12-07 03:22:02.841569+00:00
 
 """
@@ -16,7 +16,7 @@ import puhui.core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "2e14f1eff0c9"
-down_revision: Union[str, Sequence[str], None] = "p7c3a9e1d2f4"
+down_revision: Union[str, Sequence[str], None] = "t1a0c7e3b9d2"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

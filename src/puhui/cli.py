@@ -479,6 +479,11 @@ def _mount_optional() -> None:
 
     if eod_monitor_step not in eod_extra_steps:
         eod_extra_steps.append(eod_monitor_step)  # `puhui eod run` monitors too (issue 14)
+    from puhui.engagement.eod import run_after_eod
+    from puhui.lending.cli import AFTER_JOBS as eod_after_jobs
+
+    if run_after_eod not in eod_after_jobs:
+        eod_after_jobs.append(run_after_eod)  # then engagement's daily job (issue 18)
     app.add_typer(risk_app, name="risk")
     from puhui.assistant.cli import assistant_app
 

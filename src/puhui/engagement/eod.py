@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,3 +61,9 @@ def eod_steps(clock: Clock, day: date) -> list[Step]:
 def run_eod(factory: sessionmaker[Session], clock: Clock, day: date) -> RunResult:
     """Run (or resume) engagement's day job for ``day`` as a recorded run."""
     return run_job(factory, clock, JOB_NAME, day, eod_steps(clock, day))
+
+
+def run_after_eod(rt: Any, day: date) -> RunResult:
+    """Engagement's daily job right after `puhui eod run` (``lending.cli.AFTER_JOBS``): the same
+    recorded job as `puhui engagement eod`, so running both on one date runs it once."""
+    return run_eod(rt.session_factory, rt.clock, day)

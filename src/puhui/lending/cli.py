@@ -38,6 +38,10 @@ def _parse_date(value: str) -> date:
 # reconciliation gate -- risk's post-loan monitoring (registered by puhui/cli.py; lending may not
 # import risk): factory(runtime, day) -> a `jobs.runner` step.
 EXTRA_STEPS: list[Callable[[Any, date], Any]] = []
+# Recorded jobs of domains above lending that run after the end of day closed the date (or found
+# it closed), each idempotent per date -- engagement's segments, conversions and tasks
+# (registered by puhui/cli.py): job(runtime, day) -> None.
+AFTER_JOBS: list[Callable[[Any, date], None]] = []
 
 
 def run_steps(rt: Any, day: date, *, batch_size: int = 20_000, workers: int = 1) -> list[Any]:
@@ -115,6 +119,8 @@ def run_cmd(
             bar.update(task_id, total=task.completed or 1, completed=task.completed or 1)
     elapsed = time.perf_counter() - started
     _queue_notices(rt)  # servicing's notices of the day: the borrowers' SMS (issue 17)
+    for job in AFTER_JOBS:
+        job(rt, day)
     if result.already_completed:
         console.print(f"{day} 已完成，未重复运行 / already completed: nothing changed")
         return

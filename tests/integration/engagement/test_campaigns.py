@@ -348,3 +348,19 @@ def test_servicing_notices_reach_the_inbox_through_the_notices_after_an_opt_out(
     assert "到期" in got[0].body
     assert servicing_eod.notify_pending(session, clock, runtime.cipher) == 0  # once
     assert len(notices.notices_of(session, ent)) == 1
+
+
+def test_puhui_eod_run_runs_the_engagement_job_after_the_close(
+    session: Session, runtime: Runtime
+) -> None:
+    """The root CLI registers engagement's daily job in `puhui eod run` (lending.cli.AFTER_JOBS):
+    the same recorded job as `puhui engagement eod`, once per date."""
+    import puhui.cli  # noqa: F401 -- mounts the sub-commands and registers the hooks
+    from puhui.lending.cli import AFTER_JOBS
+
+    assert eod.run_after_eod in AFTER_JOBS
+    day = business_date(runtime.clock)
+    first = eod.run_after_eod(runtime, day)
+    assert not first.already_completed
+    assert [s.name for s in first.steps] == ["segments", "conversions", "tasks"]
+    assert eod.run_eod(runtime.session_factory, runtime.clock, day).already_completed
