@@ -15,12 +15,14 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `lending.events.RenewalDecisionCheck` | `flows.relief.check_renewal_decision`   |
 | `payments.events.PaymentSettled` | `flows.payments.on_payment_settled`          |
 | `payments.events.PaymentFailed`  | `flows.payments.on_payment_failed`           |
+| `lending.events.CollateralShortfall` | `flows.collateral.on_shortfall` (risk alert) |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
+from puhui.flows import collateral as collateral_flow
 from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
 from puhui.lending import events as lending_events
@@ -36,5 +38,6 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(lending_events.RenewalDecisionCheck, relief_flow.check_renewal_decision)
     registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
+    registry.subscribe(lending_events.CollateralShortfall, collateral_flow.on_shortfall)
     registry.seal()
     return registry

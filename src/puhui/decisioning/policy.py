@@ -102,6 +102,12 @@ class PolicyParameters(_Strict):
     )
     review_sla_hours: int = Field(default=24, ge=1, le=24 * 14)
     green_channel_sla_hours: int = Field(default=4, ge=1, le=24 * 14)
+    guarantor_above_fen: int | None = Field(
+        default=None,
+        gt=0,
+        description="a line above this limit is activated only once a guarantee covering "
+        "its limit is signed (none: no guarantor required)",
+    )
 
 
 class ProductPolicy(_Strict):
