@@ -377,10 +377,18 @@ def _summary(payloads: dict[SourceName, Any]) -> dict[str, Any]:
     return out
 
 
+def sources_of(row: Guarantee) -> tuple[SourceName, ...]:
+    """The sources the guarantor's consent covers (what `check` pulls)."""
+    return (
+        PERSON_SOURCES if row.guarantor_kind == GuarantorKind.PERSON.value else ENTERPRISE_SOURCES
+    )
+
+
 def check(
     session: Session, clock: Clock, connectors: Connectors, cipher: FieldCipher,
     principal: Principal | None, guarantee_id: uuid.UUID, *,
     channel: Channel = Channel.CONSOLE, text_lang: str = "zh",
+    text_versions: dict[SourceName, str] | None = None,
 ) -> Guarantee:  # fmt: skip
     """The guarantor's consent (credit decision purpose, the current consent texts) and the pull
     of its own sources through the data hub, as the applicant's are done: an enterprise's
@@ -393,14 +401,14 @@ def check(
     if current not in (GuaranteeStatus.PROPOSED, GuaranteeStatus.CHECKED):
         _move(session, clock, row, GuaranteeStatus.CHECKED, "")  # raises: wrong status
     person = row.guarantor_kind == GuarantorKind.PERSON.value
-    sources = PERSON_SOURCES if person else ENTERPRISE_SOURCES
+    sources = sources_of(row)
     scope = ConsentScope.LEGAL_REPRESENTATIVE if person else ConsentScope.ENTERPRISE
     person_id = row.guarantor_person_id if person else None
     consents = consents_service.grant_bundle(
         session, clock, row.exposure_enterprise_id, list(sources), PURPOSE, scope=scope,
         person_id=person_id, channel=channel,
         granted_by=principal.user_id if principal else None,
-        text_lang="en" if text_lang == "en" else "zh",
+        text_lang="en" if text_lang == "en" else "zh", text_versions=text_versions,
     )  # fmt: skip
     pulled = datahub_service.pull_many(
         session, clock, connectors, enterprise_id=row.exposure_enterprise_id,
