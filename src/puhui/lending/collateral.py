@@ -5,8 +5,9 @@ check at drawdown, and the shortfall after a revaluation (the arithmetic: `colla
   certificate of the supply chain or a warehouse receipt is named by its reference, the lien
   registration's reference, valuation, haircut, valuation date) and its first valuation.
 * `revalue` records a new valuation; when the line's cover then falls short of what its
-  exposure needs under the product's maximum LTV, it publishes `events.CollateralShortfall`
-  (`flows.collateral` raises risk's ``collateral_shortfall`` alert on the enterprise).
+  exposure needs under a secured product's maximum LTV (after any valuation, the first one
+  too), it publishes `events.CollateralShortfall` (`flows.collateral` raises risk's
+  ``collateral_shortfall`` alert on the enterprise).
 * `check_ltv` is what `drawdowns.draw` asks of a secured product's drawdown:
   `LoanToValueExceeded` when the line's principal outstanding plus the drawdown would exceed
   the maximum LTV of the cover.
@@ -50,8 +51,6 @@ from puhui.lending.guarantees_errors import (
 from puhui.lending.models import CreditLine, LineStatus, Loan, LoanStatus
 from puhui.lending.products import get_product_or_default
 
-# Without a product setting, a shortfall is measured against full cover (LTV 100 %).
-DEFAULT_MAX_LTV_BP = BP
 MAX_VALUATION_FEN = 10**15
 
 
@@ -112,9 +111,10 @@ def set_product_security(
     return row
 
 
-def _max_ltv_bp(session: Session, product_code: str) -> int:
+def _max_ltv_bp(session: Session, product_code: str) -> int | None:
+    """A secured product's maximum LTV; None when the product is not secured."""
     row = product_security(session, product_code)
-    return row.max_ltv_bp if row is not None else DEFAULT_MAX_LTV_BP
+    return row.max_ltv_bp if row is not None and row.secured else None
 
 
 # ----------------------------------------------------------------------------- reading
@@ -169,7 +169,8 @@ def line_cover_fen(session: Session, line_id: uuid.UUID) -> int:
 
 
 def line_position(session: Session, line: CreditLine) -> CoverCheck:
-    """The line's exposure against its collateral under its product's maximum LTV."""
+    """The line's exposure against its collateral under its secured product's maximum LTV
+    (an unsecured product's line requires no cover: never short)."""
     return check_cover(
         line_exposure_fen(session, line.id),
         line_cover_fen(session, line.id),
@@ -224,10 +225,11 @@ def add_collateral(
     )  # fmt: skip
     session.add(row)
     session.flush()
-    _record_valuation(session, clock, principal, row, line, "首次评估 first valuation")
+    position = _record_valuation(session, clock, principal, row, line, "首次评估 first valuation")
     audit.record(session, "collateral.add", "collateral", row.id,
                  after={"line_id": line.id, "kind": kind.value, "valuation_fen": row.valuation_fen,
                         "haircut_bp": haircut, "lien_reference": row.lien_reference})  # fmt: skip
+    _signal_shortfall(session, clock, line, position)
     return row
 
 
@@ -274,17 +276,25 @@ def revalue(
                  after={"valuation_fen": valuation_fen, "haircut_bp": haircut,
                         "valued_date": valued_date.isoformat(),
                         "shortfall_fen": position.shortfall_fen})  # fmt: skip
-    if position.short:
-        events.publish(
-            session,
-            CollateralShortfall(
-                enterprise_id=line.enterprise_id, line_id=line.id, line_reference=line.reference,
-                exposure_fen=position.exposure_fen, cover_fen=position.cover_fen,
-                required_fen=position.required_fen, shortfall_fen=position.shortfall_fen,
-                max_ltv_bp=position.max_ltv_bp, day=business_date(clock), at=clock.now(),
-            ),
-        )  # fmt: skip
+    _signal_shortfall(session, clock, line, position)
     return position
+
+
+def _signal_shortfall(
+    session: Session, clock: Clock, line: CreditLine, position: CoverCheck
+) -> None:
+    """A valuation that leaves the line short publishes `CollateralShortfall` (risk's alert)."""
+    if not position.short:
+        return
+    events.publish(
+        session,
+        CollateralShortfall(
+            enterprise_id=line.enterprise_id, line_id=line.id, line_reference=line.reference,
+            exposure_fen=position.exposure_fen, cover_fen=position.cover_fen,
+            required_fen=position.required_fen, shortfall_fen=position.shortfall_fen,
+            max_ltv_bp=position.max_ltv_bp, day=business_date(clock), at=clock.now(),
+        ),
+    )  # fmt: skip
 
 
 def release(

@@ -9,8 +9,9 @@ reports a lower ratio than the true one). A secured product's drawdown is refuse
 line's drawn principal plus the new drawdown would exceed ``max_ltv_bp`` of the cover:
 ``exposure × 10000 ≤ cover × max_ltv_bp`` (exact integer comparison, no rounding).
 
-The **shortfall** after a revaluation is the extra cover needed to bring the exposure back
-within the maximum: ``ceil(exposure × 10000 / max_ltv_bp) − cover``, 0 when within.
+The **shortfall** after a valuation is the extra cover needed to bring the exposure back
+within the maximum: ``ceil(exposure × 10000 / max_ltv_bp) − cover``, 0 when within. Only a
+secured product requires cover; collateral of an unsecured product's line is never short.
 """
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ class CoverCheck:
         return self.shortfall_fen > 0
 
 
-def check_cover(exposure_fen: int, cover: int, max_ltv_bp: int) -> CoverCheck:
-    """The line's position: its LTV, the cover required and the shortfall (0 when within)."""
+def check_cover(exposure_fen: int, cover: int, max_ltv_bp: int | None) -> CoverCheck:
+    """The line's position: its LTV, the cover required and the shortfall (0 when within).
+    ``max_ltv_bp`` None: the product is not secured, no cover is required (never short)."""
+    if max_ltv_bp is None:
+        return CoverCheck(exposure_fen, cover, 0, ltv_bp(exposure_fen, cover), 0, 0)
     required = required_cover_fen(exposure_fen, max_ltv_bp)
     return CoverCheck(
         exposure_fen=exposure_fen,
