@@ -89,7 +89,7 @@ from puhui.lending.eod_rules import (
     as_date,
     part_sizes,
 )
-from puhui.lending.guarantees_calls import call_due as call_guarantees_due
+from puhui.lending.guarantees_calls import guarantees_day
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
 from puhui.lending.payouts import ReconciliationGateStep
@@ -578,7 +578,7 @@ def eod_steps(
         *servicing_eod.servicing_steps(clock, day),
         # loans written off or 90 days past due call their guarantees (after the day's dpd)
         servicing_eod.ServicingStep(
-            "guarantee_calls", lambda s: call_guarantees_due(s, clock, day), "guarantees_called"
+            "guarantee_calls", lambda s: guarantees_day(s, clock, day), "guarantees_called"
         ),
         ProvisionStep(clock, day, rates),  # after every step that can move a class
         # last: the day's work is done, but the run completes (the day closes) only when the

@@ -1,6 +1,6 @@
-"""Calls on guarantees (代偿追索), an end-of-day step: every loan written off or 90 days past
-due calls each binding guarantee of its line once — a `GuaranteeCall` per guarantee and loan,
-a claim on the guarantor of ``min(amount still guaranteed, the loan's claim)``
+"""Calls on guarantees (代偿追索) and releases, an end-of-day step: every loan written off or
+90 days past due calls each binding guarantee of its line once — a `GuaranteeCall` per
+guarantee and loan, a claim on the guarantor of ``min(amount still guaranteed, the loan's claim)``
 (`guarantees_rules.call_amount_fen`). Re-running a day changes nothing (one call per
 guarantee and loan, a unique constraint behind it).
 
@@ -8,6 +8,9 @@ The claim is recorded in lending (the guarantee's calls, shown on the line's con
 is not posted to the ledger: the loan's own balances (or its write-off's claim account) stay
 the bank's claim on the borrower, and what the guarantor pays comes in as a repayment or a
 write-off recovery.
+
+The same step then releases the signed guarantees of lines that ended with nothing owed
+(`release_ended`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from puhui.lending.guarantees_rules import (
     call_amount_fen,
     call_trigger,
 )
-from puhui.lending.models import Loan, LoanStatus
+from puhui.lending.models import CreditLine, LineStatus, Loan, LoanStatus
 
 
 def _claim_fen(session: Session, loan: Loan) -> int:
@@ -104,3 +107,42 @@ def call_due(session: Session, clock: Clock, day: date) -> dict[str, int]:
         calls += 1
         claimed += amount
     return {"guarantees_called": calls, "guarantee_claims_fen": claimed}
+
+
+def release_ended(session: Session, clock: Clock, day: date) -> int:
+    """Release the signed guarantees of lines that ended (closed or expired) with no active
+    loan left: they no longer bind the guarantor nor count in its group. Runs after
+    `call_due`, so a loan written off the same day has called its guarantees first."""
+    active_loan = select(Loan.id).where(
+        Loan.line_id == Guarantee.line_id, Loan.status == LoanStatus.ACTIVE.value
+    )
+    rows = session.scalars(
+        select(Guarantee)
+        .join(CreditLine, CreditLine.id == Guarantee.line_id)
+        .where(
+            Guarantee.status == GuaranteeStatus.SIGNED.value,
+            CreditLine.status.in_([LineStatus.CLOSED.value, LineStatus.EXPIRED.value]),
+            ~active_loan.exists(),
+        )
+        .order_by(Guarantee.id)
+    ).all()
+    now = clock.now()
+    for g in rows:
+        why = f"{day} 授信已结束，担保解除"
+        session.add(GuaranteeEvent(guarantee_id=g.id, from_status=g.status,
+                                   to_status=GuaranteeStatus.RELEASED.value, at=now,
+                                   actor_id=None, reason=why))  # fmt: skip
+        g.status, g.updated_at = GuaranteeStatus.RELEASED.value, now
+    if rows:
+        session.flush()
+        released = [str(g.id) for g in rows]
+        audit.record(session, "guarantee.release", "guarantee", rows[0].id,
+                     after={"released": released, "day": day.isoformat()})  # fmt: skip
+    return len(rows)
+
+
+def guarantees_day(session: Session, clock: Clock, day: date) -> dict[str, int]:
+    """The end-of-day step `guarantee_calls`: the day's calls, then the releases."""
+    totals = call_due(session, clock, day)
+    totals["guarantees_released"] = release_ended(session, clock, day)
+    return totals

@@ -14,12 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import make_user
 from tests.integration.datahub.datahub_world import register_world_firm
-from tests.integration.lending.contracts.conftest import code_in
+from tests.integration.lending.contracts.conftest import code_in, make_resident_id
 from tests.integration.lending.lending_factories import (
     START,
     assert_books,
     at,
     draw,
+    fund,
     make_enterprise,
     make_line,
     spend_all,
@@ -36,20 +37,21 @@ from puhui.decisioning import repository as decisioning_repository
 from puhui.lending import collateral, guarantees
 from puhui.lending import service as lending
 from puhui.lending.collateral_rules import CollateralKind
+from puhui.lending.guarantees_calls import guarantees_day
 from puhui.lending.guarantees_errors import (
     GuaranteeNotChecked,
     GuaranteeRequired,
     GuarantorInvalid,
     LoanToValueExceeded,
 )
-from puhui.lending.guarantees_models import GuaranteeCall
+from puhui.lending.guarantees_models import Guarantee, GuaranteeCall
 from puhui.lending.guarantees_rules import GuaranteeStatus, GuarantorKind
-from puhui.lending.models import LineStatus
+from puhui.lending.models import LineStatus, LoanStatus
 from puhui.lending.products import JINGYINGDAI
 from puhui.lending.schedules import RepaymentMethod
 from puhui.parties import service as parties_service
 from puhui.parties.models import RelationKind
-from puhui.parties.schemas import RelationshipCreate
+from puhui.parties.schemas import PersonCreate, RelationshipCreate
 from puhui.risk import service as risk_service
 
 
@@ -205,3 +207,40 @@ def test_ltv_is_refused_at_drawdown_and_a_shortfall_raises_the_risk_signal(
     assert "0.9" in alerts[0].reasons[0]["zh"]
     history = collateral.valuations(session, item.id)
     assert [v.shortfall_fen for v in history] == [0, 700_000]
+
+
+def test_a_guarantee_of_an_ended_line_is_released_and_no_longer_counted(
+    session: Session, runtime: Runtime, clock: FixedClock
+) -> None:
+    at(clock, START)
+    borrower = make_enterprise(session, clock)
+    guarantor = make_enterprise(session, clock, "杭州解除测试有限公司")
+    line = make_line(session, clock, borrower.id)
+    loan = draw(session, clock, line.id, 1_000_000, term_months=3)
+    signer = parties_service.create_person(
+        session, clock, runtime.cipher,
+        PersonCreate(name="赵测试", resident_id=make_resident_id(9), mobile="13900002222"),
+    )  # fmt: skip
+    row = Guarantee(  # a binding guarantee as `guarantees.sign` leaves it
+        reference="GU-TEST-REL", line_id=line.id, enterprise_id=borrower.id,
+        guarantor_kind="enterprise", guarantor_enterprise_id=guarantor.id,
+        exposure_enterprise_id=guarantor.id, signer_person_id=signer.id,
+        guarantor_name=guarantor.name, amount_fen=5_000_000, status="signed", consent_ids=[],
+        snapshot_ids=[], check_summary={}, document_text="", document_sha256="",
+        created_at=clock.now(), updated_at=clock.now(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    assert decisioning_repository.exposure(session, guarantor.id).group_fen == 5_000_000
+    lending.close(session, clock, line.id, "测试")
+    assert guarantees_day(session, clock, START) == {
+        "guarantees_called": 0, "guarantee_claims_fen": 0, "guarantees_released": 0,
+    }  # fmt: skip  # the loan still runs: the guarantee still binds
+    fund(session, clock, borrower.id, 2_000_000)
+    lending.repay(session, clock, loan.id, 1_200_000, idempotency_key="payoff", kind="prepayment")
+    session.refresh(loan)
+    assert loan.status == LoanStatus.PAID_OFF
+    assert guarantees_day(session, clock, START)["guarantees_released"] == 1
+    session.refresh(row)
+    assert row.status == GuaranteeStatus.RELEASED
+    assert decisioning_repository.exposure(session, guarantor.id).group_fen == 0
