@@ -108,6 +108,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.risk.router import router as risk_router
     from puhui.web.borrower.assistant import router as mobile_assistant_router
     from puhui.web.borrower.convenience import router as mobile_convenience_router
+    from puhui.web.borrower.guarantees import router as guarantee_pages_router
     from puhui.web.borrower.identity import router as mobile_identity_router
     from puhui.web.borrower.interviews import router as mobile_interviews_router
     from puhui.web.borrower.offers import router as mobile_offers_router
@@ -130,6 +131,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.receivables import router as receivables_pages_router
     from puhui.web.staff.risk import router as risk_pages_router
     from puhui.web.staff.router import router as console_router
+    from puhui.web.staff.security import router as security_pages_router
     from puhui.web.staff.servicing import router as servicing_pages_router
     from puhui.web.staff.sso import router as sso_router
     from puhui.web.staff.supply import router as supply_pages_router
@@ -176,8 +178,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_convenience_router,
         desk_router,
         servicing_pages_router,
+        security_pages_router,
         relief_pages_router,
         iot_pages_router,
+        guarantee_pages_router,
     ):
         app.include_router(router)
     _payment_pages(app, runtime)

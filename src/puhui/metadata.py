@@ -15,7 +15,9 @@ import puhui.iot.models
 import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.bad_loan_models
+import puhui.lending.collateral_models
 import puhui.lending.contracts.models
+import puhui.lending.guarantees_models
 import puhui.lending.models
 import puhui.lending.servicing.models
 import puhui.parties.models

@@ -19,13 +19,15 @@ process that forgets fails loudly: publishing on an unsealed registry raises
 | `receivables.events.ReceiptReleased` | `flows.collateral_iot.on_receipt_released` |
 | `risk.events.CustomerNoticeQueued` | `flows.notices.on_customer_notice`         |
 | `lending.servicing.events.ServicingNoticeQueued` | `flows.notices.on_servicing_notice` |
+| `lending.events.CollateralShortfall` | `flows.collateral.on_shortfall` (risk alert) |
 """
 
 from __future__ import annotations
 
 from puhui.core.events import REGISTRY, EventRegistry
 from puhui.decisioning import service as decisioning_service
-from puhui.flows import collateral_iot as collateral_flow
+from puhui.flows import collateral as collateral_flow
+from puhui.flows import collateral_iot as collateral_iot_flow
 from puhui.flows import notices as notice_flows
 from puhui.flows import payments as payment_flows
 from puhui.flows import relief as relief_flow
@@ -45,9 +47,10 @@ def wire(registry: EventRegistry = REGISTRY) -> EventRegistry:
     registry.subscribe(lending_events.RenewalDecisionCheck, relief_flow.check_renewal_decision)
     registry.subscribe(payment_events.PaymentSettled, payment_flows.on_payment_settled)
     registry.subscribe(payment_events.PaymentFailed, payment_flows.on_payment_failed)
-    registry.subscribe(receivables_events.ReceiptPledged, collateral_flow.on_receipt_pledged)
-    registry.subscribe(receivables_events.ReceiptReleased, collateral_flow.on_receipt_released)
+    registry.subscribe(receivables_events.ReceiptPledged, collateral_iot_flow.on_receipt_pledged)
+    registry.subscribe(receivables_events.ReceiptReleased, collateral_iot_flow.on_receipt_released)
     registry.subscribe(risk_events.CustomerNoticeQueued, notice_flows.on_customer_notice)
     registry.subscribe(servicing_events.ServicingNoticeQueued, notice_flows.on_servicing_notice)
+    registry.subscribe(lending_events.CollateralShortfall, collateral_flow.on_shortfall)
     registry.seal()
     return registry

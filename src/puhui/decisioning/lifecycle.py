@@ -104,9 +104,12 @@ def create_offer_line(
     line_term_months: int,
     product: ProductBounds | None = None,
     new_decision: bool = False,
+    guarantor_above_fen: int | None = None,
 ) -> uuid.UUID:
     """The credit line of an approved offer (pending signature), via the lending service
-    (`product` and `new_decision`: see `lending.service.create_line_from_offer`)."""
+    (`product` and `new_decision`: see `lending.service.create_line_from_offer`). A limit above
+    the policy's `guarantor_above_fen` requires a signed guarantee covering the limit before
+    the line is activated (`lending.service.require_guarantee`)."""
     line = lending_service.create_line_from_offer(
         session,
         clock,
@@ -121,6 +124,11 @@ def create_offer_line(
         product=product,
         new_decision=new_decision,
     )
+    if guarantor_above_fen is not None and limit_fen > guarantor_above_fen:
+        lending_service.require_guarantee(
+            session, clock, line.id, limit_fen,
+            f"额度超过 {guarantor_above_fen // 100} 元须保证人担保 (policy guarantor_above_fen)",
+        )  # fmt: skip
     return line.id
 
 

@@ -788,6 +788,7 @@ def _offer_line(
         line_term_months=outcome.line_term_months or 12,
         product=offer.product_row,
         new_decision=True,
+        guarantor_above_fen=offer.policy.document.parameters.guarantor_above_fen,
     )
 
 

@@ -45,7 +45,14 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal, NamedTuple
 
 import zen
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from puhui.core.canonical import canonical_json
 from puhui.decisioning.features import FEATURE_BY_NAME, FeatureValue
@@ -102,6 +109,20 @@ class PolicyParameters(_Strict):
     )
     review_sla_hours: int = Field(default=24, ge=1, le=24 * 14)
     green_channel_sla_hours: int = Field(default=4, ge=1, le=24 * 14)
+    guarantor_above_fen: int | None = Field(
+        default=None,
+        gt=0,
+        description="a line above this limit is activated only once a guarantee covering "
+        "its limit is signed (none: no guarantor required)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_guarantor(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Documents without a guarantor limit dump (and hash) as before the field existed."""
+        data: dict[str, Any] = handler(self)
+        if data.get("guarantor_above_fen") is None:
+            data.pop("guarantor_above_fen", None)
+        return data
 
 
 class ProductPolicy(_Strict):

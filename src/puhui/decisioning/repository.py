@@ -40,10 +40,12 @@ def _group_limits(
     enterprise_id: BindParameter[Any],
 ) -> tuple[Subquery, ColumnElement[Any], ColumnElement[Any]]:
     """The related-party group of `enterprise_id` (itself included) and, per member, the sum of
-    its live credit limits and its supply-chain limit as a core enterprise."""
+    its live credit limits, and its supply-chain limit as a core enterprise plus the signed
+    guarantees it gives (counted like the supply-chain limits: in the group's exposure)."""
     group = parties_service.related_group_subquery(enterprise_id)
     member = group.c.e
-    return group, lending_service.live_limit_sum(member), receivables_exposure.limit_sum(member)
+    others = receivables_exposure.limit_sum(member) + lending_service.guaranteed_sum(member)
+    return group, lending_service.live_limit_sum(member), others
 
 
 @cache
@@ -97,7 +99,8 @@ class Exposure:
 
     ``borrower_fen`` (the 普惠 per-borrower ceiling's) counts the enterprise's own credit lines
     only; ``group_fen`` (the group cap's, with ``borrower_fen``) counts the other members'
-    credit lines and every member's supply-chain limit, the enterprise's own included."""
+    credit lines and every member's supply-chain limit and signed guarantees given, the
+    enterprise's own included."""
 
     borrower_fen: int
     group_fen: int

@@ -153,6 +153,12 @@ def _policy_of(session: Session, decision: Decision) -> PolicyDocument | None:
     return lifecycle.compiled_for(row).document if row is not None else None
 
 
+def _guarantor_above(session: Session, decision: Decision) -> int | None:
+    """The policy's limit above which a line needs a guarantor (None: never)."""
+    doc = _policy_of(session, decision)
+    return doc.parameters.guarantor_above_fen if doc is not None else None
+
+
 def _check_caps(session: Session, app: Application, decision: Decision, limit_fen: int) -> None:
     """A manual approval stays within the product cap, the 普惠 ceiling and the group cap,
     measured on the exposures of now (not of the automated decision)."""
@@ -265,6 +271,7 @@ def _finalize(
             term_months=int(terms["term_months"]),
             repayment_method=str(terms["repayment_method"]),
             line_term_months=int(terms["line_term_months"]),
+            guarantor_above_fen=_guarantor_above(session, auto),
         )
     session.add(decision)
     session.flush()

@@ -23,7 +23,7 @@ from puhui.core.db import add_persistent
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id, reference_from_id
 from puhui.core.money import format_fen
-from puhui.lending import loans
+from puhui.lending import guarantees, loans
 from puhui.lending.errors import (
     CreditLineNotFound,
     DecisionAlreadyUsed,
@@ -351,6 +351,7 @@ def activate_after_signing(
         raise loans.refuse_transition(LineStatus(line.status), LineStatus.ACTIVE)
     if line.expiry_date < today:
         raise LineExpired(expiry_date=line.expiry_date.isoformat())
+    guarantees.check_activation(session, line.id)  # the policy's required guarantee, signed
     loans.transition_line(
         session, clock, line, LineStatus.ACTIVE, today, reason=f"合同已签署 {contract_id}"
     )

@@ -29,7 +29,7 @@ from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans, payouts
+from puhui.lending import collateral, loans, payouts
 from puhui.lending.errors import (
     AmountOutOfBounds,
     CreditLimitExceeded,
@@ -216,6 +216,7 @@ def draw(
         frozen_reason=freeze_reason(session, line.id) if frozen else None,
         past_due=loan_past_due(session, line.id) if active else None,
     )
+    collateral.check_ltv(session, line, amount_fen)  # a secured product's loan-to-value
     use = payouts.check_use(
         session,
         line,

@@ -89,6 +89,7 @@ from puhui.lending.eod_rules import (
     as_date,
     part_sizes,
 )
+from puhui.lending.guarantees_calls import guarantees_day
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
 from puhui.lending.payouts import ReconciliationGateStep
@@ -575,6 +576,10 @@ def eod_steps(
         AccrualStep(clock, day, batch_size, thresholds, workers, reverse_accrued),
         # maturity notices, limit increase, repricing, the restructured class floor
         *servicing_eod.servicing_steps(clock, day),
+        # loans written off or 90 days past due call their guarantees (after the day's dpd)
+        servicing_eod.ServicingStep(
+            "guarantee_calls", lambda s: guarantees_day(s, clock, day), "guarantees_called"
+        ),
         ProvisionStep(clock, day, rates),  # after every step that can move a class
         # last: the day's work is done, but the run completes (the day closes) only when the
         # day's payments are reconciled (payments.reconciliation.require_closable)

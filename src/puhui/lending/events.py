@@ -50,3 +50,21 @@ class RenewalDecisionCheck:
     decision_id: uuid.UUID
     valid_days: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class CollateralShortfall:
+    """After a revaluation the collateral of ``line_id`` no longer covers its exposure within
+    the product's maximum loan-to-value; subscribed by `flows.collateral.on_shortfall`, which
+    raises risk's ``collateral_shortfall`` alert on the enterprise."""
+
+    enterprise_id: uuid.UUID
+    line_id: uuid.UUID
+    line_reference: str
+    exposure_fen: int
+    cover_fen: int
+    required_fen: int
+    shortfall_fen: int
+    max_ltv_bp: int
+    day: date
+    at: datetime

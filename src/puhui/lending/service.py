@@ -10,6 +10,7 @@ Drawdowns       draw, drawdown_refusal (why a line refuses: frozen, a loan past 
 Loans           get_loan_for, list_loans, loan_detail
 Repayments      repay, auto_debit_due, deposit, settlement_balance
 Relief          defer, renew_without_principal, auto_limit_increase
+Guarantees      guaranteed_sum (the group cap's expression), require_guarantee (the policy's)
 End of day      run_eod / simulate_day (the set-based end of day of `eod.py`, in the caller's
                 transaction), simulate_day_per_loan (the loan-by-loan reference)
 """
@@ -65,6 +66,8 @@ from puhui.lending.credit_lines import (
 )
 from puhui.lending.drawdowns import draw, drawdown_refusal
 from puhui.lending.errors import LoanNotFound
+from puhui.lending.guarantees import guaranteed_sum
+from puhui.lending.guarantees import require as require_guarantee
 from puhui.lending.interest import DayCountBasis, accrue
 from puhui.lending.models import (
     Drawdown,
@@ -129,6 +132,7 @@ __all__ = [
     "get_product",
     "get_product_or_default",
     "get_write_off",
+    "guaranteed_sum",
     "line_expiry_date",
     "line_history",
     "list_lines",
@@ -148,6 +152,7 @@ __all__ = [
     "repaid_fen",
     "repay",
     "repayments_of",
+    "require_guarantee",
     "reverse_drawdown",
     "reverse_repayment",
     "run_eod",

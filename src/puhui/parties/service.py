@@ -320,6 +320,21 @@ def legal_representatives_of(session: Session, enterprise_id: uuid.UUID) -> list
     )
 
 
+def enterprises_led_by(session: Session, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """The enterprises naming this person their legal representative, oldest record first
+    (lending: a person guarantor's consent and group are its enterprise's)."""
+    return list(
+        session.scalars(
+            select(Relationship.enterprise_id)
+            .where(
+                Relationship.person_id == person_id,
+                Relationship.kind == RelationKind.LEGAL_REPRESENTATIVE.value,
+            )
+            .order_by(Relationship.created_at, Relationship.id)
+        )
+    )
+
+
 # --- related parties (read-only look-ups other domains use) ------------------------------------
 
 GROUP_PERSON_KINDS = (

@@ -19,6 +19,10 @@ from sqlalchemy.orm import Session
 
 from puhui.core.models import Role, User
 from puhui.decisioning.models import Application
+from puhui.lending.collateral_models import Collateral
+from puhui.lending.collateral_rules import CollateralStatus, cover_fen
+from puhui.lending.guarantees_models import Guarantee
+from puhui.lending.guarantees_rules import BINDING, GuarantorKind
 from puhui.lending.models import Loan
 from puhui.lending.servicing.models import LoanPricing
 from puhui.parties.models import Enterprise
@@ -45,6 +49,8 @@ HEADERS: dict[str, str] = {
     "repayment_method": "还款方式",
     "pricing": "定价",
     "manager": "客户经理",
+    "guarantors": "担保人",
+    "collateral_yuan": "押品认可价值（元）",
 }
 _CLASS_ZH = {"normal": "正常", "special_mention": "关注", "substandard": "次级",
              "doubtful": "可疑", "loss": "损失"}  # fmt: skip
@@ -58,6 +64,34 @@ _TENOR_ZH = {"1y": "1年期LPR", "5y": "5年期以上LPR"}
 
 def mask_uscc(uscc: str) -> str:
     return uscc[:4] + "*" * 10 + uscc[-4:] if len(uscc) == 18 else "*" * len(uscc)
+
+
+def _mask_name(name: str) -> str:
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def security_by_line(
+    session: Session, unmasked: bool
+) -> tuple[dict[object, str], dict[object, int]]:
+    """Per credit line: its binding guarantors as words (a person's name masked unless
+    `unmasked`) and its live collateral's cover in fen (two queries, joined in memory)."""
+    guarantors: dict[object, list[str]] = {}
+    for line_id, kind, name, amount in session.execute(
+        select(Guarantee.line_id, Guarantee.guarantor_kind, Guarantee.guarantor_name,
+               Guarantee.amount_fen)
+        .where(Guarantee.status.in_([s.value for s in BINDING]))
+        .order_by(Guarantee.created_at)
+    ):  # fmt: skip
+        shown = name if unmasked or kind == GuarantorKind.ENTERPRISE.value else _mask_name(name)
+        guarantors.setdefault(line_id, []).append(f"{shown}（{amount // 100}元）")
+    cover: dict[object, int] = {}
+    for line_id, valuation, haircut in session.execute(
+        select(Collateral.line_id, Collateral.valuation_fen, Collateral.haircut_bp).where(
+            Collateral.status == CollateralStatus.ACTIVE.value
+        )
+    ):
+        cover[line_id] = cover.get(line_id, 0) + cover_fen(int(valuation), int(haircut))
+    return {k: "；".join(v) for k, v in guarantors.items()}, cover
 
 
 def portfolio_frame(session: Session, role: Role) -> pl.DataFrame:
@@ -91,13 +125,15 @@ def portfolio_frame(session: Session, role: Role) -> pl.DataFrame:
             LoanPricing.tenor,
             LoanPricing.spread_bp,
             manager,
+            Loan.line_id,
         )
         .join(Enterprise, Enterprise.id == Loan.enterprise_id)
         .outerjoin(LoanPricing, LoanPricing.loan_id == Loan.id)
         .order_by(Loan.reference)
     ).all()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 20
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 21
     unmasked = role in UNMASKED_ROLES
+    guarantors, cover = security_by_line(session, unmasked)
     pricing = [
         "固定" if tenor is None else f"{_TENOR_ZH.get(tenor, tenor)}+{spread}bp"
         for tenor, spread in zip(cols[17], cols[18], strict=True)
@@ -128,6 +164,8 @@ def portfolio_frame(session: Session, role: Role) -> pl.DataFrame:
             "repayment_method": [_METHOD_ZH.get(m, m) for m in cols[16]],
             "pricing": pricing,
             "manager": [m or "" for m in cols[19]],
+            "guarantors": [guarantors.get(line, "") for line in cols[20]],
+            "collateral_yuan": pl.Series([cover.get(line, 0) for line in cols[20]], dtype=pl.Int64),
         },
         schema_overrides={"start_date": pl.Date, "maturity_date": pl.Date},
     )

@@ -32,6 +32,7 @@ input is missing stays silent):
 ``third_party_repayment``   a repayment came from a third party's account (behaviour)
 ``group_member_warned``     a related-party group member is in default or red/orange warned
 ``core_overdue``            the supply chain's core enterprise is overdue on its certificates
+``collateral_cover_ratio``  a line's collateral cover / the cover its loans need (lending)
 =========================== ======================================================================
 
 ``observation_from_payloads`` builds the observation of one month from the data hub's source
@@ -63,6 +64,7 @@ FAMILIES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "behaviour": ("还款行为", "Repayment behaviour"),
         "related": ("关联方", "Related parties"),
         "activity": ("经营活动综合", "Business activity (combined)"),
+        "collateral": ("押品", "Collateral"),
     }
 )
 _GRADE_RANK = {"A": 0, "B": 1, "M": 1, "C": 3, "D": 4}
@@ -375,6 +377,13 @@ def _core_overdue(h: Sequence[MonthlyObservation], p: Mapping[str, float]) -> Si
     return _flag_now(h, "core_overdue", "core_overdue")
 
 
+def _collateral_short(h: Sequence[MonthlyObservation], p: Mapping[str, float]) -> SignalHit | None:
+    ratio = h[-1].values.get("collateral_cover_ratio")
+    if ratio is None or ratio >= p["min_ratio"]:
+        return None
+    return _hit("collateral_shortfall", h, round(float(ratio), 4), p["min_ratio"])
+
+
 # ----------------------------------------------------------------------------- the set
 
 
@@ -468,6 +477,10 @@ _DEFS = (
     _def("core_overdue", "related", ("核心企业逾期", "Core enterprise overdue"),
          ("供应链核心企业应收凭证逾期", "The supply chain's core enterprise is overdue on its "
           "certificates"), ("core_overdue",), _core_overdue),
+    _def("collateral_shortfall", "collateral", ("押品价值不足", "Collateral shortfall"),
+         ("重估后押品价值（扣除折扣）仅为所需的{value}（比例）",
+          "After revaluation the collateral covers only {value} (share) of what is needed"),
+         ("collateral_cover_ratio",), _collateral_short, min_ratio=1.0),
 )  # fmt: skip
 
 SIGNALS: Mapping[str, SignalDef] = MappingProxyType({d.code: d for d in _DEFS})

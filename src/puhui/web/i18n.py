@@ -76,6 +76,16 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "document": ("政策文件（JSON）", "the policy document (JSON)"),
     "application_reference": ("授信申请编号", "the application reference"),
     "limit_fen": ("额度", "the limit"),
+    # guarantees and collateral (web/staff/security.py)
+    "identifier": (
+        "保证人证件号（统一社会信用代码或身份证号，须已登记）",
+        "the guarantor's USCC or resident ID (registered here)",
+    ),
+    "valuation_yuan": ("评估价值（元）", "the valuation (yuan)"),
+    "valued_date": ("评估日期", "the valuation date"),
+    "haircut_percent": ("折扣率（%，0–100）", "the haircut (%, 0-100)"),
+    "max_ltv_percent": ("最高抵质押率（%，0–100）", "the maximum LTV (%, 0-100)"),
+    "consent": ("保证人授权确认", "the guarantor's consent"),
 }
 
 

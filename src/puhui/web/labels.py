@@ -22,6 +22,7 @@ from puhui.decisioning.features import FEATURE_BY_NAME
 from puhui.ledger.chart import CHART
 from puhui.parties.schemas import GBT4754_SECTIONS
 from puhui.web.labels_payments import ENTRY_KINDS, PAYMENT_LABELS
+from puhui.web.staff.security_labels import LABELS as SECURITY_LABELS
 from puhui.web.staff.servicing_labels import LABELS as SERVICING_LABELS
 
 Pair = tuple[str, str]
@@ -481,6 +482,7 @@ CATALOGUE["iot_lot_event"] = {
 }
 
 CATALOGUE.update(PAYMENT_LABELS)
+CATALOGUE.update(SECURITY_LABELS)
 CATALOGUE["entry_kind"].update(ENTRY_KINDS)
 
 

@@ -44,6 +44,7 @@ CLEAN: dict[str, Any] = {
     "third_party_repayment": False,
     "group_member_warned": False,
     "core_overdue": False,
+    "collateral_cover_ratio": 1.25,
 }
 
 
@@ -86,6 +87,7 @@ CRAFTED: dict[str, Any] = {
     "third_party_repayment": {"last": {"third_party_repayment": True}},
     "group_member_warned": {"last": {"group_member_warned": True}},
     "core_overdue": {"last": {"core_overdue": True}},
+    "collateral_shortfall": {"last": {"collateral_cover_ratio": 0.8}},
 }
 
 

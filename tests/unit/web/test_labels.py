@@ -26,7 +26,9 @@ from puhui.ledger.chart import CHART
 from puhui.lending.allocation import Bucket
 from puhui.lending.bad_loan_models import WriteOffStatus
 from puhui.lending.classification import LoanClass
+from puhui.lending.collateral_rules import CollateralKind, CollateralStatus
 from puhui.lending.contracts.models import ContractStatus
+from puhui.lending.guarantees_rules import CallStatus, CallTrigger, GuaranteeStatus, GuarantorKind
 from puhui.lending.models import (
     DrawdownStatus,
     InstalmentStatus,
@@ -83,6 +85,12 @@ SHOWN: dict[str, type[StrEnum]] = {
     "collection_case_status": CaseStatus,
     "promise_status": PromiseStatus,
     "write_off_status": WriteOffStatus,
+    "guarantee_status": GuaranteeStatus,
+    "guarantor_kind": GuarantorKind,
+    "guarantee_call_trigger": CallTrigger,
+    "guarantee_call_status": CallStatus,
+    "collateral_kind": CollateralKind,
+    "collateral_status": CollateralStatus,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -395,11 +395,13 @@ def m_home(
     apps = [decisioning_service.application_out(db, a) for a in own]
     lines = lending_service.list_lines(db, principal, limit=50)
     enterprises = [parties_service.get_enterprise(db, e) for e in principal.enterprise_ids]
+    from puhui.lending import guarantees as lending_guarantees  # a guarantor's banner
     from puhui.web.borrower.relief import maturing  # the renewal offer's banner (issue 17)
 
     return _mrender(
         request, "m_home.html", principal, apps=apps, lines=lines, enterprises=enterprises,
         maturing=maturing(db, runtime_of(request).clock, principal),
+        to_guarantee=lending_guarantees.guarantees_to_sign(db, principal.enterprise_ids),
     )  # fmt: skip
 
 
