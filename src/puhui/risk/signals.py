@@ -51,7 +51,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-SIGNAL_SET_VERSION = "2026-12-07.2"
+SIGNAL_SET_VERSION = "2026-12-07.3"
 
 FAMILIES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
