@@ -135,6 +135,9 @@ def _execute(session: Session, clock: Clock, row: Restructuring) -> None:
     )
     method = RepaymentMethod(row.new_method)
     periods = schedules.loan_periods(day, row.new_term_months, method)
+    next_working = loans.holiday_rule_of(session, get_product(session, loan.product_code))
+    if next_working is not None:  # the product's rule, like a new loan's schedule
+        periods = schedules.move_to_working_days(periods, next_working)
     capitalised = interest_due if row.capitalise_interest else 0
     plan = schedules.amortize(
         balance + capitalised, row.new_rate_bp, periods, method,
