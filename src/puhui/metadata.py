@@ -14,6 +14,7 @@ import puhui.interviews.models
 import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.bad_loan_models
+import puhui.lending.charges_models
 import puhui.lending.contracts.models
 import puhui.lending.models
 import puhui.lending.servicing.models

@@ -33,6 +33,7 @@ from puhui.risk.alerts import (
     investigate,
     list_alerts,
     raise_alert,
+    reassign_open,
     resolve,
     sla_left,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "pending_actions",
     "propose",
     "raise_alert",
+    "reassign_open",
     "reject",
     "reject_rules",
     "replay",
