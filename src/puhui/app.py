@@ -119,6 +119,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.risk import router as risk_pages_router
     from puhui.web.staff.router import router as console_router
     from puhui.web.staff.servicing import router as servicing_pages_router
+    from puhui.web.staff.servicing_ops import router as servicing_ops_router
     from puhui.web.staff.sso import router as sso_router
 
     for router in (
@@ -159,6 +160,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         mobile_assistant_router,
         desk_router,
         servicing_pages_router,
+        servicing_ops_router,
         relief_pages_router,
     ):
         app.include_router(router)

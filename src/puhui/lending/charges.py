@@ -468,3 +468,16 @@ def totals(rows: Iterable[LoanCharge]) -> dict[str, int]:
         out["waived_fen"] += row.waived_fen
         out["outstanding_fen"] += row.outstanding_fen
     return out
+
+
+def due_charges(session: Session, day: date, limit: int = 100) -> list[tuple[LoanCharge, str]]:
+    """Charges owed on or before `day` across loans, oldest first, with the loan's reference
+    (the console's list where a waiver is proposed)."""
+    rows = session.execute(
+        select(LoanCharge, Loan.reference)
+        .join(Loan, Loan.id == LoanCharge.loan_id)
+        .where(LoanCharge.status == LoanChargeStatus.DUE.value, LoanCharge.due_date <= day)
+        .order_by(LoanCharge.due_date, LoanCharge.created_at)
+        .limit(limit)
+    ).all()
+    return [(charge, reference) for charge, reference in rows]
