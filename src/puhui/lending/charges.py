@@ -299,6 +299,29 @@ def apply_paid(
             _settle(row)
 
 
+def unpay(session: Session, clock: Clock, loan_id: uuid.UUID, fen: int) -> None:
+    """A returned repayment's `fee` bucket (its entry reversed: the receivable is owed again):
+    the paid amounts are taken back, latest paid first (never a prepayment charge, which is
+    collected with a prepayment and never returned)."""
+    rows = session.scalars(
+        select(LoanCharge)
+        .where(
+            LoanCharge.loan_id == loan_id,
+            LoanCharge.paid_fen > 0,
+            LoanCharge.trigger != ChargeTrigger.PREPAYMENT.value,
+        )
+        .order_by(LoanCharge.updated_at.desc(), LoanCharge.due_date.desc())
+    ).all()
+    for row in rows:
+        if fen <= 0:
+            return
+        back = min(row.paid_fen, fen)
+        row.paid_fen -= back
+        row.status = LoanChargeStatus.DUE.value
+        row.updated_at = clock.now()
+        fen -= back
+
+
 def _settle(row: LoanCharge) -> None:
     if row.outstanding_fen == 0:
         row.status = (LoanChargeStatus.WAIVED if row.waived_fen else LoanChargeStatus.PAID).value

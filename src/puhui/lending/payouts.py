@@ -30,7 +30,7 @@ from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
 from puhui.ledger.errors import AlreadyReversed
 from puhui.ledger.service import Leg
-from puhui.lending import loans, purposes
+from puhui.lending import charges, loans, purposes
 from puhui.lending.errors import (
     EntrustedPaymentRequired,
     InvalidInvoiceNumber,
@@ -263,6 +263,7 @@ def reverse_repayment(
         return False
     loan.penalty_accrued_fen += repayment.penalty_fen
     loan.compound_accrued_fen += repayment.compound_fen
+    charges.unpay(session, clock, loan.id, repayment.charges_fen)
     rows = loans.rows_of(session, loan.id)
     _unpay(rows, "interest", repayment.overdue_interest_fen + repayment.current_interest_fen)
     principal = repayment.overdue_principal_fen + repayment.current_principal_fen

@@ -166,3 +166,22 @@ def test_the_contract_lists_the_charges_it_agrees_to(session: Session, clock: Fi
     assert "（1）账户管理费" in text and "服务费：放款时一次性，每次 500.00 元" in text
     assert "费用不从借款本金中预先扣除" in text and "清偿：费用、罚息" in text
     assert ContractTerms.from_json(terms.to_json()) == terms
+
+
+def test_a_returned_repayment_owes_its_charges_again(session: Session, clock: FixedClock) -> None:
+    from puhui.lending import payouts
+
+    lending.ensure_default_products(session, clock)
+    _catalogue(session, clock, JINGYINGDAI)
+    ent = make_enterprise(session, clock)
+    line = make_line(
+        session, clock, ent.id, product_code=JINGYINGDAI, method=RepaymentMethod.EQUAL_INSTALMENT
+    )
+    loan = draw(session, clock, line.id, 12_000_000, term_months=12)
+    out = lending.repay(session, clock, loan.id, 50_000, idempotency_key="debit-1")
+    assert out.charges_fen == 50_000
+    assert payouts.reverse_repayment(session, clock, loan.id, "debit-1", "账户余额不足退回")
+    (arrangement,) = _by_code(session, loan.id)["arrangement"]
+    assert (arrangement.paid_fen, arrangement.status) == (0, "due")
+    assert ledger_service.balance_fen(session, charges.fee_account(loan.id)) == 50_000
+    assert_books(session)
