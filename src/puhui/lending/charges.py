@@ -197,60 +197,72 @@ def on_drawdown(session: Session, clock: Clock, loan: Loan, day: date) -> list[L
 
 def assess_day(session: Session, clock: Clock, day: date) -> dict[str, int]:
     """The end of day's ``charges`` step: periodic charges falling on `day` and late-payment
-    charges on instalments past due beyond the grace days. Idempotent per date."""
-    kinds = [
-        ChargeTrigger.MONTHLY.value,
-        ChargeTrigger.ANNUAL.value,
-        ChargeTrigger.LATE_PAYMENT.value,
-    ]
-    items = list(
-        session.scalars(
-            select(ProductCharge).where(ProductCharge.is_active, ProductCharge.trigger.in_(kinds))
-        )
-    )
-    by_product: dict[str, list[ProductCharge]] = {}
-    for item in items:
-        by_product.setdefault(item.product_code, []).append(item)
-    if not by_product:
-        return {"charges_assessed": 0, "charges_fen": 0}
+    charges on instalments past due beyond the grace days. Idempotent per date. Reads the
+    active loans' start dates only (a loan is loaded when a charge falls on it) and the billed
+    instalments past due (few), so a large book costs one light scan."""
+    kinds = [t.value for t in (ChargeTrigger.MONTHLY, ChargeTrigger.ANNUAL)]
+    periodic = _by_product(session, kinds)
+    late = _by_product(session, [ChargeTrigger.LATE_PAYMENT.value])
     assessed: list[LoanCharge] = []
-    active = select(Loan).where(
-        Loan.status == LoanStatus.ACTIVE.value, Loan.product_code.in_(list(by_product))
-    )
-    for loan in session.scalars(active.order_by(Loan.reference)).all():
-        for item in by_product[loan.product_code]:
-            trigger = ChargeTrigger(item.trigger)
-            if trigger.periodic and periodic_due(trigger, loan.start_date, day):
-                row = assess(
-                    session, clock, loan, item, base_fen=loan.principal_outstanding_fen,
-                    occurrence=day.isoformat(), day=day,
-                )  # fmt: skip
-                assessed += [row] if row else []
-            elif trigger is ChargeTrigger.LATE_PAYMENT:
-                assessed += _late_charges(session, clock, loan, item, day)
+    if periodic:
+        starts = session.execute(
+            select(Loan.id, Loan.start_date, Loan.product_code)
+            .where(Loan.status == LoanStatus.ACTIVE.value, Loan.product_code.in_(list(periodic)))
+            .order_by(Loan.id)
+        ).all()
+        for loan_id, start, code in starts:
+            for item in periodic[code]:
+                if periodic_due(ChargeTrigger(item.trigger), start, day):
+                    loan = session.get(Loan, loan_id)
+                    assert loan is not None
+                    row = assess(
+                        session, clock, loan, item, base_fen=loan.principal_outstanding_fen,
+                        occurrence=day.isoformat(), day=day,
+                    )  # fmt: skip
+                    assessed += [row] if row else []
+    if late:
+        assessed += _late_charges(session, clock, late, day)
     return {"charges_assessed": len(assessed), "charges_fen": sum(r.amount_fen for r in assessed)}
 
 
+def _by_product(session: Session, triggers: list[str]) -> dict[str, list[ProductCharge]]:
+    out: dict[str, list[ProductCharge]] = {}
+    for item in session.scalars(
+        select(ProductCharge)
+        .where(ProductCharge.is_active, ProductCharge.trigger.in_(triggers))
+        .order_by(ProductCharge.code)
+    ):
+        out.setdefault(item.product_code, []).append(item)
+    return out
+
+
 def _late_charges(
-    session: Session, clock: Clock, loan: Loan, item: ProductCharge, day: date
+    session: Session, clock: Clock, late: dict[str, list[ProductCharge]], day: date
 ) -> list[LoanCharge]:
     """One late-payment charge per instalment unpaid after its due date and grace days."""
-    last_due = day - timedelta(days=loan.grace_days + 1)
-    late = session.scalars(
-        select(Instalment).where(
-            Instalment.loan_id == loan.id,
+    overdue = session.execute(
+        select(Instalment, Loan)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .where(
+            Loan.status == LoanStatus.ACTIVE.value,
+            Loan.product_code.in_(list(late)),
             Instalment.status == InstalmentStatus.BILLED.value,
-            Instalment.due_date <= last_due,
+            Instalment.due_date < day,
         )
+        .order_by(Loan.id, Instalment.seq)
     ).all()
     done = []
-    for inst in late:
+    for inst, loan in overdue:
+        if inst.due_date + timedelta(days=loan.grace_days) >= day:
+            continue  # still in the grace days
         unpaid = loans.unpaid_principal(inst) + loans.unpaid_interest(inst)
-        row = assess(
-            session, clock, loan, item, base_fen=unpaid, occurrence=f"inst:{inst.seq}", day=day
-        )
-        if row is not None:
-            done.append(row)
+        for item in late[loan.product_code]:
+            row = assess(
+                session, clock, loan, item, base_fen=unpaid, occurrence=f"inst:{inst.seq}",
+                day=day,
+            )  # fmt: skip
+            if row is not None:
+                done.append(row)
     return done
 
 
