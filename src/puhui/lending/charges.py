@@ -334,6 +334,25 @@ def unpay(session: Session, clock: Clock, loan_id: uuid.UUID, fen: int) -> None:
         fen -= back
 
 
+def reversal_legs(session: Session, clock: Clock, loan: Loan) -> list[Leg]:
+    """A drawdown reversed (its payout failed): the loan never was, nor were its charges. The
+    legs that take them back out of fee income — what is owed leaves the receivable, what was
+    collected goes back to the settlement account — for the reversal's entry; the charges are
+    marked waived."""
+    owed = refunded = 0
+    for row in charges_of(session, loan.id):
+        owed += row.outstanding_fen
+        refunded += row.paid_fen
+        row.waived_fen, row.paid_fen = row.amount_fen, 0
+        row.status = LoanChargeStatus.WAIVED.value
+        row.updated_at = clock.now()
+    return [
+        Leg.debit(loans.FEE_INCOME, owed + refunded),
+        Leg.credit(fee_account(loan.id), owed),
+        Leg.credit(loans.settlement_account(loan.enterprise_id), refunded),
+    ]
+
+
 def _settle(row: LoanCharge) -> None:
     if row.outstanding_fen == 0:
         row.status = (LoanChargeStatus.WAIVED if row.waived_fen else LoanChargeStatus.PAID).value

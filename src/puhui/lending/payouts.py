@@ -78,6 +78,7 @@ def reverse_drawdown(session: Session, clock: Clock, drawdown_id: uuid.UUID, rea
         Leg.credit(loans.interest_account(loan.id), interest),
         Leg.debit(PENALTY_INCOME, penalty),
         Leg.credit(loans.penalty_account(loan.id), penalty),
+        *charges.reversal_legs(session, clock, loan),
     ]
     ledger_service.post(
         session,

@@ -185,3 +185,26 @@ def test_a_returned_repayment_owes_its_charges_again(session: Session, clock: Fi
     assert (arrangement.paid_fen, arrangement.status) == (0, "due")
     assert ledger_service.balance_fen(session, charges.fee_account(loan.id)) == 50_000
     assert_books(session)
+
+
+def test_a_reversed_drawdown_takes_its_charges_back(session: Session, clock: FixedClock) -> None:
+    from puhui.lending import payouts
+
+    lending.ensure_default_products(session, clock)
+    _catalogue(session, clock, JINGYINGDAI)
+    ent = make_enterprise(session, clock)
+    line = make_line(
+        session, clock, ent.id, product_code=JINGYINGDAI, method=RepaymentMethod.EQUAL_INSTALMENT
+    )
+    fees_before = ledger_service.balance_fen(session, FEES)
+    loan = draw(session, clock, line.id, 12_000_000, term_months=12)
+    lending.repay(session, clock, loan.id, 20_000, idempotency_key="part")  # ¥200 of ¥500
+    assert loan.drawdown_id is not None
+    assert payouts.reverse_drawdown(session, clock, loan.drawdown_id, "收款账户户名不符")
+    (arrangement,) = _by_code(session, loan.id)["arrangement"]
+    assert (arrangement.status, arrangement.paid_fen, arrangement.outstanding_fen) == (
+        "waived", 0, 0,
+    )  # fmt: skip
+    assert ledger_service.balance_fen(session, FEES) == fees_before
+    assert lending.settlement_balance(session, ent.id) == 0  # the ¥200 came back with the rest
+    assert_books(session)
