@@ -133,6 +133,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.web.staff.router import router as console_router
     from puhui.web.staff.security import router as security_pages_router
     from puhui.web.staff.servicing import router as servicing_pages_router
+    from puhui.web.staff.servicing_ops import router as servicing_ops_router
     from puhui.web.staff.sso import router as sso_router
     from puhui.web.staff.supply import router as supply_pages_router
 
@@ -179,6 +180,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         desk_router,
         servicing_pages_router,
         security_pages_router,
+        servicing_ops_router,
         relief_pages_router,
         iot_pages_router,
         guarantee_pages_router,

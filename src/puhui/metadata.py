@@ -15,6 +15,7 @@ import puhui.iot.models
 import puhui.jobs.models
 import puhui.ledger.models
 import puhui.lending.bad_loan_models
+import puhui.lending.charges_models
 import puhui.lending.collateral_models
 import puhui.lending.contracts.models
 import puhui.lending.guarantees_models

@@ -1,8 +1,10 @@
 """The lending simulation with servicing (issue 17): relief requests (deferrals and renewals
 with a fresh decision, decided by officers with maker-checker), floating-rate loans repriced
-by the end of day after LPR publications, and restructurings (capitalised or deferred
-interest) — the books checked after every step, like `test_lending_simulation.py`, whose
-world and actions this reuses. On a failure the message names the seed: rerun with it."""
+by the end of day after LPR publications, restructurings (capitalised or deferred
+interest), charges (at drawdown, monthly, late payment, prepayment) and their waivers, one
+product under the holiday rule — the books checked after every step, like
+`test_lending_simulation.py`, whose world and actions this reuses. On a failure the message
+names the seed: rerun with it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.conftest import make_user
 from tests.integration.lending.lending_factories import assert_books
@@ -24,6 +27,11 @@ from puhui.core.clock import FixedClock, business_date
 from puhui.core.errors import DomainError
 from puhui.core.models import Role
 from puhui.core.runtime import Runtime
+from puhui.lending import charges
+from puhui.lending.charges_models import LoanCharge
+from puhui.lending.charges_rules import ChargeBasis, ChargeTerms, ChargeTrigger
+from puhui.lending.models import Product
+from puhui.lending.products import JINGYINGDAI, WEIYEDAI, XIANXIHOUBEN
 from puhui.lending.schedules import RepaymentMethod
 from puhui.lending.servicing import pricing, restructuring
 from puhui.lending.servicing import service as servicing
@@ -31,6 +39,16 @@ from puhui.lending.servicing import service as servicing
 SEEDS = [7, 19]
 STEPS = {"sqlite": 400, "postgresql": 120}
 THRESHOLD = 20_000_000
+CATALOGUE = (
+    ChargeTerms("arrangement", "服务费", "Arrangement fee", ChargeTrigger.DRAWDOWN,
+                ChargeBasis.PRINCIPAL, rate_bp=20, min_fen=5_000, max_fen=200_000),
+    ChargeTerms("account", "账户管理费", "Account fee", ChargeTrigger.MONTHLY,
+                ChargeBasis.BALANCE, rate_bp=2, max_fen=20_000),
+    ChargeTerms("late", "逾期手续费", "Late-payment fee", ChargeTrigger.LATE_PAYMENT,
+                ChargeBasis.OVERDUE, rate_bp=50, min_fen=1_000),
+    ChargeTerms("early", "提前还款手续费", "Prepayment fee", ChargeTrigger.PREPAYMENT,
+                ChargeBasis.PREPAID, rate_bp=30, min_fen=2_000, max_fen=100_000),
+)  # fmt: skip
 
 
 class ServicingWorld(World):
@@ -39,6 +57,29 @@ class ServicingWorld(World):
     ) -> None:
         super().__init__(session, clock, rng)
         self.borrower, self.maker, self.checker = people
+        for code in (WEIYEDAI, JINGYINGDAI, XIANXIHOUBEN):
+            for terms in CATALOGUE:
+                charges.set_product_charge(session, clock, code, terms)
+        product = session.scalar(select(Product).where(Product.code == JINGYINGDAI))
+        assert product is not None
+        product.holiday_rule = "next_working_day"
+
+    def waive(self) -> str | None:
+        due = charges.due_charges(self.session, business_date(self.clock), limit=20)
+        if not due:
+            return None
+        charge, _ = self.rng.choice(due)
+        amount = self.rng.randint(1, charge.outstanding_fen)
+        waiver = charges.propose_waiver(
+            self.session, self.clock, self.maker, charge.id, amount, "模拟减免"
+        )
+        if self.rng.random() < 0.2:
+            charges.reject_waiver(self.session, self.clock, self.checker, waiver.id)
+            return "rejected"
+        charges.approve_waiver(
+            self.session, self.clock, self.checker, waiver.id, business_date(self.clock)
+        )
+        return "approved"
 
     def _borrower(self, enterprise_id) -> Principal:  # type: ignore[no-untyped-def]
         b = self.borrower
@@ -112,7 +153,7 @@ def run(
     actions: list[tuple[Callable[[], str | None], int]] = [
         (world.draw, 12), (world.deposit, 10), (world.spend, 6), (world.repay, 14),
         (world.relief_request, 4), (world.lpr, 1), (world.float_loan, 3),
-        (world.restructure, 2), (world.next_day, 28),
+        (world.restructure, 2), (world.prepay, 4), (world.waive, 2), (world.next_day, 28),
     ]  # fmt: skip
     funcs = [a for a, _ in actions]
     weights = [w for _, w in actions]
@@ -150,3 +191,6 @@ def test_servicing_simulation(
     print(f"seed {seed}: {dict(sorted(counts.items()))} in {time.process_time() - started:.1f}s")
     assert counts["next_day"] > 0
     assert any(k.startswith("relief_request:") for k in counts)
+    assert session.scalar(select(func.count()).select_from(LoanCharge)) > 0
+    if session.get_bind().dialect.name == "sqlite":  # long enough for a charge left unpaid
+        assert counts["waive:approved"] > 0

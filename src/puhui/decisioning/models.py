@@ -259,3 +259,23 @@ class ReviewEvidence(IdMixin, Base):
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
     recorded_by_name: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
+
+
+class ManagerReassignment(IdMixin, Base):
+    """An enterprise handed to another customer manager (客户经理变更): who, when, why; a bulk
+    reassignment shares its `batch_id`. Append-only: the history of who served the client."""
+
+    __tablename__ = "decisioning_manager_reassignment"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("parties_enterprise.id"), index=True
+    )
+    from_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    to_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("core_user.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    batch_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    applications_moved: Mapped[int]
+    alerts_moved: Mapped[int] = mapped_column(default=0)
+    made_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("core_user.id"))
+    made_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]

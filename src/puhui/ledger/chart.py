@@ -64,6 +64,13 @@ CHART: dict[str, AccountCode] = {
         AccountCode(
             "fee_income", AccountType.INCOME, "手续费及佣金收入", "Fee and commission income"
         ),
+        AccountCode(
+            "fee_receivable",
+            AccountType.ASSET,
+            "应收手续费（贷款收费）",
+            "Loan charges receivable",
+            no_overdraft=True,
+        ),
         AccountCode("bank_clearing", AccountType.ASSET, "银行清算账户", "Bank clearing"),
         AccountCode("suspense", AccountType.LIABILITY, "暂收暂付", "Suspense"),
         AccountCode(

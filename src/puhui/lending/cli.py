@@ -40,8 +40,8 @@ def _parse_date(value: str) -> date:
 EXTRA_STEPS: list[Callable[[Any, date], Any]] = []
 # Recorded jobs of domains above lending that run after the end of day closed the date (or found
 # it closed), each idempotent per date -- engagement's segments, conversions and tasks
-# (registered by puhui/cli.py): job(runtime, day) -> None.
-AFTER_JOBS: list[Callable[[Any, date], None]] = []
+# (registered by puhui/cli.py): job(runtime, day).
+AFTER_JOBS: list[Callable[[Any, date], Any]] = []
 
 
 def run_steps(rt: Any, day: date, *, batch_size: int = 20_000, workers: int = 1) -> list[Any]:

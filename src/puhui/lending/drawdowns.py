@@ -29,7 +29,7 @@ from puhui.core.errors import DomainError
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import collateral, loans, payouts
+from puhui.lending import charges, collateral, loans, payouts
 from puhui.lending.errors import (
     AmountOutOfBounds,
     CreditLimitExceeded,
@@ -362,6 +362,7 @@ def _pay_out(
         source_type="drawdown",
         source_id=drawdown.id,
     )
+    charges.on_drawdown(session, clock, loan, drawdown.business_date)  # a receivable, not netted
     return loan
 
 

@@ -71,7 +71,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from puhui.core.clock import Clock, shanghai_midnight_utc
 from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
-from puhui.lending import eod_pg, loans, nonaccrual
+from puhui.lending import charges, eod_pg, loans, nonaccrual
 from puhui.lending.batch import IntArray
 from puhui.lending.classification import DEFAULT_THRESHOLDS, ClassificationThresholds
 from puhui.lending.contracts import service as contracts
@@ -135,6 +135,7 @@ def _debit_candidates(day: date) -> ColumnElement[bool]:
             Loan.overdue_interest_fen > 0,
             Loan.penalty_accrued_fen > 0,
             Loan.compound_accrued_fen > 0,
+            Loan.id.in_(charges.loans_with_charges_due(day)),
         ),
     )
 

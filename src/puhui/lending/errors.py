@@ -257,3 +257,38 @@ class InvalidInvoiceNumber(DomainError):
         "An invoice number has 20 digits (digital invoice), or 8 digits, optionally after a "
         "10- or 12-digit invoice code and a hyphen."
     )
+
+
+# --- charges (lending/charges.py) ---
+
+
+class ChargeNotFound(NotFound):
+    code = "charge_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(what="该收费", what_en="Charge")
+
+
+class WaiverNotFound(NotFound):
+    code = "charge_waiver_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(what="该减免申请", what_en="Waiver")
+
+
+class WaiverTooLarge(Conflict):
+    code = "charge_waiver_too_large"
+    message_zh = "减免金额超过该收费尚未收取且未在审批中的部分（{available} 元）。"
+    message_en = "The waiver exceeds what is outstanding and not already proposed ({available})."
+
+
+class WaiverSameOfficer(Conflict):
+    code = "charge_waiver_same_officer"
+    message_zh = "减免须由另一位员工复核（提出人与复核人不能相同）。"
+    message_en = "A second staff member must approve the waiver (the maker cannot check it)."
+
+
+class WaiverNotPending(Conflict):
+    code = "charge_waiver_not_pending"
+    message_zh = "该减免申请已处理（{status_zh}）。"
+    message_en = "The waiver was already decided ({status})."

@@ -377,6 +377,7 @@ class Repayment(IdMixin, Base):
     accrued_interest_fen: Mapped[int] = mapped_column(default=0)  # stub interest of a prepayment
     prepaid_principal_fen: Mapped[int] = mapped_column(default=0)
     fee_fen: Mapped[int] = mapped_column(default=0)
+    charges_fen: Mapped[int] = mapped_column(default=0)  # the `fee` bucket: charges collected
     prepayment_option: Mapped[str | None] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_entry.id"))

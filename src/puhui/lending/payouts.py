@@ -30,7 +30,7 @@ from puhui.jobs.runner import Batch
 from puhui.ledger import service as ledger_service
 from puhui.ledger.errors import AlreadyReversed
 from puhui.ledger.service import Leg
-from puhui.lending import loans, purposes
+from puhui.lending import charges, loans, purposes
 from puhui.lending.errors import (
     EntrustedPaymentRequired,
     InvalidInvoiceNumber,
@@ -78,6 +78,7 @@ def reverse_drawdown(session: Session, clock: Clock, drawdown_id: uuid.UUID, rea
         Leg.credit(loans.interest_account(loan.id), interest),
         Leg.debit(PENALTY_INCOME, penalty),
         Leg.credit(loans.penalty_account(loan.id), penalty),
+        *charges.reversal_legs(session, clock, loan),
     ]
     ledger_service.post(
         session,
@@ -278,6 +279,7 @@ def reverse_repayment(
         return False
     loan.penalty_accrued_fen += repayment.penalty_fen
     loan.compound_accrued_fen += repayment.compound_fen
+    charges.unpay(session, clock, loan.id, repayment.charges_fen)
     rows = loans.rows_of(session, loan.id)
     _unpay(rows, "interest", repayment.overdue_interest_fen + repayment.current_interest_fen)
     principal = repayment.overdue_principal_fen + repayment.current_principal_fen

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -97,7 +98,12 @@ class _DeferralPlan:
     rebuilt: list[schedules.Instalment]
 
 
-def _plan_deferral(loan: Loan, rows: list[Instalment], months: int) -> _DeferralPlan:
+def _plan_deferral(
+    loan: Loan,
+    rows: list[Instalment],
+    months: int,
+    next_working: Callable[[date], date] | None = None,
+) -> _DeferralPlan:
     """The rebuilt schedule of a deferral: what is billed and unpaid goes back into the balance
     (principal) or is spread over the rebuilt instalments (interest). No database."""
     unbilled = sorted(
@@ -124,6 +130,7 @@ def _plan_deferral(loan: Loan, rows: list[Instalment], months: int) -> _Deferral
         treatment=DeferralInterest.DEFERRED,
         interest_mode=PeriodInterest(loan.interest_mode),
         basis=DayCountBasis(loan.day_count),
+        next_working=next_working,
     )
     return _DeferralPlan(
         billed=billed,
@@ -153,7 +160,7 @@ def defer(
         raise InvalidInput(field="months")
     rows = loans.rows_of(session, loan.id)
     loans.bill_due(session, clock, loan, rows, day)
-    plan = _plan_deferral(loan, rows, months)
+    plan = _plan_deferral(loan, rows, months, loans.holiday_rule_of(session, product))
     waived = _waive_penalty(session, clock, loan, day)
     old_maturity = loan.maturity_date
     _apply_deferral(session, clock, loan, rows, plan, day)

@@ -12,6 +12,7 @@ principal (plus the product's fee), and the unpaid schedule is rebuilt with
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,8 +26,9 @@ from puhui.core.money import apply_rate_bp, format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.errors import InsufficientFunds
 from puhui.ledger.service import Leg
-from puhui.lending import loans, nonaccrual
+from puhui.lending import charges, loans, nonaccrual
 from puhui.lending.allocation import Bucket, allocate
+from puhui.lending.charges_rules import FEE_BUCKET, ChargeTerms, allocation_order
 from puhui.lending.drawdowns import check_amount
 from puhui.lending.errors import (
     NothingDue,
@@ -133,7 +135,7 @@ def _pay_rows(rows: list[Instalment], by_bucket: dict[str, int], day: date) -> N
         "current": [r for r in billed if r.due_date >= day],
     }
     for bucket, amount in by_bucket.items():
-        if not amount or bucket in PENALTY_BUCKETS:
+        if not amount or bucket in PENALTY_BUCKETS or bucket == FEE_BUCKET:
             continue
         group, part = bucket.split("_", 1)
         for row in groups[group]:
@@ -168,8 +170,33 @@ class _Prepayment:
         return self.interest_now_fen + self.principal_fen + self.fee_fen
 
 
-def _fee(product: Product, principal_fen: int) -> int:
-    return apply_rate_bp(principal_fen, product.prepayment_fee_bp) if principal_fen else 0
+def _fee(product: Product, principal_fen: int, extra: Sequence[ChargeTerms] = ()) -> int:
+    """The fee on `principal_fen` prepaid: the product's prepayment fee and the catalogue's
+    prepayment charges (`extra`)."""
+    if not principal_fen:
+        return 0
+    fee = apply_rate_bp(principal_fen, product.prepayment_fee_bp)
+    return fee + sum(terms.amount(principal_fen) for terms in extra)
+
+
+def _largest_principal(
+    product: Product, extra: Sequence[ChargeTerms], balance: int, room: int
+) -> int:
+    """The most principal below `balance` whose fee still fits in `room` (0 if none). The fee
+    grows with the principal, so a binary search finds it."""
+    if not extra:  # the product's fee alone: the closed form, then down to the fen
+        principal = min(balance - 1, room * 10_000 // (10_000 + product.prepayment_fee_bp))
+        while principal > 0 and principal + _fee(product, principal) > room:
+            principal -= 1
+        return principal
+    low, high = 0, balance - 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if mid + _fee(product, mid, extra) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _plan_prepayment(
@@ -180,9 +207,11 @@ def _plan_prepayment(
     due_total_fen: int,
     option: PrepaymentOption,
     day: date,
+    extra: Sequence[ChargeTerms] = (),
 ) -> _Prepayment:
     """How much of `budget_fen` (what is left once everything due is paid) goes to accrued
-    interest, principal and fee, and the rebuilt schedule."""
+    interest, principal and fee (`extra`: the catalogue's prepayment charges), and the rebuilt
+    schedule."""
     if not product.prepayment_allowed:
         raise PrepaymentNotAllowed()
     method = RepaymentMethod(loan.repayment_method)
@@ -205,16 +234,13 @@ def _plan_prepayment(
     when = max(day, current.start_date)
     stub = interest_between(balance, loan.rate_bp, current.start_date, when, basis)
     deferred = sum(r.deferred_interest_fen for r in unbilled)
-    full = stub + deferred + balance + _fee(product, balance)
+    full = stub + deferred + balance + _fee(product, balance, extra)
     if budget_fen >= full:
         principal = balance
     else:
-        room = budget_fen - stub
-        principal = min(balance - 1, room * 10_000 // (10_000 + product.prepayment_fee_bp))
-        while principal > 0 and principal + _fee(product, principal) > room:
-            principal -= 1
+        principal = _largest_principal(product, extra, balance, budget_fen - stub)
     if principal <= 0:
-        minimum = due_total_fen + stub + 1 + _fee(product, 1)
+        minimum = due_total_fen + stub + 1 + _fee(product, 1, extra)
         raise PrepaymentTooSmall(field="amount_fen", minimum=format_fen(minimum))
     result = reschedule_after_prepayment(
         loans.as_pure(unbilled),
@@ -231,7 +257,7 @@ def _plan_prepayment(
     return _Prepayment(
         interest_now_fen=result.interest_due_now_fen,
         principal_fen=principal,
-        fee_fen=_fee(product, principal),
+        fee_fen=_fee(product, principal, extra),
         when=when,
         option=option,
         rebuilt=loans.new_rows(loan.id, result.instalments),
@@ -301,12 +327,15 @@ def repay_on(
     rows = loans.rows_of(session, loan.id)
     loans.bill_due(session, clock, loan, rows, day)
     due = due_buckets(loan, rows, day)
-    alloc = allocate(amount_fen, due, product.allocation_order)
+    due[FEE_BUCKET] = charges.due_fen(session, loan.id, day)
+    alloc = allocate(amount_fen, due, allocation_order(product.allocation_order))
     prepayment = _Prepayment()
+    extra: list[ChargeTerms] = []
     if kind is RepaymentKind.PREPAYMENT:
         option = prepayment_option or PrepaymentOption(product.prepayment_option)
+        extra = charges.prepayment_terms(session, product.code)
         prepayment = _plan_prepayment(
-            loan, product, rows, alloc.remainder_fen, sum(due.values()), option, day
+            loan, product, rows, alloc.remainder_fen, sum(due.values()), option, day, extra
         )
     applied = alloc.allocated_fen + prepayment.total_fen
     if applied == 0:
@@ -322,6 +351,12 @@ def repay_on(
         _recognise_prepayment_interest(session, clock, loan, prepayment, day)
     repayment.entry_id = _post_repayment(session, clock, loan, repayment, day)
     session.add(repayment)
+    charges.apply_paid(session, clock, loan.id, repayment.charges_fen, day)
+    if extra and prepayment.principal_fen:
+        charges.record_prepayment_charges(
+            session, clock, loan, prepayment.principal_fen, repayment.reference,
+            repayment.entry_id, day,
+        )  # fmt: skip
     _apply_to_loan(session, clock, loan, rows, repayment, alloc.by_bucket, prepayment, day)
     if loan.non_accrual_since is not None:  # cash received on a non-accrual loan is income
         nonaccrual.settle(session, clock, loan.id, day)
@@ -369,6 +404,7 @@ def _new_repayment(
         accrued_interest_fen=prepayment.interest_now_fen,
         prepaid_principal_fen=prepayment.principal_fen,
         fee_fen=prepayment.fee_fen,
+        charges_fen=by_bucket.get(FEE_BUCKET, 0),
         prepayment_option=prepayment.option.value if prepayment.principal_fen else None,
         idempotency_key=key,
         business_date=day,
@@ -445,6 +481,7 @@ def _post_repayment(
     interest = loans.interest_account(loan.id)
     penalty = loans.penalty_account(loan.id)
     credits = [
+        (charges.fee_account(loan.id), repayment.charges_fen),
         (penalty, repayment.penalty_fen),
         (penalty, repayment.compound_fen),
         (interest, repayment.overdue_interest_fen),
@@ -525,6 +562,7 @@ def auto_debit_due(
             Loan.overdue_interest_fen > 0,
             Loan.penalty_accrued_fen > 0,
             Loan.compound_accrued_fen > 0,
+            Loan.id.in_(charges.loans_with_charges_due(day)),
         ),
     )
     if loan_ids is not None:
@@ -542,6 +580,7 @@ def auto_debit_due(
         rows = loans.rows_of(session, loan.id)
         loans.bill_due(session, clock, loan, rows, day)
         due_total = sum(due_buckets(loan, rows, day).values())
+        due_total += charges.due_fen(session, loan.id, day)
         amount = min(due_total, balances[enterprise_id])
         if amount <= 0:
             continue

@@ -38,11 +38,14 @@ Deferral (延期还本付息)
   and the schedule rebuilt on the larger balance, so it bears interest afterwards.
 * Deferred interest already outstanding from an earlier deferral is spread again over the
   rebuilt instalments in either case (never dropped, never capitalised).
+* ``next_working`` (the product's "next working day" rule): the shifted due dates are taken
+  back to the grid (a date moved off a holiday earlier returns to its grid day) and moved
+  again off holidays, interest to the actual date (``schedules.move_to_working_days``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -55,6 +58,7 @@ from puhui.lending.schedules import (
     RepaymentMethod,
     add_months,
     amortize,
+    move_to_working_days,
     on_grid,
     period_between,
     period_interest_fen,
@@ -226,6 +230,32 @@ def _shift(day: date, months: int, anchor_day: int) -> date:
     return add_months(day, months, anchor_day if on_grid(day, anchor_day) else day.day)
 
 
+def grid_on_or_before(day: date, anchor_day: int) -> date:
+    """The grid day (``anchor_day``, clipped to the month's end) on or before ``day``: where a
+    due date moved forward off a holiday (by less than a month) came from."""
+    same_month = add_months(day, 0, anchor_day)
+    return same_month if same_month <= day else add_months(day, -1, anchor_day)
+
+
+def regrid_to_working_days(
+    periods: Sequence[Period], anchor_day: int, next_working: Callable[[date], date]
+) -> list[Period]:
+    """Rebuilt periods under the product's holiday rule: each due date back on its grid day,
+    then moved to the next working day (``move_to_working_days``: a moved period and the one
+    after it are charged by actual days). The first period keeps its start."""
+    if not periods:
+        return []
+    start = periods[0].start_date
+    grid: list[Period] = []
+    for period in periods:
+        due = grid_on_or_before(period.due_date, anchor_day)
+        if due <= start:  # a stub shorter than its moved start: keep the date as it is
+            due = period.due_date
+        grid.append(period_between(period.seq, start, due, anchor_day))
+        start = due
+    return move_to_working_days(grid, next_working)
+
+
 def defer_schedule(
     schedule: Sequence[Instalment],
     *,
@@ -237,8 +267,10 @@ def defer_schedule(
     treatment: DeferralInterest = DeferralInterest.DEFERRED,
     interest_mode: PeriodInterest = PeriodInterest.MONTHLY_RATE,
     basis: DayCountBasis = DayCountBasis.ACT_360,
+    next_working: Callable[[date], date] | None = None,
 ) -> DeferralResult:
-    """Shift every unpaid instalment ``months`` months later and rebuild (see module doc)."""
+    """Shift every unpaid instalment ``months`` months later and rebuild (see module doc).
+    ``next_working``: the product's holiday rule for the shifted due dates."""
     if months < 1:
         raise ValueError("a deferral is at least one month")
     unpaid = _unpaid(schedule, paid_through_seq)
@@ -257,6 +289,8 @@ def defer_schedule(
         )
         for inst in unpaid
     ]
+    if next_working is not None:
+        periods = regrid_to_working_days(periods, anchor_day, next_working)
     outstanding_deferred = sum(inst.deferred_interest_fen for inst in unpaid)
     if treatment is DeferralInterest.CAPITALISED:
         balance += deferral_interest

@@ -246,6 +246,7 @@ class RepaymentOut(BaseModel):
     accrued_interest_fen: int
     prepaid_principal_fen: int
     fee_fen: int
+    charges_fen: int = 0
     prepayment_option: str | None
     business_date: date
     created_at: datetime

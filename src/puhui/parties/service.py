@@ -401,6 +401,15 @@ def enterprise_ids_by_uscc(session: Session, usccs: list[str]) -> dict[str, uuid
     return out
 
 
+def enterprise_ids_in_region(session: Session, region_prefix: str) -> list[uuid.UUID]:
+    """The enterprises whose region code starts with `region_prefix` ("33" a province,
+    "3301" a city, six digits a district): a bulk reassignment of a manager's territory."""
+    if not region_prefix.isdigit() or not 2 <= len(region_prefix) <= 6:
+        return []
+    query = select(Enterprise.id).where(Enterprise.region_code.startswith(region_prefix))
+    return list(session.scalars(query.order_by(Enterprise.id)))
+
+
 def enterprise_facts(session: Session) -> list[tuple[uuid.UUID, Any, str]]:
     """(id, registered here at (UTC datetime), size class) of every enterprise: for
     engagement's segments."""

@@ -257,3 +257,26 @@ def list_alerts(
         query = query.where(Alert.enterprise_id == enterprise_id)
     rows = list(session.scalars(query.order_by(Alert.sla_due_at, Alert.id).limit(limit)))
     return sorted(rows, key=lambda a: -Level(a.level).rank)
+
+
+def reassign_open(
+    session: Session, clock: Clock, enterprise_id: uuid.UUID, user_id: uuid.UUID, note: str
+) -> int:
+    """The enterprise's unresolved alerts follow its new customer manager (an open one is
+    assigned, the others keep their status); each change is in the alert's history. Returns
+    how many moved."""
+    alerts = session.scalars(
+        select(Alert).where(
+            Alert.enterprise_id == enterprise_id,
+            Alert.status != AlertStatus.RESOLVED.value,
+            Alert.assignee_user_id.is_distinct_from(user_id),
+        )
+    ).all()
+    for alert in alerts:
+        if alert.status == AlertStatus.OPEN.value:
+            _move(session, clock, alert, AlertStatus.ASSIGNED, note)
+        else:
+            _event(session, clock, alert, alert.status, note)
+            alert.updated_at = clock.now()
+        alert.assignee_user_id = user_id
+    return len(alerts)

@@ -34,6 +34,7 @@ from puhui.risk.alerts import (
     investigate,
     list_alerts,
     raise_alert,
+    reassign_open,
     resolve,
     sla_left,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "pending_actions",
     "propose",
     "raise_alert",
+    "reassign_open",
     "reject",
     "reject_rules",
     "replay",

@@ -142,8 +142,11 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "overdue_principal": ("逾期本金", "Overdue principal"),
         "current_interest": ("当期利息", "Current interest"),
         "current_principal": ("当期本金", "Current principal"),
+        "fee": ("费用", "Charges"),
     },
     "entry_kind": {
+        "charge": ("收费", "Charge"),
+        "charge_waiver": ("收费减免", "Charge waiver"),
         "accrual": ("计息", "Interest accrual"),
         "deposit": ("入账", "Deposit"),
         "drawdown": ("放款", "Drawdown"),
@@ -160,6 +163,36 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "provision": ("贷款损失准备计提", "Loan-loss provision"),
         "write_off": ("贷款核销", "Write-off"),
         "recovery": ("已核销贷款收回", "Recovery after write-off"),
+    },
+    # charges (lending/charges_rules.py, charges_models.py)
+    "charge_trigger": {
+        "drawdown": ("放款时一次性", "Once at drawdown"),
+        "monthly": ("每月", "Monthly"),
+        "annual": ("每年", "Annually"),
+        "prepayment": ("提前还款时", "On prepayment"),
+        "late_payment": ("逾期时（每期一次）", "On late payment (once per instalment)"),
+    },
+    "charge_basis": {
+        "fixed": ("固定金额", "Fixed amount"),
+        "principal": ("借款本金", "Loan principal"),
+        "balance": ("剩余本金", "Outstanding principal"),
+        "prepaid": ("提前归还的本金", "Principal prepaid"),
+        "overdue": ("逾期未还金额", "Amount overdue"),
+    },
+    "charge_status": {
+        "due": ("待收", "Due"),
+        "paid": ("已收", "Paid"),
+        "waived": ("已减免", "Waived"),
+    },
+    "waiver_status": {
+        "proposed": ("待复核", "Awaiting a second check"),
+        "approved": ("已批准", "Approved"),
+        "rejected": ("已驳回", "Rejected"),
+    },
+    "restructuring_status": {
+        "proposed": ("待复核", "Awaiting a second officer"),
+        "executed": ("已执行", "Executed"),
+        "rejected": ("已驳回", "Rejected"),
     },
     # collections (risk/collection_rules.py) and write-offs (lending/bad_loan_models.py)
     "collection_bucket": {

@@ -17,6 +17,7 @@ from puhui.ledger.models import Account, Balance
 from puhui.ledger.service import Leg
 from puhui.lending import loans as lending_loans
 from puhui.lending import service as lending
+from puhui.lending.charges_models import LoanCharge
 from puhui.lending.models import CreditLine, Instalment, InstalmentStatus, Loan, LoanStatus
 from puhui.lending.products import WEIYEDAI
 from puhui.lending.schedules import RepaymentMethod
@@ -237,12 +238,27 @@ def assert_books(session: Session, *, full: bool = True) -> None:
             assert principal == interest == penalty == 0, reference
         if revolving:
             used_by_line[line_id] = used_by_line.get(line_id, 0) + principal
+    _assert_charges(session, by_loan)
     for line_id, reference, limit_fen, used_fen in session.execute(
         select(CreditLine.id, CreditLine.reference, CreditLine.limit_fen, CreditLine.used_fen)
     ):
         assert 0 <= used_fen <= limit_fen, reference
         if line_id in used_by_line:
             assert used_fen == used_by_line[line_id], f"{reference}: used {used_fen}"
+
+
+def _assert_charges(session: Session, by_loan: dict[tuple[str, str], int]) -> None:
+    """Each loan's charges receivable is what its charges still owe (lending/charges.py)."""
+    outstanding = LoanCharge.amount_fen - LoanCharge.paid_fen - LoanCharge.waived_fen
+    owed = {
+        str(loan_id): int(fen)
+        for loan_id, fen in session.execute(
+            select(LoanCharge.loan_id, func.sum(outstanding)).group_by(LoanCharge.loan_id)
+        )
+    }
+    held = {owner: fen for (code, owner), fen in by_loan.items() if code == "fee_receivable"}
+    for owner in set(owed) | set(held):
+        assert held.get(owner, 0) == owed.get(owner, 0), f"loan {owner}: charges receivable"
 
 
 def loan_rows(session: Session, loan: Loan) -> list[Instalment]:

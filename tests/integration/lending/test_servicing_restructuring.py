@@ -71,3 +71,34 @@ def test_restructuring_keeps_the_ledger_balanced_and_sets_the_class(
     run_days(session, clock, date(2026, 12, 31), date(2027, 1, 2))
     assert loan.classification == "special_mention"  # the floor holds after the end of day
     assert_books(session)
+
+
+def test_a_restructured_due_date_on_a_weekend_moves_under_the_product_rule(
+    session: Session, clock: FixedClock, runtime: Runtime
+) -> None:
+    """Fails on the code before slice C: the rebuilt schedule kept 2027-01-31, a Sunday."""
+    from sqlalchemy import select
+
+    from puhui.lending.models import Product
+
+    ent = make_enterprise(session, clock)
+    line = make_line(
+        session, clock, ent.id, product_code=JINGYINGDAI, method=RepaymentMethod.EQUAL_INSTALMENT
+    )
+    loan = draw(session, clock, line.id, 6_000_000, term_months=12)
+    product = session.scalar(select(Product).where(Product.code == JINGYINGDAI))
+    assert product is not None
+    product.holiday_rule = "next_working_day"
+    maker = principal_of(make_user(session, runtime, Role.CREDIT_OFFICER))
+    checker = principal_of(make_user(session, runtime, Role.CREDIT_OFFICER))
+    at(clock, date(2026, 12, 31))
+    proposal = restructuring.propose(
+        session, clock, maker, loan.id, rate_bp=400, term_months=12,
+        method=RepaymentMethod.EQUAL_INSTALMENT, capitalise_interest=False, reason="调整期限",
+    )  # fmt: skip
+    restructuring.approve(session, clock, checker, proposal.id)
+    rows = [r for r in lending_loans.rows_of(session, loan.id) if r.status == "scheduled"]
+    assert rows[0].due_date == date(2027, 2, 1)  # Sunday 31 January → Monday
+    assert rows[1].start_date == date(2027, 2, 1)
+    assert all(r.due_date.weekday() < 5 for r in rows)
+    assert_books(session)

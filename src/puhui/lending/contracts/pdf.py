@@ -163,12 +163,14 @@ class ContractTerms:
     prepayment_allowed: bool = True
     prepayment_fee_bp: int = 0  # on the principal repaid early
     allocation_order: tuple[str, ...] = DEFAULT_ORDER
+    charges: tuple[str, ...] = ()  # the product's charges, one clause line each
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["expiry_date"] = self.expiry_date.isoformat()
         data["created_at"] = self.created_at.isoformat()
         data["allocation_order"] = list(self.allocation_order)
+        data["charges"] = list(self.charges)
         return data
 
     @classmethod
@@ -178,6 +180,8 @@ class ContractTerms:
         values["created_at"] = datetime.fromisoformat(values["created_at"])
         if "allocation_order" in values:
             values["allocation_order"] = tuple(values["allocation_order"])
+        if "charges" in values:
+            values["charges"] = tuple(values["charges"])
         return cls(**values)
 
     def wording(self) -> dict[str, str]:

@@ -41,7 +41,7 @@ from puhui.core.db import record_despite_failure
 from puhui.core.errors import Conflict, DomainError, NotFound
 from puhui.identity import service as identity_service
 from puhui.identity.rules import FacePolicy
-from puhui.lending import credit_lines, loans, products
+from puhui.lending import charges, charges_rules, credit_lines, loans, products
 from puhui.lending.allocation import DEFAULT_ORDER
 from puhui.lending.contracts.models import (
     TRANSITIONS,
@@ -345,6 +345,7 @@ def _contract_terms(
     rep_id = _legal_representative(session, enterprise_id)
     rep = parties_service.get_person(session, rep_id)
     now = clock.now()
+    charge_lines = charges.contract_lines(session, str(line.product_code))
     terms = ContractTerms(
         reference=_next_reference(session, clock),
         bank_name=settings.bank_name,
@@ -367,9 +368,17 @@ def _contract_terms(
         grace_days=int(getattr(product, "grace_days", 0)),
         prepayment_allowed=bool(getattr(product, "prepayment_allowed", True)),
         prepayment_fee_bp=int(getattr(product, "prepayment_fee_bp", 0)),
-        allocation_order=tuple(getattr(product, "allocation_order", None) or DEFAULT_ORDER),
+        allocation_order=_order_with_charges(
+            tuple(getattr(product, "allocation_order", None) or DEFAULT_ORDER), charge_lines
+        ),
+        charges=charge_lines,
     )
     return terms, rep.id
+
+
+def _order_with_charges(order: tuple[str, ...], charge_lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The repayment order the contract states: with the charges' bucket when it has any."""
+    return charges_rules.allocation_order(order) if charge_lines else order
 
 
 def create_contract(

@@ -28,6 +28,7 @@ from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.money import format_fen
 from puhui.jobs.runner import Batch
+from puhui.lending import charges
 from puhui.lending.models import CreditLine, LineStatus, Loan, LoanStatus
 from puhui.lending.relief import (
     _limit_increase_candidates,
@@ -224,6 +225,7 @@ def servicing_steps(clock: Clock, day: date) -> list[ServicingStep]:
         ServicingStep(
             "limit_increase", lambda s: limit_increase_day(s, clock, day), "limits_raised"
         ),
+        ServicingStep("charges", lambda s: charges.assess_day(s, clock, day), "charges_assessed"),
     ]
 
 

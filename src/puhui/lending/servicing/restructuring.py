@@ -21,7 +21,7 @@ import uuid
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -32,6 +32,7 @@ from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
 from puhui.lending import loans, schedules
 from puhui.lending.classification import LoanClass
+from puhui.lending.errors import LoanNotFound
 from puhui.lending.interest import DayCountBasis
 from puhui.lending.models import Instalment, InstalmentStatus, Loan
 from puhui.lending.products import get_product
@@ -125,26 +126,17 @@ def _execute(session: Session, clock: Clock, row: Restructuring) -> None:
     loan = loans.lock_active_loan(session, row.loan_id)
     rows = loans.rows_of(session, loan.id)
     loans.bill_due(session, clock, loan, rows, day)
-    open_rows = [
-        r for r in rows if r.status in (InstalmentStatus.BILLED, InstalmentStatus.SCHEDULED)
-    ]
-    balance = sum(loans.unpaid_principal(r) for r in open_rows)
-    # the whole interest receivable: billed and unpaid, accrued, deferred
-    interest_due = (
-        loan.overdue_interest_fen + loan.interest_accrued_fen + loan.interest_deferred_fen
-    )
+    open_rows = _open_rows(rows)
+    interest_due = _interest_due(loan)
     method = RepaymentMethod(row.new_method)
-    periods = schedules.loan_periods(day, row.new_term_months, method)
-    capitalised = interest_due if row.capitalise_interest else 0
-    plan = schedules.amortize(
-        balance + capitalised, row.new_rate_bp, periods, method,
-        interest_mode=PeriodInterest(loan.interest_mode), basis=DayCountBasis(loan.day_count),
+    plan, capitalised = rebuilt_plan(
+        session, loan, rows, rate_bp=row.new_rate_bp, term_months=row.new_term_months,
+        method=method, capitalise_interest=row.capitalise_interest, day=day,
     )  # fmt: skip
     if row.capitalise_interest:
         _capitalise(session, clock, loan, capitalised, day, row.id)
         loan.interest_deferred_fen = 0
     else:
-        plan = schedules.spread_deferred_interest(plan, interest_due)
         loan.interest_deferred_fen = interest_due
     loan.interest_accrued_fen = 0
     loan.interest_carry = 0
@@ -171,6 +163,81 @@ def _execute(session: Session, clock: Clock, row: Restructuring) -> None:
              "observation_until": row.observation_until.isoformat()}  # fmt: skip
     loans.loan_event(session, clock, loan, day, "restructuring", {"before": before, **after})
     audit.record(session, "loan.restructured", "loan", loan.id, before=before, after=after)
+
+
+def _open_rows(rows: list[Instalment]) -> list[Instalment]:
+    return [r for r in rows if r.status in (InstalmentStatus.BILLED, InstalmentStatus.SCHEDULED)]
+
+
+def _interest_due(loan: Loan) -> int:
+    """The whole interest receivable: billed and unpaid, accrued, deferred."""
+    return loan.overdue_interest_fen + loan.interest_accrued_fen + loan.interest_deferred_fen
+
+
+def rebuilt_plan(
+    session: Session,
+    loan: Loan,
+    rows: list[Instalment],
+    *,
+    rate_bp: int,
+    term_months: int,
+    method: RepaymentMethod,
+    capitalise_interest: bool,
+    day: date,
+) -> tuple[list[schedules.Instalment], int]:
+    """The schedule a restructuring builds from `day` (under the product's holiday rule) and
+    the interest it capitalises; reads only (the console's before/after shows it)."""
+    balance = sum(loans.unpaid_principal(r) for r in _open_rows(rows))
+    interest_due = _interest_due(loan)
+    periods = schedules.loan_periods(day, term_months, method)
+    next_working = loans.holiday_rule_of(session, get_product(session, loan.product_code))
+    if next_working is not None:  # the product's rule, like a new loan's schedule
+        periods = schedules.move_to_working_days(periods, next_working)
+    capitalised = interest_due if capitalise_interest else 0
+    plan = schedules.amortize(
+        balance + capitalised, rate_bp, periods, method,
+        interest_mode=PeriodInterest(loan.interest_mode), basis=DayCountBasis(loan.day_count),
+    )  # fmt: skip
+    if not capitalise_interest:
+        plan = schedules.spread_deferred_interest(plan, interest_due)
+    return plan, capitalised
+
+
+def preview(
+    session: Session, clock: Clock, row: Restructuring
+) -> tuple[list[Instalment], list[schedules.Instalment], int]:
+    """A proposal's schedule before (the loan's open instalments) and after (as it would be
+    rebuilt today), and the interest it would capitalise. Nothing changes."""
+    loan = session.get(Loan, row.loan_id)
+    assert loan is not None
+    rows = loans.rows_of(session, loan.id)
+    plan, capitalised = rebuilt_plan(
+        session, loan, rows, rate_bp=row.new_rate_bp, term_months=row.new_term_months,
+        method=RepaymentMethod(row.new_method), capitalise_interest=row.capitalise_interest,
+        day=business_date(clock),
+    )  # fmt: skip
+    return _open_rows(rows), plan, capitalised
+
+
+def proposals(session: Session, limit: int = 50) -> list[Restructuring]:
+    """The latest restructurings, those awaiting a second officer first."""
+    pending_first = case((Restructuring.status == PROPOSED, 0), else_=1)
+    return list(
+        session.scalars(
+            select(Restructuring)
+            .order_by(pending_first, Restructuring.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get(session: Session, restructuring_id: uuid.UUID) -> Restructuring:
+    row = session.get(Restructuring, restructuring_id)
+    if row is None:
+        raise ReliefRequestConflict(
+            status="missing", status_zh="不存在", action_zh="查看", action_en="shown"
+        )
+    return row
 
 
 def _renumbered(
@@ -227,3 +294,11 @@ def restructured_floor(session: Session, day: date) -> dict[str, int]:
         .execution_options(synchronize_session="fetch")
     )
     return {"restructured_floored": int(result.rowcount or 0)}  # type: ignore[attr-defined]
+
+
+def loan_by_reference(session: Session, reference: str) -> Loan:
+    """The loan with this reference (`LN-2026-000042`), for the console's forms."""
+    loan = session.scalar(select(Loan).where(Loan.reference == reference.strip().upper()))
+    if loan is None:
+        raise LoanNotFound(field="loan_reference")
+    return loan

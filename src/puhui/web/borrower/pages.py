@@ -48,6 +48,7 @@ from puhui.datahub.router import get_connectors
 from puhui.decisioning import service as decisioning_service
 from puhui.decisioning.scoring import store_for
 from puhui.decisioning.service import ENTERPRISE_SOURCES
+from puhui.lending import charges as lending_charges
 from puhui.lending import service as lending_service
 from puhui.lending.contracts import service as contracts
 from puhui.parties import service as parties_service
@@ -824,6 +825,7 @@ def _loan_page(request: Request, db: Session, principal: Principal, loan_id: uui
         settled_on=settled_on,
         balance_fen=lending_service.settlement_balance(db, loan.enterprise_id),
         key=secrets.token_urlsafe(12),
+        charges=lending_charges.charges_of(db, loan_id),
     )
 
 
