@@ -3,7 +3,7 @@ charges assessed on loans and their waivers, the repayment's charges bucket, and
 customer-manager reassignments.
 
 Revision ID: c4a7e2b19d30
-Revises: p7c3a9e1d2f4
+Revises: g4a7c0e1b2d3
 Create Date: 2026-12-07 03:20:00.000000+00:00
 
 """
@@ -17,7 +17,7 @@ import puhui.core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "c4a7e2b19d30"
-down_revision: str | Sequence[str] | None = "p7c3a9e1d2f4"
+down_revision: str | Sequence[str] | None = "g4a7c0e1b2d3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

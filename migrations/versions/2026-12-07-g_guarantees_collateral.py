@@ -3,7 +3,7 @@ history, signature, the policy's requirement and the calls on them; collateral w
 valuations; each product's security terms (secured, maximum loan-to-value).
 
 Revision ID: g4a7c0e1b2d3
-Revises: p7c3a9e1d2f4
+Revises: 2e14f1eff0c9
 Create Date: 2026-12-07 03:20:50.235710+00:00
 
 """
@@ -17,7 +17,7 @@ import puhui.core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "g4a7c0e1b2d3"
-down_revision: str | Sequence[str] | None = "p7c3a9e1d2f4"
+down_revision: str | Sequence[str] | None = "2e14f1eff0c9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
