@@ -43,6 +43,7 @@ from puhui.lending.guarantees_rules import BINDING, CALL_FROM_DPD, GuarantorKind
 from puhui.lending.models import Loan, LoanStatus
 from puhui.lending.products import JINGYINGDAI
 from puhui.lending.schedules import RepaymentMethod
+from puhui.payments.config import PaymentSettings
 from puhui.risk import service as risk_service
 
 SEEDS = [23]
@@ -141,7 +142,11 @@ class SecurityWorld(BadWorld):
         secured = [ln for ln in lines if ln.product_code == JINGYINGDAI]
         line = self.rng.choice(secured)
         position = collateral.line_position(self.session, line)
-        room = min(line.available_fen, position.cover_fen * 8_000 // 10_000 - position.exposure_fen)
+        room = min(
+            line.available_fen,
+            position.cover_fen * 8_000 // 10_000 - position.exposure_fen,
+            PaymentSettings().entrusted_threshold_fen - 1,
+        )  # paid to its own account
         low = lending.get_product(self.session, JINGYINGDAI).min_amount_fen
         if room < low:
             return "no_room"

@@ -120,7 +120,10 @@ def run_cmd(
     elapsed = time.perf_counter() - started
     _queue_notices(rt)  # servicing's notices of the day: the borrowers' SMS (issue 17)
     for job in AFTER_JOBS:
-        job(rt, day)
+        try:
+            job(rt, day)
+        except DomainError as refused:  # e.g. a later date already done: the close stands
+            console.print(f"[yellow]{refused.message('zh')}\n{refused.message('en')}[/yellow]")
     if result.already_completed:
         console.print(f"{day} 已完成，未重复运行 / already completed: nothing changed")
         return

@@ -472,7 +472,7 @@ CATALOGUE["funnel_stage"] = {
     "application": ("申请", "Applied"),
     "drawdown": ("提款", "Drew down"),
 }
-CATALOGUE["notice_kind"] = {
+CATALOGUE["customer_notice_kind"] = {
     "repayment_due": ("还款提醒", "Repayment due"),
     "overdue": ("逾期提醒", "Overdue"),
     "limit_expiry": ("额度到期", "Limit expiry"),
