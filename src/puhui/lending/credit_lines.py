@@ -295,8 +295,8 @@ def live_lines_of(session: Session, enterprise_id: uuid.UUID) -> list[CreditLine
 def exposed_enterprise_ids(
     session: Session, *, after: uuid.UUID | None = None, limit: int = 500
 ) -> list[uuid.UUID]:
-    """Enterprises with exposure on lending's side — an active or frozen line, or a loan still
-    running (also under a closed or expired line) — in id order, after `after` (post-loan
+    """Enterprises with exposure on lending's side — an active or frozen line, a loan still
+    running (also under a closed or expired line), or a binding guarantee — in id order, after `after` (post-loan
     monitoring walks them in batches)."""
     lines = select(CreditLine.enterprise_id.label("enterprise_id")).where(
         CreditLine.status.in_([LineStatus.ACTIVE.value, LineStatus.FROZEN.value])
@@ -304,7 +304,7 @@ def exposed_enterprise_ids(
     running = select(Loan.enterprise_id.label("enterprise_id")).where(
         Loan.status == LoanStatus.ACTIVE.value
     )
-    both = lines.union(running).subquery()
+    both = lines.union(running, guarantees.binding_exposure_ids()).subquery()
     query = select(both.c.enterprise_id).order_by(both.c.enterprise_id).limit(limit)
     if after is not None:
         query = query.where(both.c.enterprise_id > after)

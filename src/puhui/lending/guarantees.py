@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session
 
 from puhui.consents import service as consents_service
@@ -175,6 +175,14 @@ def guaranteed_sum(enterprise_id: ColumnElement[Any]) -> ScalarSelect[int]:
             Guarantee.status.in_([s.value for s in BINDING]),
         )
         .scalar_subquery()
+    )
+
+
+def binding_exposure_ids() -> Select[Any]:
+    """The enterprises a binding guarantee is counted on (a person guarantor's: the enterprise
+    it leads) -- exposure that post-loan monitoring watches like a line's."""
+    return select(Guarantee.exposure_enterprise_id.label("enterprise_id")).where(
+        Guarantee.status.in_([s.value for s in BINDING])
     )
 
 

@@ -113,6 +113,7 @@ def test_a_guarantee_is_signed_counted_in_the_group_cap_and_called(
         guarantees.propose(session, clock, None, line.id, guarantees.GuarantorIn(
             GuarantorKind.ENTERPRISE, 1_000_000, enterprise_id=borrower.id))  # fmt: skip
     before = decisioning_repository.exposure(session, sister.id).group_fen
+    assert guarantor.enterprise_id not in lending.exposed_enterprise_ids(session, limit=10_000)
 
     row = _signed_guarantee(session, runtime, connectors, line.id, guarantor.enterprise_id,
                             line.limit_fen)  # fmt: skip
@@ -123,6 +124,8 @@ def test_a_guarantee_is_signed_counted_in_the_group_cap_and_called(
         row.amount_fen
     )
     assert decisioning_repository.exposure(session, borrower.id).group_fen == 0
+    # a binding guarantee is exposure: post-loan monitoring watches the guarantor too
+    assert guarantor.enterprise_id in lending.exposed_enterprise_ids(session, limit=10_000)
     active = lending.activate_after_signing(session, clock, line.id, uuid.uuid4())
     assert active.status == LineStatus.ACTIVE
 
