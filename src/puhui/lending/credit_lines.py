@@ -296,8 +296,8 @@ def exposed_enterprise_ids(
     session: Session, *, after: uuid.UUID | None = None, limit: int = 500
 ) -> list[uuid.UUID]:
     """Enterprises with exposure on lending's side — an active or frozen line, a loan still
-    running (also under a closed or expired line), or a binding guarantee — in id order, after `after` (post-loan
-    monitoring walks them in batches)."""
+    running (also under a closed or expired line), or a binding guarantee — in id order, after
+    `after` (post-loan monitoring walks them in batches)."""
     lines = select(CreditLine.enterprise_id.label("enterprise_id")).where(
         CreditLine.status.in_([LineStatus.ACTIVE.value, LineStatus.FROZEN.value])
     )
