@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from puhui.decisioning.policy import STAGES, Issue, Table, tables_of
+from puhui.decisioning.jdm import Issue, Table, tables_of
+from puhui.decisioning.policy import STAGES
 
 RULE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # where an issue of a rule points: graph.<stage>.rules[<rule id or index>].<column id or field>

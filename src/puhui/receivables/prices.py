@@ -73,8 +73,12 @@ class HttpPriceFeed:
     sandbox = False
 
     def __init__(
-        self, url: str, *, timeout_s: float = 5.0, transport: httpx.BaseTransport | None = None
-    ) -> None:  # float-ok: seconds
+        self,
+        url: str,
+        *,
+        timeout_s: float = 5.0,  # float-ok: seconds, not money
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if not url:
             raise ValueError("the price feed needs a URL (PUHUI_PRICE_FEED_URL)")
         self.url = url.rstrip("/")
