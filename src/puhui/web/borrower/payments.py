@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from puhui.core import outbox
 from puhui.core.auth import Principal, require_page
+from puhui.core.clock import Clock
+from puhui.core.crypto import FieldCipher
 from puhui.core.errors import DomainError, Forbidden, InvalidInput
 from puhui.core.models import Role, User
 from puhui.core.money import yuan_to_fen
@@ -380,12 +383,28 @@ def m_trusted_only_code(
     principal: Annotated[Principal, Depends(BORROWER)],
 ) -> Response:
     """A code to the legal representative's mobile, to switch "trusted payees only" off."""
+    return _code_to_representative(
+        request, db, rt, background, principal, guardian.request_trusted_only_off, "off"
+    )
+
+
+def _code_to_representative(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    background: BackgroundTasks,
+    principal: Principal,
+    ask: Callable[[Session, Clock, FieldCipher, uuid.UUID], uuid.UUID],
+    flag: str,
+) -> Response:
+    """Send the code `ask` issues to the legal representative's mobile, then back to the
+    guardian page with `flag` set (the page shows the code field)."""
     try:
-        sms_id = guardian.request_trusted_only_off(db, rt.clock, rt.cipher, _enterprise(principal))
+        sms_id = ask(db, rt.clock, rt.cipher, _enterprise(principal))
     except DomainError as exc:
         raise refuse(request, exc, GUARDIAN) from exc
     _send_sms_later(request, rt, background, sms_id)
-    return RedirectResponse(f"{GUARDIAN}?off=1", status_code=303)
+    return RedirectResponse(f"{GUARDIAN}?{flag}=1", status_code=303)
 
 
 def _limit_fen(value: str, field: str) -> int | None:
@@ -432,12 +451,9 @@ def m_guardian_code(
     principal: Annotated[Principal, Depends(BORROWER)],
 ) -> Response:
     """A code to the legal representative's mobile, to name or change the guardian."""
-    try:
-        sms_id = guardian.request_guardian_change(db, rt.clock, rt.cipher, _enterprise(principal))
-    except DomainError as exc:
-        raise refuse(request, exc, GUARDIAN) from exc
-    _send_sms_later(request, rt, background, sms_id)
-    return RedirectResponse(f"{GUARDIAN}?sent=1", status_code=303)
+    return _code_to_representative(
+        request, db, rt, background, principal, guardian.request_guardian_change, "sent"
+    )
 
 
 @router.post("/guardian/name", dependencies=[Depends(check_csrf)])
