@@ -119,3 +119,81 @@ def test_a_database_still_busy_after_its_wait_is_a_retryable_503(app: Any) -> No
     assert resp.headers["retry-after"] == "2"
     assert resp.headers["content-type"] == "application/problem+json"
     assert resp.json()["code"] == "database_busy" and "nothing was changed" in resp.json()["detail"]
+
+
+def test_writers_of_one_process_queue_in_order_and_every_end_frees_the_queue(
+    tmp_path: Path,
+) -> None:
+    """Writers wait for SQLite's write lock in the process's own queue, not in the busy
+    handler's sleeps: the second begins as soon as the first commits, and a commit, a rollback
+    or a closed connection each let the next one in."""
+    import threading
+
+    from sqlalchemy import text
+
+    from puhui.core.db import WRITE_EXPECTED
+
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+
+    @event.listens_for(engine, "connect")
+    def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite's own busy handler off: a writer that reached it would fail at once with
+        # "database is locked", so a writer that succeeds here waited in the queue
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE t (who TEXT)")
+    first_in, first_go, order = threading.Event(), threading.Event(), []
+
+    def write(who: str, hold: threading.Event | None = None) -> None:
+        token = WRITE_EXPECTED.set(True)
+        try:
+            with engine.begin() as c:
+                order.append(f"{who} began")
+                if hold is not None:
+                    first_in.set()
+                    hold.wait(10)
+                c.execute(text("INSERT INTO t VALUES (:w)"), {"w": who})
+            order.append(f"{who} committed")
+        finally:
+            WRITE_EXPECTED.reset(token)
+
+    a = threading.Thread(target=write, args=("a", first_go))
+    a.start()
+    assert first_in.wait(10)
+    b = threading.Thread(target=write, args=("b",))
+    b.start()
+    b.join(0.3)
+    assert b.is_alive() and order == ["a began"]  # queued behind a, not begun
+    first_go.set()
+    a.join(5)
+    b.join(5)
+    assert order == ["a began", "a committed", "b began", "b committed"]
+
+    # a rollback frees the queue
+    token = WRITE_EXPECTED.set(True)
+    try:
+        with engine.connect() as c:
+            c.begin()
+            c.execute(text("INSERT INTO t VALUES ('rolled back')"))
+            c.rollback()
+            # a second writer in the same thread while the first still holds the queue goes on
+            # to SQLite (no deadlock on the queue): here the first has ended, so it simply runs
+            with engine.begin() as c2:
+                c2.execute(text("INSERT INTO t VALUES ('c')"))
+        # a connection closed mid-transaction (returned to the pool, rolled back) frees it too
+        c3 = engine.connect()
+        c3.begin()
+        c3.close()
+        c = threading.Thread(target=write, args=("d",))
+        c.start()
+        c.join(5)  # a queue left held would keep it waiting 10 s
+        assert not c.is_alive()
+        with engine.connect() as c4:
+            rows = [r[0] for r in c4.execute(text("SELECT who FROM t ORDER BY rowid"))]
+        assert rows == ["a", "b", "c", "d"]
+    finally:
+        WRITE_EXPECTED.reset(token)
+        engine.dispose()
