@@ -13,9 +13,11 @@ Topics (QoS 1):
 ``t`` is the measurement time (epoch seconds, UTC); ``sent_at`` (optional) the publish time,
 used by the benchmark for the end-to-end latency.
 
-The subscriber's network thread only queues messages; one worker thread drains the queue into
-batches (up to `max_batch` readings or `max_wait_s`), ingests each batch in one unit of work
-(one commit), and every `stale_check_s` runs the stale-sensor check in its own.
+The subscriber's network thread only queues messages; one worker thread takes what is queued as
+a batch (up to `max_batch` readings; it waits up to `max_wait_s` for a first message, never for
+more), ingests each batch in one unit of work (one commit), and every `stale_check_s` runs the
+stale-sensor check in its own. Under load the queue fills while a batch is written, so the
+batches grow with the rate (measured: ~2,800 readings a batch at 22,000 readings/s).
 """
 
 from __future__ import annotations
@@ -174,26 +176,32 @@ class Subscriber:
         self._client.loop_stop()
 
     def _drain(self) -> list[Message]:
+        """The next batch: everything queued by now (up to `max_batch` readings), after waiting
+        up to `max_wait_s` for a first message. No lingering for more: under load the queue
+        fills while the previous batch is written, so batches grow with the rate by themselves,
+        and a quiet feed's single message is written at once."""
         messages: list[Message] = []
         count = 0
-        deadline = time.monotonic() + self.max_wait_s
-        while count < self.max_batch:
-            left = deadline - time.monotonic()
-            try:
-                if left > 0:
-                    topic, payload = self._queue.get(timeout=left)
-                else:
-                    topic, payload = self._queue.get_nowait()
-            except queue.Empty:
-                break
+        try:
+            item = self._queue.get(timeout=self.max_wait_s)
+        except queue.Empty:
+            return messages
+        while True:
+            topic, payload = item
             try:
                 message = parse(topic, payload)
             except ValueError:
                 self.stats.rejected += 1
                 log.warning("iot: rejected a message on %s", topic)
-                continue
-            messages.append(message)
-            count += len(message.readings)
+            else:
+                messages.append(message)
+                count += len(message.readings)
+            if count >= self.max_batch:
+                break
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
         return messages
 
     def _run(self) -> None:

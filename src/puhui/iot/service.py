@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ARRAY, ColumnElement, Table, Update, any_, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -89,7 +91,7 @@ class IngestResult:
 
 
 def _event(
-    session: Session, clock: Clock, lot: Lot, kind: str, note: str, qty: int | None = None
+    session: Session, clock: Clock, lot: _LotView, kind: str, note: str, qty: int | None = None
 ) -> None:
     session.execute(
         table_insert(LotEvent),
@@ -368,30 +370,88 @@ def _naive(at: datetime) -> str:
     return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _apply(lot: Lot, kind: str, value: float, value2: float | None) -> None:
+# A sensor's `last_seen_at` is written when it has moved by a twentieth of the sensor's timeout
+# (at most 10 s): 2,000 sensors reporting twice a second cost 2,000 row updates per batch
+# otherwise (measured 46 ms of a 340 ms batch of 12,000 readings). The stale check so may see a
+# sensor silent up to 5 % of its timeout before it really is.
+SEEN_EVERY_MAX_S = 10.0
+
+
+def _seen_due(last_seen: datetime | None, stale_after_s: int, now: datetime) -> bool:
+    if last_seen is None:
+        return True
+    if last_seen.tzinfo is None:  # SQLite gives naive UTC back
+        last_seen = last_seen.replace(tzinfo=UTC)
+    return (now - last_seen).total_seconds() >= min(SEEN_EVERY_MAX_S, stale_after_s / 20)
+
+
+_LOT_COLUMNS = (
+    Lot.id,
+    Lot.collateral_ref,
+    Lot.enterprise_id,
+    Lot.status,
+    Lot.expected_quantity,
+    Lot.tolerance_bp,
+    Lot.unit_price_fen,
+    Lot.haircut_bp,
+    Lot.required_cover_fen,
+    Lot.fence_lat,
+    Lot.fence_lon,
+    Lot.fence_radius_m,
+    Lot.temp_min,
+    Lot.temp_max,
+    Lot.humidity_min,
+    Lot.humidity_max,
+    Lot.last_quantity,
+    Lot.last_lat,
+    Lot.last_lon,
+    Lot.last_temp,
+    Lot.last_humidity,
+    Lot.live_value_fen,
+    Lot.last_reading_at,
+    Lot.firing,
+)
+_STATE = ("last_quantity", "last_lat", "last_lon", "last_temp", "last_humidity",
+          "live_value_fen", "last_reading_at", "firing")  # fmt: skip
+
+
+@cache
+def _lot_update() -> Update:
+    table = cast(Table, Lot.__table__)
+    values = {c: bindparam(c, type_=table.c[c].type) for c in (*_STATE, "updated_at")}
+    return update(table).where(table.c.id == bindparam("lot_id")).values(values)
+
+
+def _apply(state: dict[str, Any], kind: str, value: float, value2: float | None) -> None:
     if kind in QUANTITY_KINDS:
-        lot.last_quantity = value
-        lot.live_value_fen = signals.live_value_fen(value, lot.unit_price_fen, lot.haircut_bp)
+        state["last_quantity"] = value
     elif kind == SensorKind.LOCATION:
-        lot.last_lat, lot.last_lon = value, value2
+        state["last_lat"], state["last_lon"] = value, value2
     elif kind == SensorKind.TEMPERATURE:
-        lot.last_temp = value
+        state["last_temp"] = value
     elif kind == SensorKind.HUMIDITY:
-        lot.last_humidity = value
+        state["last_humidity"] = value
 
 
 def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> IngestResult:
-    """A batch of readings: stored, applied to their lots (newest last), evaluated."""
+    """A batch of readings: stored, applied to their lots (newest last), evaluated.
+
+    Built for tens of thousands of readings a second: the series by COPY, the lots read as
+    columns and written back in one executemany (a Lot object loaded in this session is expired,
+    so it reads the new state), sensors' `last_seen_at` only when due (see `_seen_due`)."""
     result = IngestResult()
-    sensor_ids = {r.sensor_id for r in readings}
     known = {
-        s.sensor_id: (s.lot_id, s.kind)
-        for s in session.execute(
-            select(Sensor.sensor_id, Sensor.lot_id, Sensor.kind).where(
-                Sensor.sensor_id.in_(sensor_ids), Sensor.active.is_(True)
+        row[0]: row[1:]
+        for row in session.execute(
+            select(
+                Sensor.sensor_id, Sensor.lot_id, Sensor.kind, Sensor.last_seen_at,
+                Sensor.stale_after_s,
+            ).where(
+                _among(session, Sensor.sensor_id, {r.sensor_id for r in readings}),
+                Sensor.active.is_(True),
             )
         )
-    }
+    }  # fmt: skip
     now = clock.now()
     row_ids = _ids(len(readings))
     rows = []
@@ -401,7 +461,7 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
         if hit is None:
             result.unknown += 1
             continue
-        lot_id, kind = hit
+        lot_id, kind = hit[0], hit[1]
         rows.append(
             (row_ids[n], r.measured_at, lot_id.hex, r.sensor_id, kind, r.value, r.value2, now)
         )
@@ -412,21 +472,104 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
         return result
     _store(session, rows)
     result.stored = len(rows)
-    seen = sorted({r.sensor_id for r in readings if r.sensor_id in known})
-    session.execute(update(Sensor).where(Sensor.sensor_id.in_(seen)).values(last_seen_at=now))
-    for lot in session.scalars(select(Lot).where(Lot.id.in_(newest))):
+    due = sorted(
+        sensor_id
+        for sensor_id in {r[3] for r in rows}
+        if _seen_due(known[sensor_id][2], known[sensor_id][3], now)
+    )
+    if due:
+        session.execute(
+            update(Sensor).where(_among(session, Sensor.sensor_id, due)).values(last_seen_at=now)
+        )
+    changes = []
+    for lot in session.execute(select(*_LOT_COLUMNS).where(_among(session, Lot.id, newest))):
+        state = {name: getattr(lot, name) for name in _STATE}
         by_kind = newest[lot.id]
         for kind, r in by_kind.items():
-            _apply(lot, kind, r.value, r.value2)
+            _apply(state, kind, r.value, r.value2)
+        if state["last_quantity"] is not None:
+            state["live_value_fen"] = signals.live_value_fen(
+                state["last_quantity"], lot.unit_price_fen, lot.haircut_bp
+            )
         at = max(r.measured_at for r in by_kind.values())
-        lot.last_reading_at = max(at, lot.last_reading_at or at)
-        lot.updated_at = now
+        state["last_reading_at"] = max(at, _aware(state["last_reading_at"]) or at)
         if lot.status == LotStatus.WATCHING.value:
-            _evaluate(session, clock, lot, result)
+            state["firing"] = _fire(
+                session, clock, lot, _terms(lot), _state_of(state), lot.firing, result
+            )
+        changes.append({"lot_id": lot.id, **state, "updated_at": now})
+    if changes:
+        session.execute(_lot_update(), changes)
+        _expire_lots(session, {c["lot_id"] for c in changes})
     return result
 
 
-def _terms(lot: Lot) -> signals.Terms:
+def _among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL one array parameter: a list of 2,000 placeholders took
+    the driver longer to parse than the database to answer (psycopg re-parses every new query
+    text; profiled, it was the largest part of a batch)."""
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return cast(ColumnElement[bool], column.in_(values))
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def _expire_lots(session: Session, ids: set[uuid.UUID]) -> None:
+    """Lot objects this session holds read their columns again (written around the ORM)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Lot) and obj.id in ids:
+            session.expire(obj)
+
+
+def _state_of(state: dict[str, Any]) -> signals.State:
+    return signals.State(
+        quantity=state["last_quantity"],
+        lat=state["last_lat"],
+        lon=state["last_lon"],
+        temp=state["last_temp"],
+        humidity=state["last_humidity"],
+    )
+
+
+class _LotView(Protocol):
+    """What the signals and the alerts read of a lot: a Lot or a row of `_LOT_COLUMNS`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def collateral_ref(self) -> str: ...
+    @property
+    def enterprise_id(self) -> uuid.UUID: ...
+    @property
+    def expected_quantity(self) -> int: ...
+    @property
+    def tolerance_bp(self) -> int: ...
+    @property
+    def unit_price_fen(self) -> int: ...
+    @property
+    def haircut_bp(self) -> int: ...
+    @property
+    def required_cover_fen(self) -> int: ...
+    @property
+    def fence_lat(self) -> float: ...
+    @property
+    def fence_lon(self) -> float: ...
+    @property
+    def fence_radius_m(self) -> int: ...
+    @property
+    def temp_min(self) -> float | None: ...
+    @property
+    def temp_max(self) -> float | None: ...
+    @property
+    def humidity_min(self) -> float | None: ...
+    @property
+    def humidity_max(self) -> float | None: ...
+
+
+def _terms(lot: _LotView) -> signals.Terms:
     return signals.Terms(
         expected_quantity=lot.expected_quantity,
         tolerance_bp=lot.tolerance_bp,
@@ -453,9 +596,18 @@ def _state(lot: Lot) -> signals.State:
     )
 
 
-def _evaluate(session: Session, clock: Clock, lot: Lot, result: IngestResult) -> None:
-    hits = signals.evaluate(_terms(lot), _state(lot))
-    before = set(lot.firing)
+def _fire(
+    session: Session,
+    clock: Clock,
+    lot: _LotView,
+    terms: signals.Terms,
+    state: signals.State,
+    firing: Sequence[str],
+    result: IngestResult,
+) -> list[str]:
+    """The signals firing on the lot now (sorted); each that starts firing raises its alert."""
+    hits = signals.evaluate(terms, state)
+    before = set(firing)
     now_firing = {h.code for h in hits}
     if STALE in before:  # only the periodic check knows whether every sensor speaks again
         now_firing.add(STALE)
@@ -463,11 +615,16 @@ def _evaluate(session: Session, clock: Clock, lot: Lot, result: IngestResult) ->
         if hit.code not in before:
             _raise(session, clock, lot, hit)
             result.raised.append((lot.collateral_ref, hit.code))
-    if now_firing != before:
-        lot.firing = sorted(now_firing)
+    return sorted(now_firing) if now_firing != before else list(firing)
 
 
-def _raise(session: Session, clock: Clock, lot: Lot, hit: signals.Hit) -> None:
+def _evaluate(session: Session, clock: Clock, lot: Lot, result: IngestResult) -> None:
+    firing = _fire(session, clock, lot, _terms(lot), _state(lot), lot.firing, result)
+    if firing != lot.firing:
+        lot.firing = firing
+
+
+def _raise(session: Session, clock: Clock, lot: _LotView, hit: signals.Hit) -> None:
     """Open (or refresh) the risk alert for the lot's enterprise and act as the level says."""
     definition = signals.SIGNALS[hit.code]
     reason = {

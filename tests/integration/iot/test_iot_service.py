@@ -5,7 +5,7 @@ timeout, a price fall below cover calls for margin."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -143,3 +143,33 @@ def test_readings_land_in_their_month_partition(session: Session, clock: FixedCl
     assert [
         v for _, _, v in iot.series(session, iot.lot_by_ref(session, "WR-7").id, ["weight"])
     ] == [10_000.0]  # type: ignore[union-attr]
+
+
+def test_last_seen_is_written_when_it_moved_by_a_twentieth_of_the_timeout(
+    session: Session, clock: FixedClock
+) -> None:
+    """A sensor's last_seen_at is rewritten only once it is stale by min(10 s, timeout / 20),
+    and a Lot object held by the session reads the state ingest wrote around the ORM."""
+    from puhui.iot.models import Sensor
+
+    ent = make_enterprise(session, clock)
+    lot = watch_lot(session, clock, ent.id, None, "WR-8", stale_after_s=60)  # every 3 s
+
+    def seen() -> datetime:
+        at = session.scalar(select(Sensor.last_seen_at).where(Sensor.sensor_id == "WR-8-W"))
+        assert at is not None
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+    first = clock.now()
+    iot.ingest(session, clock, readings("WR-8", first, 10_000.0))
+    assert seen() == first and lot.last_quantity == 10_000.0
+    clock.advance(timedelta(seconds=2))
+    iot.ingest(session, clock, readings("WR-8", clock.now(), 9_990.0))
+    assert seen() == first  # 2 s < 3 s: not rewritten
+    assert lot.last_quantity == 9_990.0 and lot.last_reading_at == clock.now()
+    clock.advance(timedelta(seconds=1))
+    iot.ingest(session, clock, readings("WR-8", clock.now(), 9_995.0))
+    assert seen() == clock.now()
+    # the stale check still counts from what it sees: silent 61 s after the last write
+    clock.advance(timedelta(seconds=61))
+    assert iot.check_stale(session, clock).raised == [("WR-8", "iot_stale_sensor")]

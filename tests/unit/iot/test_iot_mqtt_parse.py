@@ -26,3 +26,20 @@ def test_one_reading_and_a_gateway_batch_round_trip() -> None:
     sent = [ReadingIn("G-1", "location", 31.2, at, 121.4), ReadingIn("W-1", "weight", 9.5, at)]
     got = mqtt.parse(mqtt.gateway_topic("s", "gw"), mqtt.gateway_payload(sent, sent_at=1.5))
     assert got.readings == sent and got.sent_at == 1.5
+
+
+def test_the_subscriber_takes_what_is_queued_as_one_batch_without_lingering() -> None:
+    """Everything queued by now, up to max_batch readings, is one batch; bad messages are
+    counted and skipped; an empty queue gives an empty batch after max_wait_s."""
+    at = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    sub = mqtt.Subscriber(None, None, "127.0.0.1", 1, max_batch=4, max_wait_s=0.01)  # type: ignore[arg-type]
+    payload = mqtt.gateway_payload([ReadingIn("W-1", "weight", 1.0, at)] * 2)
+    for _ in range(3):
+        sub._queue.put((mqtt.gateway_topic("s", "gw"), payload))
+    sub._queue.put(("other/topic", b"{}"))
+    sub._queue.put((mqtt.gateway_topic("s", "gw"), payload))
+    first = sub._drain()
+    assert [len(m.readings) for m in first] == [2, 2]  # max_batch reached
+    second = sub._drain()
+    assert [len(m.readings) for m in second] == [2, 2] and sub.stats.rejected == 1
+    assert sub._drain() == []
