@@ -111,7 +111,9 @@ def main() -> None:
     parser.add_argument("--lots", type=int, default=500)
     parser.add_argument("--enterprises", type=int, default=50)
     parser.add_argument("--per-message", type=int, default=200)
-    parser.add_argument("--max-wait", type=float, default=0.1, help="the subscriber's wait for a first message, seconds")
+    parser.add_argument(
+        "--max-wait", type=float, default=0.1, help="the subscriber's wait for a first message, s"
+    )
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
     args = parser.parse_args()
 

@@ -129,11 +129,9 @@ def test_writers_of_one_process_queue_in_order_and_every_end_frees_the_queue(
     or a closed connection each let the next one in."""
     import threading
 
-    from sqlalchemy import text
+    from sqlalchemy import event, text
 
     from puhui.core.db import WRITE_EXPECTED
-
-    from sqlalchemy import event
 
     engine = make_engine(f"sqlite:///{tmp_path / 'queue.db'}")
 
