@@ -191,6 +191,7 @@ def run(
         "faults_injected": pub["faults"],
         "readings_sent": pub["sent"],
         "readings_stored": stats.readings,
+        "duplicates_dropped": stats.duplicates,
         "batches": stats.batches,
         "lots": len(lots),
         "seconds": round(span, 1),

@@ -99,6 +99,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.identity.router import router as identity_router
     from puhui.interviews.router import api as interviews_api
     from puhui.interviews.router import router as interviews_socket
+    from puhui.iot.router import router as collateral_router
     from puhui.ledger.router import router as ledger_router
     from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
@@ -183,6 +184,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         servicing_ops_router,
         relief_pages_router,
         iot_pages_router,
+        collateral_router,
         guarantee_pages_router,
     ):
         app.include_router(router)

@@ -39,7 +39,10 @@ def listen(
         while True:
             time.sleep(5)
             s = sub.stats
-            console.print(f"{s.readings} readings · {s.batches} batches · {len(s.raised)} signals")
+            console.print(
+                f"{s.readings} readings · {s.batches} batches · {len(s.raised)} signals · "
+                f"{s.duplicates} duplicates dropped · {s.rejected} rejected"
+            )
     except KeyboardInterrupt:
         pass
     finally:

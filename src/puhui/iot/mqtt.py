@@ -22,10 +22,12 @@ batches grow with the rate (measured: ~2,800 readings a batch at 22,000 readings
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -115,8 +117,32 @@ class Stats:
     messages: int = 0
     readings: int = 0
     rejected: int = 0
+    duplicates: int = 0  # QoS 1 redeliveries dropped (see `Recent`)
     batches: int = 0
     raised: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Recent:
+    """The messages seen in the last `window_s` seconds (at most `cap`), by a digest of topic and
+    payload. QoS 1 is at-least-once: a publisher that missed the broker's acknowledgement sends
+    the message again, and the broker delivers both. A gateway's message carries its readings'
+    measurement times and its send time, so the same bytes on the same topic are the same
+    readings — kept once. (Across a restart of the subscriber nothing is remembered; the
+    subscription is a clean session, so the broker redelivers nothing either.)"""
+
+    def __init__(self, window_s: float = 300.0, cap: int = 100_000) -> None:
+        self.window_s, self.cap = window_s, cap
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+
+    def first_time(self, topic: str, payload: bytes, now: float) -> bool:
+        digest = hashlib.blake2b(topic.encode() + b"\0" + payload, digest_size=16).digest()
+        seen = self._seen
+        while seen and (len(seen) >= self.cap or next(iter(seen.values())) < now - self.window_s):
+            seen.popitem(last=False)
+        if digest in seen:
+            return False
+        seen[digest] = now
+        return True
 
 
 def _client(client_id: str) -> paho.Client:
@@ -146,6 +172,7 @@ class Subscriber:
         self.on_batch = on_batch
         self.stats = Stats()
         self._queue: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._recent = Recent()
         self._stop = threading.Event()
         self._subscribed = threading.Event()
         self._worker = threading.Thread(target=self._run, name="iot-ingest", daemon=True)
@@ -188,14 +215,17 @@ class Subscriber:
             return messages
         while True:
             topic, payload = item
-            try:
-                message = parse(topic, payload)
-            except ValueError:
-                self.stats.rejected += 1
-                log.warning("iot: rejected a message on %s", topic)
+            if self._recent.first_time(topic, payload, time.monotonic()):
+                try:
+                    message = parse(topic, payload)
+                except ValueError:
+                    self.stats.rejected += 1
+                    log.warning("iot: rejected a message on %s", topic)
+                else:
+                    messages.append(message)
+                    count += len(message.readings)
             else:
-                messages.append(message)
-                count += len(message.readings)
+                self.stats.duplicates += 1
             if count >= self.max_batch:
                 break
             try:

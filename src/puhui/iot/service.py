@@ -294,6 +294,13 @@ def stop_watching(session: Session, clock: Clock, ref: str) -> Lot:
     return lot
 
 
+def open_ref_of(lot: Lot) -> str:
+    """The reference a lot is watched under now; LotNotWatching once its watch has stopped."""
+    if lot.open_ref is None or lot.status != LotStatus.WATCHING.value:
+        raise LotNotWatching()
+    return lot.open_ref
+
+
 def get_lot(session: Session, lot_id: uuid.UUID) -> Lot:
     lot = session.get(Lot, lot_id)
     if lot is None:

@@ -33,13 +33,38 @@ def test_the_subscriber_takes_what_is_queued_as_one_batch_without_lingering() ->
     counted and skipped; an empty queue gives an empty batch after max_wait_s."""
     at = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
     sub = mqtt.Subscriber(None, None, "127.0.0.1", 1, max_batch=4, max_wait_s=0.01)  # type: ignore[arg-type]
-    payload = mqtt.gateway_payload([ReadingIn("W-1", "weight", 1.0, at)] * 2)
-    for _ in range(3):
-        sub._queue.put((mqtt.gateway_topic("s", "gw"), payload))
+
+    def payload(n: int) -> bytes:
+        return mqtt.gateway_payload([ReadingIn("W-1", "weight", 1.0, at)] * 2, sent_at=n)
+
+    for n in range(3):
+        sub._queue.put((mqtt.gateway_topic("s", "gw"), payload(n)))
     sub._queue.put(("other/topic", b"{}"))
-    sub._queue.put((mqtt.gateway_topic("s", "gw"), payload))
+    sub._queue.put((mqtt.gateway_topic("s", "gw"), payload(3)))
     first = sub._drain()
     assert [len(m.readings) for m in first] == [2, 2]  # max_batch reached
     second = sub._drain()
     assert [len(m.readings) for m in second] == [2, 2] and sub.stats.rejected == 1
     assert sub._drain() == []
+
+
+def test_a_qos1_redelivery_is_ingested_once() -> None:
+    """The same bytes on the same topic within the window are one message; another topic, other
+    bytes, or the same bytes after the window are new; the cap bounds the memory."""
+    recent = mqtt.Recent(window_s=60, cap=3)
+    topic, payload = mqtt.gateway_topic("s", "gw"), b'{"sent_at": 1, "readings": []}'
+    assert recent.first_time(topic, payload, now=0.0)
+    assert not recent.first_time(topic, payload, now=1.0)
+    assert recent.first_time(mqtt.gateway_topic("s", "other"), payload, now=2.0)
+    assert recent.first_time(topic, payload + b" ", now=3.0)
+    assert recent.first_time(topic, payload, now=61.0)  # the first has left the window
+    for n in range(5):
+        recent.first_time(topic, str(n).encode(), now=62.0)
+    assert len(recent._seen) == 3
+
+    at = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    sub = mqtt.Subscriber(None, None, "127.0.0.1", 1, max_wait_s=0.01)  # type: ignore[arg-type]
+    twice = mqtt.gateway_payload([ReadingIn("W-1", "weight", 1.0, at)], sent_at=5.0)
+    sub._queue.put((topic, twice))
+    sub._queue.put((topic, twice))
+    assert [len(m.readings) for m in sub._drain()] == [1] and sub.stats.duplicates == 1
