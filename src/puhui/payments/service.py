@@ -135,6 +135,14 @@ def create_verification_credit(
 
 RECEIVABLES_FINANCE = "receivables_finance"  # a discount's proceeds to the seller
 RECEIVABLES_CLEAR = "receivables_clear"  # a part cleared to its holder at maturity
+ORDER_FINANCE = "order_finance"  # an order financing's proceeds to the supplier (订单通)
+DEALER_ENTRUSTED = "dealer_entrusted"  # a dealer's drawdown paid to the core enterprise (分销通)
+_RECEIVABLES_LABELS = {
+    RECEIVABLES_FINANCE: "应收款贴现回款",
+    RECEIVABLES_CLEAR: "应收款到期清分",
+    ORDER_FINANCE: "订单融资放款",
+    DEALER_ENTRUSTED: "经销商融资受托支付",
+}
 
 
 def pay_out_receivables(
@@ -145,15 +153,16 @@ def pay_out_receivables(
     source_type: str,
     reference: str,
 ) -> Payment | None:
-    """Receivables money the enterprise just received in its settlement account (a discount's
-    price, a part cleared at maturity) goes on through the rails to the account it chose for
-    receivables (pain.001 out, camt.054 in); None when it chose none — the money stays in the
-    settlement account, as before. A failed payout gives the money back to the settlement
-    account (the discount or the clearing itself stands). Idempotent per (source, reference)."""
+    """Supply-chain money the enterprise just received in its settlement account (a discount's
+    price, a part cleared at maturity, an order financing's proceeds, a dealer's drawdown paid
+    to the core enterprise) goes on through the rails to the account it chose for receivables
+    (pain.001 out, camt.054 in); None when it chose none — the money stays in the settlement
+    account, as before. A failed payout gives the money back to the settlement account (the
+    operation itself stands). Idempotent per (source, reference)."""
     account = receivables_account(session, enterprise_id)
     if account is None or amount_fen <= 0:
         return None
-    label = "应收款贴现回款" if source_type == RECEIVABLES_FINANCE else "应收款到期清分"
+    label = _RECEIVABLES_LABELS[source_type]
     return create_payout(
         session,
         clock,

@@ -7,9 +7,10 @@ available limit; the dealer repays at maturity, or — under a guarantee or buy-
 enterprise after it. Every step a signed statement on the log (rules:
 :mod:`puhui.receivables.supply_state`).
 
-Entrusted payment is booked to the core enterprise's settlement account in the ledger (the
-account lending pays out to), not sent through a payment rail: the payments domain's payouts
-are per loan and their way back is lending's, so a rail payout here waits for that slice.
+Entrusted payment is booked to the core enterprise's settlement account in the ledger and goes
+on through the payment rails to the account the core enterprise chose for its supply-chain
+money (`payments.service.pay_out_receivables`, a pain.001 settled by camt.054); without such an
+account it stays in the settlement account.
 
 Accounting (integer fen; no interest on drawdowns yet — the price is the face)
     draw    Dr receivable_financed(draw) amount / Cr settlement(core enterprise) amount
@@ -24,6 +25,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.ledger.service import Leg
+from puhui.payments import service as payments_service
 from puhui.receivables import accounts, supply_ops
 from puhui.receivables.access import enterprise_party, receiver
 from puhui.receivables.log import locked_log
@@ -99,6 +101,10 @@ def draw(
             f"经销商融资 {item}：{data.amount_fen} 分受托支付给核心企业",
             "receivables_draw",
             item,
+        )
+        # entrusted payment: on through the rails to the core enterprise's chosen account
+        payments_service.pay_out_receivables(
+            session, clock, core, data.amount_fen, payments_service.DEALER_ENTRUSTED, item
         )
         return supply_ops.result(log, item)
 

@@ -27,6 +27,7 @@ from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
 from puhui.core.idempotency import require_idempotency_key
 from puhui.ledger.service import Leg
+from puhui.payments import service as payments_service
 from puhui.receivables import accounts, operations, supply_ops
 from puhui.receivables.access import enterprise_party, receiver
 from puhui.receivables.errors import ActorNotAllowed
@@ -148,6 +149,10 @@ def finance_order(
             f"订单融资 {order_id}：融资 {amount} 分，付款 {price} 分，利率 {stmt['rate_bp']} 基点",
             "receivables_order",
             order_id,
+        )
+        # the proceeds go on through the rails to the supplier's chosen account (payments)
+        payments_service.pay_out_receivables(
+            session, clock, supplier, price, payments_service.ORDER_FINANCE, order_id
         )
         out = supply_ops.result(log, order_id)
         idempotency.remember(session, clock, scope, key, payload, out.model_dump(mode="json"))

@@ -28,6 +28,8 @@ PAYMENT_LABELS: dict[str, dict[str, Pair]] = {
         "repayment": ("还款扣款", "Repayment collection"),
         "receivables_finance": ("应收款贴现回款", "Receivables discount proceeds"),
         "receivables_clear": ("应收款到期清分", "Receivables clearing at maturity"),
+        "order_finance": ("订单融资放款", "Order financing proceeds"),
+        "dealer_entrusted": ("经销商融资受托支付", "Dealer financing paid to the core enterprise"),
     },
     "account_status": {
         "pending": ("待验证", "Awaiting verification"),

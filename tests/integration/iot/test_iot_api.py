@@ -57,7 +57,8 @@ def test_a_watch_over_the_api_from_start_to_release(
     iot.ingest(session, clock, readings("API-1", clock.now(), 6_000.0))  # 40 % gone: red
     session.commit()
     seen = client.get(f"/api/v1/collateral/lots/{lot['id']}", headers=manager).json()
-    assert seen["last_quantity"] == 6_000.0 and seen["firing"] == ["iot_cover_short", "iot_weight_drop"]
+    assert seen["last_quantity"] == 6_000.0
+    assert seen["firing"] == ["iot_cover_short", "iot_weight_drop"]
     assert seen["live_value_fen"] == 1_890_000  # 6,000 kg × 4.50 yuan × 70 % < 28,000 yuan
     weights = client.get(f"/api/v1/collateral/lots/{lot['id']}/readings?kind=weight",
                          headers=manager).json()  # fmt: skip

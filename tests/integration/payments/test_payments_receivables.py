@@ -79,3 +79,75 @@ def test_discount_proceeds_and_clearing_at_maturity_go_through_the_rails(
         ]
     assert payments.balance_of(session, payments.PAYOUT_CLEARING) == 0
     assert_books(session)
+
+
+def test_order_financing_and_a_dealers_entrusted_payment_go_through_the_rails(
+    session: Session, clock: FixedClock, runtime: Runtime
+) -> None:
+    """订单通's proceeds to the supplier and 分销通's entrusted payment to the core enterprise go
+    on from their settlement accounts to the accounts they chose, as pain.001s settled by the
+    bank; the books balance and the payout clearing account ends empty."""
+    from datetime import timedelta
+
+    from tests.integration.receivables.receivables_world import borrower
+
+    from puhui.core.clock import business_date
+    from puhui.receivables import dealers, orders
+    from puhui.receivables.supply_schemas import (
+        DealerDraw,
+        DealerRecommend,
+        OrderCreate,
+        OrderFinance,
+        ProgrammeCreate,
+    )
+
+    world = make_world(session, clock, runtime.cipher)
+    cipher = runtime.cipher
+    for ent, number in ((world.t1, "6222000055550011"), (world.core, "6222000055550012")):
+        account = verified_account(session, clock, cipher, ent.id, number, ent.name)
+        payments.choose_receivables_account(session, clock, ent.id, account.id)
+    rail = SandboxRail(SandboxBehaviour())
+    today = business_date(clock)
+    with use_rail(rail):
+        placed = orders.place_order(
+            session, clock, cipher, None,
+            OrderCreate(buyer_enterprise_id=world.core.id, supplier_enterprise_id=world.t1.id,
+                        amount_fen=10_000_000, goods="钢材 steel",
+                        delivery_date=today + timedelta(days=30),
+                        maturity_date=today + timedelta(days=120)),
+        )  # fmt: skip
+        assert placed.item is not None
+        order_id = placed.item.id
+        orders.confirm_order(session, clock, cipher, None, order_id)
+        t1_before = settlement(session, world.t1)
+        orders.finance_order(
+            session, clock, cipher, None, order_id, OrderFinance(amount_fen=7_000_000),
+            idempotency_key="of-rails",
+        )  # fmt: skip
+        (proceeds,) = payments.payments_of(session, world.t1.id)
+        assert proceeds.source_type == "order_finance" and proceeds.amount_fen > 0
+        assert settlement(session, world.t1) == t1_before  # held for the payout
+
+        programme = dealers.create_programme(
+            session, clock, cipher,
+            ProgrammeCreate(core_enterprise_id=world.core.id, limit_fen=10_000_000, mode="none"),
+        ).item  # fmt: skip
+        assert programme is not None
+        dealers.recommend_dealer(
+            session, clock, cipher, borrower(world.core), programme.id,
+            DealerRecommend(dealer_enterprise_id=world.t2.id, limit_fen=6_000_000,
+                            sales_fen=30_000_000),
+        )  # fmt: skip
+        core_before = settlement(session, world.core)
+        dealers.draw(
+            session, clock, cipher, borrower(world.t2), programme.id,
+            DealerDraw(dealer_enterprise_id=world.t2.id, amount_fen=6_000_000,
+                       maturity_date=today + timedelta(days=90)),
+        )  # fmt: skip
+        (entrusted,) = payments.payments_of(session, world.core.id)
+        assert (entrusted.source_type, entrusted.amount_fen) == ("dealer_entrusted", 6_000_000)
+        assert settlement(session, world.core) == core_before
+        _cycle(session, clock, runtime, rail)
+        assert proceeds.status == "settled" and entrusted.status == "settled"
+        assert_books(session)
+    assert payments.balance_of(session, payments.PAYOUT_CLEARING) == 0
