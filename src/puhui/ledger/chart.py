@@ -104,6 +104,13 @@ CHART: dict[str, AccountCode] = {
             no_overdraft=True,
         ),
         AccountCode(
+            "fee_suspense",
+            AccountType.LIABILITY,
+            "应收费用暂挂（非应计）",
+            "Charges in suspense (non-accrual)",
+            no_overdraft=True,
+        ),
+        AccountCode(
             "provision_expense",
             AccountType.EXPENSE,
             "信用减值损失（贷款）",

@@ -51,6 +51,7 @@ class WriteOff(IdMixin, Base):
     principal_fen: Mapped[int] = mapped_column(default=0)
     interest_fen: Mapped[int] = mapped_column(default=0)
     penalty_fen: Mapped[int] = mapped_column(default=0)
+    fee_fen: Mapped[int] = mapped_column(default=0, server_default="0")  # charges owed
     reserve_used_fen: Mapped[int] = mapped_column(default=0)
     expense_fen: Mapped[int] = mapped_column(default=0)  # the part the reserve did not cover
     recovered_fen: Mapped[int] = mapped_column(default=0)
@@ -65,7 +66,7 @@ class WriteOff(IdMixin, Base):
 
     @property
     def claim_fen(self) -> int:
-        return self.principal_fen + self.interest_fen + self.penalty_fen
+        return self.principal_fen + self.interest_fen + self.penalty_fen + self.fee_fen
 
 
 class Recovery(IdMixin, Base):

@@ -4,12 +4,15 @@ repayments, and waivers by maker-checker. The terms and amounts: `charges_rules`
 Accounting (docs/servicing.md § Charges):
 
 * assessed (at drawdown, by the end of day's ``charges`` step for periodic and late-payment
-  charges): Dr ``fee_receivable``(loan) / Cr ``fee_income`` — due on the day assessed;
+  charges): Dr ``fee_receivable``(loan) / Cr ``fee_income`` — due on the day assessed; on a
+  non-accrual loan Cr ``fee_suspense``(loan) instead (``nonaccrual``: recognised when paid or
+  when the loan is cured);
 * collected with a repayment, in the bucket ``fee`` of the allocation order (first unless the
   product names it elsewhere): Cr ``fee_receivable``(loan) in the repayment's entry;
 * a prepayment charge is collected with the prepayment itself (like the product's prepayment
   fee: Cr ``fee_income`` in the repayment's entry) and recorded as a paid charge;
-* waived, once a second officer approves: Dr ``fee_income`` / Cr ``fee_receivable``(loan).
+* waived, once a second officer approves: Dr ``fee_income`` (a non-accrual loan's
+  ``fee_suspense`` first) / Cr ``fee_receivable``(loan).
 
 Every charge row is unique per (loan, charge, occurrence): assessing again changes nothing.
 """
@@ -30,7 +33,7 @@ from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
-from puhui.lending import loans
+from puhui.lending import loans, nonaccrual
 from puhui.lending.charges_models import (
     WAIVER_TRANSITIONS,
     ChargeWaiver,
@@ -136,15 +139,17 @@ def assess(
     occurrence: str,
     day: date,
 ) -> LoanCharge | None:
-    """Charge `item` on `loan` for `occurrence` (once), booked to fee income; None when the
-    amount is 0 or the occurrence was charged already."""
+    """Charge `item` on `loan` for `occurrence` (once), booked to fee income (a non-accrual
+    loan: to its fee suspense); None when the amount is 0 or the occurrence was charged
+    already."""
     amount = terms_of(item).amount(base_fen)
     if amount <= 0 or _exists(session, loan.id, item.code, occurrence):
         return None
     row = _charge_row(clock, loan, item, base_fen, amount, occurrence, day)
+    income = nonaccrual.fee_income_or_suspense(loan.id, loan.non_accrual_since)
     entry = ledger_service.post(
         session, clock, kind="charge", business_date=day,
-        legs=[Leg.debit(fee_account(loan.id), amount), Leg.credit(loans.FEE_INCOME, amount)],
+        legs=[Leg.debit(fee_account(loan.id), amount), Leg.credit(income, amount)],
         memo=f"{item.name_zh} 借据 {loan.reference}", source_type="loan_charge", source_id=row.id,
     )  # fmt: skip
     row.entry_id = entry.id
@@ -353,6 +358,18 @@ def reversal_legs(session: Session, clock: Clock, loan: Loan) -> list[Leg]:
     ]
 
 
+def write_off(session: Session, clock: Clock, loan_id: uuid.UUID) -> int:
+    """The loan is written off: its charges still owed leave the books with it (writeoff.py
+    credits the receivable) and stay owed, off the balance sheet. Returns the fen."""
+    fen = 0
+    for row in charges_of(session, loan_id):
+        if row.status == LoanChargeStatus.DUE.value:
+            fen += row.outstanding_fen
+            row.status = LoanChargeStatus.WRITTEN_OFF.value
+            row.updated_at = clock.now()
+    return fen
+
+
 def _settle(row: LoanCharge) -> None:
     if row.outstanding_fen == 0:
         row.status = (LoanChargeStatus.WAIVED if row.waived_fen else LoanChargeStatus.PAID).value
@@ -453,10 +470,12 @@ def approve_waiver(
     assert charge is not None
     if waiver.amount_fen > charge.outstanding_fen:  # paid meanwhile
         raise WaiverTooLarge(available=f"{charge.outstanding_fen / 100:,.2f}")
+    loan = session.get(Loan, charge.loan_id)
+    assert loan is not None
     entry = ledger_service.post(
         session, clock, kind="charge_waiver", business_date=day,
-        legs=[Leg.debit(loans.FEE_INCOME, waiver.amount_fen),
-              Leg.credit(fee_account(charge.loan_id), waiver.amount_fen)],
+        legs=nonaccrual.fee_waiver_legs(session, loan.id, fee_account(loan.id),
+                                        waiver.amount_fen, loan.non_accrual_since),
         memo=f"收费减免 {charge.name_zh}", source_type="charge_waiver", source_id=waiver.id,
     )  # fmt: skip
     waiver.entry_id = entry.id

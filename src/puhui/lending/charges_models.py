@@ -40,10 +40,13 @@ class LoanChargeStatus(StrEnum):
     DUE = "due"  # something is still owed
     PAID = "paid"
     WAIVED = "waived"  # nothing owed, some of it waived
+    WRITTEN_OFF = "written_off"  # still owed, off the balance sheet with its loan (writeoff.py)
 
     @property
     def zh(self) -> str:
-        return {"due": "待收", "paid": "已收", "waived": "已减免"}[self.value]
+        return {"due": "待收", "paid": "已收", "waived": "已减免", "written_off": "已随贷款核销"}[
+            self.value
+        ]
 
 
 class LoanCharge(IdMixin, Base):

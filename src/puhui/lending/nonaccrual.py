@@ -10,10 +10,13 @@ The rule a finance reviewer should check
   What changes is the credit side: the day's accrual (and any interest true-up at billing) is
   credited to the loan's *suspense* accounts (``interest_suspense`` / ``penalty_suspense``,
   contra accounts of the receivables: 应收利息暂挂) instead of ``interest_income`` /
-  ``penalty_income``. Receivable − suspense is what the bank still counts as earned.
+  ``penalty_income``; so is a charge assessed on it (``fee_suspense`` instead of
+  ``fee_income``: a monthly account fee, a late-payment fee). Receivable − suspense is what the
+  bank still counts as earned.
 * **Accrued-unpaid interest at entry.** By the bank's policy (``PUHUI_NON_ACCRUAL_REVERSE``):
-  ``True`` (default, the prudent 冲回 rule) moves the whole receivable not yet in suspense out of
-  income into suspense on the day of entry (Dr income, Cr suspense); ``False`` leaves what was
+  ``True`` (default, the prudent 冲回 rule) moves the whole receivable not yet in suspense —
+  interest, penalty and charges — out of income into suspense on the day of entry (Dr income,
+  Cr suspense); ``False`` leaves what was
   accrued before entry in income and only stops new income.
 * **Cash received.** A repayment pays the receivables as usual; the suspense then holds at most
   what is still receivable (the newest part: oldest interest is paid first), and what it holds
@@ -40,11 +43,13 @@ from puhui.ledger.service import AccountRef, Leg
 
 INTEREST_INCOME = ledger_service.bank("interest_income")
 PENALTY_INCOME = ledger_service.bank("penalty_income")
+FEE_INCOME = ledger_service.bank("fee_income")
 
 # (receivable code, suspense code, income account)
 _PAIRS = (
     ("interest_receivable", "interest_suspense", INTEREST_INCOME),
     ("penalty_receivable", "penalty_suspense", PENALTY_INCOME),
+    ("fee_receivable", "fee_suspense", FEE_INCOME),
 )
 
 
@@ -54,6 +59,16 @@ def interest_suspense(loan_id: uuid.UUID) -> AccountRef:
 
 def penalty_suspense(loan_id: uuid.UUID) -> AccountRef:
     return ledger_service.owned("penalty_suspense", "loan", loan_id)
+
+
+def fee_suspense(loan_id: uuid.UUID) -> AccountRef:
+    return ledger_service.owned("fee_suspense", "loan", loan_id)
+
+
+def fee_income_or_suspense(loan_id: uuid.UUID, non_accrual_since: date | None) -> AccountRef:
+    """Where a charge assessed on the loan is credited: fee income, or while the loan is
+    non-accrual its fee suspense."""
+    return FEE_INCOME if non_accrual_since is None else fee_suspense(loan_id)
 
 
 def suspense_fen(session: Session, loan_id: uuid.UUID) -> int:
@@ -93,15 +108,39 @@ def waiver_legs(
 ) -> list[Leg]:
     """Penalty waived (a relief measure): out of the loan's penalty suspense first when the loan
     is non-accrual (it never was income), the rest out of penalty income."""
+    return _waived(
+        session, receivable, penalty_suspense(loan_id), PENALTY_INCOME, fen, non_accrual_since
+    )
+
+
+def fee_waiver_legs(
+    session: Session,
+    loan_id: uuid.UUID,
+    receivable: AccountRef,
+    fen: int,
+    non_accrual_since: date | None,
+) -> list[Leg]:
+    """A charge waived: out of the loan's fee suspense first when the loan is non-accrual, the
+    rest out of fee income."""
+    return _waived(session, receivable, fee_suspense(loan_id), FEE_INCOME, fen, non_accrual_since)
+
+
+def _waived(
+    session: Session,
+    receivable: AccountRef,
+    suspense: AccountRef,
+    income: AccountRef,
+    fen: int,
+    non_accrual_since: date | None,
+) -> list[Leg]:
     from_suspense = 0
     if non_accrual_since is not None:
-        held = ledger_service.balance_fen(session, penalty_suspense(loan_id))
-        from_suspense = min(fen, max(0, held))
+        from_suspense = min(fen, max(0, ledger_service.balance_fen(session, suspense)))
     legs = [Leg.credit(receivable, fen)]
     if from_suspense:
-        legs.append(Leg.debit(penalty_suspense(loan_id), from_suspense))
+        legs.append(Leg.debit(suspense, from_suspense))
     if fen - from_suspense:
-        legs.append(Leg.debit(PENALTY_INCOME, fen - from_suspense))
+        legs.append(Leg.debit(income, fen - from_suspense))
     return legs
 
 

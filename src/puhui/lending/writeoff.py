@@ -8,12 +8,12 @@ The rule a finance reviewer should check
   open at a time.
 * **What approval posts** (one entry, on the approval's business date):
 
-  - Cr the loan's principal, interest and penalty receivables (they go to zero);
-  - Dr the loan's interest / penalty suspense (non-accrual: that part never was income);
+  - Cr the loan's principal, interest, penalty and charges receivables (they go to zero);
+  - Dr the loan's interest / penalty / fee suspense (non-accrual: that part never was income);
   - the rest — principal plus the receivables that were income — is charged to the loan-loss
     reserve of the loan's class as far as it holds, any shortfall to provision expense;
   - off-balance (表外): Dr ``written_off_claim``, Cr ``written_off_contra`` for the whole claim
-    (principal + interest + penalty), so the bank keeps pursuing it.
+    (principal + interest + penalty + charges), so the bank keeps pursuing it.
 
   The loan becomes ``written_off`` (its figures stay as the borrower's debt); its line is closed
   and its principal no longer counts as used.
@@ -36,7 +36,7 @@ from puhui.core.errors import IdempotencyConflict, InvalidInput
 from puhui.core.money import format_fen
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import Leg
-from puhui.lending import loans, nonaccrual, provisions
+from puhui.lending import charges, loans, nonaccrual, provisions
 from puhui.lending.bad_loan_models import (
     WRITE_OFF_TRANSITIONS,
     Recovery,
@@ -94,8 +94,10 @@ def _receivables(session: Session, loan_id: uuid.UUID) -> dict[str, int]:
         "principal": loans.principal_account(loan_id),
         "interest": loans.interest_account(loan_id),
         "penalty": loans.penalty_account(loan_id),
+        "fee": ledger_service.owned("fee_receivable", "loan", loan_id),
         "interest_suspense": nonaccrual.interest_suspense(loan_id),
         "penalty_suspense": nonaccrual.penalty_suspense(loan_id),
+        "fee_suspense": nonaccrual.fee_suspense(loan_id),
     }
     return {k: ledger_service.balance_fen(session, ref) for k, ref in refs.items()}
 
@@ -134,6 +136,7 @@ def propose(
         principal_fen=bal["principal"],
         interest_fen=bal["interest"],
         penalty_fen=bal["penalty"],
+        fee_fen=bal["fee"],
         proposed_by=maker,
         proposed_by_user_id=maker_user_id,
         proposed_at=clock.now(),
@@ -152,6 +155,7 @@ def _summary(row: WriteOff) -> dict[str, Any]:
         "principal_fen": row.principal_fen,
         "interest_fen": row.interest_fen,
         "penalty_fen": row.penalty_fen,
+        "fee_fen": row.fee_fen,
     }
 
 
@@ -209,12 +213,14 @@ def approve(
         raise _refuse("贷款不在还款中。", "the loan is not active.")
     day = business_date(clock)
     bal = _receivables(session, loan.id)
-    row.principal_fen, row.interest_fen, row.penalty_fen = (
+    row.principal_fen, row.interest_fen, row.penalty_fen, row.fee_fen = (
         bal["principal"],
         bal["interest"],
         bal["penalty"],
+        bal["fee"],
     )
     row.entry_id = _post_write_off(session, clock, loan, row, bal)
+    charges.write_off(session, clock, loan.id)
     row.status = WriteOffStatus.APPROVED.value
     row.decided_by = checker
     row.decided_at = clock.now()
@@ -234,10 +240,11 @@ def approve(
 def _post_write_off(
     session: Session, clock: Clock, loan: Loan, row: WriteOff, bal: dict[str, int]
 ) -> uuid.UUID:
-    claim = bal["principal"] + bal["interest"] + bal["penalty"]
+    claim = bal["principal"] + bal["interest"] + bal["penalty"] + bal["fee"]
     held_i = min(bal["interest_suspense"], bal["interest"])
     held_p = min(bal["penalty_suspense"], bal["penalty"])
-    charged = claim - held_i - held_p
+    held_f = min(bal["fee_suspense"], bal["fee"])
+    charged = claim - held_i - held_p - held_f
     reserve_ref = provisions.reserve_account(loan.classification)
     reserve = max(0, ledger_service.balance_fen(session, reserve_ref))
     row.reserve_used_fen = min(charged, reserve)
@@ -246,8 +253,10 @@ def _post_write_off(
         Leg.credit(loans.principal_account(loan.id), bal["principal"]),
         Leg.credit(loans.interest_account(loan.id), bal["interest"]),
         Leg.credit(loans.penalty_account(loan.id), bal["penalty"]),
+        Leg.credit(ledger_service.owned("fee_receivable", "loan", loan.id), bal["fee"]),
         Leg.debit(nonaccrual.interest_suspense(loan.id), held_i),
         Leg.debit(nonaccrual.penalty_suspense(loan.id), held_p),
+        Leg.debit(nonaccrual.fee_suspense(loan.id), held_f),
         Leg.debit(reserve_ref, row.reserve_used_fen),
         Leg.debit(provisions.PROVISION_EXPENSE, row.expense_fen),
         Leg.debit(claim_account(loan.id), claim),

@@ -183,6 +183,7 @@ CATALOGUE: dict[str, dict[str, Pair]] = {
         "due": ("待收", "Due"),
         "paid": ("已收", "Paid"),
         "waived": ("已减免", "Waived"),
+        "written_off": ("已随贷款核销", "Written off with the loan"),
     },
     "waiver_status": {
         "proposed": ("待复核", "Awaiting a second check"),

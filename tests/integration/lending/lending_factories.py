@@ -248,12 +248,15 @@ def assert_books(session: Session, *, full: bool = True) -> None:
 
 
 def _assert_charges(session: Session, by_loan: dict[tuple[str, str], int]) -> None:
-    """Each loan's charges receivable is what its charges still owe (lending/charges.py)."""
+    """Each loan's charges receivable is what its charges still owe (lending/charges.py); a
+    written-off loan's charges are owed off the balance sheet."""
     outstanding = LoanCharge.amount_fen - LoanCharge.paid_fen - LoanCharge.waived_fen
     owed = {
         str(loan_id): int(fen)
         for loan_id, fen in session.execute(
-            select(LoanCharge.loan_id, func.sum(outstanding)).group_by(LoanCharge.loan_id)
+            select(LoanCharge.loan_id, func.sum(outstanding))
+            .where(LoanCharge.status != "written_off")
+            .group_by(LoanCharge.loan_id)
         )
     }
     held = {owner: fen for (code, owner), fen in by_loan.items() if code == "fee_receivable"}

@@ -21,8 +21,9 @@ from tests.integration.lending.lending_factories import (
 
 from puhui.core.clock import FixedClock
 from puhui.ledger import service as ledger_service
-from puhui.lending import nonaccrual, provisions, writeoff
+from puhui.lending import charges, nonaccrual, provisions, writeoff
 from puhui.lending import service as lending
+from puhui.lending.charges_rules import ChargeBasis, ChargeTerms, ChargeTrigger
 from puhui.lending.errors import RecoveryTooLarge, WriteOffNotEligible, WriteOffSameApprover
 from puhui.lending.models import Loan, LoanStatus
 from puhui.lending.products import JINGYINGDAI
@@ -160,14 +161,38 @@ def test_the_provision_posted_equals_rate_times_principal_per_class(
     assert_books(session)
 
 
+def _charge_catalogue(session: Session, clock: FixedClock) -> None:
+    """A late-payment fee per instalment and a monthly account fee on the product."""
+    lending.ensure_default_products(session, clock)
+    for terms in (
+        ChargeTerms("late", "逾期手续费", "Late-payment fee", ChargeTrigger.LATE_PAYMENT,
+                    ChargeBasis.FIXED, amount_fen=2_000),
+        ChargeTerms("account", "账户管理费", "Account fee", ChargeTrigger.MONTHLY,
+                    ChargeBasis.BALANCE, rate_bp=5, min_fen=1_000, max_fen=50_000),
+    ):  # fmt: skip
+        charges.set_product_charge(session, clock, JINGYINGDAI, terms)
+
+
 def test_write_off_with_maker_checker_and_a_later_recovery(
     session: Session, clock: FixedClock
 ) -> None:
+    """... and the loan's charges: assessed to income while it accrues, moved to suspense when
+    it turns non-accrual, assessed into suspense after, and part of the written-off claim."""
+    at(clock, START)
+    _charge_catalogue(session, clock)
+    fees_before = _bal(session, "fee_income")
     loan = _unpaid_loan(session, clock)
     with pytest.raises(WriteOffNotEligible):  # a performing loan cannot be written off
         writeoff.propose(session, clock, loan.id, "测试", maker="张三")
+    day = _run_to_dpd(session, clock, loan, 89)
+    fees_89 = _bal(session, "fee_receivable", loan.id)
+    assert fees_89 > 0 and _bal(session, "fee_income") - fees_before == fees_89
     day = _run_to_dpd(session, clock, loan, 95)
     assert loan.classification == "substandard" and loan.non_accrual_since is not None
+    fee = _bal(session, "fee_receivable", loan.id)
+    assert fee > fees_89  # charges still assessed after day 90 ...
+    assert _bal(session, "fee_suspense", loan.id) == fee  # ... into suspense, with the earlier
+    assert _bal(session, "fee_income") == fees_before  # ones taken back out of income
     reserve = provisions.reserve_by_class(session)["substandard"]
     principal = _bal(session, "loan_principal", loan.id)
     interest = _bal(session, "interest_receivable", loan.id)
@@ -182,14 +207,16 @@ def test_write_off_with_maker_checker_and_a_later_recovery(
     done = lending.approve_write_off(session, clock, proposal.id, "同意", checker="李四")
     session.refresh(loan)
     assert done.status == "approved" and loan.status == LoanStatus.WRITTEN_OFF
-    claim = principal + interest + penalty
-    assert done.claim_fen == claim
+    claim = principal + interest + penalty + fee
+    assert done.claim_fen == claim and done.fee_fen == fee
     assert _bal(session, "written_off_claim", loan.id) == claim  # kept off-balance
     assert _bal(session, "loan_principal", loan.id) == 0
     assert _bal(session, "interest_suspense", loan.id) == 0
+    assert _bal(session, "fee_receivable", loan.id) == _bal(session, "fee_suspense", loan.id) == 0
+    assert {c.status for c in charges.charges_of(session, loan.id)} == {"written_off"}
     # the reserve (25 % of principal) covered part of the principal; the rest is expense
     assert done.reserve_used_fen == reserve
-    assert done.expense_fen == principal - reserve  # interest and penalty were in suspense
+    assert done.expense_fen == principal - reserve  # interest, penalty, fees were in suspense
     assert_books(session)
 
     fund(session, clock, loan.enterprise_id, 500_000)
