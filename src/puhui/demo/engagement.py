@@ -67,7 +67,7 @@ def build(rt: Any, core_enterprise_id: uuid.UUID, firms: list[Any]) -> None:
     for campaign_id in campaign_ids:
         campaigns.run_send(rt.session_factory, rt.clock, rt.cipher, campaign_id,
                            rt.settings.campaign_cap_per_30_days)  # fmt: skip
-    eod.run_eod(rt.session_factory, rt.clock, business_date(rt.clock))
+    eod.run_eod(rt.session_factory, rt.clock, business_date(rt.clock), rt.cipher)
 
 
 def _campaign(session: Session, rt: Any, run_id: uuid.UUID) -> list[uuid.UUID]:

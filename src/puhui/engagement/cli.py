@@ -100,7 +100,7 @@ def eod_cmd(
 
     rt = build_runtime()
     try:
-        result = eod.run_eod(rt.session_factory, rt.clock, _day(on))
+        result = eod.run_eod(rt.session_factory, rt.clock, _day(on), rt.cipher)
     except DomainError as refused:
         console.print(f"[red]{refused.message('zh')}[/red]\n[red]{refused.message('en')}[/red]")
         raise typer.Exit(1) from None

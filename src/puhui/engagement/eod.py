@@ -7,7 +7,9 @@ run after the lending end of day, like ``receivables_eod``), for one business da
                     since (``campaigns.record_drawdowns``, once per campaign and enterprise);
 3. ``tasks``        the workbench's and the remote queue's new call tasks
                     (``workbench.build_tasks``,
-                    at most one open task per enterprise and source).
+                    at most one open task per enterprise and source);
+4. ``contract_reminders``  contract-to-sign notices for lines approved but not signed
+                    (``notices.contract_reminders``: the first evening, then 3 and 7 days on).
 
 Re-running a date changes nothing (the runner records the completed run; each step is
 idempotent on its own). ``puhui engagement eod --date D``.
@@ -23,7 +25,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from puhui.core.clock import Clock
-from puhui.engagement import campaigns, workbench
+from puhui.core.crypto import FieldCipher
+from puhui.engagement import campaigns, notices, workbench
 from puhui.engagement import service as engagement_service
 from puhui.jobs.runner import Batch, RunResult, Step, run_job
 
@@ -50,20 +53,29 @@ def _segments(session: Session, clock: Clock, day: date) -> int:
     return sum(int(c.get("members", 0)) for c in run.counts.values())
 
 
-def eod_steps(clock: Clock, day: date) -> list[Step]:
-    return [
+def eod_steps(clock: Clock, day: date, cipher: FieldCipher | None = None) -> list[Step]:
+    steps: list[Step] = [
         EngagementStep("segments", lambda s: _segments(s, clock, day)),
         EngagementStep("conversions", lambda s: campaigns.record_drawdowns(s, clock)),
         EngagementStep("tasks", lambda s: workbench.build_tasks(s, clock, day)),
     ]
+    if cipher is not None:  # the notices reach the representative's mobile (decrypted)
+        steps.append(
+            EngagementStep(
+                "contract_reminders", lambda s: notices.contract_reminders(s, clock, cipher, day)
+            )
+        )
+    return steps
 
 
-def run_eod(factory: sessionmaker[Session], clock: Clock, day: date) -> RunResult:
+def run_eod(
+    factory: sessionmaker[Session], clock: Clock, day: date, cipher: FieldCipher | None = None
+) -> RunResult:
     """Run (or resume) engagement's day job for ``day`` as a recorded run."""
-    return run_job(factory, clock, JOB_NAME, day, eod_steps(clock, day))
+    return run_job(factory, clock, JOB_NAME, day, eod_steps(clock, day, cipher))
 
 
 def run_after_eod(rt: Any, day: date) -> RunResult:
     """Engagement's daily job right after `puhui eod run` (``lending.cli.AFTER_JOBS``): the same
     recorded job as `puhui engagement eod`, so running both on one date runs it once."""
-    return run_eod(rt.session_factory, rt.clock, day)
+    return run_eod(rt.session_factory, rt.clock, day, rt.cipher)

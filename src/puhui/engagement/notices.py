@@ -9,7 +9,7 @@ e.g. ``repayment_due:<instalment id>:T-3``), so a re-run sends nothing twice.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from puhui.core import audit, outbox
 from puhui.core.clock import Clock
 from puhui.core.crypto import FieldCipher
+from puhui.core.money import format_fen
 from puhui.engagement.models import InAppMessage, Notice
+from puhui.lending import service as lending_service
 from puhui.parties import service as parties_service
 
 SMS_TOPIC = "engagement.notice"
@@ -61,6 +63,38 @@ def send_notice(
         session, clock.now(), enterprise_id=enterprise_id, kind=kind, key=key, body=body,
         link=link, outbox_message_id=outbox_id,
     )  # fmt: skip
+
+
+# days after the offer: the first notice, then reminders while the contract stays unsigned
+CONTRACT_REMINDER_DAYS = (0, 3, 7)
+
+
+def contract_reminders(session: Session, clock: Clock, cipher: FieldCipher, day: date) -> int:
+    """The end of day's contract-to-sign notices (待签合同): a line approved and accepted but not
+    signed gets a notice on its first evening, and reminders 3 and 7 days after the offer while
+    it stays unsigned (each once: the key is the line and the day count). Returns how many were
+    sent now."""
+    sent = 0
+    for line in lending_service.lines_awaiting_signature(session):
+        waited = (day - line.offered_on).days
+        due = [d for d in CONTRACT_REMINDER_DAYS if d <= waited]
+        if not due or line.expiry_date < day:
+            continue
+        key = f"contract_to_sign:{line.line_id}:T+{due[-1]}"
+        if session.scalar(select(Notice.id).where(Notice.key == key)) is not None:
+            continue
+        amount = format_fen(line.limit_fen)
+        body = (
+            f"【普惠】您的授信额度{amount}（{line.reference}）已获批，尚待签署借款合同，签署后即可用款。"
+            f"请于{line.expiry_date:%Y-%m-%d}前在普惠App签署。"
+        )
+        send_notice(
+            session, clock, cipher, enterprise_id=line.enterprise_id,
+            kind=NoticeKind.CONTRACT_TO_SIGN, key=key, body=body,
+            link=f"/m/lines/{line.line_id}",
+        )  # fmt: skip
+        sent += 1
+    return sent
 
 
 def record_notice(

@@ -480,6 +480,36 @@ def _post_accruals(
 
 
 @dataclass(frozen=True)
+class AwaitingSignature:
+    """A credit line approved and accepted, its contract not signed yet (engagement's
+    contract-to-sign notices read these)."""
+
+    line_id: uuid.UUID
+    enterprise_id: uuid.UUID
+    reference: str
+    limit_fen: int
+    offered_on: date  # the line's creation (Asia/Shanghai)
+    expiry_date: date  # the offer lapses at the end of this day, unsigned
+
+
+def lines_awaiting_signature(session: Session) -> list[AwaitingSignature]:
+    """Every line still pending signature, oldest first."""
+    from puhui.core.clock import SHANGHAI
+    from puhui.lending.models import CreditLine, LineStatus
+
+    rows = session.execute(
+        select(CreditLine.id, CreditLine.enterprise_id, CreditLine.reference,
+               CreditLine.limit_fen, CreditLine.created_at, CreditLine.expiry_date)
+        .where(CreditLine.status == LineStatus.PENDING_SIGNATURE.value)
+        .order_by(CreditLine.created_at, CreditLine.id)
+    )  # fmt: skip
+    return [
+        AwaitingSignature(i, e, ref, limit, created.astimezone(SHANGHAI).date(), expiry)
+        for i, e, ref, limit, created, expiry in rows
+    ]
+
+
+@dataclass(frozen=True)
 class LendingFacts:
     """What the engagement segments read of one enterprise's lending (issue 18)."""
 

@@ -362,5 +362,37 @@ def test_puhui_eod_run_runs_the_engagement_job_after_the_close(
     day = business_date(runtime.clock)
     first = eod.run_after_eod(runtime, day)
     assert not first.already_completed
-    assert [s.name for s in first.steps] == ["segments", "conversions", "tasks"]
+    assert [s.name for s in first.steps] == [
+        "segments", "conversions", "tasks", "contract_reminders",
+    ]  # fmt: skip
     assert eod.run_eod(runtime.session_factory, runtime.clock, day).already_completed
+
+
+def test_a_line_waiting_for_its_signature_gets_a_notice_then_reminders_until_signed(
+    session: Session, runtime: Runtime
+) -> None:
+    """待签合同: the first evening, 3 and 7 days after the offer while unsigned, each once; a
+    signed line gets nothing more."""
+    from puhui.lending import service as lending
+
+    clock = runtime.clock
+    ent = customer(session, runtime, "庚机械有限公司", "13700000011")
+    line = make_line(session, clock, ent, limit_fen=30_000_000, activate=False)  # type: ignore[arg-type]
+    day = business_date(clock)
+
+    def sent() -> int:
+        return _sms_to(session, runtime, "13700000011", notices.SMS_TOPIC)
+
+    assert notices.contract_reminders(session, clock, runtime.cipher, day) >= 1
+    assert sent() == 1
+    (message,) = campaigns.inbox(session, [ent])
+    assert "300,000.00" in message.body and "签署" in message.body
+    assert message.link == f"/m/lines/{line.id}"
+    notices.contract_reminders(session, clock, runtime.cipher, day)
+    notices.contract_reminders(session, clock, runtime.cipher, day + timedelta(days=2))
+    assert sent() == 1  # once per step
+    notices.contract_reminders(session, clock, runtime.cipher, day + timedelta(days=3))
+    assert sent() == 2
+    lending.activate_after_signing(session, clock, line.id, uuid.uuid4())
+    notices.contract_reminders(session, clock, runtime.cipher, day + timedelta(days=7))
+    assert sent() == 2  # signed: no more
