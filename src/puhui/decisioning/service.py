@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, idempotency
@@ -298,6 +298,35 @@ def customer_manager_of(session: Session, enterprise_id: uuid.UUID) -> uuid.UUID
         .order_by(Application.created_at.desc())
         .limit(1)
     )
+
+
+def current_managers(
+    session: Session, enterprise_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Each enterprise's current customer manager (as `customer_manager_of`), for those that
+    have one."""
+    if not enterprise_ids:
+        return {}
+    latest = (
+        select(
+            Application.enterprise_id,
+            Application.manager_user_id,
+            func.row_number()
+            .over(partition_by=Application.enterprise_id, order_by=Application.created_at.desc())
+            .label("rank"),
+        )
+        .where(
+            Application.manager_user_id.is_not(None),
+            Application.enterprise_id.in_(list(enterprise_ids)),
+        )
+        .subquery()
+    )
+    return {
+        ent: manager
+        for ent, manager in session.execute(
+            select(latest.c.enterprise_id, latest.c.manager_user_id).where(latest.c.rank == 1)
+        )
+    }
 
 
 def own_applications(session: Session, principal: Principal) -> list[Application]:

@@ -156,19 +156,45 @@ class TaskRow:
     due: bool  # due today or earlier
 
 
-def open_tasks(session: Session, team: CallTeam, day: date, limit: int = 100) -> list[TaskRow]:
-    """Open tasks of a team: those due today (or late) first, then by value, then due date."""
+def _open(session: Session, team: CallTeam, manager_id: uuid.UUID | None) -> list[CallTask]:
+    """A team's open tasks; with `manager_id`, only those of that manager's clients and of
+    enterprises no manager holds yet (nobody else's)."""
     tasks = list(
         session.scalars(
             select(CallTask).where(CallTask.team == team.value, CallTask.done_at.is_(None))
         )
     )
+    if manager_id is None:
+        return tasks
+    held = decisioning_service.current_managers(session, {t.enterprise_id for t in tasks})
+    return [t for t in tasks if held.get(t.enterprise_id, manager_id) == manager_id]
+
+
+def open_tasks(
+    session: Session,
+    team: CallTeam,
+    day: date,
+    limit: int = 100,
+    *,
+    manager_id: uuid.UUID | None = None,
+) -> list[TaskRow]:
+    """Open tasks of a team: those due today (or late) first, then by value, then due date.
+    `manager_id`: a customer manager's own (see `_open`)."""
+    tasks = _open(session, team, manager_id)
     tasks.sort(key=lambda t: (t.due_date > day, -t.value_fen, t.due_date, t.created_at))
     rows = []
     for t in tasks[:limit]:
         ent = parties_service.get_enterprise(session, t.enterprise_id)
         rows.append(TaskRow(t, ent.name, ent.uscc, t.due_date <= day))
     return rows
+
+
+def task_counts(
+    session: Session, team: CallTeam, day: date, *, manager_id: uuid.UUID | None = None
+) -> tuple[int, int]:
+    """(open, due today or late) of a team's tasks, a manager's own with `manager_id`."""
+    tasks = _open(session, team, manager_id)
+    return len(tasks), sum(1 for t in tasks if t.due_date <= day)
 
 
 def get_task(session: Session, task_id: uuid.UUID) -> CallTask:

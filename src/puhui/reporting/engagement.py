@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from puhui.core.auth import Principal
 from puhui.core.clock import Clock, business_date
 from puhui.core.models import Role
-from puhui.engagement.models import CallTask, Offer, PrescreenRun, SegmentRun
+from puhui.engagement import workbench
+from puhui.engagement.campaign_rules import CallTeam
+from puhui.engagement.models import Offer, PrescreenRun, SegmentRun
 from puhui.engagement.prescreen import OfferStatus
 from puhui.engagement.segments import Segment, definitions
 from puhui.reporting.home import Card, Item, Text, card
@@ -123,15 +125,10 @@ def prescreen_card(session: Session, clock: Clock, principal: Principal) -> Card
 @card(Role.CUSTOMER_MANAGER, Role.SERVICE_REP, order=34)
 def follow_up_card(session: Session, clock: Clock, principal: Principal) -> Card:
     """Open call tasks of the viewer's team (the workbench), those due today or late first."""
-    team = "remote" if principal.role == Role.SERVICE_REP else "manager"
-    today = business_date(clock)
-    open_ = (CallTask.team == team) & CallTask.done_at.is_(None)
-    total, due = session.execute(
-        select(
-            func.count().filter(open_), func.count().filter(open_ & (CallTask.due_date <= today))
-        )
-    ).one()
-    page = f"/console/workbench?team={team}"
+    team = CallTeam.REMOTE if principal.role == Role.SERVICE_REP else CallTeam.MANAGER
+    mine = principal.user_id if principal.role == Role.CUSTOMER_MANAGER else None
+    total, due = workbench.task_counts(session, team, business_date(clock), manager_id=mine)
+    page = f"/console/workbench?team={team.value}"
     items = (
         Item(Text("今日到期", "Due today or late"), Text(str(due), str(due)), href=page),
         Item(Text("全部待办", "All open"), Text(str(total), str(total)), href=page),

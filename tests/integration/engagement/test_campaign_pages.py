@@ -98,3 +98,48 @@ def test_the_workbench_from_task_to_call_outcome(
     assert 'data-testid="no-tasks"' in client.get("/console/workbench", headers=manager).text
     remote = client.get("/console/workbench?team=remote", headers=headers_for(Role.SERVICE_REP))
     assert "指导完成线上提款" in remote.text
+
+
+def test_a_customer_manager_sees_their_own_clients_tasks_and_the_unassigned(
+    client: TestClient, session: Session, runtime: Runtime
+) -> None:
+    """The manager's workbench is per manager: their clients' tasks and those of enterprises no
+    manager holds; another manager's clients only under 全部客户. The home card counts the same."""
+    from tests.conftest import token_for
+    from tests.integration.lending.servicing_factories import decision_for
+
+    from puhui.decisioning.models import Application, Decision
+    from puhui.engagement.models import CallTask
+
+    clock = runtime.clock
+    me = make_user(session, runtime, Role.CUSTOMER_MANAGER)
+    other = make_user(session, runtime, Role.CUSTOMER_MANAGER)
+    day = business_date(clock)
+
+    def client_of(manager: Any, name: str) -> uuid.UUID:
+        ent = make_enterprise(session, clock, name)  # type: ignore[arg-type]
+        if manager is not None:
+            decision = session.get(Decision, decision_for(session, clock, ent.id))  # type: ignore[arg-type]
+            app = session.get(Application, decision.application_id)  # type: ignore[union-attr]
+            app.manager_user_id = manager.id  # type: ignore[union-attr]
+        task = CallTask(enterprise_id=ent.id, source="renewal", team="manager",
+                        value_fen=10_000_000, due_date=day, created_at=clock.now())  # fmt: skip
+        session.add(task)
+        return ent.id
+
+    client_of(me, "我的客户贸易有限公司")
+    client_of(None, "未分配客户贸易有限公司")
+    client_of(other, "别人客户贸易有限公司")
+    session.commit()
+    own = workbench.open_tasks(session, workbench.CallTeam.MANAGER, day, manager_id=me.id)
+    assert len(own) == 2
+
+    mine = {"Authorization": f"Bearer {token_for(session, runtime, me)}"}
+    page = client.get("/console/workbench", headers=mine).text
+    assert "我的客户贸易有限公司" in page and "未分配客户贸易有限公司" in page
+    assert "别人客户贸易有限公司" not in page and 'data-testid="task-scope"' in page
+    everyone = client.get("/console/workbench?team=manager&scope=all", headers=mine).text
+    assert "别人客户贸易有限公司" in everyone
+    home = client.get("/console/", headers=mine).text
+    card = home[home.index('data-testid="card-follow_ups"') :]
+    assert re.search(r"今日到期.{0,200}?>2<", card, re.S), card[:600]

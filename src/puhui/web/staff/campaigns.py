@@ -224,17 +224,25 @@ def workbench_page(
     rt: RuntimeDep,
     principal: Annotated[Principal, Depends(require_page(*CALLERS))],
     team: str = "",
+    scope: str = "",
 ) -> Response:
     default = CallTeam.REMOTE if principal.role == Role.SERVICE_REP else CallTeam.MANAGER
     chosen = CallTeam(team) if team in {t.value for t in CallTeam} else default
     today = business_date(rt.clock)
+    # a customer manager sees their own clients' tasks (and the unassigned) unless asking for all
+    scoped = chosen == CallTeam.MANAGER and principal.role == Role.CUSTOMER_MANAGER
+    mine = scoped and scope != "all"
     return render(
         request,
         "workbench.html",
         principal,
         team=chosen,
         teams=list(CallTeam),
-        rows=workbench_service.open_tasks(db, chosen, today),
+        scoped=scoped,
+        mine=mine,
+        rows=workbench_service.open_tasks(
+            db, chosen, today, manager_id=principal.user_id if mine else None
+        ),
         outcomes=[o for o in CallOutcome if o != CallOutcome.RESOLVED],
         tomorrow=today + timedelta(days=1),
     )
