@@ -8,8 +8,9 @@ temperature, humidity). A publisher process plays the warehouse gateways: every 
 sensors read once (puhui.iot.simulator: noise, drift), one gateway message per site per tick
 (`--per-message` readings), paced to `--rate` readings/s for `--seconds`; every second one lot
 loses 30 % of its goods without a release (a weight-drop fault). The subscriber
-(puhui.iot.mqtt.Subscriber) runs in this process: batches from the queue, COPY into the
-partitioned series, the lots' live values and signals, risk alerts and the automatic freeze.
+(puhui.iot.mqtt.Subscriber) runs in this process, its heap settled as `puhui iot listen` does
+(`mqtt.settle_heap`): batches from the queue, COPY into the partitioned series, the lots' live
+values and signals, risk alerts and the automatic freeze.
 
 Figures: readings/s = readings committed / (last commit - first publish); end-to-end latency of a
 message = its commit time - its publish time (`sent_at`), p50/p99 over every message; signal
@@ -158,6 +159,7 @@ def run(
             if m.sent_at is not None and any(r.sensor_id in dropped for r in m.readings):
                 signal_latencies.append(batch.committed_at - m.sent_at)
 
+    mqtt.settle_heap()  # as `puhui iot listen` does
     sub = mqtt.Subscriber(make_session_factory(engine), SystemClock(), host, port,
                           max_wait_s=args.max_wait, stale_check_s=5.0, on_batch=on_batch,
                           client_id="bench-ingest").start()  # fmt: skip

@@ -28,11 +28,12 @@ def listen(
     """Subscribe to the sensor topics on PUHUI_MQTT_HOST:PUHUI_MQTT_PORT and ingest readings
     until interrupted (Ctrl-C)."""
     from puhui.core.runtime import build_runtime
-    from puhui.iot.mqtt import Subscriber
+    from puhui.iot.mqtt import Subscriber, settle_heap
 
     rt = build_runtime()
     host, port = rt.settings.mqtt_host, rt.settings.mqtt_port
     sub = Subscriber(rt.session_factory, rt.clock, host, port, stale_check_s=stale_check_s)
+    settle_heap()
     sub.start()
     console.print(f"订阅中 / listening on mqtt://{host}:{port}")
     try:
