@@ -101,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from puhui.interviews.router import router as interviews_socket
     from puhui.iot.router import router as collateral_router
     from puhui.ledger.router import router as ledger_router
+    from puhui.lending.charges_router import router as charges_router
     from puhui.lending.contracts.router import router as contracts_router
     from puhui.lending.router import router as lending_router
     from puhui.parties.router import router as parties_router
@@ -185,6 +186,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         relief_pages_router,
         iot_pages_router,
         collateral_router,
+        charges_router,
         guarantee_pages_router,
     ):
         app.include_router(router)

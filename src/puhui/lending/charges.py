@@ -31,6 +31,7 @@ from puhui.core.auth import Principal
 from puhui.core.clock import Clock
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id
+from puhui.core.models import Role
 from puhui.ledger import service as ledger_service
 from puhui.ledger.service import AccountRef, Leg
 from puhui.lending import loans, nonaccrual
@@ -57,6 +58,10 @@ from puhui.lending.errors import (
     WaiverTooLarge,
 )
 from puhui.lending.models import Instalment, InstalmentStatus, Loan, LoanStatus
+
+# who may propose a waiver, and who decides it (never the proposer)
+WAIVER_MAKERS = (Role.CREDIT_OFFICER, Role.CUSTOMER_MANAGER, Role.SERVICE_REP, Role.RISK_OFFICER)
+WAIVER_CHECKERS = (Role.CREDIT_OFFICER, Role.RISK_OFFICER, Role.ADMIN)
 
 
 def fee_account(loan_id: uuid.UUID) -> AccountRef:

@@ -134,3 +134,56 @@ def test_an_officer_proposes_a_restructuring_and_a_second_one_executes_it(
     listing = client.get(f"{BASE}/restructuring", headers=checker)
     assert loan.reference in listing.text and ">executed<" not in listing.text
     assert_books(session)
+
+
+def test_the_charges_api_reads_a_loans_charges_and_works_a_waiver_by_two_people(
+    session: Session, clock: FixedClock, runtime: Runtime, client: TestClient, headers_for: Any
+) -> None:
+    """`/api/v1/loans/{id}/charges` for the borrower and staff; a waiver proposed by one and
+    approved by another; the proposer's own approval, too large a waiver, bad input and a
+    stranger are refused as problems, and change nothing."""
+    from puhui.lending.charges_rules import ChargeBasis, ChargeTerms, ChargeTrigger
+
+    ent = make_enterprise(session, clock)
+    line = make_line(
+        session, clock, ent.id, product_code=JINGYINGDAI, method=RepaymentMethod.EQUAL_INSTALMENT
+    )
+    charges.set_product_charge(session, clock, JINGYINGDAI, ChargeTerms(
+        "arrangement", "服务费", "Arrangement fee", ChargeTrigger.DRAWDOWN, ChargeBasis.FIXED,
+        amount_fen=30_000,
+    ))  # fmt: skip
+    loan = draw(session, clock, line.id, 6_000_000, term_months=12)
+    session.commit()
+    mine = client.get(f"/api/v1/loans/{loan.id}/charges",
+                      headers=headers_for(Role.BORROWER, [ent.id]))  # fmt: skip
+    assert mine.status_code == 200
+    (charge,) = mine.json()
+    assert (charge["code"], charge["amount_fen"], charge["outstanding_fen"]) == (
+        "arrangement", 30_000, 30_000,
+    )  # fmt: skip
+    other = make_enterprise(session, clock)
+    session.commit()
+    stranger = client.get(f"/api/v1/loans/{loan.id}/charges",
+                          headers=headers_for(Role.BORROWER, [other.id]))  # fmt: skip
+    assert stranger.status_code == 404
+
+    rep = headers_for(Role.SERVICE_REP)
+    url = f"/api/v1/charges/{charge['id']}/waivers"
+    too_much = client.post(url, json={"amount_fen": 30_001, "reason": "客户投诉"}, headers=rep)
+    assert too_much.status_code == 409
+    assert too_much.headers["content-type"] == "application/problem+json"
+    assert client.post(url, json={"amount_fen": 0, "reason": "x"}, headers=rep).status_code == 422
+    made = client.post(url, json={"amount_fen": 10_000, "reason": "客户投诉减免"}, headers=rep)
+    assert made.status_code == 201 and made.json()["status"] == "proposed"
+    waiver = made.json()["id"]
+    queue = client.get("/api/v1/charge-waivers", headers=rep).json()
+    assert [w["id"] for w in queue] == [waiver]
+    assert client.post(f"/api/v1/charge-waivers/{waiver}/approve", headers=rep).status_code == 403
+    approved = client.post(
+        f"/api/v1/charge-waivers/{waiver}/approve", headers=_bearer(session, runtime, Role.ADMIN)
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    after = client.get(f"/api/v1/loans/{loan.id}/charges", headers=rep).json()
+    assert (after[0]["waived_fen"], after[0]["outstanding_fen"]) == (10_000, 20_000)
+    session.expire_all()
+    assert_books(session)
