@@ -10,10 +10,11 @@ is written by a side unit of work of its own: `record_despite_failure`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -23,13 +24,17 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    ColumnElement,
     DateTime,
     Engine,
     Insert,
     MetaData,
     String,
     Table,
+    any_,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -207,7 +212,7 @@ class _WriterQueue:
         self._holder: int | None = None  # id() of the DBAPI connection holding the queue
 
     def enter(self, dbapi_connection: Any) -> None:
-        if asyncio_running():
+        if _on_event_loop():
             return
         if self._lock.acquire(timeout=self._timeout_s):
             self._holder = id(dbapi_connection)
@@ -218,10 +223,8 @@ class _WriterQueue:
             self._lock.release()
 
 
-def asyncio_running() -> bool:
-    """True on a thread that runs an asyncio event loop."""
-    import asyncio
-
+def _on_event_loop() -> bool:
+    """True on a thread that runs an asyncio event loop (which must never block)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -273,6 +276,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # decision fell by 15 % (0.5 ms) for 0.3 ms more in Python — the database is the shared part.
     engine.dialect.use_insertmanyvalues_wo_returning = True
     return engine
+
+
+def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL one array parameter (`= ANY(%s)`): an `IN` list of
+    thousands of placeholders is a new query text each time, which psycopg parses again
+    (profiled on the IoT ingest: the largest part of a batch; the ledger's account lookup)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            ColumnElement[bool],
+            column == any_(bindparam(None, list(values), type_=ARRAY(column.type))),
+        )
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,9 +11,9 @@ Alerts and tasks follow through `flows.reassignment`, which calls this module an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Subquery, func, select, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
@@ -44,9 +44,10 @@ def managers(session: Session) -> list[User]:
     )
 
 
-def enterprises_of(session: Session, manager_id: uuid.UUID) -> list[uuid.UUID]:
-    """The enterprises whose current customer manager is `manager_id`."""
-    latest = (
+def _latest(*where: ColumnElement[bool]) -> Subquery:
+    """Each enterprise's applications that name a manager, newest ranked 1 (its current
+    manager: the one attributed on its latest such application)."""
+    return (
         select(
             Application.enterprise_id,
             Application.manager_user_id,
@@ -54,9 +55,14 @@ def enterprises_of(session: Session, manager_id: uuid.UUID) -> list[uuid.UUID]:
             .over(partition_by=Application.enterprise_id, order_by=Application.created_at.desc())
             .label("rank"),
         )
-        .where(Application.manager_user_id.is_not(None))
+        .where(Application.manager_user_id.is_not(None), *where)
         .subquery()
     )
+
+
+def enterprises_of(session: Session, manager_id: uuid.UUID) -> list[uuid.UUID]:
+    """The enterprises whose current customer manager is `manager_id`."""
+    latest = _latest()
     return list(
         session.scalars(
             select(latest.c.enterprise_id)
@@ -64,6 +70,19 @@ def enterprises_of(session: Session, manager_id: uuid.UUID) -> list[uuid.UUID]:
             .order_by(latest.c.enterprise_id)
         )
     )
+
+
+def current_of(
+    session: Session, enterprise_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Each enterprise's current customer manager, for those of `enterprise_ids` that have one."""
+    if not enterprise_ids:
+        return {}
+    latest = _latest(Application.enterprise_id.in_(list(enterprise_ids)))
+    rows = session.execute(
+        select(latest.c.enterprise_id, latest.c.manager_user_id).where(latest.c.rank == 1)
+    )
+    return {ent: manager for ent, manager in rows}
 
 
 def reassign(

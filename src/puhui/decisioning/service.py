@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from puhui.core import audit, idempotency
@@ -305,28 +305,9 @@ def current_managers(
 ) -> dict[uuid.UUID, uuid.UUID]:
     """Each enterprise's current customer manager (as `customer_manager_of`), for those that
     have one."""
-    if not enterprise_ids:
-        return {}
-    latest = (
-        select(
-            Application.enterprise_id,
-            Application.manager_user_id,
-            func.row_number()
-            .over(partition_by=Application.enterprise_id, order_by=Application.created_at.desc())
-            .label("rank"),
-        )
-        .where(
-            Application.manager_user_id.is_not(None),
-            Application.enterprise_id.in_(list(enterprise_ids)),
-        )
-        .subquery()
-    )
-    return {
-        ent: manager
-        for ent, manager in session.execute(
-            select(latest.c.enterprise_id, latest.c.manager_user_id).where(latest.c.rank == 1)
-        )
-    }
+    from puhui.decisioning import managers  # managers imports this module
+
+    return managers.current_of(session, enterprise_ids)
 
 
 def own_applications(session: Session, principal: Principal) -> list[Application]:

@@ -19,18 +19,18 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import ARRAY, ColumnElement, Table, Update, any_, bindparam, select, text, update
+from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from puhui.core import audit
 from puhui.core.clock import Clock, business_date
-from puhui.core.db import table_insert
+from puhui.core.db import among, table_insert
 from puhui.core.errors import InvalidInput
 from puhui.core.ids import new_id
 from puhui.iot import signals
@@ -387,11 +387,8 @@ SEEN_EVERY_MAX_S = 10.0
 
 
 def _seen_due(last_seen: datetime | None, stale_after_s: int, now: datetime) -> bool:
-    if last_seen is None:
-        return True
-    if last_seen.tzinfo is None:  # SQLite gives naive UTC back
-        last_seen = last_seen.replace(tzinfo=UTC)
-    return (now - last_seen).total_seconds() >= min(SEEN_EVERY_MAX_S, stale_after_s / 20)
+    seen = _aware(last_seen)  # SQLite gives naive UTC back
+    return seen is None or (now - seen).total_seconds() >= min(SEEN_EVERY_MAX_S, stale_after_s / 20)
 
 
 _LOT_COLUMNS = (
@@ -456,7 +453,7 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
                 Sensor.sensor_id, Sensor.lot_id, Sensor.kind, Sensor.last_seen_at,
                 Sensor.stale_after_s,
             ).where(
-                _among(session, Sensor.sensor_id, {r.sensor_id for r in readings}),
+                among(session, Sensor.sensor_id, {r.sensor_id for r in readings}),
                 Sensor.active.is_(True),
             )
         )
@@ -488,10 +485,10 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
     )
     if due:
         session.execute(
-            update(Sensor).where(_among(session, Sensor.sensor_id, due)).values(last_seen_at=now)
+            update(Sensor).where(among(session, Sensor.sensor_id, due)).values(last_seen_at=now)
         )
     changes = []
-    for lot in session.execute(select(*_LOT_COLUMNS).where(_among(session, Lot.id, newest))):
+    for lot in session.execute(select(*_LOT_COLUMNS).where(among(session, Lot.id, newest))):
         state = {name: getattr(lot, name) for name in _STATE}
         by_kind = newest[lot.id]
         for kind, r in by_kind.items():
@@ -511,15 +508,6 @@ def ingest(session: Session, clock: Clock, readings: Sequence[ReadingIn]) -> Ing
         session.execute(_lot_update(), changes)
         _expire_lots(session, {c["lot_id"] for c in changes})
     return result
-
-
-def _among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL one array parameter: a list of 2,000 placeholders took
-    the driver longer to parse than the database to answer (psycopg re-parses every new query
-    text; profiled, it was the largest part of a batch)."""
-    if session.connection().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return cast(ColumnElement[bool], column.in_(values))
 
 
 def _aware(at: datetime | None) -> datetime | None:
@@ -595,16 +583,6 @@ def _terms(lot: _LotView) -> signals.Terms:
     )
 
 
-def _state(lot: Lot) -> signals.State:
-    return signals.State(
-        quantity=lot.last_quantity,
-        lat=lot.last_lat,
-        lon=lot.last_lon,
-        temp=lot.last_temp,
-        humidity=lot.last_humidity,
-    )
-
-
 def _fire(
     session: Session,
     clock: Clock,
@@ -628,7 +606,8 @@ def _fire(
 
 
 def _evaluate(session: Session, clock: Clock, lot: Lot, result: IngestResult) -> None:
-    firing = _fire(session, clock, lot, _terms(lot), _state(lot), lot.firing, result)
+    state = _state_of({name: getattr(lot, name) for name in _STATE})
+    firing = _fire(session, clock, lot, _terms(lot), state, lot.firing, result)
     if firing != lot.firing:
         lot.firing = firing
 
@@ -697,7 +676,7 @@ def check_stale(session: Session, clock: Clock) -> IngestResult:
     stale_now = {
         lot_id
         for lot_id, firing in session.execute(
-            select(Lot.id, Lot.firing).where(_among(session, Lot.id, {r[4] for r in rows}))
+            select(Lot.id, Lot.firing).where(among(session, Lot.id, {r[4] for r in rows}))
         )
         if STALE in firing
     }

@@ -18,9 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
-    String,
     and_,
-    any_,
     bindparam,
     event,
     func,
@@ -30,13 +28,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from puhui.core import pgbulk
 from puhui.core.clock import Clock
+from puhui.core.db import among
 from puhui.core.ids import new_id
 from puhui.ledger.chart import CHART, Side
 from puhui.ledger.errors import (
@@ -162,13 +160,10 @@ def _lookup(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str
     for code, owners in by_code.items():
         for i in range(0, len(owners), size):
             chunk = owners[i : i + size]
-            owner_match = (
-                Account.owner_key == any_(bindparam("owners", chunk, type_=ARRAY(String())))
-                if postgres
-                else Account.owner_key.in_(chunk)
-            )
             for acc_id, owner in session.execute(
-                select(Account.id, Account.owner_key).where(Account.code == code, owner_match)
+                select(Account.id, Account.owner_key).where(
+                    Account.code == code, among(session, Account.owner_key, chunk)
+                )
             ):
                 found[(code, owner)] = acc_id
     return found
